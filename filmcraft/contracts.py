@@ -1,0 +1,451 @@
+"""Typed contracts between pipeline stages.
+
+Every stage reads and writes one of these models, so each stage can be read, tested and
+replaced alone. All times are in seconds (float); frame conversion happens at delivery.
+Ids: film ids are validated slugs; scenes are ``s01``..; shots are ``s01_sh01``..
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+FILM_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+MAX_SCENES = 12  # scene slots s01..s12 exist as partitions; a film uses its first N
+MAX_TEXT_WORDS = 2000  # the paper's inputs are a sentence up to ~100 words
+MAX_TEXT_CHARS = 20000
+
+STEMS = ("ambience", "music", "vo", "foley", "sfx")
+Stem = Literal["ambience", "music", "vo", "foley", "sfx"]
+
+ShotSize = Literal[
+    "extreme_wide", "wide", "full", "medium_wide", "medium", "medium_close_up", "close_up",
+    "extreme_close_up",
+]
+SHOT_SIZES: tuple[str, ...] = ShotSize.__args__  # wide -> tight order
+
+Movement = Literal[
+    "static", "push_in", "pull_out", "pan_left", "pan_right", "tilt_up", "tilt_down",
+    "truck_left", "truck_right", "crane_up", "crane_down", "orbit", "handheld",
+]
+MOVEMENTS: tuple[str, ...] = Movement.__args__
+
+Angle = Literal["eye_level", "high", "low", "overhead", "dutch"]
+ANGLES: tuple[str, ...] = Angle.__args__
+
+TimeOfDay = Literal["dawn", "day", "golden_hour", "dusk", "night"]
+TIMES_OF_DAY: tuple[str, ...] = TimeOfDay.__args__
+
+Transition = Literal["cut", "dissolve", "fade"]
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def scene_id(index: int) -> str:
+    """1-based scene index -> partition slot name."""
+    return f"s{index:02d}"
+
+
+def shot_id(scene_index: int, shot_index: int) -> str:
+    return f"s{scene_index:02d}_sh{shot_index:02d}"
+
+
+# --- request -----------------------------------------------------------------------------
+
+class FilmRequest(Contract):
+    film_id: str
+    text: str
+    audience: str = "general"
+    refs_dir: Optional[str] = None  # folder with characters/ and locations/ images
+    width: int = 1280
+    height: int = 720
+    fps: int = 24
+    seed: int = 0
+
+    @field_validator("film_id")
+    @classmethod
+    def _film_id(cls, v: str) -> str:
+        if not FILM_ID_RE.match(v or ""):
+            raise ValueError(
+                f"film id {v!r} is not allowed: use 1-63 lowercase letters, digits, '-' or '_', "
+                "starting with a letter or digit (no path separators or '..')"
+            )
+        return v
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        v = (v or "").strip()
+        if not v:
+            raise ValueError("the theme text is empty: give a sentence or a short synopsis")
+        words = len(v.split())
+        if words > MAX_TEXT_WORDS or len(v) > MAX_TEXT_CHARS:
+            raise ValueError(
+                f"the theme text has {words} words / {len(v)} characters; the limit is "
+                f"{MAX_TEXT_WORDS} words and {MAX_TEXT_CHARS} characters: give a synopsis, not a script"
+            )
+        return v
+
+    @field_validator("width", "height")
+    @classmethod
+    def _dims(cls, v: int) -> int:
+        if v < 64 or v > 3840 or v % 2:
+            raise ValueError(f"frame dimension {v} must be an even number of pixels in 64..3840")
+        return v
+
+    @field_validator("fps")
+    @classmethod
+    def _fps(cls, v: int) -> int:
+        if v < 1 or v > 60:
+            raise ValueError(f"fps {v} must be in 1..60")
+        return v
+
+
+# --- script ------------------------------------------------------------------------------
+
+class Character(Contract):
+    name: str
+    description: str = ""
+
+
+class Location(Contract):
+    name: str
+    description: str = ""
+
+
+class Synopsis(Contract):
+    title: str
+    logline: str
+    synopsis: str
+    genre: str
+    mood: str
+    characters: list[Character]
+    locations: list[Location]
+
+
+class StoryBeat(Contract):
+    kind: Literal["setup", "development", "turn", "climax", "outcome"]
+    text: str
+    cause: str = ""  # what earlier beat makes this one happen
+
+
+class SimplifiedStoryboard(Contract):
+    causal_chain: list[StoryBeat]
+    outcome: str
+
+
+class StoryboardShot(Contract):
+    kind: Literal["establishing", "primary", "contextual", "metaphor"]
+    description: str
+    characters: list[str] = []
+
+
+class StoryboardScene(Contract):
+    index: int
+    location: str
+    time_of_day: TimeOfDay
+    beat: str
+    shots: list[StoryboardShot]
+
+
+class DetailedStoryboard(Contract):
+    scenes: list[StoryboardScene]
+
+
+class SoundSketch(Contract):
+    ambience: str  # e.g. "night harbour, water lapping, distant gulls"
+    music_mood: str  # e.g. "tense", "tender", "triumphant"
+    effects: list[str] = []  # e.g. ["footsteps on gravel", "door slam"]
+
+
+class ShotPrompt(Contract):
+    shot_id: str
+    kind: Literal["establishing", "primary", "contextual", "metaphor"]
+    prompt: str
+    action: str = ""  # what moves in the shot; drives camera choice and foley
+    characters: list[str] = []
+    dialogue: Optional[str] = None  # spoken line, if any (speaker is characters[0])
+
+
+class SceneBlock(Contract):
+    scene_id: str
+    index: int
+    heading: str  # "EXT. HARBOUR - NIGHT"
+    location: str
+    time_of_day: TimeOfDay
+    characters: list[str]
+    key_visual_elements: list[str]
+    narrative_objective: str
+    mood: str
+    shots: list[ShotPrompt]
+    sound_sketch: SoundSketch
+    voice_over: str = ""  # narration for the scene (shot-level VO lines come from shots)
+
+
+class SceneBlocks(Contract):
+    film_id: str
+    title: str
+    scenes: list[SceneBlock]
+
+
+# --- camera ------------------------------------------------------------------------------
+
+class RetrievedReference(Contract):
+    caption_id: str
+    score: float
+    text: str
+    source: str
+    fields: dict[str, str] = {}  # structured camera fields when the corpus has them
+
+
+class SceneReferences(Contract):
+    scene_id: str
+    query: str
+    k: int
+    references: list[RetrievedReference]
+
+
+class CameraSpec(Contract):
+    shot_size: ShotSize
+    movement: Movement
+    angle: Angle
+    lens_mm: float = Field(ge=8, le=300)
+    lighting: str  # "low-key moonlight", "soft window light" ...
+    grade: str  # look name used by the renderer: "night_blue", "warm_gold", "neutral" ...
+    duration_s: float = Field(gt=0.5, le=30)
+    transition: Transition = "cut"
+
+
+class ShotPlan(Contract):
+    shot_id: str
+    scene_id: str
+    index: int  # 1-based within the scene
+    prompt: str
+    action: str = ""
+    characters: list[str] = []
+    location: str
+    time_of_day: TimeOfDay
+    mood: str
+    camera: CameraSpec
+    dialogue: Optional[str] = None
+    cited_references: list[str] = []  # caption ids that shaped the camera spec
+    rationale: str = ""
+
+
+class ScenePlan(Contract):
+    scene_id: str
+    shots: list[ShotPlan]
+
+
+class ReferenceImage(Contract):
+    name: str
+    kind: Literal["character", "location"]
+    path: str
+    generated: bool  # True when we drew a placeholder card because none was supplied
+
+
+class ReferenceSet(Contract):
+    scene_id: str
+    location: ReferenceImage
+    characters: list[ReferenceImage]
+
+
+class ClipInfo(Contract):
+    shot_id: str
+    scene_id: str
+    path: str
+    duration_s: float
+    width: int
+    height: int
+    fps: int
+    sha256: str
+    backend: str  # "previs" or "openai:<model>"
+
+
+class SceneClips(Contract):
+    scene_id: str
+    clips: list[ClipInfo]
+
+
+# --- cut ---------------------------------------------------------------------------------
+
+class AudienceProfile(Contract):
+    name: str
+    description: str
+    shot_length_s: tuple[float, float]  # preferred average shot length range
+    runtime_s: tuple[float, float]
+    dialogue_density: float = Field(ge=0, le=1)
+    music_intensity: float = Field(ge=0, le=1)
+    slow_open_tolerance: float = Field(ge=0, le=1)
+
+
+class CutShot(Contract):
+    shot_id: str
+    scene_id: str
+    clip_path: str
+    record_in: float
+    duration: float
+
+
+class RoughCut(Contract):
+    film_id: str
+    shots: list[CutShot]
+    runtime_s: float
+    description: str  # timecoded text of the cut, for the reviewer
+    video_path: str
+    vo_path: Optional[str] = None  # placeholder voice-over track
+
+
+class ReviewNote(Contract):
+    category: Literal["structure", "pacing", "transitions", "voice_over"]
+    shot_id: Optional[str] = None
+    timecode: Optional[float] = None
+    text: str
+
+
+class AudienceReview(Contract):
+    profile: str
+    summary: str
+    notes: list[ReviewNote]
+
+
+class EditAction(Contract):
+    group: Literal["structure", "timing", "audio"]
+    action: Literal["reorder", "remove", "trim", "accelerate", "retain", "adjust_vo", "adjust_music"]
+    shot_id: Optional[str] = None
+    timecode: Optional[float] = None
+    params: dict[str, float] = {}  # trim: {"in": s, "out": s}; accelerate: {"speed": x}; reorder: {"position": i}
+    reason: str
+
+
+class EditAnalysis(Contract):
+    actions: list[EditAction]
+
+
+class EditDecision(Contract):
+    shot_id: str
+    scene_id: str
+    clip_path: str
+    decision: Literal["trim", "accelerate", "retain"]
+    source_in: float
+    source_out: float
+    speed: float = 1.0
+    record_in: float
+    transition: Transition = "cut"
+
+    @property
+    def duration(self) -> float:
+        return (self.source_out - self.source_in) / self.speed
+
+    @property
+    def record_out(self) -> float:
+        return self.record_in + self.duration
+
+
+class PictureLock(Contract):
+    film_id: str
+    width: int
+    height: int
+    fps: int
+    decisions: list[EditDecision]
+    removed: list[str] = []  # shot ids cut from the film
+    runtime_s: float
+    video_path: str
+
+
+# --- sound -------------------------------------------------------------------------------
+
+class AudioCue(Contract):
+    cue_id: str
+    stem: Stem
+    source_path: str
+    record_in: float  # position on the film timeline
+    duration: float
+    source_in: float = 0.0
+    loop: bool = False  # loop the source to fill the duration
+    fade_in: float = 0.0
+    fade_out: float = 0.0
+    scene_id: Optional[str] = None
+    shot_id: Optional[str] = None
+    description: str = ""
+    text: Optional[str] = None  # spoken words for VO cues
+    library_id: Optional[str] = None  # audio library asset id when retrieved
+
+
+class CueSheet(Contract):
+    film_id: str
+    runtime_s: float
+    cues: list[AudioCue]
+
+
+class StemLevel(Contract):
+    stem: Stem
+    path: str
+    target_lufs: Optional[float]
+    measured_lufs: Optional[float]  # None when the stem is silent
+    true_peak_dbtp: Optional[float]
+
+
+class MixReport(Contract):
+    stems: list[StemLevel]
+    master_path: str
+    master_target_lufs: float
+    master_lufs: float
+    master_true_peak_dbtp: float
+    sample_rate: int
+
+
+# --- evaluation --------------------------------------------------------------------------
+
+CRITERIA: tuple[str, ...] = (
+    "script_faithfulness", "narrative_coherence", "visual_quality", "character_consistency",
+    "physical_law_compliance", "voice_audio_quality", "cinematic_techniques",
+    "audio_visual_richness", "narrative_pacing", "video_audio_coordination",
+    "compelling_degree", "overall_quality",
+)
+
+
+class CriterionScore(Contract):
+    criterion: str
+    score: Optional[float] = Field(default=None, ge=1, le=5)  # None = not measured
+    reason: str
+    measurement: dict[str, float | str | None] = {}
+
+
+class FilmEvalScores(Contract):
+    film_id: str
+    judge: str
+    criteria: list[CriterionScore]
+    camera_language: Optional[float]  # CL
+    cinematic_rhythm: Optional[float]  # CRh
+    average: Optional[float]
+    derived_from: dict[str, list[str]]  # which criteria each derived metric used
+
+
+# --- libraries ---------------------------------------------------------------------------
+
+class AudioAsset(Contract):
+    """One entry of the tagged audio library (built-in or ingested)."""
+
+    asset_id: str
+    kind: Literal["ambience", "music", "foley", "sfx"]
+    path: str
+    description: str
+    tags: list[str]
+    emotions: list[str] = []
+    duration_s: float
+    loudness_lufs: Optional[float]  # None when too short or silent to measure
+    peak_dbfs: float
+    spectral_centroid_hz: float
+    tempo_bpm: Optional[float] = None  # music only
+    key: Optional[str] = None  # music only, e.g. "A minor"
+    source: str = "builtin"
+
+
+class AudioHit(Contract):
+    asset: AudioAsset
+    score: float

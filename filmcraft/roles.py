@@ -1,0 +1,40 @@
+"""The model-role interfaces that domain code calls. Backends live in ``resources/``.
+
+Each role has a real backend (an OpenAI-compatible endpoint) and an embedded offline default.
+Domain stages receive these objects, never a Dagster resource.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+import numpy as np
+from pydantic import BaseModel
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class ChatModel(Protocol):
+    """A JSON-schema chat model. ``None`` in place of a ChatModel means: use the offline director."""
+
+    name: str
+
+    def complete_json(self, role: str, instructions: str, payload: dict, schema: type[T]) -> T: ...
+
+
+class Embedder(Protocol):
+    name: str  # recorded with every index so a query never meets vectors of another model
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Return float32 L2-normalised vectors, shape (len(texts), dim)."""
+        ...
+
+
+class VoiceModel(Protocol):
+    name: str
+
+    def speak(self, text: str, voice: str, out_wav: Path) -> float:
+        """Write speech as a mono WAV at ``out_wav``; return its duration in seconds."""
+        ...

@@ -1,0 +1,130 @@
+"""The studio folder: atomic writes and a content-addressed cache for expensive calls.
+
+Layout::
+
+    <root>/<film_id>/...        per-film outputs (final.mp4, stems/, shots/, *.json)
+    <root>/.cache/<kind>/<h>.*  content-addressed results of LLM, TTS and video calls
+    <root>/.requests/           drop folder watched by the film request sensor
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator, TypeVar
+
+from pydantic import BaseModel
+
+from filmcraft.contracts import FILM_ID_RE
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def content_key(payload: object) -> str:
+    """Stable hash of everything that matters for a result (inputs, backend, model, seed)."""
+    blob = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
+@contextlib.contextmanager
+def atomic_path(final: str | Path) -> Iterator[Path]:
+    """Yield a temp path beside ``final``; rename it over ``final`` only if the block succeeds.
+
+    A crash or exception leaves the previous file untouched and no half-written output.
+    The temp name keeps the suffix so tools like ffmpeg pick the right muxer.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".part{final.suffix}", dir=final.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, final)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_model(path: str | Path, model: BaseModel | list[BaseModel]) -> Path:
+    if isinstance(model, list):
+        text = json.dumps([m.model_dump(mode="json") for m in model], indent=2, ensure_ascii=False)
+    else:
+        text = model.model_dump_json(indent=2)
+    return write_text(path, text + "\n")
+
+
+def read_model(path: str | Path, model: type[M]) -> M:
+    return model.model_validate_json(Path(path).read_text(encoding="utf-8"))
+
+
+def read_models(path: str | Path, model: type[M]) -> list[M]:
+    return [model.model_validate(x) for x in json.loads(Path(path).read_text(encoding="utf-8"))]
+
+
+class Studio:
+    """Where films, caches and request drops live. Plain Python; wrapped by a Dagster resource."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).expanduser().resolve()
+
+    def film_dir(self, film_id: str) -> Path:
+        if not FILM_ID_RE.match(film_id or ""):
+            raise ValueError(f"film id {film_id!r} is not a valid film id (no path separators or '..')")
+        path = (self.root / film_id).resolve()
+        if path.parent != self.root:
+            raise ValueError(f"film id {film_id!r} escapes the studio folder {self.root}")
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def cache_root(self) -> Path:
+        return self.root / ".cache"
+
+    @property
+    def requests_dir(self) -> Path:
+        path = self.root / ".requests"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def cached_file(self, kind: str, key: object, suffix: str, produce: Callable[[Path], None]) -> tuple[Path, bool]:
+        """Return (path, hit). On a miss ``produce(tmp_path)`` writes the file, then it is renamed in.
+
+        ``key`` must contain every input that changes the result (backend, model and seed too).
+        """
+        digest = content_key(key)
+        final = self.cache_root / kind / f"{digest}{suffix}"
+        if final.exists() and final.stat().st_size > 0:
+            return final, True
+        with atomic_path(final) as tmp:
+            produce(tmp)
+            if not tmp.exists() or tmp.stat().st_size == 0:
+                raise RuntimeError(f"{kind} produced an empty file for cache key {digest}")
+        return final, False
+
+    def cached_json(self, kind: str, key: object, produce: Callable[[], object]) -> tuple[object, bool]:
+        digest = content_key(key)
+        final = self.cache_root / kind / f"{digest}.json"
+        if final.exists():
+            return json.loads(final.read_text(encoding="utf-8")), True
+        value = produce()
+        write_text(final, json.dumps(value, ensure_ascii=False))
+        return value, False
