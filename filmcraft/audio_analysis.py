@@ -1,0 +1,179 @@
+"""Measured properties of audio files: loudness, peak, true peak, brightness, tempo.
+
+Used to tag the built-in library, to ingest outside libraries and by the mixer's checks.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pyloudnorm
+import soundfile as sf
+from scipy.signal import resample_poly
+
+SILENCE_PEAK_DBFS = -60.0  # below this nothing audible is there
+FLOOR_DB = -120.0  # stands in for -inf so values stay finite in JSON
+MIN_LOUDNESS_S = 0.4  # one BS.1770 gating block
+KINDS = ("ambience", "music", "foley", "sfx", "vo")
+
+
+class AudioReadError(ValueError):
+    """The file is missing, empty or not audio soundfile can decode."""
+
+
+def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """Return (float32 samples shaped (frames, channels), sample rate)."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioReadError(f"audio file {path} does not exist: check the path")
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as exc:  # libsndfile raises several types for corrupt input
+        raise AudioReadError(
+            f"cannot read audio file {path} ({exc}): supply a WAV, FLAC or OGG file, or re-encode it"
+        ) from exc
+    if data.shape[0] == 0:
+        raise AudioReadError(f"audio file {path} has no samples: replace it with a non-empty recording")
+    if not np.all(np.isfinite(data)):
+        raise AudioReadError(f"audio file {path} contains NaN or infinite samples: re-export it")
+    return data, int(rate)
+
+
+def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Polyphase resampling along axis 0 (exact rational ratio)."""
+    if rate_in == rate_out:
+        return samples
+    ratio = Fraction(rate_out, rate_in)
+    return resample_poly(samples, ratio.numerator, ratio.denominator, axis=0).astype(np.float32)
+
+
+def to_db(value: float) -> float:
+    return float(20 * np.log10(value)) if value > 0 else FLOOR_DB
+
+
+def peak_dbfs(samples: np.ndarray) -> float:
+    return to_db(float(np.max(np.abs(samples)))) if samples.size else FLOOR_DB
+
+
+def is_silent(samples: np.ndarray) -> bool:
+    """True when the sample peak is below -60 dBFS (or there are no samples)."""
+    return samples.size == 0 or peak_dbfs(samples) < SILENCE_PEAK_DBFS
+
+
+def true_peak_dbtp(samples: np.ndarray, rate: int) -> float:
+    """BS.1770-style true peak: the sample peak of a 4x oversampled copy (8x below 44.1 kHz)."""
+    if samples.size == 0:
+        return FLOOR_DB
+    factor = 4 if rate >= 44100 else 8
+    over = resample_poly(np.asarray(samples, dtype=np.float64), factor, 1, axis=0)
+    return to_db(max(float(np.max(np.abs(over))), float(np.max(np.abs(samples)))))
+
+
+def integrated_lufs(samples: np.ndarray, rate: int) -> float | None:
+    """pyloudnorm integrated loudness, None when too short or silent to measure."""
+    if samples.shape[0] < int(MIN_LOUDNESS_S * rate) + 1 or is_silent(samples):
+        return None
+    value = pyloudnorm.Meter(rate).integrated_loudness(samples)
+    return float(value) if np.isfinite(value) else None
+
+
+def _mono(samples: np.ndarray) -> np.ndarray:
+    return samples.mean(axis=1) if samples.ndim == 2 else samples
+
+
+def _frames_power(mono: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
+    """Power spectrogram (frames, bins) with a Hann window; short input is zero-padded."""
+    if mono.size < n_fft:
+        mono = np.pad(mono, (0, n_fft - mono.size))
+    count = 1 + (mono.size - n_fft) // hop
+    idx = np.arange(n_fft)[None, :] + hop * np.arange(count)[:, None]
+    frames = mono[idx] * np.hanning(n_fft)[None, :]
+    return np.abs(np.fft.rfft(frames, axis=1)) ** 2
+
+
+def spectral_centroid_hz(samples: np.ndarray, rate: int) -> float:
+    """Energy-weighted centroid of the long-term power spectrum (brightness)."""
+    mono = _mono(samples).astype(np.float64)
+    if is_silent(mono):
+        return 0.0
+    n_fft = 2048
+    power = _frames_power(mono, n_fft, n_fft)  # non-overlapping frames are enough for a mean
+    spectrum = power.sum(axis=0)
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / rate)
+    total = spectrum.sum()
+    return float((freqs * spectrum).sum() / total) if total > 0 else 0.0
+
+
+def estimate_tempo_bpm(samples: np.ndarray, rate: int, lo: float = 60.0, hi: float = 200.0) -> float | None:
+    """Tempo from the autocorrelation of a spectral-flux onset envelope, in lo..hi bpm.
+
+    A log-normal preference around 120 bpm breaks the usual half/double-tempo ambiguity.
+    """
+    mono = _mono(samples).astype(np.float64)
+    if is_silent(mono) or mono.size < rate * 4:
+        return None
+    target = 11025
+    mono = resample(mono, rate, target) if rate != target else mono
+    hop, n_fft = 256, 1024
+    power = _frames_power(mono, n_fft, hop)
+    log_mag = np.log1p(1000.0 * np.sqrt(power))
+    flux = np.maximum(np.diff(log_mag, axis=0), 0.0).sum(axis=1)
+    # Remove slow trends so sustained pads do not look like a beat.
+    window = max(3, int(round(0.5 * target / hop)))
+    trend = np.convolve(flux, np.ones(window) / window, mode="same")
+    onset = np.maximum(flux - trend, 0.0)
+    if not np.any(onset > 0):
+        return None
+    onset = onset - onset.mean()
+    frame_rate = target / hop
+    ac = np.correlate(onset, onset, mode="full")[onset.size - 1:]
+    if ac[0] <= 0:
+        return None
+    ac = ac / ac[0]
+    lag_min = int(np.floor(frame_rate * 60.0 / hi))
+    lag_max = int(np.ceil(frame_rate * 60.0 / lo))
+    lag_max = min(lag_max, ac.size - 2)
+    if lag_max <= lag_min + 1:
+        return None
+    lags = np.arange(lag_min, lag_max + 1)
+    bpm = 60.0 * frame_rate / lags
+    prior = np.exp(-0.5 * (np.log2(bpm / 120.0) / 1.0) ** 2)
+    score = ac[lags] * prior
+    best = int(np.argmax(score))
+    lag = float(lags[best])
+    # Parabolic interpolation on the raw autocorrelation for sub-frame precision.
+    i = int(lags[best])
+    y0, y1, y2 = ac[i - 1], ac[i], ac[i + 1]
+    denom = y0 - 2 * y1 + y2
+    if denom < 0:
+        lag = i + 0.5 * (y0 - y2) / denom
+    tempo = 60.0 * frame_rate / lag
+    return float(np.clip(tempo, lo, hi)) if ac[i] > 0 else None
+
+
+def measure_samples(samples: np.ndarray, rate: int, kind: str) -> dict:
+    if samples.ndim == 1:
+        samples = samples[:, None]
+    lufs = integrated_lufs(samples, rate)
+    return {
+        "duration_s": round(samples.shape[0] / rate, 4),
+        "sample_rate": rate,
+        "channels": int(samples.shape[1]),
+        "loudness_lufs": None if lufs is None else round(lufs, 2),
+        "peak_dbfs": round(peak_dbfs(samples), 2),
+        "spectral_centroid_hz": round(spectral_centroid_hz(samples, rate), 1),
+        "tempo_bpm": (
+            None if kind != "music" else (lambda t: None if t is None else round(t, 1))(estimate_tempo_bpm(samples, rate))
+        ),
+        "silent": is_silent(samples),
+    }
+
+
+def measure_audio(path: Path, kind: str) -> dict:
+    """duration_s, loudness_lufs, peak_dbfs, spectral_centroid_hz, tempo_bpm (music only), ..."""
+    if kind not in KINDS:
+        raise ValueError(f"audio kind {kind!r} is unknown: use one of {', '.join(KINDS)}")
+    samples, rate = read_audio(path)
+    return measure_samples(samples, rate, kind)
