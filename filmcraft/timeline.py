@@ -1,0 +1,417 @@
+"""The editable delivery: a multi-track OpenTimelineIO timeline of the locked film.
+
+Layout (one timeline at the picture-lock frame rate, starting at frame 0):
+
+* ``V1 picture``: one Clip per EditDecision, in record order, Gaps where ``record_in`` jumps.
+  A shot played at ``speed != 1`` carries a ``LinearTimeWarp(time_scalar=speed)``. OTIO's rule
+  is that effects never change an item's length on its track, so the clip's ``source_range``
+  is ``[source_in, source_in + record duration)`` and the warp makes it consume
+  ``duration * speed = source_out - source_in`` seconds of media (the same convention the
+  cmx_3600 adapter uses when it reads M2 speed events). Writing the consumed media length as
+  ``source_range`` would make every later shot drift by the time saved. The consumed range is
+  also kept in the clip metadata (``source_in_s`` / ``source_out_s``).
+* Five audio tracks ``ambience``, ``music``, ``vo``, ``foley``, ``sfx``. A track cannot hold
+  overlapping clips, so a stem whose cues overlap spills into extra lanes named ``foley 2``,
+  ``foley 3`` ... placed next to their stem (metadata ``{"stem", "lane"}``).
+  A looped cue whose duration outruns its source is laid out as consecutive passes over the
+  media (each pass a Clip with ``loop_pass`` in metadata), which is how an NLE shows a loop.
+* Review notes become Markers on the timeline's stack (sequence markers in FCP XML).
+
+Positions are frame-quantised: every time in seconds becomes
+``RationalTime.from_seconds(t, fps).round()`` frames, and a clip's length is
+``round(end) - round(start)``, so abutting clips share one boundary frame and nothing drifts.
+Cue and shot positions therefore match the float contracts within half a frame.
+
+Exports: ``otio`` (otio_json), ``otioz`` (bundle with the media inside), ``fcp7xml``
+(fcp_xml; media paths become file:// URLs as FCP XML pathurl requires) and ``edl``
+(cmx_3600; CMX 3600 carries a single video track, so the EDL holds ``V1 picture`` only).
+Known adapter limit: otio-cmx3600-adapter 1.0 writes an accelerated shot's M2 speed correctly
+but computes its source-out timecode as ``in + duration / speed`` instead of ``* speed``; EDL
+readers (including OTIO's) take the speed from the M2 line, so the cut itself survives.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import tempfile
+import urllib.parse
+from pathlib import Path
+from typing import Iterable
+
+import opentimelineio as otio
+
+from filmcraft.contracts import STEMS, AudioCue, CueSheet, EditDecision, PictureLock, ReviewNote
+from filmcraft.media import MediaError, probe
+from filmcraft.store import atomic_path
+
+VIDEO_TRACK_NAME = "V1 picture"
+
+EXPORT_FORMATS: dict[str, tuple[str, str]] = {  # fmt -> (adapter name, file suffix)
+    "otio": ("otio_json", ".otio"),
+    "otioz": ("otioz", ".otioz"),
+    "fcp7xml": ("fcp_xml", ".xml"),
+    "edl": ("cmx_3600", ".edl"),
+}
+
+NOTE_COLORS = {
+    "structure": otio.schema.MarkerColor.RED,
+    "pacing": otio.schema.MarkerColor.YELLOW,
+    "transitions": otio.schema.MarkerColor.CYAN,
+    "voice_over": otio.schema.MarkerColor.GREEN,
+}
+
+# Metadata must never carry credentials: keys that look like one are refused outright.
+_SECRET_KEY_RE = re.compile(r"(api[_-]?key|secret|token|password|passwd|auth|credential|bearer)", re.I)
+_SECRET_ENV_RE = re.compile(r"(KEY|SECRET|TOKEN|PASSWORD|PASSWD|AUTH|CREDENTIAL)", re.I)
+_BOUNDARY_SLACK_FRAMES = 1  # float noise may move a shared cut point by one frame
+_MEDIA_SLACK_FRAMES = 2  # a rendered clip may end a frame or two short of its plan
+
+
+def to_frames(seconds: float, fps: int) -> int:
+    """Seconds -> whole frames at ``fps`` (the single rounding rule of the timeline)."""
+    return int(otio.opentime.RationalTime.from_seconds(float(seconds), fps).round().value)
+
+
+def _rt(frames: int, fps: int) -> otio.opentime.RationalTime:
+    return otio.opentime.RationalTime(frames, fps)
+
+
+def _range(start: int, duration: int, fps: int) -> otio.opentime.TimeRange:
+    return otio.opentime.TimeRange(_rt(start, fps), _rt(duration, fps))
+
+
+def _gap(frames: int, fps: int) -> otio.schema.Gap:
+    return otio.schema.Gap(source_range=_range(0, frames, fps))
+
+
+class _MediaRefs:
+    """ExternalReferences with the media's real length; each file is probed once."""
+
+    def __init__(self, fps: int):
+        self.fps = fps
+        self._frames: dict[Path, int] = {}
+
+    def frames(self, path: str, who: str) -> tuple[Path, int]:
+        p = Path(path).expanduser().resolve()
+        if p not in self._frames:
+            try:
+                info = probe(p)
+            except MediaError as exc:
+                raise ValueError(f"{who}: media {path} cannot be read ({exc}); re-render or relink it before building the timeline") from exc
+            self._frames[p] = max(1, to_frames(info.duration_s, self.fps))
+        return p, self._frames[p]
+
+    def reference(self, path: Path) -> otio.schema.ExternalReference:
+        return otio.schema.ExternalReference(
+            target_url=str(path), available_range=_range(0, self._frames[path], self.fps)
+        )
+
+
+def _picture_track(lock: PictureLock, media: _MediaRefs) -> otio.schema.Track:
+    fps = lock.fps
+    track = otio.schema.Track(name=VIDEO_TRACK_NAME, kind=otio.schema.TrackKind.Video)
+    cursor = 0
+    for d in lock.decisions:
+        who = f"edit decision {d.shot_id}"
+        if d.speed <= 0:
+            raise ValueError(f"{who} has speed {d.speed}; speed must be > 0")
+        if d.source_out <= d.source_in or d.source_in < 0:
+            raise ValueError(f"{who} has source range [{d.source_in}, {d.source_out}); it must be non-empty and start at >= 0")
+        start, end = to_frames(d.record_in, fps), to_frames(d.record_out, fps)
+        if start < cursor:
+            if cursor - start > _BOUNDARY_SLACK_FRAMES:
+                raise ValueError(
+                    f"{who} starts at {d.record_in:.3f}s, before the previous shot ends "
+                    f"({cursor / fps:.3f}s): picture-lock decisions must be in record order without overlaps"
+                )
+            start = cursor
+        if end <= start:
+            end = start + 1  # a shot shorter than half a frame still gets one frame
+        if start > cursor:
+            track.append(_gap(start - cursor, fps))
+        path, available = media.frames(d.clip_path, who)
+        src_in = to_frames(d.source_in, fps)
+        consumed_end = to_frames(d.source_out, fps)
+        if consumed_end > available + _MEDIA_SLACK_FRAMES:
+            raise ValueError(
+                f"{who} uses {d.clip_path} up to {d.source_out:.3f}s but the clip lasts "
+                f"{available / fps:.3f}s: fix the decision's source_out or re-render the shot"
+            )
+        clip = otio.schema.Clip(
+            name=d.shot_id,
+            media_reference=media.reference(path),
+            # Track length = record duration; the warp below scales media consumption.
+            source_range=_range(src_in, end - start, fps),
+            metadata={"filmaster": {
+                "shot_id": d.shot_id, "scene_id": d.scene_id, "decision": d.decision,
+                "speed": d.speed, "source_in_s": d.source_in, "source_out_s": d.source_out,
+                "record_in_s": d.record_in, "transition": d.transition,
+            }},
+        )
+        if abs(d.speed - 1.0) > 1e-9:
+            clip.effects.append(otio.schema.LinearTimeWarp(name=f"speed x{d.speed:g}", time_scalar=d.speed))
+        track.append(clip)
+        cursor = end
+    return track
+
+
+def _cue_clips(cue: AudioCue, start: int, end: int, media: _MediaRefs) -> list[otio.schema.Clip]:
+    """One clip, or for a loop that outruns its source, one clip per pass over the media."""
+    fps = media.fps
+    path, available = media.frames(cue.source_path, f"audio cue {cue.cue_id}")
+    src_in = to_frames(cue.source_in, fps)
+    if src_in >= available:
+        raise ValueError(
+            f"audio cue {cue.cue_id} starts {cue.source_in:.3f}s into {cue.source_path}, "
+            f"which lasts only {available / fps:.3f}s: fix the cue's source_in"
+        )
+    meta = {
+        "cue_id": cue.cue_id, "stem": cue.stem, "scene_id": cue.scene_id, "shot_id": cue.shot_id,
+        "description": cue.description, "text": cue.text, "library_id": cue.library_id,
+        "loop": cue.loop, "fade_in_s": cue.fade_in, "fade_out_s": cue.fade_out,
+        "record_in_s": cue.record_in, "duration_s": cue.duration,
+    }
+    total = end - start
+    if not cue.loop or src_in + total <= available + _MEDIA_SLACK_FRAMES:
+        # A non-looped cue longer than its media shows the tail as offline in an NLE: the
+        # cue sheet says so, and the timeline must not hide it.
+        return [otio.schema.Clip(
+            name=cue.cue_id, media_reference=media.reference(path),
+            source_range=_range(src_in, total, fps), metadata={"filmaster": dict(meta)},
+        )]
+    clips, done, pass_no, pass_in = [], 0, 1, src_in
+    while done < total:
+        length = min(available - pass_in, total - done)
+        clips.append(otio.schema.Clip(
+            name=f"{cue.cue_id} loop {pass_no}", media_reference=media.reference(path),
+            source_range=_range(pass_in, length, fps),
+            metadata={"filmaster": {**meta, "loop_pass": pass_no}},
+        ))
+        done += length
+        pass_no += 1
+        pass_in = 0
+    return clips
+
+
+def _audio_tracks(cues: CueSheet, media: _MediaRefs) -> list[otio.schema.Track]:
+    fps = media.fps
+    tracks: list[otio.schema.Track] = []
+    for stem in STEMS:
+        placed: list[tuple[int, int, AudioCue]] = []
+        for cue in cues.cues:
+            if cue.stem != stem:
+                continue
+            if cue.record_in < 0 or cue.duration <= 0:
+                raise ValueError(
+                    f"audio cue {cue.cue_id} has record_in {cue.record_in} and duration {cue.duration}; "
+                    "both must be >= 0 and the duration > 0"
+                )
+            start = to_frames(cue.record_in, fps)
+            end = max(to_frames(cue.record_in + cue.duration, fps), start + 1)
+            placed.append((start, end, cue))
+        placed.sort(key=lambda p: (p[0], p[2].cue_id))
+        lanes: list[tuple[otio.schema.Track, int]] = []  # (track, frame where it is free)
+        for start, end, cue in placed:
+            lane_no = next((i for i, (_, free) in enumerate(lanes) if free <= start), None)
+            if lane_no is None:
+                n = len(lanes) + 1
+                lanes.append((otio.schema.Track(
+                    name=stem if n == 1 else f"{stem} {n}", kind=otio.schema.TrackKind.Audio,
+                    metadata={"filmaster": {"stem": stem, "lane": n}},
+                ), 0))
+                lane_no = n - 1
+            track, free = lanes[lane_no]
+            if start > free:
+                track.append(_gap(start - free, fps))
+            track.extend(_cue_clips(cue, start, end, media))
+            lanes[lane_no] = (track, end)
+        if not lanes:  # every stem has its track, even when silent
+            lanes.append((otio.schema.Track(name=stem, kind=otio.schema.TrackKind.Audio,
+                                            metadata={"filmaster": {"stem": stem, "lane": 1}}), 0))
+        tracks.extend(t for t, _ in lanes)
+    return tracks
+
+
+def _note_markers(notes: Iterable[ReviewNote], lock: PictureLock) -> list[otio.schema.Marker]:
+    fps = lock.fps
+    shot_starts = {d.shot_id: d.record_in for d in lock.decisions}
+    markers = []
+    for note in notes:
+        at, anchored = note.timecode, "timecode"
+        if at is None and note.shot_id in shot_starts:
+            at, anchored = shot_starts[note.shot_id], "shot"
+        if at is None:
+            at, anchored = 0.0, "untimed"  # a general note sits at the head of the film
+        at = min(max(at, 0.0), lock.runtime_s)
+        markers.append(otio.schema.Marker(
+            name=f"{note.category}: {note.text[:60]}",
+            marked_range=_range(to_frames(at, fps), 0, fps),
+            color=NOTE_COLORS.get(note.category, otio.schema.MarkerColor.RED),
+            comment=note.text,
+            metadata={"filmaster": {"category": note.category, "text": note.text,
+                                    "shot_id": note.shot_id, "timecode_s": note.timecode,
+                                    "anchored_by": anchored}},
+        ))
+    return markers
+
+
+def _check_no_secrets(value: object, where: str) -> None:
+    """Refuse credential-looking keys and any value that embeds a secret environment variable."""
+    secrets = [v for k, v in os.environ.items() if _SECRET_ENV_RE.search(k) and len(v) >= 8]
+    stack = [(where, value)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, dict):
+            for k, sub in v.items():
+                if _SECRET_KEY_RE.search(str(k)):
+                    raise ValueError(f"timeline metadata key {path}.{k} looks like a credential; timelines must never carry secrets: remove it")
+                stack.append((f"{path}.{k}", sub))
+        elif isinstance(v, (list, tuple)):
+            stack.extend((f"{path}[{i}]", sub) for i, sub in enumerate(v))
+        elif isinstance(v, str) and any(s in v for s in secrets):
+            raise ValueError(f"timeline metadata {path} contains the value of a secret environment variable: remove it")
+        elif not (v is None or isinstance(v, (str, int, float, bool))):
+            raise ValueError(f"timeline metadata {path} has a {type(v).__name__}; use JSON values (str, number, bool, list, dict)")
+
+
+def build_timeline(
+    title: str,
+    lock: PictureLock,
+    cues: CueSheet,
+    notes: list[ReviewNote] = [],  # noqa: B006 - never mutated
+    extra_metadata: dict | None = None,
+) -> otio.schema.Timeline:
+    """The locked film as an editable timeline: picture, five stem tracks, review-note markers."""
+    if cues.film_id != lock.film_id:
+        raise ValueError(f"cue sheet is for film {cues.film_id!r} but the picture lock is for {lock.film_id!r}: pass the matching pair")
+    extra = dict(extra_metadata or {})
+    _check_no_secrets(extra, "extra_metadata")
+    media = _MediaRefs(lock.fps)
+    video = _picture_track(lock, media)
+    audio = _audio_tracks(cues, media)
+    tl = otio.schema.Timeline(
+        name=title or lock.film_id,
+        global_start_time=_rt(0, lock.fps),
+        metadata={"filmaster": {
+            "film_id": lock.film_id, "runtime_s": lock.runtime_s, "fps": lock.fps,
+            "width": lock.width, "height": lock.height, "video_path": lock.video_path,
+            "removed_shots": list(lock.removed), "position_rule": "frame-quantised (round to nearest frame)",
+            **extra,
+        }},
+    )
+    tl.tracks.append(video)
+    tl.tracks.extend(audio)
+    tl.tracks.markers.extend(_note_markers(notes, lock))
+    return tl
+
+
+def write_timeline(tl: otio.schema.Timeline, path: Path) -> Path:
+    """Write ``tl`` as .otio JSON atomically."""
+    return export_timeline(tl, "otio", path)
+
+
+def _file_url(target: str) -> str:
+    if urllib.parse.urlparse(target).scheme in ("", "file") and not target.startswith("file:"):
+        return otio.url_utils.url_from_filepath(str(Path(target).resolve()))
+    return target
+
+
+def _media_path(target: str) -> str:
+    if target.startswith("file:"):
+        return otio.url_utils.filepath_from_url(target)
+    return target
+
+
+def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
+    """Write ``tl`` in ``fmt`` (otio, otioz, fcp7xml, edl) to ``out_path`` atomically."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown timeline format {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}")
+    adapter, _ = EXPORT_FORMATS[fmt]
+    out_path = Path(out_path)
+    staging: Path | None = None
+    try:
+        target = tl
+        if fmt == "edl":
+            # CMX 3600 holds one video track: export the picture alone.
+            videos = [t for t in tl.tracks if t.kind == otio.schema.TrackKind.Video]
+            if len(videos) != 1:
+                raise ValueError(f"an EDL holds exactly one video track; this timeline has {len(videos)}: export fcp7xml or otio instead")
+            target = otio.schema.Timeline(name=tl.name, global_start_time=tl.global_start_time,
+                                          metadata=copy.deepcopy(tl.metadata))
+            target.tracks.append(copy.deepcopy(videos[0]))
+        elif fmt == "fcp7xml":
+            target = copy.deepcopy(tl)
+            for clip in target.find_clips():
+                if isinstance(clip.media_reference, otio.schema.ExternalReference):
+                    clip.media_reference.target_url = _file_url(clip.media_reference.target_url)
+        elif fmt == "otioz":
+            missing = missing_media(tl)
+            if missing:
+                raise ValueError(f"cannot bundle an otioz: {len(missing)} media file(s) are missing, e.g. {missing[0]}; relink or re-render them")
+            target, staging = _unique_media_names(tl)
+        with atomic_path(out_path) as tmp:
+            tmp.unlink()  # the bundle adapters refuse to overwrite an existing file
+            otio.adapters.write_to_file(target, str(tmp), adapter_name=adapter)
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    return out_path
+
+
+def _unique_media_names(tl: otio.schema.Timeline) -> tuple[otio.schema.Timeline, Path | None]:
+    """otioz stores media by basename; give colliding files unique names via symlinks."""
+    target = copy.deepcopy(tl)
+    by_name: dict[str, set[str]] = {}
+    refs = [c.media_reference for c in target.find_clips() if isinstance(c.media_reference, otio.schema.ExternalReference)]
+    for ref in refs:
+        path = os.path.abspath(_media_path(ref.target_url))
+        by_name.setdefault(os.path.basename(path), set()).add(path)
+    clashes = {p for paths in by_name.values() if len(paths) > 1 for p in paths}
+    if not clashes:
+        return target, None
+    staging = Path(tempfile.mkdtemp(prefix="otioz-media-"))
+    renamed: dict[str, str] = {}
+    for i, path in enumerate(sorted(clashes)):
+        parent = Path(path).parent.name or "media"
+        link = staging / f"{parent}__{i:03d}__{Path(path).name}"
+        os.symlink(path, link)  # zipfile follows the link and stores the real bytes
+        renamed[path] = str(link)
+    for ref in refs:
+        path = os.path.abspath(_media_path(ref.target_url))
+        if path in renamed:
+            ref.target_url = renamed[path]
+    return target, staging
+
+
+def missing_media(tl: otio.schema.Timeline) -> list[str]:
+    """Media references of ``tl`` whose files are not on disk (each listed once, in order)."""
+    missing: list[str] = []
+    for clip in tl.find_clips():
+        ref = clip.media_reference
+        if isinstance(ref, otio.schema.ExternalReference):
+            path = _media_path(ref.target_url)
+            if not Path(path).is_file() and path not in missing:
+                missing.append(path)
+        elif isinstance(ref, otio.schema.MissingReference):
+            label = f"<missing reference: clip {clip.name}>"
+            if label not in missing:
+                missing.append(label)
+    return missing
+
+
+def timeline_decisions(tl: otio.schema.Timeline) -> list[EditDecision]:
+    """Read the picture decisions back from a timeline built here (for round-trip checks)."""
+    video = next(t for t in tl.tracks if t.kind == otio.schema.TrackKind.Video)
+    out = []
+    for clip in video.find_clips():
+        meta = clip.metadata["filmaster"]
+        rec = video.range_of_child(clip).start_time.to_seconds()
+        out.append(EditDecision(
+            shot_id=meta["shot_id"], scene_id=meta["scene_id"], clip_path=_media_path(clip.media_reference.target_url),
+            decision=meta["decision"], source_in=meta["source_in_s"], source_out=meta["source_out_s"],
+            speed=meta["speed"], record_in=rec, transition=meta["transition"],
+        ))
+    return out

@@ -1,0 +1,190 @@
+"""OTIO delivery: real clips and stems in, a timeline and four export formats out, read back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import opentimelineio as otio
+import pytest
+import soundfile as sf
+
+from filmcraft.contracts import AudioCue, CueSheet, EditDecision, PictureLock, ReviewNote
+from filmcraft.media import run_ffmpeg
+from filmcraft.timeline import (
+    EXPORT_FORMATS, VIDEO_TRACK_NAME, build_timeline, export_timeline, missing_media,
+    timeline_decisions, to_frames, write_timeline,
+)
+
+FPS = 24
+
+
+def _clip(path: Path, seconds: float, pattern: str = "testsrc") -> Path:
+    run_ffmpeg(["-f", "lavfi", "-i", f"{pattern}=size=160x90:rate={FPS}:duration={seconds}",
+                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)], "rendering a test clip")
+    return path
+
+
+def _wav(path: Path, seconds: float, freq: float) -> Path:
+    t = np.arange(int(seconds * 48000)) / 48000
+    sf.write(path, (0.2 * np.sin(2 * np.pi * freq * t)).astype(np.float32), 48000)
+    return path
+
+
+@pytest.fixture(scope="module")
+def film(tmp_path_factory):
+    d = tmp_path_factory.mktemp("film")
+    a = _clip(d / "s01_sh01.mp4", 3.0)
+    b = _clip(d / "s01_sh02.mp4", 4.0, "smptebars")
+    # Two stems share the basename "s01.wav" to exercise otioz's unique-basename rule.
+    (d / "amb").mkdir()
+    (d / "mus").mkdir()
+    amb = _wav(d / "amb" / "s01.wav", 1.5, 220)  # shorter than its cue: looped
+    mus = _wav(d / "mus" / "s01.wav", 6.0, 330)
+    vo = _wav(d / "vo_s01_sh01.wav", 1.2, 440)
+    fol = _wav(d / "step.wav", 0.5, 880)
+    decisions = [
+        EditDecision(shot_id="s01_sh01", scene_id="s01", clip_path=str(a), decision="trim",
+                     source_in=0.5, source_out=2.5, record_in=0.0),
+        # accelerated: 3.0 s of media in 2.0 s of screen time
+        EditDecision(shot_id="s01_sh02", scene_id="s01", clip_path=str(b), decision="accelerate",
+                     source_in=0.5, source_out=3.5, speed=1.5, record_in=2.0),
+    ]
+    lock = PictureLock(film_id="t1", width=160, height=90, fps=FPS, decisions=decisions,
+                       runtime_s=4.0, video_path=str(a))
+    cues = CueSheet(film_id="t1", runtime_s=4.0, cues=[
+        AudioCue(cue_id="amb_s01", stem="ambience", source_path=str(amb), record_in=0.0, duration=4.0,
+                 loop=True, scene_id="s01", description="room tone", library_id="lib_amb_1"),
+        AudioCue(cue_id="mus_s01", stem="music", source_path=str(mus), record_in=0.25, duration=3.7,
+                 scene_id="s01", description="tense strings", library_id="lib_mus_1"),
+        AudioCue(cue_id="vo_s01_sh01", stem="vo", source_path=str(vo), record_in=0.3, duration=1.2,
+                 scene_id="s01", shot_id="s01_sh01", text="It was late."),
+        AudioCue(cue_id="fol_1", stem="foley", source_path=str(fol), record_in=1.01, duration=0.5,
+                 scene_id="s01", shot_id="s01_sh01", description="footstep"),
+        AudioCue(cue_id="fol_2", stem="foley", source_path=str(fol), record_in=2.6, duration=0.5,
+                 scene_id="s01", shot_id="s01_sh02", description="footstep"),
+    ])
+    notes = [
+        ReviewNote(category="pacing", timecode=2.5, text="The second shot drags."),
+        ReviewNote(category="structure", shot_id="s01_sh02", text="Open on the bars?"),
+    ]
+    return d, lock, cues, notes
+
+
+def _clip_starts(track: otio.schema.Track) -> list[tuple[str, float, float]]:
+    return [(c.name, track.range_of_child(c).start_time.to_seconds(), c.duration().to_seconds())
+            for c in track.find_clips()]
+
+
+def test_layout_positions_and_speed(film):
+    _, lock, cues, notes = film
+    tl = build_timeline("Test film", lock, cues, notes, {"mix_report": "/studio/t1/mix.json"})
+    names = [t.name for t in tl.tracks]
+    kinds = [t.kind for t in tl.tracks]
+    assert names == [VIDEO_TRACK_NAME, "ambience", "music", "vo", "foley", "sfx"]
+    assert kinds == ["Video"] + ["Audio"] * 5
+    frame = 1 / FPS
+
+    video = tl.tracks[0]
+    starts = _clip_starts(video)
+    for (name, start, dur), d in zip(starts, lock.decisions):
+        assert name == d.shot_id
+        assert abs(start - d.record_in) <= frame and abs(dur - d.duration) <= frame
+    fast = video.find_clips()[1]
+    warps = [e for e in fast.effects if isinstance(e, otio.schema.LinearTimeWarp)]
+    assert len(warps) == 1 and warps[0].time_scalar == pytest.approx(1.5)
+    # media consumed = screen duration x speed = source_out - source_in
+    consumed = fast.source_range.duration.to_seconds() * warps[0].time_scalar
+    assert consumed == pytest.approx(3.0, abs=frame)
+    assert not video.find_clips()[0].effects
+    # available range is the clip's real length (3 s and 4 s renders)
+    assert video.find_clips()[1].media_reference.available_range.duration.to_seconds() == pytest.approx(4.0, abs=frame)
+    assert timeline_decisions(tl)[1].record_in == pytest.approx(2.0, abs=frame)
+
+    by_stem = {t.name: t for t in tl.tracks[1:]}
+    for cue in cues.cues:
+        pieces = [(n, s, d) for n, s, d in _clip_starts(by_stem[cue.stem]) if n.startswith(cue.cue_id)]
+        assert abs(pieces[0][1] - cue.record_in) <= frame
+        assert abs(pieces[-1][1] + pieces[-1][2] - (cue.record_in + cue.duration)) <= frame
+    # the 1.5 s ambience loops over a 4 s cue -> three passes, each within the media
+    amb = by_stem["ambience"].find_clips()
+    assert len(amb) == 3 and all(c.metadata["filmaster"]["loop"] for c in amb)
+    assert all(c.source_range.end_time_exclusive() <= c.media_reference.available_range.end_time_exclusive() for c in amb)
+    vo_meta = by_stem["vo"].find_clips()[0].metadata["filmaster"]
+    assert vo_meta["text"] == "It was late." and vo_meta["shot_id"] == "s01_sh01"
+    assert by_stem["sfx"].find_clips() == []
+
+    markers = tl.tracks.markers
+    assert [m.metadata["filmaster"]["category"] for m in markers] == ["pacing", "structure"]
+    assert markers[0].marked_range.start_time.to_seconds() == pytest.approx(2.5, abs=frame)
+    assert markers[1].marked_range.start_time.to_seconds() == pytest.approx(2.0, abs=frame)  # shot s01_sh02
+    meta = tl.metadata["filmaster"]
+    assert meta["film_id"] == "t1" and meta["runtime_s"] == 4.0 and meta["mix_report"] == "/studio/t1/mix.json"
+    assert tl.duration().to_seconds() == pytest.approx(4.0, abs=frame)
+    assert missing_media(tl) == []
+
+
+def test_every_export_reads_back(film, tmp_path):
+    _, lock, cues, notes = film
+    tl = build_timeline("Test film", lock, cues, notes)
+    n_clips = {t.name: len(t.find_clips()) for t in tl.tracks}
+    for fmt, (_, suffix) in EXPORT_FORMATS.items():
+        out = export_timeline(tl, fmt, tmp_path / f"film{suffix}")
+        assert out.stat().st_size > 0
+        back = otio.adapters.read_from_file(str(out))
+        if fmt == "edl":
+            assert len(back.tracks) == 1 and back.tracks[0].kind == "Video"
+            assert len(back.tracks[0].find_clips()) == n_clips[VIDEO_TRACK_NAME]
+            assert "M2" in out.read_text()  # the speed change survives as a motion effect
+            continue
+        assert len(back.tracks) == len(tl.tracks), fmt
+        assert [len(t.find_clips()) for t in back.tracks] == list(n_clips.values()), fmt
+        assert back.duration().to_seconds() == pytest.approx(4.0, abs=1 / FPS)
+    # the otioz bundle really holds the media (both same-named stems included)
+    import zipfile
+
+    names = zipfile.ZipFile(tmp_path / "film.otioz").namelist()
+    assert sum(n.startswith("media/") for n in names) == 6
+    assert "pathurl>file://" in (tmp_path / "film.xml").read_text()
+    # no temp files left beside the outputs
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["film.edl", "film.otio", "film.otioz", "film.xml"]
+
+
+def test_write_timeline_round_trip_and_missing(film, tmp_path):
+    d, lock, cues, _ = film
+    tl = build_timeline("Test film", lock, cues)
+    path = write_timeline(tl, tmp_path / "t1.otio")
+    back = otio.adapters.read_from_file(str(path))
+    assert back.metadata["filmaster"]["film_id"] == "t1"
+    # relocate: a reference to a file that is gone is reported
+    back.tracks[0].find_clips()[0].media_reference.target_url = str(d / "gone.mp4")
+    assert missing_media(back) == [str(d / "gone.mp4")]
+
+
+def test_bad_inputs_are_named(film, tmp_path):
+    d, lock, cues, _ = film
+    with pytest.raises(ValueError, match="choose one of otio, otioz, fcp7xml, edl"):
+        export_timeline(build_timeline("x", lock, cues), "aaf2", tmp_path / "x.aaf")
+    with pytest.raises(ValueError, match="credential"):
+        build_timeline("x", lock, cues, extra_metadata={"openai_api_key": "sk-123"})
+    bad = lock.model_copy(update={"decisions": [lock.decisions[0].model_copy(update={"source_out": 9.0})]})
+    with pytest.raises(ValueError, match="s01_sh01"):
+        build_timeline("x", bad, cues)
+    gone = lock.model_copy(update={"decisions": [lock.decisions[0].model_copy(update={"clip_path": str(d / "nope.mp4")})]})
+    with pytest.raises(ValueError, match="nope.mp4"):
+        build_timeline("x", gone, cues)
+    overlap = lock.model_copy(update={"decisions": [lock.decisions[0], lock.decisions[1].model_copy(update={"record_in": 1.0})]})
+    with pytest.raises(ValueError, match="record order"):
+        build_timeline("x", overlap, cues)
+
+
+def test_overlapping_cues_spill_into_lanes(film):
+    _, lock, cues, _ = film
+    extra = AudioCue(cue_id="fol_3", stem="foley", source_path=cues.cues[3].source_path, record_in=1.2,
+                     duration=0.4, description="cloth")
+    tl = build_timeline("x", lock, cues.model_copy(update={"cues": [*cues.cues, extra]}))
+    names = [t.name for t in tl.tracks]
+    assert names == [VIDEO_TRACK_NAME, "ambience", "music", "vo", "foley", "foley 2", "sfx"]
+    lane2 = tl.tracks[5]
+    assert [c.name for c in lane2.find_clips()] == ["fol_3"]
+    assert lane2.range_of_child(lane2.find_clips()[0]).start_time.value == to_frames(1.2, FPS)
