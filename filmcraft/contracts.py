@@ -65,6 +65,9 @@ class FilmRequest(Contract):
     height: int = 720
     fps: int = 24
     seed: int = 0
+    # Bounds for quick previews and tests; None lets the director decide.
+    max_scenes: Optional[int] = Field(default=None, ge=1, le=MAX_SCENES)
+    max_shots_per_scene: Optional[int] = Field(default=None, ge=1, le=12)
 
     @field_validator("film_id")
     @classmethod

@@ -1,0 +1,58 @@
+"""Resources in one place: the studio and every model role, configured from the environment.
+
+Environment variables (all optional; with none set everything runs offline):
+
+    FILMASTER_HOME                  studio folder (films, caches, requests); default ./studio
+    FILMASTER_LLM_BASE_URL          text roles (writer ... editor): OpenAI-compatible base URL
+    FILMASTER_LLM_MODEL             model name                        (default gpt-4o-mini)
+    FILMASTER_LLM_API_KEY           key, read through dagster.EnvVar
+    FILMASTER_EMBED_BASE_URL / _MODEL / _API_KEY      embeddings
+    FILMASTER_TTS_BASE_URL   / _MODEL / _API_KEY      voice-over
+    FILMASTER_VIDEO_BASE_URL / _MODEL / _API_KEY      clips
+    FILMASTER_<ROLE>_TIMEOUT, FILMASTER_<ROLE>_MAX_RETRIES   per-role client knobs
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from resources.models import EmbeddingResource, StudioResource, TextModelResource, VideoResource, VoiceResource
+
+ROLE_ENV = {"text_model": "LLM", "embeddings": "EMBED", "voice": "TTS", "video": "VIDEO"}
+ROLE_CLASS = {"text_model": TextModelResource, "embeddings": EmbeddingResource, "voice": VoiceResource,
+              "video": VideoResource}
+
+
+def studio_root() -> Path:
+    return Path(os.environ.get("FILMASTER_HOME", "studio")).expanduser().resolve()
+
+
+def _endpoint_config(prefix: str) -> dict:
+    base_url = os.environ.get(f"FILMASTER_{prefix}_BASE_URL", "").strip()
+    if not base_url:
+        return {}
+    config: dict = {"base_url": base_url}
+    if os.environ.get(f"FILMASTER_{prefix}_MODEL"):
+        config["model"] = os.environ[f"FILMASTER_{prefix}_MODEL"]
+    if os.environ.get(f"FILMASTER_{prefix}_API_KEY"):
+        config["api_key"] = dg.EnvVar(f"FILMASTER_{prefix}_API_KEY")
+    if os.environ.get(f"FILMASTER_{prefix}_TIMEOUT"):
+        config["timeout_s"] = float(os.environ[f"FILMASTER_{prefix}_TIMEOUT"])
+    if os.environ.get(f"FILMASTER_{prefix}_MAX_RETRIES"):
+        config["max_retries"] = int(os.environ[f"FILMASTER_{prefix}_MAX_RETRIES"])
+    return config
+
+
+def build_resources() -> dict:
+    resources: dict = {"studio": StudioResource(root=str(studio_root()))}
+    for key, prefix in ROLE_ENV.items():
+        resources[key] = ROLE_CLASS[key](**_endpoint_config(prefix))
+    return resources
+
+
+def backends_summary(resources: dict) -> dict[str, str]:
+    """Which backend each role uses, for run metadata and the CLI (never includes keys)."""
+    return {key: resources[key].backend_name() for key in ROLE_ENV}

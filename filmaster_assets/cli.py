@@ -1,0 +1,246 @@
+"""The ``filmaster`` command: make films through Dagster against a persistent instance.
+
+Every command materializes the same assets ``dagster dev`` shows, in the same instance
+(``$DAGSTER_HOME``, default ``<studio>/.dagster``), so runs appear in the UI afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import sys
+import time
+from importlib import resources as importlib_resources
+from pathlib import Path
+
+DEFAULT_STUDIO = "studio"
+
+
+class CliError(Exception):
+    """A user-facing error: printed without a traceback, exit code 2."""
+
+
+# --- environment -------------------------------------------------------------------------
+
+def _setup_env(out: str | None) -> Path:
+    """Studio root and Dagster home must be set before the definitions are imported."""
+    studio = Path(out or os.environ.get("FILMASTER_HOME") or DEFAULT_STUDIO).expanduser().resolve()
+    studio.mkdir(parents=True, exist_ok=True)
+    os.environ["FILMASTER_HOME"] = str(studio)
+    if not os.environ.get("DAGSTER_HOME"):
+        home = studio / ".dagster"
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["DAGSTER_HOME"] = str(home)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    return studio
+
+
+def _instance():
+    import dagster as dg
+
+    return dg.DagsterInstance.get()
+
+
+# --- input validation (before any partition is added) ------------------------------------
+
+def _read_text_arg(text: str | None, text_file: str | None) -> str:
+    if text_file is not None:
+        path = Path(text_file)
+        if not path.is_file():
+            raise CliError(f"--text-file {text_file}: no such file")
+        raw = path.read_bytes()
+        if len(raw) > 1_000_000:
+            raise CliError(f"--text-file {text_file} is {len(raw):,} bytes: give a synopsis of at most a few pages")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CliError(f"--text-file {text_file} is not UTF-8 text (byte {exc.start}): re-save it as UTF-8") from exc
+    assert text is not None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # argv bytes that are not UTF-8 arrive as lone surrogates
+        raise CliError("--text contains bytes that are not UTF-8: pass UTF-8 text or use --text-file") from exc
+    return text
+
+
+def default_film_id(text: str) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())[:4]
+    stem = "-".join(words)[:40].strip("-") or "film"
+    return f"{stem}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:6]}"
+
+
+def build_request(text: str, film_id: str | None, refs: str | None, audience: str, hd: bool, seed: int):
+    from pydantic import ValidationError
+
+    from filmcraft.contracts import FilmRequest
+    from filmcraft.director.audience import get_profile
+
+    if refs is not None and not Path(refs).is_dir():
+        raise CliError(f"--refs {refs}: not a folder (expected characters/ and locations/ inside)")
+    try:
+        get_profile(audience)
+    except ValueError as exc:
+        raise CliError(f"--audience: {exc}") from exc
+    width, height = (1920, 1080) if hd else (1280, 720)
+    try:
+        return FilmRequest(film_id=film_id or default_film_id(text.strip()), text=text, audience=audience,
+                           refs_dir=str(Path(refs).resolve()) if refs else None, width=width, height=height, seed=seed)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = {"film_id": "--film-id", "text": "--text"}.get(str(err["loc"][0]), str(err["loc"][0]))
+        raise CliError(f"{field}: {err['msg'].removeprefix('Value error, ')}") from exc
+
+
+# --- running the graph -------------------------------------------------------------------
+
+class Progress:
+    def __init__(self, total: int):
+        self.total, self.step, self.t0 = total, 0, time.monotonic()
+
+    def run(self, label: str, fn):
+        self.step += 1
+        start = time.monotonic()
+        print(f"[{self.step}/{self.total}] {label} ...", end="", flush=True)
+        result = fn()
+        print(f" done in {time.monotonic() - start:.1f}s", flush=True)
+        return result
+
+
+def _execute(defs, job_name: str, instance, partition_key=None, tags: dict | None = None):
+    job = defs.resolve_job_def(job_name)
+    result = job.execute_in_process(instance=instance, partition_key=partition_key, raise_on_error=False,
+                                    tags=tags or {})
+    if not result.success:
+        failures = [e for e in result.all_events if e.is_step_failure]
+        detail = "\n".join(f"  {e.step_key}: {e.step_failure_data.error.message.strip().splitlines()[-1]}"
+                           for e in failures if e.step_failure_data and e.step_failure_data.error) or "  (see the run in dagster dev)"
+        raise CliError(f"{job_name} failed for {partition_key or 'the corpus'} (run {result.run_id}):\n{detail}\n"
+                       "Fix the cause and run the same command again: finished work is reused.")
+    return result
+
+
+def make_film(req, studio: Path) -> Path:
+    """Write the request, add the film partition, and run the jobs stage by stage."""
+    from filmaster_assets.definitions import defs
+    from filmaster_assets.partitions import FILM_PARTITIONS_NAME, scene_key
+    from filmcraft.contracts import SceneBlocks
+    from filmcraft.layout import FilmLayout, LibraryLayout
+    from filmcraft.store import Studio, read_model, write_model
+
+    instance = _instance()
+    files = FilmLayout(Studio(studio).film_dir(req.film_id))
+    write_model(files.request, req)
+    if not instance.has_dynamic_partition(FILM_PARTITIONS_NAME, req.film_id):
+        instance.add_dynamic_partitions(FILM_PARTITIONS_NAME, [req.film_id])
+    tags = {"filmaster/film": req.film_id}
+
+    libs = LibraryLayout(studio / ".library")
+    have_libs = all((p / "meta.json").exists() for p in (libs.clip_caption_index, libs.audio_library_index))
+    progress = Progress(total=4 + (0 if have_libs else 1))
+    t0 = time.monotonic()
+    if not have_libs:
+        progress.run("corpus: audio library + caption/audio indexes (first run only)",
+                     lambda: _execute(defs, "corpus_job", instance, tags=tags))
+    progress.run("script: synopsis -> storyboards -> scene blocks", lambda: _execute(defs, "script_job", instance, req.film_id, tags))
+    blocks = read_model(files.scene_blocks, SceneBlocks)
+    progress.total += len(blocks.scenes) - 1
+    for block in blocks.scenes:
+        progress.run(f"camera {block.scene_id} ({block.heading}, {len(block.shots)} shots): retrieve, re-plan, render",
+                     lambda b=block: _execute(defs, "camera_job", instance, scene_key(req.film_id, b.scene_id), tags))
+    progress.run("post: rough cut, audience review, fine cut, sound, mix, final, OTIO, FilmEval",
+                 lambda: _execute(defs, "post_production_job", instance, req.film_id, tags))
+    print(f"made film {req.film_id!r} in {time.monotonic() - t0:.1f}s")
+    return files.root
+
+
+def print_outputs(film_dir: Path) -> None:
+    from filmcraft.layout import FilmLayout
+
+    files = FilmLayout(film_dir)
+    print(f"\noutputs in {film_dir}:")
+    for label, path in [("final film", files.final), ("timeline", files.timeline), ("stems", files.stems_dir),
+                        ("shots", files.shots), ("scene blocks", files.scene_blocks), ("shot plans", files.shot_plans),
+                        ("FilmEval", files.filmeval), ("mix report", files.mix_report)]:
+        print(f"  {label:<13} {path}")
+    print(f"\nopen the asset graph: filmaster dev --out {film_dir.parent}")
+
+
+# --- commands ----------------------------------------------------------------------------
+
+def demo_text() -> str:
+    return importlib_resources.files("filmaster_assets").joinpath("demo_theme.txt").read_text(encoding="utf-8")
+
+
+def cmd_demo(args) -> int:
+    studio = _setup_env(args.out)
+    req = build_request(demo_text(), "demo", None, "general", args.hd, 0)
+    print_outputs(make_film(req, studio))
+    return 0
+
+
+def cmd_make(args) -> int:
+    text = _read_text_arg(args.text, args.text_file)
+    req = build_request(text, args.film_id, args.refs, args.audience, args.hd, args.seed)
+    studio = _setup_env(args.out)
+    print_outputs(make_film(req, studio))
+    return 0
+
+
+def cmd_dev(args) -> int:
+    """Start ``dagster dev`` on the same instance and studio the CLI uses."""
+    import subprocess
+
+    studio = _setup_env(args.out)
+    workspace = Path(os.environ["DAGSTER_HOME"]) / "workspace.yaml"
+    workspace.write_text("load_from:\n  - python_module:\n      module_name: filmaster_assets.definitions\n"
+                         "      location_name: filmaster\n", encoding="utf-8")
+    print(f"studio {studio}\nDAGSTER_HOME {os.environ['DAGSTER_HOME']}")
+    return subprocess.call([sys.executable, "-m", "dagster", "dev", "-w", str(workspace), "-p", str(args.port)])
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="filmaster", description="Automated film generation (FilMaster) on Dagster.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="make the bundled example film with the embedded offline backends")
+    d.add_argument("--out", help=f"studio folder; outputs land in OUT/demo/ (default ./{DEFAULT_STUDIO})")
+    d.add_argument("--hd", action="store_true", help="render 1920x1080 instead of 1280x720")
+    d.set_defaults(func=cmd_demo)
+
+    m = sub.add_parser("make", help="make a film from a theme")
+    src = m.add_mutually_exclusive_group(required=True)
+    src.add_argument("--text", help="the theme: a sentence or a ~100-word synopsis")
+    src.add_argument("--text-file", help="UTF-8 file holding the theme")
+    m.add_argument("--film-id", help="film id (lowercase letters, digits, - and _); default from the text")
+    m.add_argument("--refs", help="reference images folder with characters/ and locations/")
+    m.add_argument("--audience", default="general", help="target audience profile (default general)")
+    m.add_argument("--out", help=f"studio folder; outputs land in OUT/FILM_ID/ (default ./{DEFAULT_STUDIO})")
+    m.add_argument("--hd", action="store_true", help="render 1920x1080 instead of 1280x720")
+    m.add_argument("--seed", type=int, default=0)
+    m.set_defaults(func=cmd_make)
+
+    v = sub.add_parser("dev", help="open the Dagster UI on the studio's instance")
+    v.add_argument("--out", help=f"studio folder (default ./{DEFAULT_STUDIO})")
+    v.add_argument("--port", type=int, default=3000)
+    v.set_defaults(func=cmd_dev)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"filmaster: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("filmaster: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Where every artifact of one film lives inside ``<studio>/<film_id>/``. One place, so the CLI,
+the assets and the tests agree on paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class FilmLayout:
+    root: Path
+
+    # script
+    @property
+    def request(self) -> Path: return self.root / "request.json"
+    @property
+    def synopsis(self) -> Path: return self.root / "script" / "synopsis.json"
+    @property
+    def simplified_storyboard(self) -> Path: return self.root / "script" / "simplified_storyboard.json"
+    @property
+    def detailed_storyboard(self) -> Path: return self.root / "script" / "detailed_storyboard.json"
+    @property
+    def scene_blocks(self) -> Path: return self.root / "scene_blocks.json"
+    @property
+    def audience_profile(self) -> Path: return self.root / "script" / "audience_profile.json"
+    @property
+    def scene_overrides(self) -> Path: return self.root / "scene_overrides.json"
+
+    # camera (per scene)
+    def scene_dir(self, scene_id: str) -> Path: return self.root / "scenes" / scene_id
+    def scene_references(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "references.json"
+    def scene_plan(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "shot_plan.json"
+    def scene_refs_set(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "reference_set.json"
+    def scene_cards(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "refs"
+    def scene_clips(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "clips.json"
+    @property
+    def shots(self) -> Path: return self.root / "shots"
+    @property
+    def shot_plans(self) -> Path: return self.root / "shot_plans.json"
+    @property
+    def contact_sheet(self) -> Path: return self.root / "contact_sheet.png"
+
+    # cut
+    @property
+    def cut_dir(self) -> Path: return self.root / "cut"
+    @property
+    def rough_cut(self) -> Path: return self.cut_dir / "rough_cut.json"
+    @property
+    def rough_cut_video(self) -> Path: return self.cut_dir / "rough_cut.mp4"
+    @property
+    def audience_review(self) -> Path: return self.cut_dir / "audience_review.json"
+    @property
+    def edit_analysis(self) -> Path: return self.cut_dir / "edit_analysis.json"
+    @property
+    def picture_lock(self) -> Path: return self.cut_dir / "picture_lock.json"
+    @property
+    def picture_lock_video(self) -> Path: return self.cut_dir / "picture_lock.mp4"
+
+    # sound
+    @property
+    def vo_dir(self) -> Path: return self.root / "sound" / "vo"
+    @property
+    def cue_sheet(self) -> Path: return self.root / "sound" / "cue_sheet.json"
+    @property
+    def stems_dir(self) -> Path: return self.root / "stems"
+    def stem(self, name: str) -> Path: return self.stems_dir / f"{name}.wav"
+    @property
+    def mix_dir(self) -> Path: return self.root
+    @property
+    def mix(self) -> Path: return self.root / "mix.wav"
+    @property
+    def mix_report(self) -> Path: return self.root / "mix_report.json"
+
+    # deliver + evaluation
+    @property
+    def final(self) -> Path: return self.root / "final.mp4"
+    @property
+    def timeline(self) -> Path: return self.root / "timeline.otio"
+    @property
+    def filmeval(self) -> Path: return self.root / "filmeval.json"
+
+
+@dataclass(frozen=True)
+class LibraryLayout:
+    """Studio-wide libraries: the built-in audio library and the two vector indexes."""
+
+    root: Path  # <studio>/.library
+
+    @property
+    def audio_library(self) -> Path: return self.root / "audio"
+    @property
+    def audio_manifest(self) -> Path: return self.audio_library / "manifest.json"
+    @property
+    def clip_caption_index(self) -> Path: return self.root / "clip_caption_index"
+    @property
+    def audio_library_index(self) -> Path: return self.root / "audio_library_index"

@@ -1,0 +1,112 @@
+"""Each text stage, with its two backends: an LLM role (when a ChatModel is given) or the
+embedded offline director. Both return the same contract, so downstream stages cannot tell
+them apart. Ids are re-stamped after an LLM answer so partitions and file names stay valid.
+"""
+
+from __future__ import annotations
+
+from filmcraft.contracts import (
+    AudienceProfile, AudienceReview, DetailedStoryboard, EditAnalysis, FilmRequest, RoughCut,
+    SceneBlocks, ScenePlan, SceneReferences, ShotPlan, SimplifiedStoryboard, Synopsis, MAX_SCENES,
+    scene_id, shot_id,
+)
+from filmcraft.director import audience, camera, editor, script
+from filmcraft.roles import ChatModel
+
+WRITER = ("Turn the user's theme into a film synopsis: title, logline, a synopsis of a few sentences, genre, mood, "
+          "the named characters and locations (invent none the story does not need; at least one of each).")
+STORY_EDITOR = ("Reduce the synopsis to a causal chain of story beats (setup, development, turn, climax, outcome); "
+                "each beat says what earlier beat causes it.")
+STORYBOARD_ARTIST = ("Expand the causal chain into a detailed storyboard: scenes of one continuous place and time, each "
+                     "with establishing/contextual shots where the place is new, primary shots for each action and a "
+                     "metaphorical image at emotional peaks. 2-6 scenes, 2-5 shots each.")
+SCENE_STRUCTURER = ("Structure the storyboard as scene blocks: per scene a heading, location, time of day, characters, "
+                    "key visual elements, narrative objective, mood, shot prompts (with action and optional dialogue), "
+                    "a rough sound sketch (ambience, music mood, effects) and optional voice-over narration.")
+CINEMATOGRAPHER = ("Re-plan all shots of this scene together as a cinematographer, guided by the retrieved reference "
+                   "captions from real films: per shot choose shot size, movement, angle, lens, lighting, grade, "
+                   "duration and transition; keep each shot's content and the scene objective; open with an "
+                   "establishing shot when the place is new, progress shot sizes deliberately, never repeat a set-up "
+                   "back to back, keep screen direction. Cite the caption ids you used.")
+AUDIENCE = ("You are a member of the target audience described in the profile. Watch the rough cut described with "
+            "timecodes and critique its structural flow, pacing, transitions and voice-over consistency, naming shots "
+            "by id and timecode.")
+ANALYST = ("Turn the audience critique into concrete edit actions in three groups: structure (reorder/remove), "
+           "timing (trim with in/out source seconds, accelerate with a speed factor, or retain) and audio coherence. "
+           "Name shots by id.")
+
+
+def synopsis(req: FilmRequest, llm: ChatModel | None) -> Synopsis:
+    if llm is None:
+        return script.write_synopsis(req)
+    return llm.complete_json("writer", WRITER, {"theme": req.text, "audience": req.audience}, Synopsis)
+
+
+def simplified_storyboard(syn: Synopsis, llm: ChatModel | None) -> SimplifiedStoryboard:
+    if llm is None:
+        return script.simplify_storyboard(syn)
+    return llm.complete_json("story editor", STORY_EDITOR, {"synopsis": syn.model_dump()}, SimplifiedStoryboard)
+
+
+def detailed_storyboard(syn: Synopsis, simple: SimplifiedStoryboard, llm: ChatModel | None) -> DetailedStoryboard:
+    if llm is None:
+        return script.detail_storyboard(syn, simple)
+    return llm.complete_json("storyboard artist", STORYBOARD_ARTIST,
+                             {"synopsis": syn.model_dump(), "causal_chain": simple.model_dump()}, DetailedStoryboard)
+
+
+def scene_blocks(film_id: str, syn: Synopsis, simple: SimplifiedStoryboard, detailed: DetailedStoryboard,
+                 llm: ChatModel | None, max_scenes: int | None = None, max_shots: int | None = None) -> SceneBlocks:
+    if llm is None:
+        blocks = script.structure_scene_blocks(film_id, syn, simple, detailed, max_scenes=max_scenes or MAX_SCENES)
+    else:
+        blocks = llm.complete_json("scene structurer", SCENE_STRUCTURER,
+                                   {"film_id": film_id, "synopsis": syn.model_dump(), "storyboard": detailed.model_dump()},
+                                   SceneBlocks)
+    return _restamp_blocks(film_id, blocks, max_scenes or MAX_SCENES, max_shots)
+
+
+def _restamp_blocks(film_id: str, blocks: SceneBlocks, max_scenes: int, max_shots: int | None) -> SceneBlocks:
+    """Scene and shot ids are partition keys and file names: we assign them, not the model.
+    The request's bounds apply to both backends."""
+    if not blocks.scenes:
+        raise ValueError("the scene structurer returned no scenes")
+    scenes = []
+    for i, block in enumerate(blocks.scenes[:max_scenes], start=1):
+        kept = block.shots[:max_shots] if max_shots else block.shots
+        shots = [s.model_copy(update={"shot_id": shot_id(i, j)}) for j, s in enumerate(kept, start=1)]
+        if not shots:
+            raise ValueError(f"scene {i} ({block.heading!r}) has no shots")
+        scenes.append(block.model_copy(update={"scene_id": scene_id(i), "index": i, "shots": shots}))
+    return blocks.model_copy(update={"film_id": film_id, "scenes": scenes})
+
+
+def replan_scene(block, refs: SceneReferences, llm: ChatModel | None) -> ScenePlan:
+    if llm is None:
+        return camera.replan_scene(block, refs)
+    plan = llm.complete_json("cinematographer", CINEMATOGRAPHER,
+                             {"scene_block": block.model_dump(), "references": refs.model_dump()}, ScenePlan)
+    # Keep the scene's shots 1:1 with its block so lineage and overrides stay per shot.
+    if len(plan.shots) != len(block.shots):
+        raise ValueError(f"cinematographer returned {len(plan.shots)} shots for scene {block.scene_id}, "
+                         f"which has {len(block.shots)}")
+    shots = [s.model_copy(update={"shot_id": b.shot_id, "scene_id": block.scene_id, "index": j,
+                                  "location": block.location, "time_of_day": block.time_of_day})
+             for j, (s, b) in enumerate(zip(plan.shots, block.shots), start=1)]
+    return ScenePlan(scene_id=block.scene_id, shots=shots)
+
+
+def review(cut: RoughCut, plans: dict[str, ShotPlan], scenes: SceneBlocks, profile: AudienceProfile,
+           llm: ChatModel | None) -> AudienceReview:
+    if llm is None:
+        return audience.review_rough_cut(cut, plans, scenes, profile)
+    return llm.complete_json("audience", AUDIENCE, {"profile": profile.model_dump(), "rough_cut": cut.description,
+                                                    "runtime_s": cut.runtime_s}, AudienceReview)
+
+
+def analyse(rev: AudienceReview, cut: RoughCut, plans: dict[str, ShotPlan], profile: AudienceProfile,
+            llm: ChatModel | None) -> EditAnalysis:
+    if llm is None:
+        return editor.analyse_review(rev, cut, plans, profile)
+    return llm.complete_json("analyst", ANALYST, {"review": rev.model_dump(), "rough_cut": cut.description,
+                                                  "shots": [s.model_dump() for s in cut.shots]}, EditAnalysis)
