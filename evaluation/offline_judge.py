@@ -1,0 +1,443 @@
+"""The offline FilmEval judge: measured proxies for each criterion, mapped to 1-5.
+
+The paper's judge is a multimodal LLM. Offline, we measure what the artifacts let us measure
+and say so; what we cannot see is None with the reason. Every CriterionScore carries the raw
+numbers it came from in ``measurement``.
+
+Mapping: ``lin(x, a, b)`` is piecewise linear, 1 at ``x = a`` and 5 at ``x = b`` (a > b when
+less is better), clamped to 1-5. A criterion built from several parts is the mean of the parts.
+
+| code | measured proxy (parts)                                               | 1 at   | 5 at   |
+| ---- | -------------------------------------------------------------------- | ------ | ------ |
+| SF   | cosine(request, scene objectives + headings) [embedder only]          | 0.15   | 0.65   |
+|      | share of synopsis characters + locations present in scene blocks      | 0      | 1      |
+|      | share of request content words found in the scene blocks              | 0      | 0.8    |
+| NC   | share of synopsis sentences matched by a scene (cos >= 0.35 embedder, | 0      | 1      |
+|      |   word overlap >= 0.2 lexical)                                        |        |        |
+|      | share of matched sentence pairs whose scenes are in the same order    | 0      | 1      |
+|      | share of consecutive scenes linked by a character or location         | 0      | 1      |
+| VQ   | frame height (px)                                                     | 240    | 1080   |
+|      | share of runtime black (ffmpeg blackdetect, pix_th 0.10, >= 0.1 s)    | 0.25   | 0      |
+|      | share of runtime frozen (ffmpeg freezedetect, -60 dB, >= 1 s)         | 0.6    | 0      |
+| CC   | share of shot character mentions naming a synopsis character          | 0      | 1      |
+|      | share of those mentions also listed by the shot's scene block         | 0      | 1      |
+|      | (names decide which reference image a shot receives; rendered faces   |        |        |
+|      |  are not inspected)                                                   |        |        |
+| PLC  | None: needs a vision judge                                            |        |        |
+| VAQ  | master loudness error |measured - target| (LU)                         | 4      | 0.5    |
+|      | mean stem loudness error over stems with a target and a measurement   | 6      | 1      |
+|      | master true peak (dBTP)                                               | +1     | -1     |
+|      | share of master samples at full scale (clipping), if the file exists  | 0.001  | 0      |
+| CT   | share of distinct set-ups (size, movement, angle) among cut shots     | 0      | 1      |
+|      | share of scenes opening on full or wider                              | 0      | 1      |
+|      | share of consecutive shots with a changed set-up                      | 0      | 1      |
+|      | share of multi-shot scenes that tighten (last shot closer than first) | 0      | 1      |
+| AVR  | active stems (with cues) out of five                                  | 0      | 5      |
+|      | cues per minute                                                       | 2      | 12     |
+|      | distinct camera movements / min(5, shots)                             | 0      | 1      |
+| NP   | average shot length: distance outside the profile range, relative     | 0.5    | 0      |
+|      | share of shots whose length is inside the profile range               | 0      | 1      |
+|      | runtime: distance outside the profile range, relative                 | 0.5    | 0      |
+| VAC  | share of cues aligned: shot cues inside their shot (2-frame slack),   | 0      | 1      |
+|      |   scene cues starting within 2 frames of a shot boundary              |        |        |
+| CD   | None: engagement needs a viewer (not measured offline)                |        |        |
+| OQ   | derived: mean of the measured SF, NC, VQ, CC, PLC, VAQ, CT, AVR, NP,  |        |        |
+|      |   VAC (documented as derived in its measurement)                      |        |        |
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import fmean
+
+import numpy as np
+
+from evaluation.criteria import BY_CODE, derive
+from filmcraft.contracts import (
+    SHOT_SIZES, STEMS, AudienceProfile, CriterionScore, CueSheet, FilmEvalScores, MixReport,
+    PictureLock, SceneBlocks, ShotPlan, Synopsis,
+)
+from filmcraft.media import MediaError, ffmpeg_stderr, probe
+from filmcraft.roles import Embedder
+
+JUDGE_NAME = "offline-measured-proxies-v1"
+NOT_OFFLINE = "not measured offline"
+
+_STOP = set(
+    "a an the and or but if then so of to in on at by for with from into onto over under about "
+    "after before while when where who whom whose which that this these those there here it its "
+    "is are was were be been being has have had do does did not no nor as than too very can "
+    "will would should could may might must shall his her their our your my he she they we you "
+    "i me him them us one two some any all each every more most other such only own same just "
+    "also back down up out off again once through during between against".split()
+)
+_WORD = re.compile(r"[a-z][a-z'-]+")
+_SENT = re.compile(r"(?<=[.!?])\s+")
+_FREEZE_S = 1.0
+_BLACK_S = 0.1
+
+
+@dataclass
+class FilmEvalInputs:
+    film_id: str
+    request_text: str
+    synopsis: Synopsis
+    scenes: SceneBlocks
+    plans: list[ShotPlan]
+    lock: PictureLock
+    cues: CueSheet
+    mix: MixReport
+    final_video: Path
+    profile: AudienceProfile
+    embedder: Embedder | None = None
+
+
+def lin(x: float, at1: float, at5: float) -> float:
+    """1 at ``at1``, 5 at ``at5``, linear between, clamped to 1-5."""
+    t = (x - at1) / (at5 - at1)
+    return 1.0 + 4.0 * min(1.0, max(0.0, t))
+
+
+def _stem(word: str) -> str:
+    """A light suffix strip so "keeps", "keeper" and "keeping" meet (no stemmer dependency)."""
+    for suffix in ("ing", "ed", "es", "er", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+def _words(text: str) -> set[str]:
+    return {_stem(w.strip("'-")) for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOP}
+
+
+def _overlap(a: str, b: str) -> float:
+    """Share of the smaller word set found in the other (overlap coefficient)."""
+    wa, wb = _words(a), _words(b)
+    if not wa or not wb:
+        return 0.0
+    return len(wa & wb) / min(len(wa), len(wb))
+
+
+class _Similarity:
+    """Cosine with the embedder when there is one, else lexical overlap; remembers which."""
+
+    def __init__(self, embedder: Embedder | None):
+        self.embedder = embedder
+        self.kind = f"embedder:{embedder.name}" if embedder is not None else "lexical"
+        self.match_threshold = 0.35 if embedder is not None else 0.2
+
+    def matrix(self, a: list[str], b: list[str]) -> np.ndarray:
+        if not a or not b:
+            return np.zeros((len(a), len(b)), dtype=np.float32)
+        if self.embedder is None:
+            return np.array([[_overlap(x, y) for y in b] for x in a], dtype=np.float32)
+        va = np.asarray(self.embedder.encode(a), dtype=np.float32)
+        vb = np.asarray(self.embedder.encode(b), dtype=np.float32)
+        return va @ vb.T
+
+
+def _score(criterion_code: str, parts: list[float], reason: str, measurement: dict) -> CriterionScore:
+    value = round(min(5.0, max(1.0, fmean(parts))), 2) if parts else None
+    clean = {k: (float(v) if isinstance(v, (bool, int, np.floating, np.integer)) else v) for k, v in measurement.items()}
+    return CriterionScore(criterion=BY_CODE[criterion_code], score=value, reason=reason, measurement=clean)
+
+
+def _none(code: str, reason: str, measurement: dict | None = None) -> CriterionScore:
+    return CriterionScore(criterion=BY_CODE[code], score=None, reason=reason, measurement=measurement or {})
+
+
+def _scene_text(scenes: SceneBlocks) -> list[str]:
+    out = []
+    for s in scenes.scenes:
+        bits = [s.heading, s.location, s.narrative_objective, " ".join(s.characters), " ".join(s.key_visual_elements)]
+        bits += [p.prompt + " " + p.action for p in s.shots]
+        out.append(". ".join(b for b in bits if b))
+    return out
+
+
+# --- script -------------------------------------------------------------------------------
+
+def _sf(inp: FilmEvalInputs, sim: _Similarity) -> CriterionScore:
+    scenes = inp.scenes.scenes
+    if not scenes:
+        return _none("SF", "the film has no scene blocks to compare with the request")
+    parts, m = [], {"similarity": sim.kind}
+    if sim.embedder is not None:
+        objectives = " ".join(f"{s.heading}. {s.narrative_objective}" for s in scenes)
+        cos = float(sim.matrix([inp.request_text], [objectives])[0, 0])
+        m["request_objectives_cosine"] = round(cos, 4)
+        parts.append(lin(cos, 0.15, 0.65))
+    scene_chars = {c.lower() for s in scenes for c in s.characters}
+    scene_locs = " ".join(s.location.lower() + " " + s.heading.lower() for s in scenes)
+    named = [(c.name, c.name.lower() in scene_chars) for c in inp.synopsis.characters]
+    named += [(loc.name, loc.name.lower() in scene_locs or bool(_words(loc.name) & _words(scene_locs)))
+              for loc in inp.synopsis.locations]
+    if named:
+        coverage = sum(found for _, found in named) / len(named)
+        m["named_entities"] = float(len(named))
+        m["named_entity_coverage"] = round(coverage, 4)
+        m["missing_entities"] = ", ".join(n for n, found in named if not found) or None
+        parts.append(lin(coverage, 0.0, 1.0))
+    request_words = _words(inp.request_text)
+    if request_words:
+        film_words = set().union(*(_words(t) for t in _scene_text(inp.scenes)))
+        kw = len(request_words & film_words) / len(request_words)
+        m["request_word_coverage"] = round(kw, 4)
+        parts.append(lin(kw, 0.0, 0.8))
+    return _score("SF", parts, "request vs scene blocks: " + ", ".join(k for k in m if k != "similarity"), m)
+
+
+def _nc(inp: FilmEvalInputs, sim: _Similarity) -> CriterionScore:
+    scenes = inp.scenes.scenes
+    if not scenes:
+        return _none("NC", "the film has no scene blocks")
+    sentences = [s.strip() for s in _SENT.split(inp.synopsis.synopsis.strip()) if len(_words(s)) >= 2]
+    parts, m = [], {"similarity": sim.kind, "scenes": float(len(scenes))}
+    if sentences:
+        objectives = [f"{s.narrative_objective} {' '.join(p.action for p in s.shots)}" for s in scenes]
+        mat = sim.matrix(sentences, objectives)
+        best = mat.argmax(axis=1)
+        matched = [(i, int(best[i])) for i in range(len(sentences)) if mat[i, best[i]] >= sim.match_threshold]
+        coverage = len(matched) / len(sentences)
+        pairs = [(a, b) for k, a in enumerate(matched) for b in matched[k + 1:]]
+        in_order = sum(1 for (_, sa), (_, sb) in pairs if sa <= sb) / len(pairs) if pairs else None
+        m.update(synopsis_sentences=float(len(sentences)), beat_coverage=round(coverage, 4),
+                 causal_order_agreement=None if in_order is None else round(in_order, 4))
+        parts.append(lin(coverage, 0.0, 1.0))
+        if in_order is not None:
+            parts.append(lin(in_order, 0.0, 1.0))
+    if len(scenes) > 1:
+        linked = sum(
+            1 for a, b in zip(scenes, scenes[1:])
+            if {c.lower() for c in a.characters} & {c.lower() for c in b.characters} or a.location.lower() == b.location.lower()
+        ) / (len(scenes) - 1)
+        m["scene_continuity"] = round(linked, 4)
+        parts.append(lin(linked, 0.0, 1.0))
+    return _score("NC", parts, "synopsis beats covered by scenes, their order, and scene-to-scene links", m)
+
+
+# --- picture ------------------------------------------------------------------------------
+
+def _intervals(err: str, start_pat: str, end_pat: str, total: float) -> float:
+    """Sum of [start, end) intervals logged by an ffmpeg detect filter; open ends run to ``total``."""
+    starts = [float(x) for x in re.findall(start_pat, err)]
+    ends = [float(x) for x in re.findall(end_pat, err)]
+    spans = sum(max(0.0, e - s) for s, e in zip(starts, ends))
+    spans += sum(max(0.0, total - s) for s in starts[len(ends):])
+    return min(spans, total)
+
+
+def measure_picture(video: Path) -> dict[str, float]:
+    """Height, runtime, black and frozen time of ``video`` (ffmpeg blackdetect / freezedetect)."""
+    try:
+        info = probe(video)
+    except MediaError as exc:
+        raise ValueError(f"final video {video} cannot be read ({exc}): render the film before judging it") from exc
+    if not info.has_video or info.duration_s <= 0:
+        raise ValueError(f"final video {video} has no video stream: render the film before judging it")
+    vf = (f"scale='min(320,iw)':-2,blackdetect=d={_BLACK_S}:pix_th=0.10,"
+          f"freezedetect=n=-60dB:d={_FREEZE_S}")
+    err = ffmpeg_stderr(["-i", str(video), "-vf", vf, "-an", "-f", "null", "-"])
+    total = info.duration_s
+    black = _intervals(err, r"black_start:([\d.]+)", r"black_end:([\d.]+)", total)
+    frozen = _intervals(err, r"freeze_start: ([\d.]+)", r"freeze_end: ([\d.]+)", total)
+    return {"height": float(info.height or 0), "width": float(info.width or 0), "duration_s": round(total, 3),
+            "black_s": round(black, 3), "frozen_s": round(frozen, 3),
+            "black_share": round(black / total, 4), "frozen_share": round(frozen / total, 4)}
+
+
+def _vq(inp: FilmEvalInputs) -> CriterionScore:
+    m = measure_picture(Path(inp.final_video))
+    parts = [lin(m["height"], 240, 1080), lin(m["black_share"], 0.25, 0.0), lin(m["frozen_share"], 0.6, 0.0)]
+    return _score("VQ", parts, "resolution, black and frozen time measured on the final render", m)
+
+
+def _cut_plans(inp: FilmEvalInputs) -> list[ShotPlan]:
+    by_id = {p.shot_id: p for p in inp.plans}
+    return [by_id[d.shot_id] for d in inp.lock.decisions if d.shot_id in by_id]
+
+
+def _cc(inp: FilmEvalInputs) -> CriterionScore:
+    known = {c.name.lower() for c in inp.synopsis.characters}
+    scene_cast = {s.scene_id: {c.lower() for c in s.characters} for s in inp.scenes.scenes}
+    mentions = [(p.scene_id, c.lower()) for p in _cut_plans(inp) for c in p.characters]
+    if not mentions:
+        return _none("CC", "no character appears in the cut's shot plans: nothing to keep consistent")
+    resolved = sum(1 for _, c in mentions if c in known) / len(mentions)
+    in_scene = sum(1 for s, c in mentions if c in scene_cast.get(s, set())) / len(mentions)
+    stray = sorted({c for _, c in mentions if c not in known})
+    m = {"mentions": float(len(mentions)), "characters": float(len({c for _, c in mentions})),
+         "resolved_share": round(resolved, 4), "scene_cast_share": round(in_scene, 4),
+         "unresolved_names": ", ".join(stray) or None}
+    return _score("CC", [lin(resolved, 0, 1), lin(in_scene, 0, 1)],
+                  "identity bookkeeping: shots name known characters, so each gets its one reference image "
+                  "(rendered faces are not inspected offline)", m)
+
+
+# --- sound --------------------------------------------------------------------------------
+
+def _clipping_share(master: Path) -> float | None:
+    try:
+        import soundfile as sf
+
+        data, _ = sf.read(str(master), dtype="float32", always_2d=True)
+    except Exception:  # unreadable or absent master: the report's numbers still stand
+        return None
+    if data.size == 0:
+        return None
+    return float(np.mean(np.abs(data) >= 0.999))
+
+
+def _vaq(inp: FilmEvalInputs) -> CriterionScore:
+    mix = inp.mix
+    master_err = abs(mix.master_lufs - mix.master_target_lufs)
+    stem_errs = {s.stem: abs(s.measured_lufs - s.target_lufs) for s in mix.stems
+                 if s.target_lufs is not None and s.measured_lufs is not None}
+    parts = [lin(master_err, 4.0, 0.5), lin(mix.master_true_peak_dbtp, 1.0, -1.0)]
+    m: dict = {"master_lufs": mix.master_lufs, "master_target_lufs": mix.master_target_lufs,
+               "master_error_lu": round(master_err, 3), "master_true_peak_dbtp": mix.master_true_peak_dbtp,
+               "silent_stems": ", ".join(s.stem for s in mix.stems if s.measured_lufs is None) or None}
+    if stem_errs:
+        mean_err = fmean(stem_errs.values())
+        m["stem_mean_error_lu"] = round(mean_err, 3)
+        m.update({f"{k}_error_lu": round(v, 3) for k, v in stem_errs.items()})
+        parts.append(lin(mean_err, 6.0, 1.0))
+    clip = _clipping_share(Path(mix.master_path))
+    m["clipped_sample_share"] = None if clip is None else round(clip, 6)
+    if clip is not None:
+        parts.append(lin(clip, 0.001, 0.0))
+    return _score("VAQ", parts, "loudness vs targets, true peak and clipping of the mix", m)
+
+
+def _ct(inp: FilmEvalInputs) -> CriterionScore:
+    plans = _cut_plans(inp)
+    if not plans:
+        return _none("CT", "no shot plans match the picture lock's shots")
+    setups = [(p.camera.shot_size, p.camera.movement, p.camera.angle) for p in plans]
+    distinct = len(set(setups)) / len(setups)
+    by_scene: dict[str, list[ShotPlan]] = {}
+    for p in plans:
+        by_scene.setdefault(p.scene_id, []).append(p)
+    size = SHOT_SIZES.index
+    establishing = sum(1 for ps in by_scene.values() if size(ps[0].camera.shot_size) <= size("full")) / len(by_scene)
+    changes = sum(1 for a, b in zip(setups, setups[1:]) if a != b) / (len(setups) - 1) if len(setups) > 1 else 1.0
+    multi = [ps for ps in by_scene.values() if len(ps) > 1]
+    tighten = sum(1 for ps in multi if size(ps[-1].camera.shot_size) > size(ps[0].camera.shot_size)) / len(multi) if multi else None
+    parts = [lin(distinct, 0, 1), lin(establishing, 0, 1), lin(changes, 0, 1)]
+    if tighten is not None:
+        parts.append(lin(tighten, 0, 1))
+    m = {"shots": float(len(plans)), "distinct_setup_share": round(distinct, 4),
+         "establishing_open_share": round(establishing, 4), "setup_change_share": round(changes, 4),
+         "tightening_scene_share": None if tighten is None else round(tighten, 4),
+         "movements": float(len({p.camera.movement for p in plans})),
+         "lenses": float(len({p.camera.lens_mm for p in plans}))}
+    return _score("CT", parts, "set-up variety, establishing openings, cut-to-cut change, wide-to-close progression", m)
+
+
+def _avr(inp: FilmEvalInputs) -> CriterionScore:
+    active = [s for s in STEMS if any(c.stem == s for c in inp.cues.cues)]
+    runtime = max(inp.lock.runtime_s, 1e-6)
+    per_min = len(inp.cues.cues) / (runtime / 60.0)
+    plans = _cut_plans(inp)
+    parts = [lin(len(active), 0, 5), lin(per_min, 2, 12)]
+    m = {"active_stems": float(len(active)), "active_stem_names": ", ".join(active) or None,
+         "cues": float(len(inp.cues.cues)), "cues_per_minute": round(per_min, 3)}
+    if plans:
+        variety = len({p.camera.movement for p in plans}) / min(5, len(plans))
+        m["movement_variety"] = round(min(1.0, variety), 4)
+        parts.append(lin(variety, 0, 1))
+    return _score("AVR", parts, "sound layers in use, cue density and camera-movement variety", m)
+
+
+def _outside(x: float, lo: float, hi: float) -> float:
+    """Relative distance of ``x`` outside [lo, hi] (0 inside)."""
+    if lo <= x <= hi:
+        return 0.0
+    edge = lo if x < lo else hi
+    return abs(x - edge) / max(edge, 1e-6)
+
+
+def _np(inp: FilmEvalInputs) -> CriterionScore:
+    durations = [d.duration for d in inp.lock.decisions]
+    if not durations:
+        return _none("NP", "the picture lock has no shots")
+    lo, hi = inp.profile.shot_length_s
+    rlo, rhi = inp.profile.runtime_s
+    asl = fmean(durations)
+    asl_dev, run_dev = _outside(asl, lo, hi), _outside(inp.lock.runtime_s, rlo, rhi)
+    in_range = sum(1 for d in durations if lo <= d <= hi) / len(durations)
+    m = {"average_shot_length_s": round(asl, 3), "profile_shot_length_lo_s": lo, "profile_shot_length_hi_s": hi,
+         "asl_relative_deviation": round(asl_dev, 4), "shots_in_range_share": round(in_range, 4),
+         "runtime_s": inp.lock.runtime_s, "profile_runtime_lo_s": rlo, "profile_runtime_hi_s": rhi,
+         "runtime_relative_deviation": round(run_dev, 4),
+         "shot_length_cv": round(float(np.std(durations) / asl), 4) if asl > 0 else None}
+    parts = [lin(asl_dev, 0.5, 0.0), lin(in_range, 0, 1), lin(run_dev, 0.5, 0.0)]
+    return _score("NP", parts, f"shot lengths and runtime vs the {inp.profile.name} profile", m)
+
+
+def _vac(inp: FilmEvalInputs) -> CriterionScore:
+    cues = inp.cues.cues
+    if not cues:
+        return _none("VAC", "the cue sheet is empty: no sound to coordinate with the picture")
+    slack = 2.0 / inp.lock.fps
+    shots = {d.shot_id: (d.record_in, d.record_out) for d in inp.lock.decisions}
+    boundaries = sorted({b for span in shots.values() for b in span} | {0.0, inp.lock.runtime_s})
+    aligned, shot_cues, scene_cues, off = 0, 0, 0, []
+    for c in cues:
+        if c.shot_id is not None:
+            shot_cues += 1
+            span = shots.get(c.shot_id)
+            inside = span is not None and span[0] - slack <= c.record_in < span[1]
+            # spoken lines must also end inside their shot; effects may ring over the cut
+            if inside and c.stem == "vo":
+                inside = c.record_in + c.duration <= span[1] + slack
+        else:
+            scene_cues += 1
+            inside = any(abs(c.record_in - b) <= slack for b in boundaries)
+        aligned += inside
+        if not inside:
+            off.append(c.cue_id)
+    share = aligned / len(cues)
+    m = {"cues": float(len(cues)), "shot_cues": float(shot_cues), "scene_cues": float(scene_cues),
+         "aligned_share": round(share, 4), "misaligned_cues": ", ".join(off[:20]) or None,
+         "slack_s": round(slack, 4)}
+    return _score("VAC", [lin(share, 0, 1)], "shot cues inside their shot, scene cues on a cut", m)
+
+
+# --- the judge ----------------------------------------------------------------------------
+
+def judge_offline(inputs: FilmEvalInputs) -> FilmEvalScores:
+    """Score a finished film on the twelve FilmEval criteria from measurements of its artifacts."""
+    if inputs.lock.film_id != inputs.film_id or inputs.cues.film_id != inputs.film_id:
+        raise ValueError(
+            f"judge inputs disagree on the film: film_id {inputs.film_id!r}, picture lock "
+            f"{inputs.lock.film_id!r}, cue sheet {inputs.cues.film_id!r}: pass one film's artifacts"
+        )
+    sim = _Similarity(inputs.embedder)
+    measured = {
+        "SF": _sf(inputs, sim), "NC": _nc(inputs, sim), "VQ": _vq(inputs), "CC": _cc(inputs),
+        "PLC": _none("PLC", f"{NOT_OFFLINE}: physical plausibility of motion needs a vision judge"),
+        "VAQ": _vaq(inputs), "CT": _ct(inputs), "AVR": _avr(inputs), "NP": _np(inputs), "VAC": _vac(inputs),
+        "CD": _none("CD", f"{NOT_OFFLINE}: how compelling a film is needs a viewer"),
+    }
+    base = {code: s.score for code, s in measured.items() if s.score is not None}
+    if base:
+        measured["OQ"] = _score("OQ", list(base.values()),
+                                "derived: mean of the measured criteria " + ", ".join(base),
+                                {"derived_from": ", ".join(base)})
+    else:
+        measured["OQ"] = _none("OQ", f"{NOT_OFFLINE}: no criterion could be measured")
+    cl, crh, average, derived_from = derive({code: s.score for code, s in measured.items()})
+    order = ["SF", "NC", "VQ", "CC", "PLC", "VAQ", "CT", "AVR", "NP", "VAC", "CD", "OQ"]
+    return FilmEvalScores(
+        film_id=inputs.film_id,
+        judge=f"{JUDGE_NAME} ({sim.kind})",
+        criteria=[measured[c] for c in order],
+        camera_language=None if cl is None else round(cl, 3),
+        cinematic_rhythm=None if crh is None else round(crh, 3),
+        average=None if average is None else round(average, 3),
+        derived_from=derived_from,
+    )
