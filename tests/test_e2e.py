@@ -1,0 +1,125 @@
+"""The whole graph, end to end, on a tiny film (2 scenes x 2 shots, low resolution), through the
+CLI's own path: request -> partitions -> jobs in a persistent instance -> artifacts checked."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+pytestmark = pytest.mark.slow
+
+THEME = ("At night in the harbour, Mara chases a thief along the wet docks. "
+         "At dawn in the lighthouse, Tomas tells Mara the stolen compass was his brother's.")
+
+
+@pytest.fixture(scope="module")
+def tiny_film(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = {"FILMASTER_HOME": str(tmp / "studio"), "DAGSTER_HOME": str(tmp / "dagster_home")}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    (tmp / "dagster_home").mkdir()
+    from filmaster_assets.cli import _setup_env, build_request, make_film
+    from filmcraft.contracts import FilmRequest
+
+    studio = _setup_env(str(tmp / "studio"))
+    req = build_request(THEME, "tiny", None, "general", False, 0)
+    req = FilmRequest(**{**req.model_dump(), "width": 320, "height": 180, "fps": 12, "max_scenes": 2,
+                         "max_shots_per_scene": 2})
+    film_dir = make_film(req, studio)
+    yield film_dir
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def test_outputs_exist(tiny_film):
+    for rel in ["final.mp4", "timeline.otio", "scene_blocks.json", "shot_plans.json", "filmeval.json", "mix_report.json",
+                *[f"stems/{s}.wav" for s in ("ambience", "music", "vo", "foley", "sfx")]]:
+        assert (tiny_film / rel).is_file() and (tiny_film / rel).stat().st_size > 0, rel
+    assert len(list((tiny_film / "shots").glob("*.mp4"))) == 4
+
+
+def test_final_film_has_picture_and_sound(tiny_film):
+    from filmcraft.contracts import PictureLock
+    from filmcraft.media import probe
+    from filmcraft.store import read_model
+
+    info = probe(tiny_film / "final.mp4")
+    assert info.has_video and info.has_audio and info.video_codec == "h264" and info.audio_codec == "aac"
+    assert (info.width, info.height) == (320, 180)
+    lock = read_model(tiny_film / "cut" / "picture_lock.json", PictureLock)
+    assert abs(info.duration_s - lock.runtime_s) < 0.25
+
+
+def test_scene_blocks_and_plans_are_tiny_and_cite_references(tiny_film):
+    blocks = json.loads((tiny_film / "scene_blocks.json").read_text())
+    assert [s["scene_id"] for s in blocks["scenes"]] == ["s01", "s02"]
+    assert all(len(s["shots"]) == 2 for s in blocks["scenes"])
+    plans = json.loads((tiny_film / "shot_plans.json").read_text())
+    assert len(plans) == 4 and all(p["cited_references"] for p in plans)
+
+
+def test_otio_has_six_tracks_with_existing_media(tiny_film):
+    import opentimelineio as otio
+
+    tl = otio.adapters.read_from_file(str(tiny_film / "timeline.otio"))
+    assert len(tl.video_tracks()) == 1
+    assert [t.name for t in tl.audio_tracks()] == ["ambience", "music", "vo", "foley", "sfx"]
+    for clip in tl.find_clips():
+        path = clip.media_reference.target_url.removeprefix("file://")
+        assert os.path.exists(path), path
+
+
+def test_stems_are_at_their_loudness_targets(tiny_film):
+    import pyloudnorm as pyln
+
+    report = json.loads((tiny_film / "mix_report.json").read_text())
+    for stem in report["stems"]:
+        data, rate = sf.read(stem["path"])
+        if stem["measured_lufs"] is None:
+            continue
+        measured = pyln.Meter(rate).integrated_loudness(data)
+        assert abs(measured - stem["target_lufs"]) <= 0.5, (stem["stem"], measured)
+    data, rate = sf.read(tiny_film / "mix.wav")
+    assert abs(pyln.Meter(rate).integrated_loudness(data) - report["master_target_lufs"]) <= 0.5
+    assert np.abs(data).max() < 1.0
+
+
+def test_filmeval_has_twelve_criteria_and_derived_metrics(tiny_film):
+    scores = json.loads((tiny_film / "filmeval.json").read_text())
+    assert len(scores["criteria"]) == 12
+    by = {c["criterion"]: c for c in scores["criteria"]}
+    assert by["physical_law_compliance"]["score"] is None
+    assert scores["camera_language"] is not None and scores["cinematic_rhythm"] is not None
+
+
+def test_runs_are_recorded_in_the_persistent_instance(tiny_film):
+    import dagster as dg
+
+    from filmaster_assets.partitions import FILM_PARTITIONS_NAME
+
+    instance = dg.DagsterInstance.get()
+    assert instance.get_dynamic_partitions(FILM_PARTITIONS_NAME) == ["tiny"]
+    runs = instance.get_runs()
+    assert {r.job_name for r in runs} >= {"script_job", "camera_job", "post_production_job"}
+
+
+def test_rerun_reuses_clips(tiny_film):
+    """A second make of the same film renders nothing again (content-addressed clips)."""
+    import dagster as dg
+
+    from filmaster_assets.cli import make_film
+    from filmcraft.contracts import FilmRequest
+    from filmcraft.store import read_model
+
+    req = read_model(tiny_film / "request.json", FilmRequest)
+    make_film(req, tiny_film.parent)
+    instance = dg.DagsterInstance.get()
+    events = instance.fetch_materializations(dg.AssetKey("clips"), limit=10).records
+    latest = events[0].asset_materialization.metadata
+    assert latest["rendered"].value == 0 and latest["cache_hits"].value == 2
