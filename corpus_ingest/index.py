@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -73,8 +73,13 @@ def _exchange_dirs(a: Path, b: Path) -> bool:
 def _swap_in(tmp_dir: Path, out_dir: Path) -> None:
     """Put tmp_dir at out_dir; the previous out_dir stays complete and readable until this instant."""
     if not out_dir.exists():
-        os.rename(tmp_dir, out_dir)
-        return
+        try:
+            os.rename(tmp_dir, out_dir)
+            return
+        except OSError:
+            if not out_dir.exists():
+                raise
+            # Another builder installed one meanwhile: replace it like any older index.
     if _exchange_dirs(tmp_dir, out_dir):
         shutil.rmtree(tmp_dir, ignore_errors=True)  # tmp_dir now holds the old index
         return
@@ -112,8 +117,12 @@ def build_index(
     embedder_name: str,
     exact_threshold: int = 50_000,
     meta: dict | None = None,
+    write_extra: Callable[[Path], None] | None = None,
 ) -> dict:
-    """Build and atomically install an inner-product index of L2-normalised ``vectors``; return its meta."""
+    """Build and atomically install an inner-product index of L2-normalised ``vectors``; return its meta.
+
+    ``write_extra(folder)`` may add files (e.g. the corpus rows) that must swap in with the index.
+    """
     if not embedder_name:
         raise ValueError("embedder_name is empty: record which model made the vectors (e.g. 'all-MiniLM-L6-v2')")
     ids = [str(i) for i in ids]
@@ -128,6 +137,8 @@ def build_index(
         index = _make_faiss_index(vecs, exact)
         build_seconds = time.perf_counter() - t0
         _write_faiss(index, tmp_dir / INDEX_FILE)
+        if write_extra is not None:
+            write_extra(tmp_dir)
         (tmp_dir / IDS_FILE).write_text(json.dumps(ids, ensure_ascii=False), encoding="utf-8")
         info: dict[str, Any] = {
             "rows": int(vecs.shape[0]),
@@ -227,3 +238,24 @@ class VectorIndex:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+_LOADED: dict[str, tuple[tuple[int, int], VectorIndex]] = {}
+
+
+def load_cached(index_dir: Path) -> VectorIndex:
+    """VectorIndex.load, reused within a process until the folder is swapped for a new build."""
+    index_dir = Path(index_dir)
+    meta_path = index_dir / META_FILE
+    try:
+        st = meta_path.stat()
+    except FileNotFoundError:
+        raise IndexMissingError(f"no complete vector index at {index_dir} (missing {META_FILE}): build it first")
+    stamp = (st.st_ino, st.st_mtime_ns)  # a swap brings a new meta.json inode
+    key = str(index_dir.resolve())
+    hit = _LOADED.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    loaded = VectorIndex.load(index_dir)
+    _LOADED[key] = (stamp, loaded)
+    return loaded

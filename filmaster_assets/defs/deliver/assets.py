@@ -56,6 +56,6 @@ def otio_timeline(context: dg.AssetExecutionContext, studio: StudioResource) -> 
         metadata={**file_metadata(files.timeline), "video_tracks": len(timeline.video_tracks()),
                   "audio_tracks": len(timeline.audio_tracks()),
                   "clips": sum(len(list(t.find_clips())) for t in timeline.tracks),
-                  "markers": sum(len(t.markers) for t in timeline.tracks)},
+                  "markers": len(timeline.tracks.markers)},
         data_version=data_version(files.timeline),
     )
