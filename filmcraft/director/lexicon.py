@@ -1,0 +1,457 @@
+"""Word lists and small text tools shared by the offline director.
+
+The offline director reads text with regexes and these lexicons instead of a language model,
+so every list here is a piece of film or story knowledge written down once, in one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+# --- text tools ---------------------------------------------------------------------------
+
+_ABBREVIATIONS = ("Mr", "Mrs", "Ms", "Dr", "St", "Prof", "Capt", "Sgt", "Lt", "Col", "Gen", "Jr", "Sr",
+                  "vs", "etc", "Mt", "No")
+_ABBR_MARK = "\u2024"  # one-dot leader: stands in for the period of an abbreviation while splitting
+WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\u2019\-]*|\d+")
+
+
+def normalise_text(text: str) -> str:
+    """Straighten quotes and dashes and collapse whitespace, so regexes see one spelling."""
+    text = (text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
+            .replace("\u201d", '"').replace("\u2014", " - ").replace("\u2013", " - "))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    text = normalise_text(text)
+    for abbr in _ABBREVIATIONS:
+        text = re.sub(rf"\b{abbr}\.", abbr + _ABBR_MARK, text)
+    parts = re.split(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])", text)
+    out = []
+    for p in parts:
+        p = p.replace(_ABBR_MARK, ".").strip()
+        if len(WORD_RE.findall(p)) >= 2:
+            out.append(p if p[-1] in ".!?" else p + ".")
+    return out
+
+
+def words(text: str) -> list[str]:
+    return WORD_RE.findall(text)
+
+
+def stable_int(*parts: object) -> int:
+    """Deterministic integer from inputs (Python's hash() is salted per process)."""
+    blob = "\x1f".join(str(p) for p in parts).encode("utf-8")
+    return int.from_bytes(hashlib.sha256(blob).digest()[:8], "big")
+
+
+def pick(options: list[str] | tuple[str, ...], *seed_parts: object) -> str:
+    return options[stable_int(*seed_parts) % len(options)]
+
+
+def base_verb(verb: str) -> str:
+    """Third-person or past verb -> base form ("escapes" -> "escape", "tries" -> "try")."""
+    v = verb.lower()
+    irregular = {"is": "be", "was": "be", "has": "have", "had": "have", "does": "do", "did": "do",
+                 "goes": "go", "went": "go", "ran": "run", "runs": "run", "found": "find",
+                 "made": "make", "took": "take", "came": "come", "saw": "see", "left": "leave",
+                 "led": "lead", "fled": "flee", "fell": "fall", "lost": "lose", "met": "meet",
+                 "told": "tell", "said": "say", "fought": "fight", "caught": "catch", "brought": "bring",
+                 "kept": "keep", "held": "hold", "stole": "steal", "broke": "break", "rode": "ride",
+                 "flew": "fly", "swam": "swim", "sang": "sing", "wrote": "write", "became": "become",
+                 "began": "begin", "knew": "know", "thought": "think", "sought": "seek", "won": "win",
+                 "hid": "hide", "dies": "die", "lies": "lie", "sees": "see", "flees": "flee"}
+    if v in irregular:
+        return irregular[v]
+    if v.endswith("ing") and len(v) > 5:
+        stem = v[:-3]
+        if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "ls":
+            return stem[:-1]  # "running" -> "run"
+        if re.search(r"(at|iz|ur|v|c|g|dg|bl|tl)$", stem):
+            return stem + "e"  # "escaping" -> "escape"
+        return stem
+    if v.endswith("ies") and len(v) > 4:
+        return v[:-3] + "y"
+    if re.search(r"(ss|sh|ch|x|zz|o)es$", v):
+        return v[:-2]
+    if v.endswith("ied") and len(v) > 4:
+        return v[:-3] + "y"
+    if v.endswith("ed") and len(v) > 4:
+        stem = v[:-2]
+        if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "ls":
+            return stem[:-1]  # "stopped" -> "stop"
+        if re.search(r"(at|iz|ur|v|c|g|s|dg|bl|tl|ag)$", stem) and not stem.endswith("ss"):
+            return stem + "e"  # "escaped" -> "escape", "realized" -> "realize"
+        return stem
+    if v.endswith("s") and not v.endswith("ss") and len(v) > 3:
+        return v[:-1]
+    return v
+
+
+def first_person(text: str) -> str:
+    """Swap third-person pronouns for first person, for lines a character speaks."""
+    swaps = {"his": "my", "her": "my", "their": "our", "himself": "myself", "herself": "myself",
+             "themselves": "ourselves", "he": "I", "she": "I", "they": "we", "him": "me", "them": "us"}
+    return re.sub(r"\b(his|her|their|himself|herself|themselves|he|she|they|him|them)\b",
+                  lambda m: swaps[m.group(1).lower()], text, flags=re.IGNORECASE)
+
+
+# --- stop words and function words -------------------------------------------------------
+
+STOP_WORDS = frozenset("""
+a an the and or but if then so of to in on at by for with from into onto over under through across
+as is are was were be been being has have had do does did this that these those it its their his her
+him them they he she we you i me my our your who whom which what when where while after before until
+during despite although though because since yet also both either neither not no nor only just very
+too more most much many some any each every other another such own same than once again ever still
+even all up down out off about against between among upon within without toward towards around near
+behind beyond along here there now later soon finally eventually meanwhile however suddenly can could
+will would shall should may might must one ones himself herself themselves itself
+""".split())
+
+SENTENCE_OPENERS = frozenset("""
+The A An In On At After Before When While As Meanwhile However But And With Then Suddenly One Every
+This That These Those His Her Their Its It He She They We I You Despite Although Though Once Later
+Finally Eventually Soon Now If So Because Until Upon During Through Years Among Together Back Far
+Deep High Long Inside Outside Only Even Still Yet Little By For From To Under Over Into Near Beyond
+Two Three Four Five Six Several Some Many Both Most All No Nobody Someone Everyone Everything Nothing
+Determined Realizing Realising Seeking Driven Drawn Alone Tonight Today Yesterday Tomorrow Elsewhere
+""".split())
+
+CALENDAR_WORDS = frozenset("""
+Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July
+August September October November December Christmas Easter God English French Spanish German
+""".split())
+
+TITLES = frozenset("""
+Mr Mrs Ms Dr Doctor Professor Prof Captain Capt Detective Inspector Sergeant Sgt Lieutenant Lt
+Colonel General Agent Officer Sir Lady Lord King Queen Prince Princess Aunt Uncle Grandma Grandpa
+Father Mother Sister Brother Saint Master Madame Miss
+""".split())
+
+# --- characters --------------------------------------------------------------------------
+
+ROLE_NOUNS = frozenset("""
+man woman boy girl child kid baby teenager teen youth mother father son daughter brother sister
+grandmother grandfather grandma grandpa wife husband widow widower bride groom aunt uncle cousin
+fisherman fisherwoman sailor captain pirate detective inspector cop officer policeman policewoman
+agent spy soldier general knight king queen prince princess emperor witch wizard sorcerer
+doctor nurse surgeon scientist professor teacher student pupil artist painter musician singer
+dancer writer poet farmer shepherd hunter miner baker chef cook waiter waitress thief burglar
+criminal killer assassin mercenary villain hero heroine stranger traveller traveler wanderer
+pilgrim explorer astronaut pilot driver robot android alien ghost monster vampire creature dragon
+orphan beggar priest monk nun keeper lighthouse-keeper guard prisoner refugee immigrant merchant
+banker lawyer judge journalist photographer mechanic engineer inventor clerk janitor boxer
+fighter athlete runner climber diver ranger hacker scavenger survivor veteran neighbour neighbor
+friend lover couple family crew gang team villagers strangers children boys girls men women
+""".split())
+
+# protagonist descriptors invented from cues in the text when no character is named
+PROTAGONIST_CUES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("sea", "ocean", "boat", "ship", "harbour", "harbor", "tide", "wave", "waves", "sail", "fish"), "the sailor"),
+    (("space", "star", "stars", "planet", "orbit", "moon", "galaxy", "rocket"), "the astronaut"),
+    (("war", "battle", "soldier", "front", "trench"), "the young soldier"),
+    (("forest", "woods", "mountain", "trail", "wilderness"), "the wanderer"),
+    (("journey", "road", "travel", "travels", "train", "station", "voyage", "trip", "path"), "the traveller"),
+    (("city", "street", "neon", "rain", "subway", "alley"), "the stranger"),
+    (("kitchen", "cook", "bread", "recipe", "meal"), "the cook"),
+    (("love", "heart", "letter", "kiss", "longing"), "the lover"),
+    (("memory", "memories", "childhood", "home", "family", "grief", "loss"), "the homecomer"),
+    (("music", "song", "piano", "violin", "dance"), "the musician"),
+    (("machine", "robot", "code", "computer", "signal"), "the engineer"),
+    (("crime", "murder", "clue", "case", "gun"), "the investigator"),
+)
+
+# --- places ------------------------------------------------------------------------------
+
+# place noun -> (interior?, ambience); the ambience is what the sound designer looks up
+PLACES: dict[str, tuple[bool, str]] = {
+    "harbour": (False, "harbour water lapping, rigging clinks, distant gulls"),
+    "harbor": (False, "harbour water lapping, rigging clinks, distant gulls"),
+    "port": (False, "harbour water lapping, cranes, distant ship horn"),
+    "dock": (False, "water against pilings, creaking wood"),
+    "pier": (False, "water against pilings, creaking wood, gulls"),
+    "beach": (False, "surf on sand, wind, gulls"),
+    "shore": (False, "surf on sand, wind"),
+    "coast": (False, "surf and wind on rocks"),
+    "sea": (False, "open sea swell, wind"),
+    "ocean": (False, "open sea swell, wind"),
+    "island": (False, "surf, wind in palms, birds"),
+    "lighthouse": (False, "wind, surf against rocks, foghorn"),
+    "boat": (False, "hull creaks, water slapping, engine idle"),
+    "ship": (False, "hull creaks, engine drone, wind"),
+    "forest": (False, "wind in trees, birdsong, twigs"),
+    "woods": (False, "wind in trees, birdsong, twigs"),
+    "jungle": (False, "insects, tropical birds, dripping leaves"),
+    "clearing": (False, "soft wind, insects, birdsong"),
+    "mountain": (False, "high wind, distant rockfall"),
+    "mountains": (False, "high wind, distant rockfall"),
+    "valley": (False, "wind over grass, distant stream"),
+    "river": (False, "flowing river, birds"),
+    "lake": (False, "gentle lapping water, loons"),
+    "field": (False, "wind over grass, insects"),
+    "fields": (False, "wind over grass, insects"),
+    "meadow": (False, "wind over grass, bees, birdsong"),
+    "desert": (False, "dry wind, sand hiss"),
+    "cave": (True, "dripping water, hollow echo"),
+    "garden": (False, "birdsong, leaves rustling, distant traffic"),
+    "park": (False, "children far off, birds, light traffic"),
+    "farm": (False, "livestock, wind, distant tractor"),
+    "village": (False, "distant voices, dogs, church bell"),
+    "town": (False, "light traffic, footsteps, voices"),
+    "city": (False, "city traffic, distant sirens, crowd murmur"),
+    "street": (False, "traffic passing, footsteps, voices"),
+    "streets": (False, "traffic passing, footsteps, voices"),
+    "alley": (False, "dripping pipes, distant traffic, rats"),
+    "road": (False, "wind, passing cars"),
+    "highway": (False, "fast traffic whoosh, trucks"),
+    "bridge": (False, "wind, traffic over expansion joints, water below"),
+    "rooftop": (False, "city hum from below, wind, distant sirens"),
+    "station": (False, "station announcements, trains braking, crowd"),
+    "platform": (False, "station announcements, trains braking, crowd"),
+    "train": (True, "train wheels clacking, carriage rattle"),
+    "subway": (True, "subway rumble, screeching brakes"),
+    "airport": (True, "terminal announcements, rolling luggage, jet whine"),
+    "market": (False, "market crowd, vendors calling, clatter"),
+    "square": (False, "crowd murmur, pigeons, fountain"),
+    "castle": (True, "stone room tone, distant wind, torches crackling"),
+    "palace": (True, "large hall reverb, distant footsteps"),
+    "kingdom": (False, "wind, distant bells, birds"),
+    "church": (True, "large stone reverb, distant organ"),
+    "temple": (True, "large stone reverb, wind chimes"),
+    "cemetery": (False, "wind, crows, distant bell"),
+    "graveyard": (False, "wind, crows, distant bell"),
+    "school": (True, "hallway chatter, lockers, bell"),
+    "classroom": (True, "room tone, chairs scraping, chalk"),
+    "hospital": (True, "monitor beeps, ventilation hum, distant pages"),
+    "office": (True, "air conditioning hum, keyboards, phones"),
+    "laboratory": (True, "equipment hum, beeping instruments"),
+    "lab": (True, "equipment hum, beeping instruments"),
+    "factory": (True, "machinery rhythm, steam hiss"),
+    "warehouse": (True, "large empty reverb, dripping, wind through gaps"),
+    "prison": (True, "metal doors echo, distant shouts"),
+    "cell": (True, "dripping, metal echo, distant shouts"),
+    "bar": (True, "bar chatter, glasses clinking, jukebox far off"),
+    "cafe": (True, "cafe chatter, cups on saucers, espresso machine"),
+    "restaurant": (True, "diners murmuring, cutlery, kitchen clatter"),
+    "kitchen": (True, "fridge hum, ticking clock, simmering pot"),
+    "bedroom": (True, "quiet room tone, ticking clock"),
+    "house": (True, "quiet room tone, floorboards creak"),
+    "home": (True, "quiet room tone, ticking clock"),
+    "apartment": (True, "room tone, muffled neighbours, traffic outside"),
+    "attic": (True, "creaking beams, wind on roof"),
+    "basement": (True, "boiler hum, dripping"),
+    "cellar": (True, "dripping, hollow stone tone"),
+    "hallway": (True, "room tone, distant footsteps"),
+    "library": (True, "hushed room tone, pages turning, clock"),
+    "museum": (True, "large hall hush, footsteps echo"),
+    "theatre": (True, "auditorium murmur, creaking seats"),
+    "theater": (True, "auditorium murmur, creaking seats"),
+    "stage": (True, "auditorium murmur, creaking boards"),
+    "spaceship": (True, "life-support hum, electronic chirps"),
+    "planet": (False, "thin alien wind, low drone"),
+    "hideout": (True, "low room tone, dripping, muffled city"),
+    "headquarters": (True, "electronic hum, distant radio chatter"),
+    "base": (True, "electronic hum, distant radio chatter"),
+    "academy": (True, "hallway chatter, footsteps"),
+    "battlefield": (False, "distant explosions, wind, shouting"),
+    "realm": (False, "wind, distant bells"),
+    "pass": (False, "mountain wind, distant rockfall"),
+    "shop": (True, "shop bell, room tone, till"),
+    "studio": (True, "quiet room tone, ventilation"),
+    "camp": (False, "campfire crackle, wind, night insects"),
+    "mine": (True, "dripping, timber creaks, distant hammering"),
+}
+
+# where a story naturally moves next from a place, when the text moves but names no new place
+RELATED_PLACES: dict[str, tuple[str, ...]] = {
+    "harbour": ("lighthouse", "boat", "pier"), "harbor": ("lighthouse", "boat", "pier"),
+    "port": ("ship", "warehouse"), "beach": ("sea", "cliff road"), "sea": ("island", "harbour"),
+    "forest": ("clearing", "river", "cave"), "woods": ("clearing", "cabin"), "jungle": ("river", "temple"),
+    "city": ("rooftop", "alley", "subway"), "street": ("alley", "apartment", "cafe"),
+    "station": ("train", "platform", "city"), "train": ("station", "platform"),
+    "kitchen": ("garden", "bedroom", "hallway"), "house": ("garden", "attic", "street"),
+    "home": ("street", "garden", "bedroom"), "village": ("forest", "road", "river"),
+    "school": ("classroom", "street", "park"), "hospital": ("hallway", "street"),
+    "prison": ("road", "hideout"), "office": ("street", "rooftop"), "castle": ("forest", "village"),
+    "desert": ("road", "camp"), "mountain": ("valley", "cave"), "lake": ("forest", "road"),
+    "bar": ("street", "alley"), "cafe": ("street", "park"), "island": ("beach", "cave"),
+}
+
+# default settings by genre when the text names no place at all
+GENRE_PLACES: dict[str, tuple[str, ...]] = {
+    "thriller": ("city", "warehouse", "rooftop"), "action": ("city", "highway", "rooftop"),
+    "romance": ("cafe", "street", "park"), "horror": ("house", "cellar", "forest"),
+    "sci-fi": ("laboratory", "city", "spaceship"), "fantasy": ("kingdom", "forest", "castle"),
+    "comedy": ("home", "street", "office"), "drama": ("home", "street", "kitchen"),
+    "adventure": ("road", "forest", "mountain"), "mystery": ("house", "library", "street"),
+}
+
+LOCATION_PREPOSITIONS = frozenset(
+    "in at on through across into inside near by under along over beside toward towards to from "
+    "onto within outside behind beneath around past".split()
+)
+
+# verbs that move a story to another place
+TRAVEL_VERBS = frozenset("""
+travel travels travelled traveled journey journeys flee flees fled escape escapes escaped run runs ran
+go goes went ventures venture ventured returns return returned heads head headed sets embark embarks
+sails sail sailed drives drive drove flies fly flew leaves leave left hides hide hiding crosses cross
+climbs climb climbed rides ride rode arrives arrive arrived follows follow followed chases chase chased
+pursues pursue pursued
+""".split())
+
+# --- time of day -------------------------------------------------------------------------
+
+TIME_WORDS: dict[str, str] = {
+    "dawn": "dawn", "sunrise": "dawn", "daybreak": "dawn", "first light": "dawn",
+    "morning": "day", "noon": "day", "midday": "day", "afternoon": "day", "daylight": "day",
+    "sunny": "day", "by day": "day", "daytime": "day", "during the day": "day",
+    "sunset": "golden_hour", "golden hour": "golden_hour", "late afternoon": "golden_hour",
+    "dusk": "dusk", "twilight": "dusk", "evening": "dusk", "nightfall": "dusk",
+    "night": "night", "midnight": "night", "moonlight": "night", "moonlit": "night",
+    "tonight": "night", "nighttime": "night", "that night": "night",
+}
+TIME_HEADING = {"dawn": "DAWN", "day": "DAY", "golden_hour": "SUNSET", "dusk": "DUSK", "night": "NIGHT"}
+
+# --- genre and mood ----------------------------------------------------------------------
+
+GENRE_WORDS: dict[str, tuple[str, ...]] = {
+    "thriller": ("chase", "chases", "chased", "gun", "guns", "spy", "heist", "kill", "killer", "murder",
+                 "detective", "criminal", "revenge", "danger", "dangerous", "threat", "threatens", "hunt",
+                 "hunted", "escape", "escapes", "terrorist", "tracking", "pursues", "betrayal", "betrayals",
+                 "kidnap", "hostage", "agent", "scheme"),
+    "action": ("fight", "fights", "battle", "explosion", "explodes", "showdown", "combat", "war",
+               "confrontation", "mission", "race", "racing", "crash", "speed", "high-speed", "attack",
+               "besiege", "fierce", "soldier", "pilots"),
+    "romance": ("love", "loves", "kiss", "heart", "wedding", "romance", "lover", "lovers", "date",
+                "marriage", "relationship", "bonding", "rekindling", "sweetheart", "proposal"),
+    "horror": ("ghost", "haunted", "haunts", "monster", "blood", "scream", "screams", "demon",
+               "demons", "curse", "cursed", "possessed", "zombie", "creature", "terror", "nightmare"),
+    "sci-fi": ("robot", "robots", "space", "time", "future", "alien", "planet", "anomaly", "hologram",
+               "cyber", "android", "spaceship", "temporal", "technology", "laboratory", "experiment",
+               "galaxy", "signal", "traveler"),
+    "fantasy": ("magic", "magical", "dragon", "wizard", "wizarding", "spell", "kingdom", "prophecy",
+                "enchanted", "relic", "sorcerer", "witch", "fairy", "gods", "heavenly", "immortal",
+                "lotus", "powers", "queen", "realm"),
+    "comedy": ("funny", "clumsy", "prank", "chaos", "chaotic", "joke", "jokes", "silly", "hilarious",
+               "mishap", "reckless", "minions", "laugh"),
+    "drama": ("family", "loss", "grief", "memory", "memories", "farewell", "mother", "father",
+              "pregnancy", "adoption", "struggles", "teenage", "illness", "divorce", "home", "letter",
+              "daughter", "son", "emotional"),
+    "adventure": ("journey", "quest", "explore", "explores", "treasure", "island", "voyage", "embark",
+                  "expedition", "map", "discover", "travel"),
+    "mystery": ("mystery", "mysterious", "secret", "secrets", "clue", "clues", "disappear",
+                "disappears", "missing", "hidden", "cryptic", "truth", "uncover", "investigate"),
+}
+
+GENRE_MOOD = {"thriller": "tense", "action": "urgent", "romance": "tender", "horror": "eerie",
+              "sci-fi": "wondrous", "fantasy": "wondrous", "comedy": "playful", "drama": "melancholic",
+              "adventure": "hopeful", "mystery": "ominous"}
+
+# emotion words -> scene mood (a beat's own words override the film mood)
+MOOD_WORDS: dict[str, tuple[str, ...]] = {
+    "tense": ("chase", "chases", "chased", "threat", "threatens", "danger", "dangerous", "escape",
+              "escapes", "hunt", "tracking", "pursues", "cornered", "trap", "tension", "tensions",
+              "pressure", "forced", "disrupted"),
+    "urgent": ("fight", "battle", "showdown", "confrontation", "explosion", "race", "attack",
+               "besiege", "fierce", "escalates", "runs", "ran", "storm"),
+    "melancholic": ("loss", "lost", "grief", "dies", "died", "death", "farewell", "alone", "lonely",
+                    "mourns", "funeral", "goodbye", "tears", "weeps", "late", "shattered", "shattering"),
+    "tender": ("love", "loves", "kiss", "embrace", "embraces", "hug", "gentle", "caring", "support",
+               "bonding", "rekindling", "together", "friendship", "trust"),
+    "eerie": ("ghost", "haunted", "whisper", "whispers", "shadow", "shadows", "strange", "darkness",
+              "dark", "mysterious", "voice", "fog"),
+    "hopeful": ("hope", "hopeful", "dream", "dreams", "new", "begins", "sunrise", "restore",
+                "restoring", "save", "saves", "balance", "peace", "redemption", "changed"),
+    "triumphant": ("wins", "victory", "triumph", "proves", "saves", "defeats", "succeeds",
+                   "celebrate", "celebrates", "legacy", "cements", "enduring"),
+    "playful": ("funny", "chaotic", "prank", "laugh", "laughs", "dance", "dances", "plays", "game",
+                "silly", "clumsy", "reckless"),
+    "ominous": ("secret", "secrets", "prophecy", "curse", "warning", "warns", "betrayal",
+                "betrayals", "villain", "revenge", "vowing", "dark force", "impending"),
+}
+
+QUIET_MOODS = frozenset({"melancholic", "tender", "hopeful", "wondrous", "eerie"})
+ACTION_MOODS = frozenset({"tense", "urgent"})
+
+# --- beats --------------------------------------------------------------------------------
+
+TURN_WORDS = ("but", "however", "suddenly", "discovers", "discover", "realizes", "realises", "learns",
+              "betrays", "reveals", "revealing", "disrupted", "turns out", "instead", "unexpected",
+              "uncovered", "uncovering", "realizing", "realising", "when")
+CLIMAX_WORDS = ("final", "finally", "showdown", "confront", "confronts", "confrontation", "battle",
+                "climax", "must", "last", "decisive", "face-off", "escape", "executing", "chase")
+OUTCOME_WORDS = ("in the end", "ending", "at last", "ensuring", "learning", "forever", "peace",
+                 "finally", "legacy", "embraces", "home", "ever after", "coexist")
+
+# strong feeling -> metaphor images; one is chosen per beat from the beat's own words
+METAPHORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "loss": (("loss", "lost", "dies", "died", "death", "grief", "farewell", "goodbye", "shattered",
+              "shattering", "late", "departure", "leave", "alone"),
+             ("a candle guttering out", "an empty chair by a window", "a stopped clock",
+              "a boat drifting from its mooring")),
+    "love": (("love", "loves", "kiss", "embrace", "embraces", "bonding", "rekindling", "caring", "trust"),
+             ("two birds settling on one branch", "two hands almost touching", "a warm lamp lit in a window")),
+    "fear": (("fear", "threat", "threatens", "danger", "dangerous", "cornered", "dark", "darkness",
+              "terror", "haunted", "impending"),
+             ("a moth beating against a lamp", "a shadow stretching across a wall", "a storm front rolling in")),
+    "hope": (("hope", "hopeful", "restore", "restoring", "save", "saves", "redemption", "new", "balance",
+              "peace", "changed", "revive"),
+             ("first light breaking through cloud", "a green shoot through cracked concrete",
+              "a door opening onto daylight")),
+    "anger": (("revenge", "rage", "anger", "vowing", "fury", "fierce", "betrayal", "betrayals"),
+              ("a kettle boiling over", "a match flaring in the dark", "waves smashing on rocks")),
+    "freedom": (("escape", "escapes", "free", "freedom", "journey", "flight", "flies"),
+                ("a kite slipping its string", "a flock of birds lifting at once", "an open road to the horizon")),
+    "time": (("time", "temporal", "years", "past", "memory", "memories", "history", "prophecy"),
+             ("sand running through an hourglass", "a clock's hands spinning", "old photographs curling in sunlight")),
+    "triumph": (("wins", "victory", "triumph", "proves", "defeats", "succeeds", "legacy", "cements"),
+                ("a flag unfurling in the wind", "fireworks opening over the skyline", "the sun clearing a ridge")),
+}
+
+# --- sound --------------------------------------------------------------------------------
+
+# action word -> effect; the word is matched as a whole word in the shot's action
+EFFECT_WORDS: dict[str, str] = {
+    "run": "running footsteps", "runs": "running footsteps", "ran": "running footsteps",
+    "running": "running footsteps", "chase": "running footsteps, heavy breathing",
+    "chases": "running footsteps, heavy breathing", "chased": "running footsteps, heavy breathing",
+    "flees": "running footsteps", "escape": "running footsteps, alarm", "escapes": "running footsteps, alarm",
+    "walk": "footsteps", "walks": "footsteps", "walked": "footsteps", "enters": "footsteps, door opening",
+    "door": "door opening and closing", "knocks": "knocking on wood", "rain": "rain on surfaces",
+    "storm": "thunder and rain", "thunder": "thunder", "wind": "wind gusts",
+    "car": "car engine", "drives": "car engine passing", "drive": "car engine passing", "racing": "engines revving",
+    "race": "engines revving", "crash": "metal crash", "train": "train passing",
+    "gun": "gunshot", "shoots": "gunshot", "shot": "gunshot", "explosion": "explosion", "explodes": "explosion",
+    "fight": "punches and scuffle", "fights": "punches and scuffle", "battle": "clashing weapons, shouts",
+    "sword": "sword clash", "punch": "punch impact", "phone": "phone ringing", "calls": "phone ringing",
+    "glass": "glass breaking", "shatters": "glass shattering", "shattered": "glass shattering",
+    "water": "water splashing", "swims": "water splashing", "dives": "splash", "boat": "oars in water",
+    "fire": "crackling fire", "burns": "crackling fire", "candle": "match strike", "bell": "bell ringing",
+    "writes": "pen scratching paper", "letter": "paper unfolding", "cooks": "sizzling pan",
+    "kitchen": "pots and pans", "horse": "hooves", "rides": "hooves", "dog": "dog barking",
+    "birds": "wing flaps", "kiss": "soft breath", "cries": "quiet sobbing", "laughs": "laughter",
+    "plane": "jet engine", "flies": "whoosh", "pilots": "jet engine", "typing": "keyboard typing",
+    "computer": "keyboard typing", "hologram": "electronic shimmer", "magic": "magical shimmer",
+    "spell": "magical shimmer", "dragon": "dragon roar", "footsteps": "footsteps", "climbs": "scrabbling on rock",
+    "falls": "body fall", "opens": "latch clicking", "closes": "door thud", "pearl": "small object clink",
+    "coin": "coin clink", "key": "keys jangling", "clock": "clock ticking", "knife": "knife unsheathed",
+}
+
+MUSIC_FOR_MOOD = {"tense": "tense", "urgent": "driving", "melancholic": "melancholic",
+                  "tender": "tender", "eerie": "eerie", "hopeful": "hopeful", "triumphant": "triumphant",
+                  "playful": "playful", "ominous": "ominous", "wondrous": "wondrous", "calm": "calm"}
+
+TIME_AMBIENCE = {"dawn": "early birds", "day": "daytime activity", "golden_hour": "evening birds",
+                 "dusk": "evening insects", "night": "night crickets and distant hum"}
+
+SPEECH_VERBS = frozenset("""
+say says said tell tells told ask asks asked warn warns warned promise promises promised vow vows
+vowing vowed confess confesses confessed argue argues argued plead pleads call calls called whisper
+whispers shout shouts meet meets met join joins joined reveal reveals revealing revealed bid bids
+convince convinces persuade persuades beg begs offer offers offering admit admits explain explains
+confront confronts doubts doubt supports support answers answer agrees agree refuses refuse
+""".split())
