@@ -14,7 +14,7 @@ import re
 _ABBREVIATIONS = ("Mr", "Mrs", "Ms", "Dr", "St", "Prof", "Capt", "Sgt", "Lt", "Col", "Gen", "Jr", "Sr",
                   "vs", "etc", "Mt", "No")
 _ABBR_MARK = "\u2024"  # one-dot leader: stands in for the period of an abbreviation while splitting
-WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\u2019\-]*|\d+")
+WORD_RE = re.compile(r"[^\W\d_][\w'\u2019\-]*|\d+")  # any script's letters, not only ASCII
 
 
 def normalise_text(text: str) -> str:
@@ -128,7 +128,7 @@ August September October November December Christmas Easter God English French S
 TITLES = frozenset("""
 Mr Mrs Ms Dr Doctor Professor Prof Captain Capt Detective Inspector Sergeant Sgt Lieutenant Lt
 Colonel General Agent Officer Sir Lady Lord King Queen Prince Princess Aunt Uncle Grandma Grandpa
-Father Mother Sister Brother Saint Master Madame Miss
+Father Mother Sister Brother Saint St Master Madame Miss
 """.split())
 
 # --- characters --------------------------------------------------------------------------
@@ -220,6 +220,7 @@ PLACES: dict[str, tuple[bool, str]] = {
     "palace": (True, "large hall reverb, distant footsteps"),
     "kingdom": (False, "wind, distant bells, birds"),
     "church": (True, "large stone reverb, distant organ"),
+    "cathedral": (True, "vast stone reverb, distant choir"),
     "temple": (True, "large stone reverb, wind chimes"),
     "cemetery": (False, "wind, crows, distant bell"),
     "graveyard": (False, "wind, crows, distant bell"),

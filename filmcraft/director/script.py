@@ -40,7 +40,7 @@ def _clean(text: str) -> str:
     return lx.normalise_text(text)
 
 
-_TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*|\d+|[^\w\s]")
+_TOKEN_RE = re.compile(r"[^\W\d_][\w'\-]*|\d+|[^\w\s]")
 
 
 def _tokens(sentence: str) -> list[str]:
@@ -54,9 +54,15 @@ def _cap_sequences(sentence: str) -> list[tuple[int, int, list[str]]]:
     while i < len(toks):
         if toks[i][0].isupper():
             j = i
-            while j + 1 < len(toks) and toks[j + 1][0].isupper():
-                j += 1
-            runs.append((i, j, toks[i:j + 1]))
+            while j + 1 < len(toks):
+                if toks[j + 1][0].isupper():
+                    j += 1
+                elif (toks[j + 1] == "." and toks[j] in lx.TITLES and j + 2 < len(toks)
+                      and toks[j + 2][0].isupper()):
+                    j += 2  # "Dr. Ramos": the title's period does not end the name
+                else:
+                    break
+            runs.append((i, j, [t for t in toks[i:j + 1] if t != "."]))
             i = j + 1
         else:
             i += 1
@@ -592,6 +598,8 @@ def _beats(reading: _Reading) -> list[_Beat]:
     if n_words < LONG_TEXT_WORDS and len(reading.sentences) <= 2:
         return _expand_theme(reading)
     texts = _condense_synopsis(reading)
+    if len(texts) < 2:
+        return _expand_theme(reading)  # one event is a theme, however long: give it an arc
     return _place_beats(texts, _assign_kinds(texts), reading, reading.places)
 
 
