@@ -8,7 +8,6 @@
    blocks, request ``post_production_job``.
 """
 
-from __future__ import annotations
 
 import json
 import os

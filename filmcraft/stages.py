@@ -81,11 +81,14 @@ def _restamp_blocks(film_id: str, blocks: SceneBlocks, max_scenes: int, max_shot
     return blocks.model_copy(update={"film_id": film_id, "scenes": scenes})
 
 
-def replan_scene(block, refs: SceneReferences, llm: ChatModel | None) -> ScenePlan:
+def replan_scene(block, refs: SceneReferences, llm: ChatModel | None, previous=None, last_scene: bool = False) -> ScenePlan:
+    """``previous`` (the scene before) lets a time jump open on a dissolve; the last scene fades out."""
     if llm is None:
-        return camera.replan_scene(block, refs)
+        return camera.replan_scene(block, refs, previous=previous, last_scene=last_scene)
     plan = llm.complete_json("cinematographer", CINEMATOGRAPHER,
-                             {"scene_block": block.model_dump(), "references": refs.model_dump()}, ScenePlan)
+                             {"scene_block": block.model_dump(), "references": refs.model_dump(),
+                              "previous_scene": previous.model_dump() if previous else None, "last_scene": last_scene},
+                             ScenePlan)
     # Keep the scene's shots 1:1 with its block so lineage and overrides stay per shot.
     if len(plan.shots) != len(block.shots):
         raise ValueError(f"cinematographer returned {len(plan.shots)} shots for scene {block.scene_id}, "

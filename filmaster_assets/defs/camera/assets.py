@@ -4,7 +4,6 @@ A slot past the film's scene count is never requested by the CLI or the sensors;
 hand it fails with a message saying which slots exist.
 """
 
-from __future__ import annotations
 
 import os
 import shutil
@@ -28,13 +27,18 @@ TOP_K = 8
 _common = dict(partitions_def=film_scene_partitions, group_name="camera")
 
 
-def _block(files, film_id: str, scene: str) -> SceneBlock:
-    blocks = read_model(files.scene_blocks, SceneBlocks)
-    for block in blocks.scenes:
+def _block_in_context(files, film_id: str, scene: str) -> tuple[SceneBlock, SceneBlock | None, bool]:
+    """The scene's block, the block before it, and whether it is the film's last scene."""
+    blocks = read_model(files.scene_blocks, SceneBlocks).scenes
+    for i, block in enumerate(blocks):
         if block.scene_id == scene:
-            return block
-    raise dg.Failure(f"film {film_id!r} has scenes {', '.join(b.scene_id for b in blocks.scenes)}; "
+            return block, blocks[i - 1] if i else None, i == len(blocks) - 1
+    raise dg.Failure(f"film {film_id!r} has scenes {', '.join(b.scene_id for b in blocks)}; "
                      f"slot {scene} is unused: request only those slots")
+
+
+def _block(files, film_id: str, scene: str) -> SceneBlock:
+    return _block_in_context(files, film_id, scene)[0]
 
 
 @dg.asset(**_common, deps=[scene_blocks, clip_caption_index], code_version="1")
@@ -64,9 +68,9 @@ def shot_plans(context: dg.AssetExecutionContext, studio: StudioResource, text_m
     """All shots of the scene re-planned together from the retrieved camera language."""
     film_id, scene = film_and_scene(context)
     files = layout(studio, film_id)
-    block = _block(files, film_id, scene)
+    block, previous, last = _block_in_context(files, film_id, scene)
     refs = read_model(files.scene_references(scene), SceneReferences)
-    plan = stages.replan_scene(block, refs, text_model.chat_model(studio.studio()))
+    plan = stages.replan_scene(block, refs, text_model.chat_model(studio.studio()), previous=previous, last_scene=last)
     path = write_model(files.scene_plan(scene), plan)
     setups = {(s.camera.shot_size, s.camera.movement, s.camera.angle) for s in plan.shots}
     return dg.MaterializeResult(

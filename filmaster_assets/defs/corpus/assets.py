@@ -4,7 +4,6 @@ Indexes are rebuilt only when stale (missing, other embedder, other corpus versi
 is written beside the old index and swapped in atomically, so running films keep reading.
 """
 
-from __future__ import annotations
 
 import json
 

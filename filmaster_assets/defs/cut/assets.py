@@ -1,7 +1,6 @@
 """Cut group: rough cut with placeholder voice-over, simulated audience review, edit analysis,
 fine cut (picture lock)."""
 
-from __future__ import annotations
 
 from pathlib import Path
 
@@ -142,6 +141,9 @@ def picture_lock(context: dg.AssetExecutionContext, studio: StudioResource) -> d
     cut = read_model(files.rough_cut, RoughCut)
     analysis = read_model(files.edit_analysis, EditAnalysis)
     decisions, removed = apply_fine_cut(cut, analysis)
+    # The planned transition into each shot survives the edit (dissolves at time jumps, the final fade).
+    plans = load_plans(files, read_model(files.scene_blocks, SceneBlocks))
+    decisions = [d.model_copy(update={"transition": plans[d.shot_id].camera.transition}) for d in decisions]
     runtime = render_cut(decisions, files.picture_lock_video, req.width, req.height, req.fps)
     lock = PictureLock(film_id=film_id, width=req.width, height=req.height, fps=req.fps, decisions=decisions,
                        removed=removed, runtime_s=runtime, video_path=str(files.picture_lock_video))

@@ -1,6 +1,5 @@
 """Deliver group: the final MP4 and the editable multi-track OTIO timeline."""
 
-from __future__ import annotations
 
 from pathlib import Path
 

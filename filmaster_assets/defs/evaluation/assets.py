@@ -1,6 +1,5 @@
 """Evaluation group: FilmEval scores for every film (offline judge: measured proxies)."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Script group: the four-step chain from theme to scene blocks, plus the audience profile."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Sound group: three-scale sound design on the picture lock, then the loudness mix."""
 
-from __future__ import annotations
 
 import dagster as dg
 
