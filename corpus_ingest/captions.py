@@ -18,8 +18,43 @@ from corpus_ingest.index import build_index, load_cached
 ROWS_FILE = "rows.parquet"
 QUARANTINE_FILE = "quarantine.jsonl"
 MAX_CAPTION_CHARS = 4000  # longer "captions" are scripts or dumps, not clip descriptions
-CAPTION_INDEX_VERSION = 1  # bump when the stored layout or embedded text changes
+CAPTION_INDEX_VERSION = 2  # bump when the stored layout or embedded text changes
 EMBED_BATCH = 256  # rows per encode call: bounds memory on a 440k-row corpus
+
+
+# Plain-words glosses of the contract vocabulary, appended to the embedded text of labelled rows
+# so a query phrased without jargon ("looking straight down", "camera circles them") still
+# meets the right labels (document expansion; the stored text stays the annotator's own).
+SHOT_SIZE_WORDS = {
+    "extreme_wide": "extreme wide shot, vast establishing view", "wide": "wide shot, establishing view",
+    "full": "full shot, whole figure head to toe", "medium_wide": "medium wide shot, figures from the knees up",
+    "medium": "medium shot, waist up", "medium_close_up": "medium close-up, chest up",
+    "close_up": "close-up on the face", "extreme_close_up": "extreme close-up, macro detail",
+}
+MOVEMENT_WORDS = {
+    "static": "static locked-off camera, no movement", "push_in": "push-in, camera moves closer, dolly in",
+    "pull_out": "pull-out, camera moves back to reveal, dolly out", "pan_left": "pan left, camera swivels left",
+    "pan_right": "pan right, camera swivels right", "tilt_up": "tilt up, camera looks upward",
+    "tilt_down": "tilt down, camera looks downward", "truck_left": "truck left, tracking sideways to the left",
+    "truck_right": "truck right, tracking sideways to the right", "crane_up": "crane up, camera rises high",
+    "crane_down": "crane down, camera descends", "orbit": "orbit, camera circles around the subject",
+    "handheld": "handheld camera, shaky and following the action",
+}
+ANGLE_WORDS = {
+    "eye_level": "eye-level angle", "high": "high angle looking down on the subject",
+    "low": "low angle looking up at the subject", "overhead": "overhead top-down bird's-eye view, looking straight down",
+    "dutch": "dutch angle, tilted canted frame",
+}
+
+
+def caption_embed_text(text: str, fields: dict[str, str]) -> str:
+    """The caption text plus plain-words camera labels when the row has contract-vocabulary fields."""
+    glosses = [words[fields[key]] for key, words in
+               (("shot_size", SHOT_SIZE_WORDS), ("movement", MOVEMENT_WORDS), ("angle", ANGLE_WORDS))
+               if fields.get(key) in words]
+    if fields.get("lens_mm"):
+        glosses.append(f"{fields['lens_mm']}mm lens")
+    return f"{text} Camera: {'; '.join(glosses)}." if glosses else text
 
 
 def _clean_rows(rows: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -77,7 +112,8 @@ def build_caption_index(
             f"no usable caption rows out of {len(bad)} (e.g. {reasons}): each row needs an 'id' and a non-empty 'text'"
         )
     texts = [r["text"] for r in good]
-    vecs = np.concatenate([embedder.encode(texts[i:i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)])
+    embed_texts = [caption_embed_text(r["text"], r["fields"]) for r in good]
+    vecs = np.concatenate([embedder.encode(embed_texts[i:i + EMBED_BATCH]) for i in range(0, len(embed_texts), EMBED_BATCH)])
 
     def write_rows(folder: Path) -> None:
         table = pa.table({

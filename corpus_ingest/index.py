@@ -214,8 +214,9 @@ class VectorIndex:
             )
 
     def search(
-        self, query_vecs: np.ndarray, k: int, embedder_name: str | None = None
+        self, query_vecs: np.ndarray, k: int, embedder_name: str | None = None, ef_search: int | None = None
     ) -> list[list[tuple[str, float]]]:
+        """``ef_search`` overrides the HNSW beam for this call (higher: better recall, slower)."""
         if embedder_name is not None:
             self.check_embedder(embedder_name)
         if k < 1:
@@ -229,7 +230,15 @@ class VectorIndex:
                 "embed the query with the index's embedder"
             )
         q = np.ascontiguousarray(q)
-        scores, labels = self.index.search(q, min(k, len(self.ids)))
+        kk = min(k, len(self.ids))
+        if ef_search is not None and self.meta.get("index_type") == "hnsw_flat_ip":
+            import faiss
+
+            params = faiss.SearchParametersHNSW()
+            params.efSearch = max(int(ef_search), kk)
+            scores, labels = self.index.search(q, kk, params=params)
+        else:
+            scores, labels = self.index.search(q, kk)
         out: list[list[tuple[str, float]]] = []
         for row_s, row_l in zip(scores, labels):
             # faiss pads with -1 when fewer than k neighbours are reachable.
