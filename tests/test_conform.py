@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from filmcraft.conform import mux_final, render_cut
+from filmcraft.contracts import EditDecision
+from filmcraft.media import probe, run_ffmpeg
+
+W, H, FPS = 160, 90, 24
+
+
+def ramp_clip(path: Path, seconds: float, size: str = f"{W}x{H}", step: int = 2) -> Path:
+    """A clip whose brightness encodes its frame number (luma = step * n): retiming is measurable."""
+    run_ffmpeg(["-f", "lavfi", "-i", f"color=c=black:s={size}:r={FPS}:d={seconds}",
+                "-vf", f"geq=lum='min(250,16+{step}*N)':cb=128:cr=128", "-c:v", "libx264", "-preset", "ultrafast",
+                "-pix_fmt", "yuv420p", str(path)], "making a test clip")
+    return path
+
+
+def level(n: int) -> float:
+    """Decoded full-range grey of clip frame n (the clip is encoded limited range: 16 + 2n)."""
+    return min(2 * n, 234) * 255 / 219
+
+
+def luma(video: Path) -> np.ndarray:
+    raw = video.with_suffix(".gray")
+    run_ffmpeg(["-i", str(video), "-f", "rawvideo", "-pix_fmt", "gray", str(raw)], "decoding")
+    frames = np.fromfile(raw, np.uint8).reshape(-1, H, W).astype(float)
+    return frames[:, H // 4: 3 * H // 4, W // 4: 3 * W // 4].mean(axis=(1, 2))  # centre: no pad bars
+
+
+def decision(clip: Path, shot: str, src_in: float, src_out: float, speed: float = 1.0, transition: str = "cut",
+             record_in: float = 0.0) -> EditDecision:
+    kind = "accelerate" if speed != 1 else ("trim" if src_in > 0 else "retain")
+    return EditDecision(shot_id=shot, scene_id="s01", clip_path=str(clip), decision=kind, source_in=src_in,
+                        source_out=src_out, speed=speed, record_in=record_in, transition=transition)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> tuple[Path, Path]:
+    d = tmp_path_factory.mktemp("clips")
+    # the second clip has another shape: it must be fitted (pillarboxed), not stretched
+    return ramp_clip(d / "a.mp4", 3.0), ramp_clip(d / "b.mp4", 4.0, size="120x90")
+
+
+def test_trim_and_accelerate_keep_exact_duration(tmp_path: Path, clips):
+    a, b = clips
+    ds = [decision(a, "s01_sh01", 0.5, 2.5), decision(b, "s01_sh02", 0.0, 4.0, speed=2.0, record_in=2.0)]
+    expected = sum(d.duration for d in ds)
+    out = tmp_path / "cut.mp4"
+    measured = render_cut(ds, out, W, H, FPS)
+    assert abs(measured - expected) <= 1 / FPS
+    info = probe(out)
+    assert (info.width, info.height) == (W, H) and not info.has_audio
+    y = luma(out)
+    assert len(y) == round(expected * FPS)
+    # shot 1 starts 0.5 s (12 frames) into clip a; shot 2 runs at 2x: twice the brightness slope
+    assert abs(y[0] - level(12)) < 4
+    slope_a = np.polyfit(np.arange(10), y[5:15], 1)[0]
+    slope_b = np.polyfit(np.arange(10), y[53:63], 1)[0]
+    assert abs(slope_a - level(1)) < 0.3 and abs(slope_b - level(2)) < 0.5
+    assert y[48] < 30  # the cut lands on clip b's first frame
+
+
+def test_rounding_does_not_accumulate(tmp_path: Path, clips):
+    a, _ = clips
+    # seven shots of 0.27 s: per-shot rounding alone would drift by 7 * 0.5 frame
+    ds = [decision(a, f"s01_sh{i:02d}", 0.1, 0.37) for i in range(1, 8)]
+    measured = render_cut(ds, tmp_path / "many.mp4", W, H, FPS)
+    assert abs(measured - 7 * 0.27) <= 1 / FPS
+
+
+def test_dissolve_uses_handles_and_keeps_runtime(tmp_path: Path, clips):
+    a, b = clips
+    ds = [decision(a, "s01_sh01", 0.5, 2.0), decision(b, "s01_sh02", 1.0, 3.0, transition="dissolve")]
+    out = tmp_path / "dissolve.mp4"
+    measured = render_cut(ds, out, W, H, FPS)
+    assert abs(measured - 3.5) <= 1 / FPS
+    y = luma(out)
+    cut = 36  # record frame where shot 2 starts
+    # shot 1 alone at its head, shot 2 alone at its tail, a blend of both across the cut
+    assert abs(y[0] - level(12)) < 4
+    a_at_cut, b_at_cut = level(12 + cut), level(24)
+    assert min(a_at_cut, b_at_cut) + 3 < y[cut] < max(a_at_cut, b_at_cut) - 3
+    assert abs(y[-1] - level(24 + 47)) < 4
+
+
+def test_fade_dips_to_black(tmp_path: Path, clips):
+    a, b = clips
+    ds = [decision(a, "s01_sh01", 0.0, 1.5), decision(b, "s01_sh02", 2.0, 3.5, transition="fade")]
+    out = tmp_path / "fade.mp4"
+    assert abs(render_cut(ds, out, W, H, FPS) - 3.0) <= 1 / FPS
+    y = luma(out)
+    assert y[36] < 25 and y[35] < 25  # black around the cut
+    assert y[30] > 40 and y[42] > 80  # picture either side
+
+
+def test_bad_decisions_are_named(tmp_path: Path, clips):
+    a, _ = clips
+    with pytest.raises(ValueError, match="s01_sh09.*lasts only"):
+        render_cut([decision(a, "s01_sh09", 0.0, 9.0)], tmp_path / "x.mp4", W, H, FPS)
+    with pytest.raises(ValueError, match="no edit decisions"):
+        render_cut([], tmp_path / "x.mp4", W, H, FPS)
+    with pytest.raises(ValueError, match="cannot be read"):
+        render_cut([decision(tmp_path / "missing.mp4", "s01_sh01", 0, 1)], tmp_path / "x.mp4", W, H, FPS)
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_mux_final_keeps_the_whole_picture(tmp_path: Path, clips):
+    a, _ = clips
+    sr = 48000
+    for name, seconds in (("short", 1.2), ("long", 5.0)):
+        t = np.arange(int(sr * seconds)) / sr
+        wav = tmp_path / f"{name}.wav"
+        sf.write(wav, np.stack([0.3 * np.sin(2 * np.pi * 440 * t)] * 2, axis=1), sr)
+        out = tmp_path / f"final_{name}.mp4"
+        mux_final(a, wav, out)
+        info = probe(out)
+        assert info.has_video and info.has_audio and info.audio_codec == "aac" and info.video_codec == "h264"
+        assert abs(info.duration_s - 3.0) < 1 / FPS + 0.05  # picture sets the runtime
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF0000WAVEjunk")
+    with pytest.raises(ValueError, match="bad.wav"):
+        mux_final(a, bad, tmp_path / "final_bad.mp4")
