@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pyloudnorm
 import soundfile as sf
+from scipy import signal
 from scipy.signal import resample_poly
 
 SILENCE_PEAK_DBFS = -60.0  # below this nothing audible is there
@@ -77,6 +78,48 @@ def integrated_lufs(samples: np.ndarray, rate: int) -> float | None:
         return None
     value = pyloudnorm.Meter(rate).integrated_loudness(samples)
     return float(value) if np.isfinite(value) else None
+
+
+def k_weighted_power(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Per-sample K-weighted power summed over channels (BS.1770 stage 1, as pyloudnorm does it).
+
+    Gain changes scale this power, so loudness of a gained signal can be found without
+    re-filtering: see :func:`gated_loudness`.
+    """
+    from pyloudnorm.iirfilter import IIRfilter
+
+    x = samples[:, None] if samples.ndim == 1 else samples
+    if x.shape[1] > 2:
+        raise ValueError("k_weighted_power handles mono or stereo; surround needs channel weights")
+    shelf = IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, rate, "high_shelf")
+    highpass = IIRfilter(0.0, 0.5, 38.0, rate, "high_pass")
+    sos = np.vstack([np.concatenate([f.b / f.a[0], f.a / f.a[0]]) for f in (shelf, highpass)])
+    y = signal.sosfilt(sos, np.asarray(x, dtype=np.float64), axis=0)
+    return (y**2).sum(axis=1)
+
+
+def gated_loudness(power: np.ndarray, rate: int, block_s: float = 0.4, overlap: float = 0.75) -> float | None:
+    """Integrated gated loudness (BS.1770-4) from K-weighted power, block layout as pyloudnorm."""
+    total = power.size / rate
+    if total < block_s:
+        return None
+    step = 1.0 - overlap
+    count = int(np.round((total - block_s) / (block_s * step))) + 1
+    j = np.arange(count)
+    lo = (block_s * (j * step) * rate).astype(int)
+    hi = np.minimum((block_s * (j * step + 1) * rate).astype(int), power.size)
+    c = np.concatenate([[0.0], np.cumsum(power)])
+    z = (c[hi] - c[lo]) / (block_s * rate)
+    with np.errstate(divide="ignore"):
+        block_lufs = -0.691 + 10 * np.log10(z)
+    gated = z[block_lufs >= -70.0]
+    if gated.size == 0:
+        return None
+    relative = -0.691 + 10 * np.log10(gated.mean()) - 10.0
+    final = z[(block_lufs > relative) & (block_lufs > -70.0)]
+    if final.size == 0:
+        return None
+    return float(-0.691 + 10 * np.log10(final.mean()))
 
 
 def _mono(samples: np.ndarray) -> np.ndarray:
