@@ -13,9 +13,8 @@ from filmcraft.contracts import AudioAsset, AudioHit
 from filmcraft.roles import Embedder
 from filmcraft.store import content_key
 
-from corpus_ingest.captions import CAPTION_INDEX_VERSION, build_caption_index
+from corpus_ingest.captions import ensure_starter_caption_index
 from corpus_ingest.index import build_index, load_cached, read_meta
-from corpus_ingest.starter import load_starter_captions, starter_fingerprint
 
 ASSETS_FILE = "assets.json"
 AUDIO_INDEX_VERSION = 1  # bump when the embedded text or stored layout changes
@@ -118,11 +117,18 @@ def search_audio(index_dir: Path, embedder: Embedder, query: str, k: int = 5, ki
     return [AudioHit(asset=assets[i], score=round(s, 6)) for i, s in hits]
 
 
-def _is_fresh(index_dir: Path, embedder_name: str, want: dict) -> bool:
-    meta = read_meta(index_dir)
-    if meta is None or meta.get("embedder") != embedder_name:
-        return False
-    return all(meta.get(key) == value for key, value in want.items())
+def ensure_audio_index(index_dir: Path, embedder: Embedder, assets: list[AudioAsset]) -> dict:
+    """Build the audio index at ``index_dir`` unless a fresh one is there; return its meta.
+
+    Fresh = same stored layout version, same library content (every asset field), same embedder.
+    """
+    assets = list(assets)
+    want = {"kind": "audio", "version": AUDIO_INDEX_VERSION,
+            "library_fingerprint": _library_fingerprint(assets), "embedder": embedder.name}
+    meta = read_meta(Path(index_dir))
+    if meta is not None and all(meta.get(k) == v for k, v in want.items()):
+        return meta
+    return build_audio_index(assets, embedder, Path(index_dir))
 
 
 def ensure_builtin_indexes(cache_root: Path, embedder: Embedder, audio_assets: list[AudioAsset]) -> tuple[Path, Path]:
@@ -130,16 +136,6 @@ def ensure_builtin_indexes(cache_root: Path, embedder: Embedder, audio_assets: l
     base = Path(cache_root) / "indexes"
     caption_dir = base / "starter_captions"
     audio_dir = base / "builtin_audio"
-
-    caption_want = {"kind": "captions", "version": CAPTION_INDEX_VERSION, "corpus": "starter",
-                    "corpus_fingerprint": starter_fingerprint()}
-    if not _is_fresh(caption_dir, embedder.name, caption_want):
-        rows = load_starter_captions()
-        build_caption_index(rows, embedder, caption_dir,
-                            extra_meta={"corpus": "starter", "corpus_fingerprint": caption_want["corpus_fingerprint"]})
-
-    audio_want = {"kind": "audio", "version": AUDIO_INDEX_VERSION,
-                  "library_fingerprint": _library_fingerprint(list(audio_assets))}
-    if not _is_fresh(audio_dir, embedder.name, audio_want):
-        build_audio_index(list(audio_assets), embedder, audio_dir, extra_meta={"library": "builtin"})
+    ensure_starter_caption_index(caption_dir, embedder)
+    ensure_audio_index(audio_dir, embedder, audio_assets)
     return caption_dir, audio_dir

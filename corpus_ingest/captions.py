@@ -13,7 +13,8 @@ from typing import Any
 from filmcraft.contracts import RetrievedReference
 from filmcraft.roles import Embedder
 
-from corpus_ingest.index import build_index, load_cached
+from corpus_ingest.index import build_index, load_cached, read_meta
+from corpus_ingest.starter import load_starter_captions, starter_fingerprint
 
 ROWS_FILE = "rows.parquet"
 QUARANTINE_FILE = "quarantine.jsonl"
@@ -177,3 +178,17 @@ def search_captions(index_dir: Path, embedder: Embedder, query: str, k: int = 8)
         out.append(RetrievedReference(caption_id=rid, score=round(score, 6), text=row["text"],
                                       source=row["source"], fields=row["fields"]))
     return out
+
+
+def ensure_starter_caption_index(index_dir: Path, embedder: Embedder) -> dict:
+    """Build the starter caption index at ``index_dir`` unless a fresh one is there; return its meta.
+
+    Fresh = same stored layout version, same corpus file content, same embedder name.
+    """
+    want = {"kind": "captions", "version": CAPTION_INDEX_VERSION, "corpus": "starter",
+            "corpus_fingerprint": starter_fingerprint(), "embedder": embedder.name}
+    meta = read_meta(Path(index_dir))
+    if meta is not None and all(meta.get(k) == v for k, v in want.items()):
+        return meta
+    return build_caption_index(load_starter_captions(), embedder, Path(index_dir),
+                               extra_meta={"corpus": "starter", "corpus_fingerprint": want["corpus_fingerprint"]})

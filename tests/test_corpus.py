@@ -14,8 +14,8 @@ import pytest
 from filmcraft.contracts import ANGLES, MOVEMENTS, SHOT_SIZES, AudioAsset, RetrievedReference
 
 from corpus_ingest import index as index_mod
-from corpus_ingest.audio import build_audio_index, ensure_builtin_indexes, search_audio
-from corpus_ingest.captions import build_caption_index, search_captions
+from corpus_ingest.audio import build_audio_index, ensure_audio_index, ensure_builtin_indexes, search_audio
+from corpus_ingest.captions import build_caption_index, ensure_starter_caption_index, search_captions
 from corpus_ingest.index import VectorIndex, build_index, read_meta
 from corpus_ingest.starter import load_starter_captions
 
@@ -327,6 +327,8 @@ def test_ensure_builtin_indexes_builds_once_and_rebuilds_when_stale(embedder, tm
 
     again = ensure_builtin_indexes(tmp_path, embedder, LIBRARY[:8])
     assert again == (cap_dir, audio_dir) and (cap_dir / "meta.json").stat().st_ino == stamp  # not rebuilt
+    assert ensure_starter_caption_index(cap_dir, embedder) == first_cap
+    assert ensure_audio_index(audio_dir, embedder, LIBRARY[:8]) == first_audio
 
     ensure_builtin_indexes(tmp_path, embedder, LIBRARY[:9])  # library changed: audio only
     assert (cap_dir / "meta.json").stat().st_ino == stamp and read_meta(audio_dir)["rows"] == 9
