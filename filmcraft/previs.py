@@ -66,6 +66,7 @@ TIGHT_SIZES = ("medium_wide", "medium", "medium_close_up", "close_up", "extreme_
 ANGLE_STAGING = {"eye_level": (1.0, 0.0), "dutch": (1.0, 0.0), "low": (1.15, 0.8), "high": (0.86, -0.6),
                  "overhead": (0.7, -1.0)}
 DUTCH_DEG = 10.0
+MAX_CARD_REPAINT = 2400  # px: sharper generated figures for close-ups, bounded cost
 
 # grade looks: ffmpeg colour filters, applied once to the master frame before the camera moves
 GRADES: dict[str, str] = {
@@ -138,6 +139,7 @@ class Figure:
     run_top: int  # image rows of head top and feet (the figure, without the name label)
     run_bottom: int
     centre_px: float  # image column of the head
+    generated: bool = True  # a painted card can be repainted sharper for tight shots
 
     @property
     def scale(self) -> float:  # stage units per image pixel
@@ -149,7 +151,7 @@ class Figure:
 
     @property
     def face_y(self) -> float:
-        return self.head_top + 0.07 * self.height
+        return self.head_top + 0.085 * self.height  # between bare-headed and hatted cards
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,8 @@ def stage_figures(plan: ShotPlan, refs: ReferenceSet, aspect: float, card_height
         img = _as_figure_image(Path(ref.path)) if ref else paint_character_card(name, card_height)
         top, bottom, centre = _figure_rows(img)
         figures.append(Figure(name=name, image=img, x=fx * aspect, feet_y=GROUND_Y - lift,
-                              height=FIGURE_HEIGHT * scale * depth, run_top=top, run_bottom=bottom, centre_px=centre))
+                              height=FIGURE_HEIGHT * scale * depth, run_top=top, run_bottom=bottom, centre_px=centre,
+                              generated=ref is None or ref.generated))
     return figures
 
 
@@ -414,24 +417,33 @@ def paint_plate(plate: Image.Image, canvas: Canvas, planned: Window, plan: ShotP
 
 
 def paint_figures(layer: Image.Image, figures: list[Figure], canvas: Canvas) -> Image.Image:
-    """Composite the figures (alpha) onto ``layer``, back row first."""
+    """Composite the figures (alpha) onto ``layer``, back row first.
+
+    Only the part of a figure that lands on the canvas is resampled (a close-up would otherwise
+    blow a whole figure up to many megapixels), and a generated card seen much larger than it
+    was painted is repainted at the needed size so close-ups stay sharp.
+    """
     for fig in sorted(figures, key=lambda f: f.feet_y):
-        px_per_img = fig.scale * canvas.k
-        size = (max(1, round(fig.image.width * px_per_img)), max(1, round(fig.image.height * px_per_img)))
-        img = fig.image.convert("RGBa").resize(size, Image.Resampling.LANCZOS).convert("RGBA")
+        image, run_top, run_bottom = fig.image, fig.run_top, fig.run_bottom
+        px_per_img = fig.height * canvas.k / max(1, run_bottom - run_top)
+        if fig.generated and px_per_img > 1.5:
+            image = paint_character_card(fig.name, min(round(image.height * px_per_img), MAX_CARD_REPAINT))
+            run_top, run_bottom, _ = _figure_rows(image)
+            px_per_img = fig.height * canvas.k / max(1, run_bottom - run_top)
         x, y = canvas.px(fig.x, fig.feet_y)
-        left = round(x - fig.image.width / 2 * px_per_img)
-        top = round(y - fig.run_bottom * px_per_img)
-        layer.alpha_composite(img, (left, top)) if left >= 0 and top >= 0 else _composite_clipped(layer, img, left, top)
+        left = x - image.width / 2 * px_per_img
+        top = y - run_bottom * px_per_img
+        # destination rectangle clipped to the canvas, and the source box that fills it
+        dx0, dy0 = max(0, math.floor(left)), max(0, math.floor(top))
+        dx1 = min(layer.width, math.ceil(left + image.width * px_per_img))
+        dy1 = min(layer.height, math.ceil(top + image.height * px_per_img))
+        if dx1 <= dx0 or dy1 <= dy0:
+            continue
+        box = ((dx0 - left) / px_per_img, (dy0 - top) / px_per_img, (dx1 - left) / px_per_img, (dy1 - top) / px_per_img)
+        box = (max(0.0, box[0]), max(0.0, box[1]), min(float(image.width), box[2]), min(float(image.height), box[3]))
+        part = image.convert("RGBa").resize((dx1 - dx0, dy1 - dy0), Image.Resampling.LANCZOS, box=box).convert("RGBA")
+        layer.alpha_composite(part, (dx0, dy0))
     return layer
-
-
-def _composite_clipped(layer: Image.Image, img: Image.Image, left: int, top: int) -> None:
-    # alpha_composite rejects negative offsets: crop the part of the figure that falls off the canvas
-    cx0, cy0 = max(0, -left), max(0, -top)
-    if cx0 >= img.width or cy0 >= img.height:
-        return
-    layer.alpha_composite(img.crop((cx0, cy0, img.width, img.height)), (max(0, left), max(0, top)))
 
 
 def burn_in_strip(plan: ShotPlan, width: int, height: int) -> Image.Image:
@@ -621,10 +633,11 @@ def render_shot(plan: ShotPlan, refs: ReferenceSet, out_path: Path, width: int, 
             plate.image.save(tmp / "plate.png", compress_level=1)
             figs.image.save(tmp / "figures.png", compress_level=1)
             inputs += ["-i", str(tmp / "plate.png"), "-i", str(tmp / "figures.png")]
+            # both layers graded once before looping; the figure layer keeps its alpha (yuva420p)
             graph = ";".join([
-                f"[0:v]format=rgb24,{loop},{_crop_filter(plate, shake, frames, width, height)}[bg]",
-                f"[1:v]format=rgba,{loop},{_crop_filter(figs, shake, frames, width, height)}[fg]",
-                "[bg][fg]overlay=format=rgb," + ",".join(f for f in ("format=yuv420p", grade, "setsar=1") if f) + "[cam]",
+                ",".join(f for f in ("[0:v]format=yuv420p", grade, loop, _crop_filter(plate, shake, frames, width, height)) if f) + "[bg]",
+                ",".join(f for f in ("[1:v]format=yuva420p", grade, loop, _crop_filter(figs, shake, frames, width, height)) if f) + "[fg]",
+                "[bg][fg]overlay=format=yuv420,setsar=1[cam]",
             ])
         top = top_overlay(plan, width, height, burn_in)
         if top is not None:

@@ -8,7 +8,7 @@ from PIL import Image
 
 from filmcraft.contracts import CameraSpec, ReferenceSet, SceneBlock, ShotPlan, SoundSketch
 from filmcraft.media import probe, run_ffmpeg
-from filmcraft.previs import contact_sheet, grade_name, keyframe, render_shot
+from filmcraft.previs import GRADES, contact_sheet, grade_name, keyframe, render_shot
 from filmcraft.references import load_reference_set
 
 W, H, FPS, DUR = 256, 144, 12, 1.5
@@ -183,3 +183,14 @@ def test_burn_in_and_review_sheet(tmp_path: Path, refs: ReferenceSet):
 def test_bad_frame_size_is_rejected(tmp_path: Path, refs: ReferenceSet):
     with pytest.raises(ValueError, match="even"):
         render_shot(plan(), refs, tmp_path / "x.mp4", 255, 144, FPS)
+
+
+@pytest.mark.parametrize("grade", sorted(GRADES))
+def test_every_grade_renders_on_both_paths(tmp_path: Path, refs: ReferenceSet, grade: str):
+    # the parallax path grades a layer with alpha: the figures must stay cut out, not boxed
+    f = render(tmp_path, refs, plan("truck_right", size="full", grade=grade), f"truck_{grade}")
+    s = render(tmp_path, refs, plan("static", size="full", grade=grade), f"static_{grade}")
+    assert f.shape[0] == s.shape[0] == FRAMES
+    # same look on both paths (per-channel means agree) and no black box around the figures
+    assert np.abs(f[0].mean(axis=(0, 1)) - s[0].mean(axis=(0, 1))).max() < 4
+    assert (f[0].max(axis=2) < 10).mean() < 0.03
