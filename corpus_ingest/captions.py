@@ -13,7 +13,7 @@ from typing import Any
 from filmcraft.contracts import RetrievedReference
 from filmcraft.roles import Embedder
 
-from corpus_ingest.index import build_index, load_cached, read_meta
+from corpus_ingest.index import VectorIndex, build_index, load_cached, read_meta
 from corpus_ingest.starter import load_starter_captions, starter_fingerprint
 
 ROWS_FILE = "rows.parquet"
@@ -169,9 +169,18 @@ def search_captions(index_dir: Path, embedder: Embedder, query: str, k: int = 8)
         raise ValueError("the caption query is empty: describe the scene (place, action, mood) to retrieve references")
     index = load_cached(Path(index_dir))
     index.check_embedder(embedder.name)
-    rows = _rows_by_id(Path(index_dir))
     qv = embedder.encode([query.strip()])
     hits = index.search(qv, k)[0]
+    rows = _rows_by_id(Path(index_dir))
+    if any(rid not in rows for rid, _ in hits):
+        # A rebuild swapped in between reading the vectors and the rows: read both afresh once.
+        _ROWS_CACHE.clear()
+        index = VectorIndex.load(Path(index_dir))
+        hits = index.search(qv, k)[0]
+        rows = _rows_by_id(Path(index_dir))
+        missing = [rid for rid, _ in hits if rid not in rows]
+        if missing:
+            raise RuntimeError(f"caption index at {index_dir} has vectors without rows ({missing[:3]}): rebuild it")
     out: list[RetrievedReference] = []
     for rid, score in hits:
         row = rows[rid]

