@@ -1295,6 +1295,14 @@ def _build_one(asset_id: str, out_dir: str) -> AudioAsset:
 _BY_ID: dict[str, Entry] = {e.asset_id: e for e in CATALOGUE}
 
 
+def build_assets(out_dir: Path, asset_ids: list[str]) -> list[AudioAsset]:
+    """Render only the named catalogue entries into ``out_dir`` (no manifest): small test kits."""
+    unknown = [i for i in asset_ids if i not in _BY_ID]
+    if unknown:
+        raise ValueError(f"unknown built-in asset ids {unknown}: see audio_library.CATALOGUE")
+    return _absolute([_build_one(i, str(out_dir)) for i in asset_ids], Path(out_dir))
+
+
 def build_builtin_library(out_dir: Path, workers: int | None = None) -> list[AudioAsset]:
     """Synthesise every catalogue entry into ``out_dir`` (idempotent; deterministic bytes).
 

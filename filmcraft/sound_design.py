@@ -1,0 +1,405 @@
+"""Sound design at three time scales, producing a CueSheet for the mixer.
+
+- Scene scale: one ambience bed and one music cue per scene span on the picture lock, chosen by
+  retrieval over the tagged audio library (consecutive scenes share a cue when the same asset wins).
+- Shot scale: voice-over (scene narration and shot dialogue), fitted to the time available.
+- Intra-shot scale: foley and SFX events at second-level timecodes, spotted from the shot's
+  action, prompt and the scene's sound sketch over a controlled vocabulary.
+
+Retrieval is injected (``LibrarySearch``) so this module needs no index library.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import soundfile as sf
+
+from filmcraft.contracts import AudioCue, AudioHit, CueSheet, PictureLock, SceneBlock, SceneBlocks, ShotPlan
+from filmcraft.roles import VoiceModel
+from filmcraft.store import atomic_path, content_key
+from filmcraft.voice import DEFAULT_RATE_WPM, clean_line, voice_for
+
+LibrarySearch = Callable[[str, str, int], list[AudioHit]]  # (query text, kind, k) -> hits, best first
+TimelineItem = tuple[str, str, float, float]  # (shot_id, scene_id, record_in, duration)
+
+MAX_SPEEDUP = 1.5  # faster than this and eSpeak stops being intelligible
+DIALOGUE_LEAD_S = 0.3  # a line starts a beat after the cut
+NARRATION_LEAD_S = 0.2
+LINE_TAIL_S = 0.2  # leave air before the next cut
+VO_TRIM_FADE_S = 0.3
+BED_OVERLAP_S = 0.25  # ambience beds overlap across a scene cut so the change is a crossfade
+MAX_EVENTS_PER_SHOT = 3
+
+
+# --- voice-over ----------------------------------------------------------------------------
+
+def _accepts_rate(voice: VoiceModel) -> bool:
+    try:
+        return "rate" in inspect.signature(voice.speak).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _synth_line(voice: VoiceModel, text: str, voice_name: str, rate: int, out_dir: Path) -> tuple[Path, float]:
+    """Content-addressed synthesis: the file name is a hash of text, voice, rate and backend."""
+    key = content_key({"text": text, "voice": voice_name, "rate": rate, "backend": getattr(voice, "name", type(voice).__name__)})
+    path = out_dir / f"vo_{key}.wav"
+    if path.is_file() and path.stat().st_size > 44:
+        try:
+            return path, float(sf.info(str(path)).duration)
+        except RuntimeError:
+            pass  # a damaged take: synthesise it again
+    with atomic_path(path) as tmp:
+        if _accepts_rate(voice):
+            voice.speak(text, voice_name, tmp, rate=rate)  # type: ignore[call-arg]
+        else:
+            voice.speak(text, voice_name, tmp)
+    return path, float(sf.info(str(path)).duration)
+
+
+def fit_line(
+    voice: VoiceModel, text: str, voice_name: str, available_s: float, out_dir: Path
+) -> tuple[Path, float, float, int]:
+    """Synthesise ``text`` to fit ``available_s``: raise the rate up to 1.5x, then trim.
+
+    Returns (path, speech duration, cue duration, rate in wpm).
+    """
+    rate = DEFAULT_RATE_WPM
+    path, spoken = _synth_line(voice, text, voice_name, rate, out_dir)
+    if spoken > available_s and _accepts_rate(voice):
+        rate = int(min(DEFAULT_RATE_WPM * MAX_SPEEDUP, round(DEFAULT_RATE_WPM * spoken / available_s * 1.03)))
+        path, spoken = _synth_line(voice, text, voice_name, rate, out_dir)
+    return path, spoken, min(spoken, available_s), rate
+
+
+def _check_timeline(timeline: list[TimelineItem]) -> None:
+    for shot_id, scene_id, record_in, duration in timeline:
+        if duration <= 0 or record_in < 0:
+            raise ValueError(f"timeline item {shot_id} ({scene_id}) has record_in {record_in}, duration {duration}: both must be >= 0 and duration > 0")
+
+
+def place_voice_over(
+    timeline: list[TimelineItem], scenes: SceneBlocks, plans: dict[str, ShotPlan], voice: VoiceModel, out_dir: Path
+) -> list[AudioCue]:
+    """VO cues: scene narration from the scene's first shot, dialogue inside its own shot."""
+    _check_timeline(timeline)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    blocks = {s.scene_id: s for s in scenes.scenes}
+    cues: list[AudioCue] = []
+    ordered = sorted(timeline, key=lambda item: item[2])
+    narrated: set[str] = set()
+    for shot_id, scene_id, record_in, duration in ordered:
+        plan = plans.get(shot_id)
+        if plan is None:
+            raise ValueError(f"shot {shot_id} is on the timeline but has no shot plan: re-plan scene {scene_id}")
+        block = blocks.get(scene_id)
+        if block is None:
+            raise ValueError(f"shot {shot_id} belongs to scene {scene_id}, which is not in the scene blocks of {scenes.film_id}")
+
+        narration = clean_line(block.voice_over)
+        if narration and scene_id not in narrated:
+            narrated.add(scene_id)
+            start, end = _narration_window(ordered, scene_id, record_in, plans)
+            available = end - start - LINE_TAIL_S
+            if available >= 0.5:
+                cues.append(_vo_cue(voice, narration, voice_for(None), start, available, out_dir,
+                                    f"vo_{scene_id}_narration", scene_id, None, "Narration"))
+
+        line = clean_line(plan.dialogue or "")
+        if line:
+            speaker = plan.characters[0] if plan.characters else None
+            start = record_in + min(DIALOGUE_LEAD_S, duration * 0.1)
+            available = record_in + duration - start - LINE_TAIL_S
+            if available >= 0.4:
+                cues.append(_vo_cue(voice, line, voice_for(speaker), start, available, out_dir,
+                                    f"vo_{shot_id}_dialogue", scene_id, shot_id, f"Dialogue: {speaker or 'unnamed speaker'}"))
+    return cues
+
+
+def _narration_window(ordered: list[TimelineItem], scene_id: str, first_in: float, plans: dict[str, ShotPlan]) -> tuple[float, float]:
+    """From the scene's first shot to the end of its contiguous run, stopping at its first dialogue."""
+    start = first_in + NARRATION_LEAD_S
+    end = first_in
+    started = False
+    for shot_id, sid, record_in, duration in ordered:
+        if record_in < first_in:
+            continue
+        if sid != scene_id:
+            if started:
+                break
+            continue
+        started = True
+        plan = plans.get(shot_id)
+        if plan is not None and clean_line(plan.dialogue or "") and record_in - start >= 1.5:
+            return start, record_in  # narration gives way to the first spoken line
+        end = record_in + duration
+    return start, end
+
+
+def _vo_cue(voice: VoiceModel, text: str, voice_name: str, start: float, available: float, out_dir: Path,
+            cue_id: str, scene_id: str, shot_id: Optional[str], label: str) -> AudioCue:
+    path, spoken, length, rate = fit_line(voice, text, voice_name, available, out_dir)
+    trimmed = spoken > length + 1e-3
+    note = f"{label} ({voice_name}, {rate} wpm"
+    note += f", trimmed from {spoken:.2f}s)" if trimmed else ")"
+    return AudioCue(
+        cue_id=cue_id, stem="vo", source_path=str(path), record_in=round(start, 3), duration=round(length, 3),
+        fade_out=VO_TRIM_FADE_S if trimmed else 0.0, scene_id=scene_id, shot_id=shot_id, description=note, text=text,
+    )
+
+
+# --- scene scale: ambience and music -------------------------------------------------------
+
+@dataclass
+class SceneSpan:
+    scene_id: str
+    start: float
+    end: float
+    shot_ids: list[str]
+
+
+def scene_spans(lock: PictureLock) -> list[SceneSpan]:
+    """Contiguous runs of one scene on the picture lock (a reordered scene may appear twice)."""
+    spans: list[SceneSpan] = []
+    for d in sorted(lock.decisions, key=lambda d: d.record_in):
+        if spans and spans[-1].scene_id == d.scene_id and abs(spans[-1].end - d.record_in) < 0.05:
+            spans[-1].end = d.record_out
+            spans[-1].shot_ids.append(d.shot_id)
+        else:
+            spans.append(SceneSpan(d.scene_id, d.record_in, d.record_out, [d.shot_id]))
+    return spans
+
+
+def _best(search: LibrarySearch, query: str, kind: str, k: int = 5) -> Optional[AudioHit]:
+    hits = [h for h in search(query, kind, k) if h.asset.kind == kind and Path(h.asset.path).is_file()]
+    return hits[0] if hits else None
+
+
+def ambience_query(block: SceneBlock) -> str:
+    return f"{block.sound_sketch.ambience}; {block.location}; {block.time_of_day.replace('_', ' ')}"
+
+
+def music_query(block: SceneBlock) -> str:
+    return f"{block.sound_sketch.music_mood} {block.mood} music"
+
+
+def _bed_cues(spans: list[SceneSpan], blocks: dict[str, SceneBlock], search: LibrarySearch, runtime: float) -> list[AudioCue]:
+    cues: list[AudioCue] = []
+    last_music: Optional[AudioCue] = None
+    for i, span in enumerate(spans):
+        block = blocks[span.scene_id]
+        length = span.end - span.start
+        hit = _best(search, ambience_query(block), "ambience")
+        if hit is not None:
+            start = max(0.0, span.start - (BED_OVERLAP_S if i else 0.0))
+            end = min(runtime, span.end + (BED_OVERLAP_S if i < len(spans) - 1 else 0.0))
+            fade = min(0.5 if i else 1.0, (end - start) / 4)
+            cues.append(AudioCue(
+                cue_id=f"amb_{i + 1:02d}_{span.scene_id}", stem="ambience", source_path=hit.asset.path,
+                record_in=round(start, 3), duration=round(end - start, 3), loop=True,
+                fade_in=round(fade, 3), fade_out=round(min(0.5 if i < len(spans) - 1 else 1.5, (end - start) / 4), 3),
+                scene_id=span.scene_id, description=f"Ambience for {block.heading}: {hit.asset.description} "
+                f"(query '{ambience_query(block)}', score {hit.score:.2f})", library_id=hit.asset.asset_id,
+            ))
+        hit = _best(search, music_query(block), "music")
+        if hit is None:
+            last_music = None
+            continue
+        if last_music is not None and last_music.library_id == hit.asset.asset_id and \
+                abs(last_music.record_in + last_music.duration - span.start) < 0.05:
+            # the same cue wins again: let it play on through the cut
+            new_duration = round(span.end - last_music.record_in, 3)
+            cues[cues.index(last_music)] = last_music = last_music.model_copy(update={
+                "duration": new_duration, "loop": new_duration > hit.asset.duration_s,
+                "fade_out": round(min(2.0, new_duration / 4), 3),
+                "description": last_music.description + f"; continues through {span.scene_id}",
+            })
+            continue
+        fade_in = min(1.0, length / 4)
+        last_music = AudioCue(
+            cue_id=f"mus_{i + 1:02d}_{span.scene_id}", stem="music", source_path=hit.asset.path,
+            record_in=round(span.start, 3), duration=round(length, 3), loop=length > hit.asset.duration_s,
+            fade_in=round(fade_in, 3), fade_out=round(min(2.0, length / 4), 3), scene_id=span.scene_id,
+            description=f"Music for {block.heading} ({block.sound_sketch.music_mood}): {hit.asset.description} "
+            f"(score {hit.score:.2f})", library_id=hit.asset.asset_id,
+        )
+        cues.append(last_music)
+    return cues
+
+
+# --- intra-shot scale: foley and SFX spotting ----------------------------------------------
+
+@dataclass(frozen=True)
+class Spot:
+    name: str
+    pattern: re.Pattern
+    kind: str  # "foley" or "sfx"
+    query: str
+    loop: bool = False  # series sounds (footsteps) fill the rest of the shot
+
+
+def _spot(name: str, words: str, kind: str, query: str, loop: bool = False) -> Spot:
+    return Spot(name, re.compile(words, re.IGNORECASE), kind, query, loop)
+
+
+# Order matters: specific phrases before general ones (a slammed door is not an opening door).
+SPOTS: tuple[Spot, ...] = (
+    _spot("door_close", r"\b(slams?|slamm(?:ed|ing)|clos(?:es|ed|ing)|shuts?|shutting)\b[^.]{0,20}\bdoors?\b|\bdoors?\b[^.]{0,12}\b(slams?|closes|closed|shuts?)\b", "foley", "door close slam"),
+    _spot("knock", r"\bknock(s|ed|ing)?\b", "foley", "knock on wooden door"),
+    _spot("door", r"\bdoors?(way)?\b|\b(enters|opens the)\b", "foley", "door open creak"),
+    _spot("run", r"\b(run|runs|running|ran|sprints?|sprinting|races|racing|flees|fleeing|chases?|chasing|dashes)\b", "foley", "running footsteps", True),
+    _spot("footsteps", r"\b(walks?|walking|walked|steps?|stepping|footsteps|strides?|striding|paces|pacing|wanders?|wandering|approaches|climbs?)\b", "foley", "footsteps walking", True),
+    _spot("glass", r"\b(glass(es)?|toasts?|wine|whisky|whiskey|clinks?)\b", "foley", "glass clink"),
+    _spot("keys", r"\bkeys?\b|\bunlocks?\b", "foley", "keys jingle"),
+    _spot("paper", r"\b(pages?|book|letter|map|papers?|newspaper|reads?|reading)\b", "foley", "paper page turn"),
+    _spot("chair", r"\b(chairs?|sits?|sitting|sat|seated|bench)\b", "foley", "chair creak"),
+    _spot("water", r"\b(pours?|pouring|poured|splash(es)?|drinks?)\b", "foley", "water pour"),
+    _spot("sword", r"\b(swords?|blades?|daggers?|knife|knives|unsheathes|draws (his|her|their|a) (sword|blade))\b", "foley", "sword blade metal scrape"),
+    _spot("punch", r"\b(punch(es|ed)?|hits?|strikes?|fights?|fighting|brawl|kicks?|blows?)\b", "foley", "punch body impact"),
+    _spot("fall", r"\b(falls?|fell|collapses?|collapsed|stumbles?|tumbles?)\b", "foley", "body fall"),
+    _spot("cloth", r"\b(coat|cloak|jacket|scarf|blanket|rustles?|dresses|undresses)\b", "foley", "cloth rustle"),
+    _spot("thunder", r"\b(thunder|lightning)\b", "sfx", "thunder crack"),
+    _spot("explosion", r"\b(explosions?|explodes?|exploding|blasts?|bombs?|detonates?)\b", "sfx", "explosion"),
+    _spot("gunshot", r"\b(gunshots?|guns?|pistol|rifle|shoots|shooting|fires (a|the) (gun|shot|pistol|rifle))\b", "sfx", "gunshot"),
+    _spot("car", r"\b(cars?|taxi|truck|vehicle|drives (by|past|off|away)|speeds (by|past|off|away))\b", "sfx", "car passing by"),
+    _spot("engine", r"\b(engines?|motor|motorboat|ignition|starts the (car|boat|engine))\b", "sfx", "engine rumble"),
+    _spot("bell", r"\b(bells?|chimes?|tolls?)\b", "sfx", "bell toll"),
+    _spot("phone", r"\b(phones?|telephone|rings|ringing|calls? (him|her|them))\b", "sfx", "phone ringing"),
+    _spot("clock", r"\b(clocks?|ticking|ticks|watch(es)? the time)\b", "sfx", "clock ticking"),
+    _spot("heartbeat", r"\b(heartbeats?|heart pounds|pounding heart|heart races)\b", "sfx", "heartbeat"),
+    _spot("alarm", r"\b(alarms?|sirens?)\b", "sfx", "alarm siren"),
+    _spot("glass_break", r"\b(shatters?|shattered|smash(es|ed)?)\b", "sfx", "glass shatter"),
+    _spot("impact", r"\b(crash(es|ed)?|slams? into|collides?|impact)\b", "sfx", "impact boom"),
+    _spot("magic", r"\b(magic(al)?|spell|glows?|glowing|shimmers?|sparkles?|enchanted)\b", "sfx", "magic shimmer"),
+    _spot("whoosh", r"\b(swings?|throws?|hurls?|flies|flying|leaps?|lunges?|swoops?)\b", "sfx", "whoosh"),
+)
+
+
+@dataclass
+class SpottedEvent:
+    spot: Spot
+    fraction: float  # where in the shot's own time the event happens, 0..1
+    evidence: str  # the words that triggered it
+    query: str
+
+
+def spot_events(plan: ShotPlan, sketch_effects: list[str]) -> list[SpottedEvent]:
+    """Events in a shot: action text first (what moves), then the prompt, then the sketch effects.
+
+    The event's time follows where its words sit in the action (an early verb -> early in the
+    shot); effects from the scene's sound sketch refine the query ("footsteps on gravel").
+    """
+    found: dict[str, SpottedEvent] = {}
+    for text in (plan.action, plan.prompt):
+        if not text:
+            continue
+        taken: list[tuple[int, int]] = []  # words already claimed by a more specific spot
+        for spot in SPOTS:
+            if spot.name in found:
+                continue
+            m = next((m for m in spot.pattern.finditer(text)
+                      if all(m.end() <= a or m.start() >= b for a, b in taken)), None)
+            if m is None:
+                continue
+            taken.append(m.span())
+            frac = 0.1 + 0.7 * (m.start() / max(1, len(text)))
+            found[spot.name] = SpottedEvent(spot, frac, m.group(0), spot.query)
+    for effect in sketch_effects:
+        for spot in SPOTS:
+            if spot.pattern.search(effect) and spot.name in found:
+                found[spot.name].query = effect  # the sketch names the surface or the source
+                break
+    # Time-ordered, capped: a shot with everything in it sounds like nothing.
+    events = sorted(found.values(), key=lambda e: (e.fraction, e.spot.name))
+    return events[:MAX_EVENTS_PER_SHOT]
+
+
+def _unplaced_effects(block: SceneBlock, plans: list[ShotPlan]) -> list[tuple[str, Spot]]:
+    """Sketch effects no shot text mentions: they go into the scene's first surviving shot."""
+    out: list[tuple[str, Spot]] = []
+    for effect in block.sound_sketch.effects:
+        spot = next((s for s in SPOTS if s.pattern.search(effect)), None)
+        if spot is None:
+            continue
+        if not any(spot.pattern.search(f"{p.action} {p.prompt}") for p in plans):
+            out.append((effect, spot))
+    return out
+
+
+def _event_cues(lock: PictureLock, blocks: dict[str, SceneBlock], plans: dict[str, ShotPlan], search: LibrarySearch) -> list[AudioCue]:
+    cues: list[AudioCue] = []
+    decisions = sorted(lock.decisions, key=lambda d: d.record_in)
+    first_in_scene: dict[str, str] = {}
+    for d in decisions:
+        first_in_scene.setdefault(d.scene_id, d.shot_id)
+    for d in decisions:
+        plan = plans[d.shot_id]
+        block = blocks[d.scene_id]
+        events = spot_events(plan, block.sound_sketch.effects)
+        if first_in_scene[d.scene_id] == d.shot_id:
+            surviving = [plans[x.shot_id] for x in decisions if x.scene_id == d.scene_id]
+            for effect, spot in _unplaced_effects(block, surviving):
+                if all(e.spot.name != spot.name for e in events) and len(events) < MAX_EVENTS_PER_SHOT:
+                    events.append(SpottedEvent(spot, 0.5, effect, effect))
+        clip_len = plan.camera.duration_s
+        for event in events:
+            hit = _best(search, event.query, event.spot.kind)
+            if hit is None:
+                continue
+            # event time in the clip's own time -> record time through the edit (trim, speed)
+            src_t = event.fraction * clip_len
+            rec_t = (src_t - d.source_in) / d.speed
+            rec_t = min(max(rec_t, 0.1 * d.duration), 0.85 * d.duration)
+            start = d.record_in + rec_t
+            remaining = d.record_out - start
+            if event.spot.loop:
+                length = max(0.3, remaining)
+            else:
+                length = min(hit.asset.duration_s, remaining + 1.0)
+            length = min(length, lock.runtime_s - start)
+            if length < 0.1:
+                continue
+            cues.append(AudioCue(
+                cue_id=f"{event.spot.kind}_{d.shot_id}_{event.spot.name}", stem=event.spot.kind,  # type: ignore[arg-type]
+                source_path=hit.asset.path, record_in=round(start, 3), duration=round(length, 3),
+                loop=event.spot.loop and length > hit.asset.duration_s,
+                fade_out=round(min(0.15, length / 3), 3) if (event.spot.loop or length < hit.asset.duration_s) else 0.0,
+                scene_id=d.scene_id, shot_id=d.shot_id,
+                description=f"{event.spot.name.replace('_', ' ')} at {start:.1f}s from '{event.evidence}': {hit.asset.description}",
+                library_id=hit.asset.asset_id,
+            ))
+    return cues
+
+
+# --- the cue sheet -------------------------------------------------------------------------
+
+def design_sound(
+    lock: PictureLock,
+    scenes: SceneBlocks,
+    plans: dict[str, ShotPlan],
+    search: LibrarySearch,
+    voice: VoiceModel,
+    vo_dir: Path,
+) -> CueSheet:
+    """Ambience and music per scene span, VO per shot, foley/SFX events inside shots."""
+    if not lock.decisions:
+        raise ValueError(f"picture lock of {lock.film_id} has no shots: nothing to design sound for")
+    blocks = {s.scene_id: s for s in scenes.scenes}
+    for d in lock.decisions:
+        if d.scene_id not in blocks:
+            raise ValueError(f"shot {d.shot_id} on the picture lock belongs to scene {d.scene_id}, missing from the scene blocks")
+        if d.shot_id not in plans:
+            raise ValueError(f"shot {d.shot_id} on the picture lock has no shot plan: re-plan scene {d.scene_id}")
+    timeline = [(d.shot_id, d.scene_id, d.record_in, d.duration) for d in sorted(lock.decisions, key=lambda d: d.record_in)]
+    cues = _bed_cues(scene_spans(lock), blocks, search, lock.runtime_s)
+    cues += place_voice_over(timeline, scenes, plans, voice, vo_dir)
+    cues += _event_cues(lock, blocks, plans, search)
+    cues = [c for c in cues if c.record_in < lock.runtime_s]
+    cues.sort(key=lambda c: (c.record_in, c.stem, c.cue_id))
+    return CueSheet(film_id=lock.film_id, runtime_s=lock.runtime_s, cues=cues)
