@@ -22,7 +22,7 @@ import soundfile as sf
 from filmcraft.contracts import AudioCue, AudioHit, CueSheet, PictureLock, SceneBlock, SceneBlocks, ShotPlan
 from filmcraft.roles import VoiceModel
 from filmcraft.store import atomic_path, content_key
-from filmcraft.voice import DEFAULT_RATE_WPM, clean_line, voice_for
+from filmcraft.voice import DEFAULT_RATE_WPM, clean_line, has_words, voice_for
 
 LibrarySearch = Callable[[str, str, int], list[AudioHit]]  # (query text, kind, k) -> hits, best first
 TimelineItem = tuple[str, str, float, float]  # (shot_id, scene_id, record_in, duration)
@@ -103,7 +103,7 @@ def place_voice_over(
             raise ValueError(f"shot {shot_id} belongs to scene {scene_id}, which is not in the scene blocks of {scenes.film_id}")
 
         narration = clean_line(block.voice_over)
-        if narration and scene_id not in narrated:
+        if has_words(narration) and scene_id not in narrated:
             narrated.add(scene_id)
             start, end = _narration_window(ordered, scene_id, record_in, plans)
             available = end - start - LINE_TAIL_S
@@ -112,7 +112,7 @@ def place_voice_over(
                                     f"vo_{scene_id}_narration", scene_id, None, "Narration"))
 
         line = clean_line(plan.dialogue or "")
-        if line:
+        if has_words(line):
             speaker = plan.characters[0] if plan.characters else None
             start = record_in + min(DIALOGUE_LEAD_S, duration * 0.1)
             available = record_in + duration - start - LINE_TAIL_S
@@ -136,7 +136,7 @@ def _narration_window(ordered: list[TimelineItem], scene_id: str, first_in: floa
             continue
         started = True
         plan = plans.get(shot_id)
-        if plan is not None and clean_line(plan.dialogue or "") and record_in - start >= 1.5:
+        if plan is not None and has_words(plan.dialogue or "") and record_in - start >= 1.5:
             return start, record_in  # narration gives way to the first spoken line
         end = record_in + duration
     return start, end
@@ -251,7 +251,8 @@ def _spot(name: str, words: str, kind: str, query: str, loop: bool = False) -> S
 # Order matters: specific phrases before general ones (a slammed door is not an opening door).
 SPOTS: tuple[Spot, ...] = (
     _spot("door_close", r"\b(slams?|slamm(?:ed|ing)|clos(?:es|ed|ing)|shuts?|shutting)\b[^.]{0,20}\bdoors?\b|\bdoors?\b[^.]{0,12}\b(slams?|closes|closed|shuts?)\b", "foley", "door close slam"),
-    _spot("knock", r"\bknock(s|ed|ing)?\b", "foley", "knock on wooden door"),
+    # a knock claims its door, so "knocks on the door" does not also open one
+    _spot("knock", r"\bknock(s|ed|ing)?\b(?:[^.]{0,25}?\bdoors?\b)?", "foley", "knock on wooden door"),
     _spot("door", r"\bdoors?(way)?\b|\b(enters|opens the)\b", "foley", "door open creak"),
     _spot("run", r"\b(run|runs|running|ran|sprints?|sprinting|races|racing|flees|fleeing|chases?|chasing|dashes)\b", "foley", "running footsteps", True),
     _spot("footsteps", r"\b(walks?|walking|walked|steps?|stepping|footsteps|strides?|striding|paces|pacing|wanders?|wandering|approaches|climbs?)\b", "foley", "footsteps walking", True),

@@ -153,6 +153,11 @@ def clean_line(text: str) -> str:
     return " ".join(_CONTROL_CHARS.sub(" ", text or "").split())
 
 
+def has_words(text: str) -> bool:
+    """True when there is something to say (letters or digits in any script)."""
+    return any(ch.isalnum() for ch in text)
+
+
 class EspeakVoice:
     """eSpeak NG voice-over: 16-bit mono WAV at the engine's rate (22,050 Hz).
 
@@ -177,6 +182,8 @@ class EspeakVoice:
         line = clean_line(text)
         if not line:
             raise ValueError("the voice-over line is empty or whitespace: give the words to speak")
+        if not has_words(line):
+            raise ValueError(f"the voice-over line {line[:40]!r} has no words, only punctuation: give the words to speak")
         if not voice or not voice.strip():
             raise ValueError("no voice name given: use e.g. 'en-us' or voice_for(character)")
         rate = int(round(rate))

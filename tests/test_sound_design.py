@@ -201,6 +201,7 @@ def test_intra_shot_events(designed) -> None:
     assert steps.library_id == "fol-footsteps-wood"  # the sketch says "wooden pier"
     assert knock.library_id == "fol-knock"
     assert 4.0 <= steps.record_in < knock.record_in < 7.0  # walks, then knocks: in text order
+    assert "foley_s01_sh02_door" not in cues  # knocking on a door does not open it
     assert steps.record_in + steps.duration <= 7.0 + 1e-6
     glass = cues["foley_s02_sh01_glass"]
     assert glass.library_id == "fol-glass-clink" and 7.0 <= glass.record_in < 11.0
@@ -238,5 +239,9 @@ def test_bad_inputs(kit, tmp_path) -> None:
     empty = lock.model_copy(update={"decisions": []})
     with pytest.raises(ValueError, match="no shots"):
         design_sound(empty, scenes, plans, kit, EspeakVoice(), tmp_path)
+    # punctuation-only lines are not spoken (and do not crash the film)
+    hush = {k: (v.model_copy(update={"dialogue": "..."}) if k == "s01_sh02" else v) for k, v in plans.items()}
+    timeline = [(d.shot_id, d.scene_id, d.record_in, d.duration) for d in lock.decisions]
+    assert not [c for c in place_voice_over(timeline, scenes, hush, EspeakVoice(), tmp_path) if c.shot_id == "s01_sh02"]
     with pytest.raises(ValueError, match="duration"):
         place_voice_over([("s01_sh01", "s01", 0.0, 0.0)], scenes, plans, EspeakVoice(), tmp_path)

@@ -75,6 +75,8 @@ def test_bad_inputs(tmp_path: Path) -> None:
     voice = EspeakVoice()
     with pytest.raises(ValueError, match="empty"):
         voice.speak("   \n\t", "en-us", tmp_path / "x.wav")
+    with pytest.raises(ValueError, match="no words"):
+        voice.speak("... ?!", "en-us", tmp_path / "x.wav")
     with pytest.raises(ValueError, match="no voice"):
         voice.speak("hello", "zz-not-a-voice", tmp_path / "x.wav")
     with pytest.raises(ValueError, match="rate"):
