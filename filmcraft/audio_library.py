@@ -23,13 +23,14 @@ from typing import Callable
 import numpy as np
 import pyloudnorm
 import soundfile as sf
+import scipy.fft as sfft
 from scipy import signal
 
 from filmcraft.audio_analysis import measure_audio
 from filmcraft.contracts import AudioAsset
 from filmcraft.store import atomic_path, read_models, write_model, write_text
 
-LIBRARY_VERSION = "builtin-1"
+LIBRARY_VERSION = "builtin-2"
 SR = 48000
 MANIFEST = "manifest.json"
 VERSION_FILE = "VERSION"
@@ -73,10 +74,11 @@ def white(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def pink(rng: np.random.Generator, n: int) -> np.ndarray:
     """1/f noise by spectral shaping, unit RMS."""
-    spec = np.fft.rfft(rng.standard_normal(n))
+    size = sfft.next_fast_len(n, real=True)  # shape noise on a fast FFT length, keep the first n
+    spec = sfft.rfft(rng.standard_normal(size))
     f = np.arange(spec.size, dtype=float)
     f[0] = 1.0
-    x = np.fft.irfft(spec / np.sqrt(f), n)
+    x = sfft.irfft(spec / np.sqrt(f), size)[:n]
     return x / (np.sqrt(np.mean(x**2)) + 1e-12)
 
 
@@ -164,12 +166,15 @@ def reverb(x: np.ndarray, rng: np.random.Generator, seconds: float, wet: float, 
     stereo = x if x.ndim == 2 else pan(x, 0.0)
     n_ir = samples(seconds)
     decay = np.exp(-6.9 * t_axis(n_ir) / seconds)  # -60 dB at ``seconds``
-    out = np.empty_like(stereo)
+    irs = np.empty((n_ir, 2))
     for ch in range(2):
         ir = lp(rng.standard_normal(n_ir), bright) * decay
         ir[: samples(0.01)] *= np.linspace(0, 1, samples(0.01))  # a short pre-delay gap
-        ir /= np.sqrt(np.sum(ir**2)) + 1e-12
-        out[:, ch] = signal.oaconvolve(stereo[:, ch], ir)[: stereo.shape[0]]
+        irs[:, ch] = ir / (np.sqrt(np.sum(ir**2)) + 1e-12)
+    # one FFT convolution for both channels on a fast length (the tail past the end is dropped)
+    size = sfft.next_fast_len(stereo.shape[0] + n_ir - 1, real=True)
+    spec = sfft.rfft(stereo, size, axis=0) * sfft.rfft(irs, size, axis=0)
+    out = sfft.irfft(spec, size, axis=0)[: stereo.shape[0]]
     return stereo * (1 - wet) + out * wet
 
 
