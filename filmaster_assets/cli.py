@@ -32,6 +32,8 @@ def _setup_env(out: str | None) -> Path:
     if not os.environ.get("DAGSTER_HOME"):
         home = studio / ".dagster"
         home.mkdir(parents=True, exist_ok=True)
+        # An empty dagster.yaml: the default SQLite storage in this folder, without a warning per run.
+        (home / "dagster.yaml").touch()
         os.environ["DAGSTER_HOME"] = str(home)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -97,23 +99,21 @@ def build_request(text: str, film_id: str | None, refs: str | None, audience: st
 
 # --- running the graph -------------------------------------------------------------------
 
-class Progress:
-    def __init__(self, total: int):
-        self.total, self.step, self.t0 = total, 0, time.monotonic()
-
-    def run(self, label: str, fn):
-        self.step += 1
-        start = time.monotonic()
-        print(f"[{self.step}/{self.total}] {label} ...", end="", flush=True)
-        result = fn()
-        print(f" done in {time.monotonic() - start:.1f}s", flush=True)
-        return result
+def _stage(label: str, fn):
+    """Run one stage with a progress line: what runs, then how long it took."""
+    start = time.monotonic()
+    print(f"{label} ...", end="", flush=True)
+    result = fn()
+    print(f" done in {time.monotonic() - start:.1f}s", flush=True)
+    return result
 
 
 def _execute(defs, job_name: str, instance, partition_key=None, tags: dict | None = None):
     job = defs.resolve_job_def(job_name)
-    result = job.execute_in_process(instance=instance, partition_key=partition_key, raise_on_error=False,
-                                    tags=tags or {})
+    # Step-by-step DEBUG events stay in the instance (and the UI); the terminal shows warnings only.
+    quiet = {"loggers": {"console": {"config": {"log_level": os.environ.get("FILMASTER_LOG_LEVEL", "WARNING")}}}}
+    result = job.execute_in_process(run_config=quiet, instance=instance, partition_key=partition_key,
+                                    raise_on_error=False, tags=tags or {})
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
         detail = "\n".join(f"  {e.step_key}: {e.step_failure_data.error.message.strip().splitlines()[-1]}"
@@ -140,19 +140,19 @@ def make_film(req, studio: Path) -> Path:
 
     libs = LibraryLayout(studio / ".library")
     have_libs = all((p / "meta.json").exists() for p in (libs.clip_caption_index, libs.audio_library_index))
-    progress = Progress(total=4 + (0 if have_libs else 1))
     t0 = time.monotonic()
     if not have_libs:
-        progress.run("corpus: audio library + caption/audio indexes (first run only)",
-                     lambda: _execute(defs, "corpus_job", instance, tags=tags))
-    progress.run("script: synopsis -> storyboards -> scene blocks", lambda: _execute(defs, "script_job", instance, req.film_id, tags))
+        _stage("[corpus] audio library + caption and audio indexes (first run only)",
+               lambda: _execute(defs, "corpus_job", instance, tags=tags))
+    _stage("[script] synopsis -> storyboards -> scene blocks",
+           lambda: _execute(defs, "script_job", instance, req.film_id, tags))
     blocks = read_model(files.scene_blocks, SceneBlocks)
-    progress.total += len(blocks.scenes) - 1
-    for block in blocks.scenes:
-        progress.run(f"camera {block.scene_id} ({block.heading}, {len(block.shots)} shots): retrieve, re-plan, render",
-                     lambda b=block: _execute(defs, "camera_job", instance, scene_key(req.film_id, b.scene_id), tags))
-    progress.run("post: rough cut, audience review, fine cut, sound, mix, final, OTIO, FilmEval",
-                 lambda: _execute(defs, "post_production_job", instance, req.film_id, tags))
+    for i, block in enumerate(blocks.scenes, 1):
+        _stage(f"[camera {i}/{len(blocks.scenes)}] {block.scene_id} {block.heading} ({len(block.shots)} shots): "
+               "retrieve, re-plan, render",
+               lambda b=block: _execute(defs, "camera_job", instance, scene_key(req.film_id, b.scene_id), tags))
+    _stage("[post] rough cut, audience review, fine cut, sound design, mix, final film, OTIO, FilmEval",
+           lambda: _execute(defs, "post_production_job", instance, req.film_id, tags))
     print(f"made film {req.film_id!r} in {time.monotonic() - t0:.1f}s")
     return files.root
 
