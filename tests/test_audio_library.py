@@ -163,3 +163,63 @@ def test_sound_content_is_what_the_tags_say(library) -> None:
     assert np.count_nonzero(np.diff(above.astype(int)) == 1) + int(above[0]) == 4
     meta = measure_audio(Path(by_id["fol-knock"].path), "foley")
     assert meta["tempo_bpm"] is None and meta["duration_s"] == pytest.approx(1.2, abs=0.01)
+
+
+# --- audio analysis (shared with corpus ingestion) ----------------------------------------
+
+from filmcraft.audio_analysis import AudioReadError, is_silent, true_peak_dbtp  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def test_true_peak_sees_inter_sample_peaks() -> None:
+    n = np.arange(SR)
+    # a sine at a quarter of the rate, sampled 45 degrees off its crest: samples at 0.707, real peak 1.0
+    x = np.sin(2 * np.pi * n / 4 + np.pi / 4)
+    assert 20 * np.log10(np.abs(x).max()) == pytest.approx(-3.01, abs=0.02)
+    assert true_peak_dbtp(x, SR) == pytest.approx(0.0, abs=0.2)  # within the oversampling filter ripple
+
+
+def test_measure_edge_cases(tmp_path: Path) -> None:
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(SR * 2), SR)
+    meta = measure_audio(silent, "ambience")
+    assert meta["loudness_lufs"] is None and meta["silent"] and meta["peak_dbfs"] == -120.0
+    short = tmp_path / "short.wav"
+    sf.write(short, np.sin(np.arange(SR // 5) * 0.1) * 0.5, SR)
+    meta = measure_audio(short, "sfx")
+    assert meta["loudness_lufs"] is None and meta["duration_s"] == pytest.approx(0.2)
+    assert not is_silent(sf.read(short)[0])
+    broken = tmp_path / "broken.ogg"
+    broken.write_bytes(b"OggS" + bytes(100))
+    with pytest.raises(AudioReadError, match="broken.ogg"):
+        measure_audio(broken, "music")
+    with pytest.raises(AudioReadError, match="missing.wav"):
+        measure_audio(tmp_path / "missing.wav", "music")
+    with pytest.raises(ValueError, match="kind"):
+        measure_audio(silent, "noise")
+
+
+def test_click_track_tempo(tmp_path: Path) -> None:
+    for bpm in (72, 100, 150):
+        x = np.zeros(SR * 16)
+        hit = np.sin(np.arange(2000) * 2 * np.pi * 80 / SR) * np.exp(-np.arange(2000) / 400)
+        for t in np.arange(0, 15.9, 60 / bpm):
+            x[int(t * SR):int(t * SR) + 2000] += hit
+        assert estimate_tempo_bpm(x, SR) == pytest.approx(bpm, rel=0.02)
+
+
+def test_real_recordings() -> None:
+    if not DATA.is_dir():
+        pytest.skip(f"shared data folder {DATA} is absent")
+    esc = sorted((DATA / "esc50_subset" / "audio").glob("*.wav"))[:20]
+    for path in esc:
+        meta = measure_audio(path, "sfx")
+        assert meta["duration_s"] == pytest.approx(5.0, abs=0.05)
+        assert meta["loudness_lufs"] is None or -70 < meta["loudness_lufs"] < 0
+    ogg = sorted((DATA / "wesnoth_music" / "audio").glob("*.ogg"))[:3]
+    for path in ogg:
+        meta = measure_audio(path, "music")
+        assert meta["loudness_lufs"] is not None and -30 < meta["loudness_lufs"] < -5
+        assert meta["tempo_bpm"] is None or 60 <= meta["tempo_bpm"] <= 200
+        assert meta["channels"] == 2 and meta["sample_rate"] == 44100
