@@ -68,6 +68,8 @@ class FilmRequest(Contract):
     # Bounds for quick previews and tests; None lets the director decide.
     max_scenes: Optional[int] = Field(default=None, ge=1, le=MAX_SCENES)
     max_shots_per_scene: Optional[int] = Field(default=None, ge=1, le=12)
+    # Ablations (FilmEval): no_rag plans shots from film grammar alone, no_rhythm ships the rough cut.
+    variant: Literal["full", "no_rag", "no_rhythm"] = "full"
 
     @field_validator("film_id")
     @classmethod

@@ -51,8 +51,12 @@ def scene_references(context: dg.AssetExecutionContext, studio: StudioResource, 
     block = _block(files, film_id, scene)
     query = scene_query(block)
     index_dir = library_layout(studio).clip_caption_index
-    refs = SceneReferences(scene_id=scene, query=query, k=TOP_K,
-                           references=search_captions(index_dir, embeddings.embedder(), query, k=TOP_K))
+    if read_model(files.request, FilmRequest).variant == "no_rag":
+        # Ablation: no retrieved camera language; the planner falls back to film-grammar templates.
+        refs = SceneReferences(scene_id=scene, query=query, k=0, references=[])
+    else:
+        refs = SceneReferences(scene_id=scene, query=query, k=TOP_K,
+                               references=search_captions(index_dir, embeddings.embedder(), query, k=TOP_K))
     path = write_model(files.scene_references(scene), refs)
     return dg.MaterializeResult(
         metadata={"query": query, "k": TOP_K,

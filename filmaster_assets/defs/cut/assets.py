@@ -140,7 +140,13 @@ def picture_lock(context: dg.AssetExecutionContext, studio: StudioResource) -> d
     req = read_model(files.request, FilmRequest)
     cut = read_model(files.rough_cut, RoughCut)
     analysis = read_model(files.edit_analysis, EditAnalysis)
-    decisions, removed = apply_fine_cut(cut, analysis)
+    if req.variant == "no_rhythm":
+        # Ablation: no audience-driven rhythm control; the rough cut is locked as it is.
+        decisions = [EditDecision(shot_id=s.shot_id, scene_id=s.scene_id, clip_path=s.clip_path, decision="retain",
+                                  source_in=0.0, source_out=s.duration, record_in=s.record_in) for s in cut.shots]
+        removed = []
+    else:
+        decisions, removed = apply_fine_cut(cut, analysis)
     # The planned transition into each shot survives the edit (dissolves at time jumps, the final fade).
     plans = load_plans(files, read_model(files.scene_blocks, SceneBlocks))
     decisions = [d.model_copy(update={"transition": plans[d.shot_id].camera.transition}) for d in decisions]
