@@ -44,6 +44,12 @@ def _scene_clips(files: FilmLayout, blocks: SceneBlocks) -> list[SceneClips]:
     return out
 
 
+def retained(shots: list[CutShot]) -> list[EditDecision]:
+    """Every shot kept whole, in order: the rough cut as an edit decision list."""
+    return [EditDecision(shot_id=s.shot_id, scene_id=s.scene_id, clip_path=s.clip_path, decision="retain",
+                         source_in=0.0, source_out=s.duration, record_in=s.record_in) for s in shots]
+
+
 def render_with_audio(decisions: list[EditDecision], cues: CueSheet, video_out: Path, mix_dir: Path,
                       req: FilmRequest) -> tuple[float, Path]:
     """Conform the picture and lay a mixed track under it (used for the rough cut's placeholder VO)."""
@@ -70,14 +76,13 @@ def rough_cut(context: dg.AssetExecutionContext, studio: StudioResource, voice: 
     plans = load_plans(files, blocks)
     write_model(files.shot_plans, list(plans.values()))
 
-    shots, decisions, t = [], [], 0.0
+    shots, t = [], 0.0
     for scene in _scene_clips(files, blocks):
         for clip in scene.clips:
             shots.append(CutShot(shot_id=clip.shot_id, scene_id=clip.scene_id, clip_path=clip.path, record_in=t,
                                  duration=clip.duration_s))
-            decisions.append(EditDecision(shot_id=clip.shot_id, scene_id=clip.scene_id, clip_path=clip.path,
-                                          decision="retain", source_in=0.0, source_out=clip.duration_s, record_in=t))
             t += clip.duration_s
+    decisions = retained(shots)
     vo_cues = place_voice_over([(s.shot_id, s.scene_id, s.record_in, s.duration) for s in shots], blocks, plans,
                                voice.voice(), files.vo_dir)
     cues = CueSheet(film_id=film_id, runtime_s=t, cues=vo_cues)
@@ -142,9 +147,7 @@ def picture_lock(context: dg.AssetExecutionContext, studio: StudioResource) -> d
     analysis = read_model(files.edit_analysis, EditAnalysis)
     if req.variant == "no_rhythm":
         # Ablation: no audience-driven rhythm control; the rough cut is locked as it is.
-        decisions = [EditDecision(shot_id=s.shot_id, scene_id=s.scene_id, clip_path=s.clip_path, decision="retain",
-                                  source_in=0.0, source_out=s.duration, record_in=s.record_in) for s in cut.shots]
-        removed = []
+        decisions, removed = retained(cut.shots), []
     else:
         decisions, removed = apply_fine_cut(cut, analysis)
     # The planned transition into each shot survives the edit (dissolves at time jumps, the final fade).
