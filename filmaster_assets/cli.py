@@ -125,12 +125,14 @@ def _execute(defs, job_name: str, instance, partition_key=None, tags: dict | Non
 
 def make_film(req, studio: Path) -> Path:
     """Write the request, add the film partition, and run the jobs stage by stage."""
-    from filmaster_assets.definitions import defs
+    from filmaster_assets.definitions import build_defs
     from filmaster_assets.partitions import FILM_PARTITIONS_NAME, scene_key
     from filmcraft.contracts import SceneBlocks
     from filmcraft.layout import FilmLayout, LibraryLayout
+    from filmcraft.overrides import OverrideError, apply_overrides, load_overrides, scene_fingerprint
     from filmcraft.store import Studio, read_model, write_model
 
+    defs = build_defs()
     instance = _instance()
     files = FilmLayout(Studio(studio).film_dir(req.film_id))
     write_model(files.request, req)
@@ -146,10 +148,18 @@ def make_film(req, studio: Path) -> Path:
                lambda: _execute(defs, "corpus_job", instance, tags=tags))
     _stage("[script] synopsis -> storyboards -> scene blocks",
            lambda: _execute(defs, "script_job", instance, req.film_id, tags))
-    blocks = read_model(files.scene_blocks, SceneBlocks)
+    try:
+        blocks = apply_overrides(read_model(files.scene_blocks, SceneBlocks), load_overrides(files.scene_overrides))
+    except OverrideError as exc:
+        raise CliError(str(exc)) from exc
+    request_json = files.request.read_text(encoding="utf-8")
     for i, block in enumerate(blocks.scenes, 1):
-        _stage(f"[camera {i}/{len(blocks.scenes)}] {block.scene_id} {block.heading} ({len(block.shots)} shots): "
-               "retrieve, re-plan, render",
+        label = f"[camera {i}/{len(blocks.scenes)}] {block.scene_id} {block.heading} ({len(block.shots)} shots)"
+        made_from = files.scene_fingerprint(block.scene_id)
+        if made_from.exists() and made_from.read_text() == scene_fingerprint(block, request_json):
+            print(f"{label}: unchanged, kept")
+            continue
+        _stage(f"{label}: retrieve, re-plan, render",
                lambda b=block: _execute(defs, "camera_job", instance, scene_key(req.film_id, b.scene_id), tags))
     _stage("[post] rough cut, audience review, fine cut, sound design, mix, final film, OTIO, FilmEval",
            lambda: _execute(defs, "post_production_job", instance, req.film_id, tags))
@@ -190,6 +200,23 @@ def cmd_make(args) -> int:
     return 0
 
 
+def cmd_update(args) -> int:
+    """Re-make a film after editing its scene_overrides.json: only changed scenes are redone."""
+    from filmcraft.contracts import FilmRequest
+    from filmcraft.layout import FilmLayout
+    from filmcraft.store import Studio, read_model
+
+    studio = _setup_env(args.out)
+    try:
+        files = FilmLayout(Studio(studio).film_dir(args.film_id))
+    except ValueError as exc:
+        raise CliError(f"FILM_ID: {exc}") from exc
+    if not files.request.exists():
+        raise CliError(f"no film {args.film_id!r} in {studio}: make it first with `filmaster make`")
+    print_outputs(make_film(read_model(files.request, FilmRequest), studio))
+    return 0
+
+
 def cmd_dev(args) -> int:
     """Start ``dagster dev`` on the same instance and studio the CLI uses."""
     import subprocess
@@ -222,6 +249,11 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--hd", action="store_true", help="render 1920x1080 instead of 1280x720")
     m.add_argument("--seed", type=int, default=0)
     m.set_defaults(func=cmd_make)
+
+    u = sub.add_parser("update", help="re-make a film after editing OUT/FILM_ID/scene_overrides.json (only changed scenes)")
+    u.add_argument("film_id", metavar="FILM_ID")
+    u.add_argument("--out", help=f"studio folder (default ./{DEFAULT_STUDIO})")
+    u.set_defaults(func=cmd_update)
 
     v = sub.add_parser("dev", help="open the Dagster UI on the studio's instance")
     v.add_argument("--out", help=f"studio folder (default ./{DEFAULT_STUDIO})")

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from filmcraft.contracts import SceneBlocks
 from filmcraft.layout import FilmLayout
+from filmcraft.overrides import OverrideError, apply_overrides, load_overrides
+from filmcraft.store import read_model
 from filmcraft.store import sha256_file
 from resources.models import StudioResource
 
@@ -49,3 +52,12 @@ def image_preview(path: Path, max_width: int = 640) -> dg.MetadataValue:
 def data_version(*paths: Path) -> dg.DataVersion:
     """Content hash of what an asset wrote: downstream staleness follows real changes only."""
     return dg.DataVersion("-".join(sha256_file(p)[:16] for p in paths))
+
+
+def effective_blocks(files: FilmLayout) -> SceneBlocks:
+    """The director's scene blocks with the film-maker's scene overrides applied."""
+    blocks = read_model(files.scene_blocks, SceneBlocks)
+    try:
+        return apply_overrides(blocks, load_overrides(files.scene_overrides), str(files.scene_overrides))
+    except OverrideError as exc:
+        raise dg.Failure(str(exc)) from exc

@@ -14,9 +14,16 @@ from filmaster_assets.jobs import ALL_JOBS
 from filmaster_assets.sensors import ALL_SENSORS
 from resources import build_resources
 
-defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([corpus, script, camera, cut, sound, deliver, evaluation]),
-    jobs=ALL_JOBS,
-    sensors=ALL_SENSORS,
-    resources=build_resources(),
-)
+
+
+def build_defs() -> dg.Definitions:
+    """Resources are read from the environment at build time, so the CLI builds after setting it."""
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules([corpus, script, camera, cut, sound, deliver, evaluation]),
+        jobs=ALL_JOBS,
+        sensors=ALL_SENSORS,
+        resources=build_resources(),
+    )
+
+
+defs = build_defs()

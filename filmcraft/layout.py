@@ -34,6 +34,7 @@ class FilmLayout:
     def scene_refs_set(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "reference_set.json"
     def scene_cards(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "refs"
     def scene_clips(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "clips.json"
+    def scene_fingerprint(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "made_from.sha256"
     @property
     def shots(self) -> Path: return self.root / "shots"
     @property
@@ -83,7 +84,7 @@ class FilmLayout:
 
 @dataclass(frozen=True)
 class LibraryLayout:
-    """Studio-wide libraries: the built-in audio library and the two vector indexes."""
+    """Studio-wide libraries: the built-in audio library, ingested corpus sources and the two vector indexes."""
 
     root: Path  # <studio>/.library
 
@@ -95,3 +96,12 @@ class LibraryLayout:
     def clip_caption_index(self) -> Path: return self.root / "clip_caption_index"
     @property
     def audio_library_index(self) -> Path: return self.root / "audio_library_index"
+
+    # ingested corpora (corpus_ingest.sources): per-source tables, embeddings, catalog, drop folder
+    @property
+    def sources(self) -> Path: return self.root / "sources"
+    def source_dir(self, kind: str, source: str) -> Path: return self.sources / kind / source
+    @property
+    def catalog(self) -> Path: return self.root / "catalog.duckdb"
+    @property
+    def drop(self) -> Path: return self.root / "drop"

@@ -50,6 +50,8 @@ class OpenAIServer:
                     self.wfile.write(b'{"error": {"message": "no reply queued"}}')
                     return
                 reply = queue.popleft() if len(queue) > 1 else queue[0]
+                if callable(reply):  # a responder computes its answer from the request
+                    reply = reply(json.loads(body or b"{}"))
                 if reply.delay:
                     time.sleep(reply.delay)
                 payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()

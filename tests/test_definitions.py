@@ -16,13 +16,14 @@ def test_definitions_load_and_graph_is_complete():
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
     expected = {"audio_library", "audio_library_index", "clip_caption_index", "film_request", "synopsis",
                 "simplified_storyboard", "detailed_storyboard", "scene_blocks", "audience_profile",
-                "scene_references", "shot_plans", "clips", "rough_cut", "audience_review", "edit_analysis",
+                "scene_block", "scene_references", "shot_plans", "clips", "rough_cut", "audience_review", "edit_analysis",
                 "picture_lock", "sound_design", "mix", "final_film", "otio_timeline", "filmeval_scores"}
     assert expected <= keys
     graph = repo.asset_graph
     # lineage: each stage reads what it says it reads
     parents = lambda k: {p.to_user_string() for p in graph.get(dg.AssetKey(k)).parent_keys}
-    assert parents("scene_references") == {"scene_blocks", "clip_caption_index"}
+    assert parents("scene_block") == {"scene_blocks"}
+    assert parents("scene_references") == {"scene_block", "clip_caption_index"}
     assert parents("rough_cut") == {"clips", "shot_plans", "scene_blocks"}
     assert parents("final_film") == {"picture_lock", "mix"}
     assert "audio_library_index" in parents("sound_design")
@@ -51,6 +52,6 @@ def test_scene_assets_use_film_by_scene_partitions():
     from filmaster_assets.partitions import film_scene_partitions
 
     graph = defs.get_repository_def().asset_graph
-    for key in ("scene_references", "shot_plans", "clips"):
+    for key in ("scene_block", "scene_references", "shot_plans", "clips"):
         assert graph.get(dg.AssetKey(key)).partitions_def == film_scene_partitions
     assert len(film_scene_partitions.partitions_defs) == 2

@@ -11,16 +11,17 @@ from pathlib import Path
 
 import dagster as dg
 
-from filmaster_assets.common import data_version, file_metadata, image_preview, layout, md_table
+from filmaster_assets.common import data_version, effective_blocks, image_preview, layout, md_table
 from filmaster_assets.defs.corpus.assets import clip_caption_index, library_layout
 from filmaster_assets.defs.script.assets import LLM_POOL, LLM_RETRY, scene_blocks
 from filmaster_assets.partitions import film_and_scene, film_scene_partitions
 from filmcraft import stages
-from filmcraft.contracts import (ClipInfo, FilmRequest, SceneBlock, SceneBlocks, SceneClips, ScenePlan, SceneReferences)
+from filmcraft.contracts import ClipInfo, FilmRequest, SceneBlock, SceneClips, ScenePlan, SceneReferences
 from filmcraft.director.camera import scene_query
 from filmcraft.media import probe
+from filmcraft.overrides import load_overrides, scene_fingerprint
 from filmcraft.references import load_reference_set
-from filmcraft.store import read_model, sha256_file, write_model
+from filmcraft.store import read_model, sha256_file, write_model, write_text
 from resources.models import EmbeddingResource, StudioResource, TextModelResource, VideoResource
 
 TOP_K = 8
@@ -29,7 +30,7 @@ _common = dict(partitions_def=film_scene_partitions, group_name="camera")
 
 def _block_in_context(files, film_id: str, scene: str) -> tuple[SceneBlock, SceneBlock | None, bool]:
     """The scene's block, the block before it, and whether it is the film's last scene."""
-    blocks = read_model(files.scene_blocks, SceneBlocks).scenes
+    blocks = effective_blocks(files).scenes
     for i, block in enumerate(blocks):
         if block.scene_id == scene:
             return block, blocks[i - 1] if i else None, i == len(blocks) - 1
@@ -41,7 +42,22 @@ def _block(files, film_id: str, scene: str) -> SceneBlock:
     return _block_in_context(files, film_id, scene)[0]
 
 
-@dg.asset(**_common, deps=[scene_blocks, clip_caption_index], code_version="1")
+@dg.asset(**_common, deps=[scene_blocks], code_version="1")
+def scene_block(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
+    """One scene's block with its overrides applied. Its data version is its content, so editing one
+    scene leaves the other scenes' camera work fresh."""
+    film_id, scene = film_and_scene(context)
+    files = layout(studio, film_id)
+    block = _block(files, film_id, scene)
+    path = write_model(files.scene_dir(scene) / "scene_block.json", block)
+    return dg.MaterializeResult(
+        metadata={"heading": block.heading, "objective": block.narrative_objective, "shots": len(block.shots),
+                  "overridden": scene in load_overrides(files.scene_overrides)},
+        data_version=data_version(path),
+    )
+
+
+@dg.asset(**_common, deps=[scene_block, clip_caption_index], code_version="1")
 def scene_references(context: dg.AssetExecutionContext, studio: StudioResource, embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """Top-K film-clip captions retrieved with the scene block as a spatio-temporal query."""
     from corpus_ingest.captions import search_captions
@@ -134,6 +150,8 @@ def clips(context: dg.AssetExecutionContext, studio: StudioResource, video: Vide
                               sha256=sha256_file(out), backend=video.backend_name()))
         frames.append((shot.shot_id, keyframe(out, files.scene_dir(scene) / "keyframes" / f"{shot.shot_id}.png")))
     path = write_model(files.scene_clips(scene), SceneClips(scene_id=scene, clips=infos))
+    # What this scene's camera work was made from; the CLI re-runs a scene only when this changes.
+    write_text(files.scene_fingerprint(scene), scene_fingerprint(block, files.request.read_text(encoding="utf-8")))
     sheet = contact_sheet(frames, files.scene_dir(scene) / "contact_sheet.png")
     context.log.info(f"{scene}: {rendered} clip(s) rendered, {len(infos) - rendered} from cache")
     return dg.MaterializeResult(

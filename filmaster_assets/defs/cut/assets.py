@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from filmaster_assets.common import data_version, file_metadata, layout, md_table
+from filmaster_assets.common import data_version, effective_blocks, file_metadata, layout, md_table
 from filmaster_assets.defs.camera.assets import clips, shot_plans
 from filmaster_assets.defs.script.assets import LLM_POOL, LLM_RETRY, audience_profile, scene_blocks
 from filmaster_assets.partitions import film_partitions
@@ -72,7 +72,7 @@ def rough_cut(context: dg.AssetExecutionContext, studio: StudioResource, voice: 
     film_id = context.partition_key
     files = layout(studio, film_id)
     req = read_model(files.request, FilmRequest)
-    blocks = read_model(files.scene_blocks, SceneBlocks)
+    blocks = effective_blocks(files)
     plans = load_plans(files, blocks)
     write_model(files.shot_plans, list(plans.values()))
 
@@ -102,7 +102,7 @@ def audience_review(context: dg.AssetExecutionContext, studio: StudioResource, t
     """The simulated target audience watches the rough cut and critiques it."""
     files = layout(studio, context.partition_key)
     cut = read_model(files.rough_cut, RoughCut)
-    blocks = read_model(files.scene_blocks, SceneBlocks)
+    blocks = effective_blocks(files)
     profile = read_model(files.audience_profile, AudienceProfile)
     review = stages.review(cut, load_plans(files, blocks), blocks, profile, text_model.chat_model(studio.studio()))
     write_model(files.audience_review, review)
@@ -120,7 +120,7 @@ def edit_analysis(context: dg.AssetExecutionContext, studio: StudioResource, tex
     """The critique sorted into structure, timing and audio actions on named shots."""
     files = layout(studio, context.partition_key)
     cut = read_model(files.rough_cut, RoughCut)
-    blocks = read_model(files.scene_blocks, SceneBlocks)
+    blocks = effective_blocks(files)
     review = read_model(files.audience_review, AudienceReview)
     profile = read_model(files.audience_profile, AudienceProfile)
     analysis = stages.analyse(review, cut, load_plans(files, blocks), profile, text_model.chat_model(studio.studio()))
@@ -151,7 +151,7 @@ def picture_lock(context: dg.AssetExecutionContext, studio: StudioResource) -> d
     else:
         decisions, removed = apply_fine_cut(cut, analysis)
     # The planned transition into each shot survives the edit (dissolves at time jumps, the final fade).
-    plans = load_plans(files, read_model(files.scene_blocks, SceneBlocks))
+    plans = load_plans(files, effective_blocks(files))
     decisions = [d.model_copy(update={"transition": plans[d.shot_id].camera.transition}) for d in decisions]
     runtime = render_cut(decisions, files.picture_lock_video, req.width, req.height, req.fps)
     lock = PictureLock(film_id=film_id, width=req.width, height=req.height, fps=req.fps, decisions=decisions,

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from filmaster_assets.common import data_version, file_metadata, layout
+from filmaster_assets.common import data_version, effective_blocks, file_metadata, layout
 from filmaster_assets.defs.cut.assets import audience_review, picture_lock
 from filmaster_assets.defs.sound.assets import mix, sound_design
 from filmaster_assets.partitions import film_partitions
-from filmcraft.contracts import AudienceReview, CueSheet, PictureLock, SceneBlocks
+from filmcraft.contracts import AudienceReview, CueSheet, PictureLock
 from filmcraft.media import probe
 from filmcraft.store import read_model
 from resources.models import StudioResource
@@ -44,7 +44,7 @@ def otio_timeline(context: dg.AssetExecutionContext, studio: StudioResource) -> 
     lock = read_model(files.picture_lock, PictureLock)
     cues = read_model(files.cue_sheet, CueSheet)
     review = read_model(files.audience_review, AudienceReview)
-    title = read_model(files.scene_blocks, SceneBlocks).title
+    title = effective_blocks(files).title
     timeline = build_timeline(title, lock, cues, review.notes,
                               extra_metadata={"film_id": film_id, "mix_report": str(files.mix_report)})
     missing = missing_media(timeline)

@@ -3,11 +3,11 @@
 
 import dagster as dg
 
-from filmaster_assets.common import data_version, layout, md_table
+from filmaster_assets.common import data_version, effective_blocks, layout, md_table
 from filmaster_assets.defs.deliver.assets import final_film, otio_timeline
 from filmaster_assets.defs.cut.assets import load_plans
 from filmaster_assets.partitions import film_partitions
-from filmcraft.contracts import (AudienceProfile, CueSheet, FilmRequest, MixReport, PictureLock, SceneBlocks, Synopsis)
+from filmcraft.contracts import (AudienceProfile, CueSheet, FilmRequest, MixReport, PictureLock, Synopsis)
 from filmcraft.store import read_model, write_model
 from resources.models import EmbeddingResource, StudioResource
 
@@ -18,7 +18,7 @@ def filmeval_scores(context: dg.AssetExecutionContext, studio: StudioResource, e
     from evaluation.offline_judge import FilmEvalInputs, judge_offline
 
     files = layout(studio, context.partition_key)
-    blocks = read_model(files.scene_blocks, SceneBlocks)
+    blocks = effective_blocks(files)
     scores = judge_offline(FilmEvalInputs(
         film_id=context.partition_key,
         request_text=read_model(files.request, FilmRequest).text,

@@ -3,11 +3,11 @@
 
 import dagster as dg
 
-from filmaster_assets.common import data_version, file_metadata, layout, md_table
+from filmaster_assets.common import data_version, effective_blocks, file_metadata, layout, md_table
 from filmaster_assets.defs.corpus.assets import audio_library_index, library_layout
 from filmaster_assets.defs.cut.assets import load_plans, picture_lock
 from filmaster_assets.partitions import film_partitions
-from filmcraft.contracts import CueSheet, PictureLock, SceneBlocks
+from filmcraft.contracts import CueSheet, PictureLock
 from filmcraft.store import read_model, write_model
 from resources.models import EmbeddingResource, StudioResource, VoiceResource
 
@@ -23,7 +23,7 @@ def sound_design(context: dg.AssetExecutionContext, studio: StudioResource, embe
 
     files = layout(studio, context.partition_key)
     lock = read_model(files.picture_lock, PictureLock)
-    blocks = read_model(files.scene_blocks, SceneBlocks)
+    blocks = effective_blocks(files)
     embedder = embeddings.embedder()
     index_dir = library_layout(studio).audio_library_index
 

@@ -1,0 +1,74 @@
+"""Scene overrides: a film-maker's edits to single scene blocks, kept apart from the director's output.
+
+``<film>/scene_overrides.json`` maps scene ids to the fields to replace, e.g.::
+
+    {"s02": {"time_of_day": "night", "mood": "tense",
+             "sound_sketch": {"ambience": "rain on tin roofs", "music_mood": "tense", "effects": ["thunder"]}}}
+
+Only the overridden scene's downstream work is redone: its block's content changes, the others' do not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from filmcraft.contracts import SceneBlock, SceneBlocks, shot_id
+
+EDITABLE = sorted(set(SceneBlock.model_fields) - {"scene_id", "index"})
+
+
+class OverrideError(ValueError):
+    pass
+
+
+def load_overrides(path: Path) -> dict[str, dict]:
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OverrideError(f"{path} is not valid UTF-8 JSON ({exc}): fix or delete the file") from exc
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise OverrideError(f"{path} must be an object of scene id -> {{field: value}}, e.g. "
+                            '{"s02": {"time_of_day": "night"}}')
+    return data
+
+
+def apply_overrides(blocks: SceneBlocks, overrides: dict[str, dict], source: str = "scene_overrides.json") -> SceneBlocks:
+    by_id = {b.scene_id: b for b in blocks.scenes}
+    unknown = sorted(set(overrides) - set(by_id))
+    if unknown:
+        raise OverrideError(f"{source} names scene(s) {', '.join(unknown)}, but the film has "
+                            f"{', '.join(by_id)}: use one of those ids")
+    scenes = []
+    for block in blocks.scenes:
+        fields = overrides.get(block.scene_id)
+        if not fields:
+            scenes.append(block)
+            continue
+        bad = sorted(set(fields) - set(EDITABLE))
+        if bad:
+            raise OverrideError(f"{source}: {block.scene_id} cannot override {', '.join(bad)}; "
+                                f"editable fields: {', '.join(EDITABLE)}")
+        try:
+            merged = SceneBlock.model_validate({**block.model_dump(), **fields})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise OverrideError(f"{source}: {block.scene_id}.{where}: {err['msg']}") from exc
+        # shot ids are partition-stable names: re-stamp them if the shot list was replaced
+        shots = [s.model_copy(update={"shot_id": shot_id(block.index, j)}) for j, s in enumerate(merged.shots, 1)]
+        if not shots:
+            raise OverrideError(f"{source}: {block.scene_id}.shots is empty: a scene needs at least one shot")
+        scenes.append(merged.model_copy(update={"shots": shots}))
+    return blocks.model_copy(update={"scenes": scenes})
+
+
+def scene_fingerprint(block: SceneBlock, request_json: str) -> str:
+    """What a scene's camera work was made from: its effective block and the film request."""
+    blob = block.model_dump_json() + "\n" + request_json
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
