@@ -203,17 +203,46 @@ def cmd_make(args) -> int:
 def cmd_update(args) -> int:
     """Re-make a film after editing its scene_overrides.json: only changed scenes are redone."""
     from filmcraft.contracts import FilmRequest
-    from filmcraft.layout import FilmLayout
-    from filmcraft.store import Studio, read_model
+    from filmcraft.store import read_model
 
     studio = _setup_env(args.out)
+    files = _existing_film(studio, args.film_id)
+    print_outputs(make_film(read_model(files.request, FilmRequest), studio))
+    return 0
+
+
+def _existing_film(studio: Path, film_id: str):
+    from filmcraft.layout import FilmLayout
+    from filmcraft.store import Studio
+
     try:
-        files = FilmLayout(Studio(studio).film_dir(args.film_id))
+        files = FilmLayout(Studio(studio).film_dir(film_id))
     except ValueError as exc:
         raise CliError(f"FILM_ID: {exc}") from exc
     if not files.request.exists():
-        raise CliError(f"no film {args.film_id!r} in {studio}: make it first with `filmaster make`")
-    print_outputs(make_film(read_model(files.request, FilmRequest), studio))
+        raise CliError(f"no film {film_id!r} in {studio}: make it first with `filmaster make`")
+    return files
+
+
+def cmd_export(args) -> int:
+    """Write the film's timeline through the OTIO adapters (otio, otioz, FCP 7 XML, CMX 3600 EDL)."""
+    import opentimelineio as otio
+
+    from filmcraft.timeline import EXPORT_FORMATS, export_timeline
+
+    studio = _setup_env(args.out_studio)
+    files = _existing_film(studio, args.film_id)
+    if not files.timeline.exists():
+        raise CliError(f"film {args.film_id!r} has no timeline yet: run `filmaster update {args.film_id}`")
+    out = Path(args.out) if args.out else files.root / f"timeline{EXPORT_FORMATS[args.format][1]}"
+    if out.is_dir():
+        raise CliError(f"--out {out} is a folder: give a file path")
+    timeline = otio.adapters.read_from_file(str(files.timeline))
+    try:
+        path = export_timeline(timeline, args.format, out)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    print(path)
     return 0
 
 
@@ -254,6 +283,13 @@ def parser() -> argparse.ArgumentParser:
     u.add_argument("film_id", metavar="FILM_ID")
     u.add_argument("--out", help=f"studio folder (default ./{DEFAULT_STUDIO})")
     u.set_defaults(func=cmd_update)
+
+    x = sub.add_parser("export", help="export a film's timeline for an editor (Resolve, Premiere, Avid)")
+    x.add_argument("film_id", metavar="FILM_ID")
+    x.add_argument("--format", required=True, choices=["otio", "otioz", "fcp7xml", "edl"])
+    x.add_argument("--out", help="file to write (default OUT_STUDIO/FILM_ID/timeline.<ext>)")
+    x.add_argument("--studio", dest="out_studio", help=f"studio folder (default ./{DEFAULT_STUDIO})")
+    x.set_defaults(func=cmd_export)
 
     v = sub.add_parser("dev", help="open the Dagster UI on the studio's instance")
     v.add_argument("--out", help=f"studio folder (default ./{DEFAULT_STUDIO})")
