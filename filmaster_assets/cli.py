@@ -86,7 +86,8 @@ def build_request(text: str, film_id: str | None, refs: str | None, audience: st
     try:
         get_profile(audience)
     except ValueError as exc:
-        raise CliError(f"--audience: {exc}") from exc
+        if not os.environ.get("FILMASTER_LLM_BASE_URL"):  # with an LLM, any audience name gets a profile
+            raise CliError(f"--audience: {exc}") from exc
     width, height = (1920, 1080) if hd else (1280, 720)
     try:
         return FilmRequest(film_id=film_id or default_film_id(text.strip()), text=text, audience=audience,

@@ -31,6 +31,9 @@ CINEMATOGRAPHER = ("Re-plan all shots of this scene together as a cinematographe
 AUDIENCE = ("You are a member of the target audience described in the profile. Watch the rough cut described with "
             "timecodes and critique its structural flow, pacing, transitions and voice-over consistency, naming shots "
             "by id and timecode.")
+AUDIENCE_DESIGNER = ("Describe the named target audience as a viewing profile with concrete preferences: preferred "
+                     "average shot length range and runtime range in seconds, dialogue density, music intensity and "
+                     "tolerance for slow openings (each 0-1).")
 ANALYST = ("Turn the audience critique into concrete edit actions in three groups: structure (reorder/remove), "
            "timing (trim with in/out source seconds, accelerate with a speed factor, or retain) and audio coherence. "
            "Name shots by id.")
@@ -97,6 +100,17 @@ def replan_scene(block, refs: SceneReferences, llm: ChatModel | None, previous=N
                                   "location": block.location, "time_of_day": block.time_of_day})
              for j, (s, b) in enumerate(zip(plan.shots, block.shots), start=1)]
     return ScenePlan(scene_id=block.scene_id, shots=shots)
+
+
+def audience_profile(name: str, llm: ChatModel | None) -> AudienceProfile:
+    """A built-in archetype by name; any other name is built by the LLM (offline: the known names only)."""
+    try:
+        return audience.get_profile(name)
+    except ValueError:
+        if llm is None:
+            raise
+    profile = llm.complete_json("audience designer", AUDIENCE_DESIGNER, {"audience": name}, AudienceProfile)
+    return profile.model_copy(update={"name": name})
 
 
 def review(cut: RoughCut, plans: dict[str, ShotPlan], scenes: SceneBlocks, profile: AudienceProfile,

@@ -7,7 +7,6 @@ from filmaster_assets.common import data_version, layout, md_table
 from filmaster_assets.partitions import film_partitions
 from filmcraft import stages
 from filmcraft.contracts import (DetailedStoryboard, FilmRequest, SceneBlocks, SimplifiedStoryboard, Synopsis)
-from filmcraft.director.audience import get_profile
 from filmcraft.store import read_model, write_model
 from resources.models import StudioResource, TextModelResource
 
@@ -101,12 +100,12 @@ def scene_blocks(context: dg.AssetExecutionContext, studio: StudioResource, text
     )
 
 
-@dg.asset(**_common, deps=[film_request], code_version="1")
-def audience_profile(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
+@dg.asset(**_common, **_llm, deps=[film_request], code_version="1")
+def audience_profile(context: dg.AssetExecutionContext, studio: StudioResource, text_model: TextModelResource) -> dg.MaterializeResult:
     """The simulated target audience whose preferences drive the fine cut."""
     files = layout(studio, context.partition_key)
     req = read_model(files.request, FilmRequest)
-    profile = get_profile(req.audience)
+    profile = stages.audience_profile(req.audience, text_model.chat_model(studio.studio()))
     write_model(files.audience_profile, profile)
     return dg.MaterializeResult(
         metadata={"profile": profile.name, "description": profile.description,
