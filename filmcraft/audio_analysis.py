@@ -5,6 +5,7 @@ Used to tag the built-in library, to ingest outside libraries and by the mixer's
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 from pathlib import Path
 
@@ -63,19 +64,94 @@ def is_silent(samples: np.ndarray) -> bool:
     return samples.size == 0 or peak_dbfs(samples) < SILENCE_PEAK_DBFS
 
 
+@functools.lru_cache(maxsize=4)
+def _interpolator(factor: int) -> np.ndarray:
+    """Linear-phase interpolation filter: the design scipy's resample_poly uses (Kaiser, beta 5)."""
+    taps = 20 * factor + 1
+    return (signal.firwin(taps, 1.0 / factor, window=("kaiser", 5.0)) * factor).astype(np.float32)
+
+
+ACTIVE_BLOCK = 8192  # samples; longer than any filter tail we care about (interpolator, K-weighting)
+
+
+def _abs_peak_per_frame(x: np.ndarray) -> np.ndarray:
+    """max |x| across channels per frame (np.maximum on columns: much faster than max(axis=1))."""
+    if x.ndim == 1:
+        return np.abs(x)
+    out = np.abs(x[:, 0])
+    for ch in range(1, x.shape[1]):
+        np.maximum(out, np.abs(x[:, ch]), out=out)
+    return out
+
+
+def active_runs(x: np.ndarray, block: int = ACTIVE_BLOCK) -> list[tuple[int, int]]:
+    """(start, end) sample ranges holding every non-zero sample, padded by one block each side.
+
+    Sparse stems (voice, foley, SFX) are mostly exact digital silence; filtering only these runs
+    gives the same result as filtering everything, because a filter fed zeros from rest stays at
+    zero and the padding covers the decay of the filters used here.
+    """
+    n = x.shape[0]
+    count = -(-n // block)
+    padded = np.zeros(count * block)
+    padded[:n] = _abs_peak_per_frame(x)
+    sounding = padded.reshape(count, block).max(axis=1) > 0
+    if not sounding.any():
+        return []
+    active = sounding.copy()
+    active[1:] |= sounding[:-1]  # one block after: filter tails
+    active[:-1] |= sounding[1:]  # one block before: filter lead-in (linear phase interpolator)
+    runs: list[tuple[int, int]] = []
+    edges = np.diff(np.concatenate([[0], active.astype(int), [0]]))
+    for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        runs.append((int(start) * block, min(n, int(end) * block)))
+    return runs
+
+
+def oversample_peaks(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Per-sample peak magnitude of an oversampled copy (4x; 8x below 44.1 kHz), max over channels.
+
+    Entry n covers the interpolated points between input samples n and n+1, so the maximum of
+    the array is the true peak.
+    """
+    x = samples[:, None] if samples.ndim == 1 else samples
+    factor = 4 if rate >= 44100 else 8
+    h = _interpolator(factor)
+    delay = (h.size - 1) // 2
+    peaks = np.zeros(x.shape[0])
+    for start, end in active_runs(x):
+        # float32 and channel-contiguous rows: several times faster, far below a 0.01 dB error
+        rows = np.ascontiguousarray(np.asarray(x[start:end], dtype=np.float32).T)
+        n = end - start
+        over = signal.upfirdn(h, rows, factor, 1, axis=1)[:, delay:delay + n * factor]
+        if over.shape[1] < n * factor:
+            over = np.pad(over, ((0, 0), (0, n * factor - over.shape[1])))
+        phases = np.abs(over).reshape(x.shape[1], n, factor)
+        # elementwise maxima over the phases and channels: far faster than a strided max reduce
+        run = phases[:, :, 0].copy()
+        for k in range(1, factor):
+            np.maximum(run, phases[:, :, k], out=run)
+        peaks[start:end] = run.max(axis=0)
+    return np.maximum(peaks, _abs_peak_per_frame(x))
+
+
 def true_peak_dbtp(samples: np.ndarray, rate: int) -> float:
-    """BS.1770-style true peak: the sample peak of a 4x oversampled copy (8x below 44.1 kHz)."""
+    """BS.1770-style true peak: the peak of a 4x oversampled copy (8x below 44.1 kHz), in dBTP."""
     if samples.size == 0:
         return FLOOR_DB
-    factor = 4 if rate >= 44100 else 8
-    over = resample_poly(np.asarray(samples, dtype=np.float64), factor, 1, axis=0)
-    return to_db(max(float(np.max(np.abs(over))), float(np.max(np.abs(samples)))))
+    return to_db(float(oversample_peaks(samples, rate).max()))
 
 
 def integrated_lufs(samples: np.ndarray, rate: int) -> float | None:
-    """pyloudnorm integrated loudness, None when too short or silent to measure."""
+    """Integrated loudness (BS.1770-4, as pyloudnorm measures it), None when too short or silent.
+
+    Mono and stereo use the vectorised K-weighting below (equal to pyloudnorm to 1e-9 LU and
+    several times faster on long stems); other layouts go through pyloudnorm itself.
+    """
     if samples.shape[0] < int(MIN_LOUDNESS_S * rate) + 1 or is_silent(samples):
         return None
+    if samples.ndim == 1 or samples.shape[1] <= 2:
+        return gated_loudness(k_weighted_power(samples, rate), rate)
     value = pyloudnorm.Meter(rate).integrated_loudness(samples)
     return float(value) if np.isfinite(value) else None
 
@@ -94,8 +170,11 @@ def k_weighted_power(samples: np.ndarray, rate: int) -> np.ndarray:
     shelf = IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, rate, "high_shelf")
     highpass = IIRfilter(0.0, 0.5, 38.0, rate, "high_pass")
     sos = np.vstack([np.concatenate([f.b / f.a[0], f.a / f.a[0]]) for f in (shelf, highpass)])
-    y = signal.sosfilt(sos, np.asarray(x, dtype=np.float64), axis=0)
-    return (y**2).sum(axis=1)
+    power = np.zeros(x.shape[0])
+    for start, end in active_runs(x):  # silence in, silence out: filter only where there is sound
+        rows = np.ascontiguousarray(np.asarray(x[start:end], dtype=np.float64).T)  # fastest along rows
+        power[start:end] = (signal.sosfilt(sos, rows, axis=1) ** 2).sum(axis=0)
+    return power
 
 
 def gated_loudness(power: np.ndarray, rate: int, block_s: float = 0.4, overlap: float = 0.75) -> float | None:

@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import zlib
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -1308,11 +1309,14 @@ def build_assets(out_dir: Path, asset_ids: list[str]) -> list[AudioAsset]:
     return _absolute([_build_one(i, str(out_dir)) for i in asset_ids], Path(out_dir))
 
 
-def build_builtin_library(out_dir: Path, workers: int | None = None) -> list[AudioAsset]:
+def build_builtin_library(out_dir: Path, workers: int = 1) -> list[AudioAsset]:
     """Synthesise every catalogue entry into ``out_dir`` (idempotent; deterministic bytes).
 
-    ``workers`` processes render in parallel (default: up to 2, the CPUs available); each asset
-    has its own seed, so the result does not depend on the order or the number of workers.
+    ``workers`` > 1 renders in that many spawned processes; each asset has its own seed, so the
+    bytes do not depend on the order or the number of workers. Spawned workers re-import the
+    caller's ``__main__``, so only ask for them from an importable entry point (pytest, Dagster,
+    a script with an ``if __name__ == "__main__"`` guard); if the pool breaks, the build finishes
+    in this process.
     """
     out_dir = Path(out_dir)
     existing = load_library(out_dir)
@@ -1320,14 +1324,16 @@ def build_builtin_library(out_dir: Path, workers: int | None = None) -> list[Aud
         return existing
     out_dir.mkdir(parents=True, exist_ok=True)
     ids = [e.asset_id for e in CATALOGUE]
-    if workers is None:
-        workers = min(2, os.cpu_count() or 1)
+    assets: list[AudioAsset] | None = None
     if workers > 1:
         # spawn, not fork: the caller may hold threads (torch, dagster) that fork would copy mid-lock
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            assets = list(pool.map(_build_one, ids, [str(out_dir)] * len(ids)))
-    else:
+        try:
+            with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1), mp_context=ctx) as pool:
+                assets = list(pool.map(_build_one, ids, [str(out_dir)] * len(ids)))
+        except BrokenProcessPool:
+            assets = None  # e.g. __main__ is not importable (stdin, notebooks): render here instead
+    if assets is None:
         assets = [_build_one(i, str(out_dir)) for i in ids]
     write_model(out_dir / MANIFEST, assets)
     write_text(out_dir / VERSION_FILE, LIBRARY_VERSION + "\n")  # written last: marks the build complete

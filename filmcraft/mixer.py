@@ -15,7 +15,8 @@ from scipy import signal
 from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from filmcraft.audio_analysis import (
-    gated_loudness, integrated_lufs, is_silent, k_weighted_power, read_audio, resample, true_peak_dbtp,
+    gated_loudness, integrated_lufs, is_silent, k_weighted_power, oversample_peaks, read_audio, resample,
+    true_peak_dbtp,
 )
 from filmcraft.contracts import STEMS, AudioCue, CueSheet, MixReport, StemLevel
 from filmcraft.store import atomic_path
@@ -174,10 +175,12 @@ def _peaking(freq: float, gain_db: float, q: float, rate: int) -> np.ndarray:
 
 def clear_voice(background: np.ndarray, presence: np.ndarray, targets: MixTargets, rate: int) -> np.ndarray:
     """High-pass the background; where the voice speaks, dip 1-4 kHz and duck by duck_db."""
-    out = signal.sosfilt(signal.butter(2, targets.highpass_hz, "highpass", fs=rate, output="sos"), background, axis=0)
+    rows = np.ascontiguousarray(background.T)  # filters run fastest along contiguous rows
+    rows = signal.sosfilt(signal.butter(2, targets.highpass_hz, "highpass", fs=rate, output="sos"), rows, axis=1)
+    out = rows.T
     if not presence.any():
-        return out
-    dipped = signal.sosfilt(_peaking(2000.0, targets.voice_band_cut_db, 0.7, rate), out, axis=0)
+        return np.ascontiguousarray(out)
+    dipped = signal.sosfilt(_peaking(2000.0, targets.voice_band_cut_db, 0.7, rate), rows, axis=1).T
     p = presence[:, None]
     out = out * (1 - p) + dipped * p
     gain = 10 ** (-targets.duck_db * presence / 20)
@@ -186,11 +189,9 @@ def clear_voice(background: np.ndarray, presence: np.ndarray, targets: MixTarget
 
 # --- loudness and peaks --------------------------------------------------------------------
 
-def oversampled_peaks(x: np.ndarray) -> np.ndarray:
-    """Per-sample peak magnitude of a 4x oversampled copy, across channels (true-peak estimate)."""
-    over = signal.resample_poly(x, 4, 1, axis=0)
-    peak = np.abs(over).reshape(x.shape[0], 4, -1).max(axis=(1, 2))
-    return np.maximum(peak, np.abs(x).max(axis=1))
+def oversampled_peaks(x: np.ndarray, rate: int) -> np.ndarray:
+    """Per-sample true-peak estimate across channels (4x oversampled)."""
+    return oversample_peaks(x, rate)
 
 
 def _moving_average_trailing(x: np.ndarray, width: int) -> np.ndarray:
@@ -220,7 +221,7 @@ def limiter_gain(peaks: np.ndarray, ceiling_dbtp: float, rate: int) -> np.ndarra
 
 def limit_true_peak(x: np.ndarray, ceiling_dbtp: float, rate: int) -> np.ndarray:
     """Apply the lookahead limiter to x (frames, channels)."""
-    return x * limiter_gain(oversampled_peaks(x), ceiling_dbtp, rate)[:, None]
+    return x * limiter_gain(oversampled_peaks(x, rate), ceiling_dbtp, rate)[:, None]
 
 
 def _write(path: Path, x: np.ndarray, rate: int) -> None:
@@ -254,7 +255,7 @@ def deliver(x: np.ndarray, path: Path, target_lufs: float, ceiling_dbtp: float, 
     if power is None or start_lufs is None:
         _write(path, np.zeros_like(x), rate)
         return None, None
-    peaks = oversampled_peaks(x)
+    peaks = oversampled_peaks(x, rate)
     gain_db = target_lufs - start_lufs
     margin = 0.1  # headroom for 24-bit rounding and the oversampling filter's ripple
     last: tuple[float, float] | None = None

@@ -21,7 +21,7 @@ from filmcraft.contracts import AudioAsset
 def library(tmp_path_factory) -> tuple[Path, list[AudioAsset], float]:
     root = tmp_path_factory.mktemp("library")
     start = time.perf_counter()
-    assets = build_builtin_library(root)
+    assets = build_builtin_library(root, workers=2)  # pytest's __main__ is importable: spawn is safe
     return root, assets, time.perf_counter() - start
 
 

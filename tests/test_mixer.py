@@ -173,3 +173,23 @@ def test_bad_cues(sources, tmp_path) -> None:
     with pytest.raises(AudioReadError, match="broken.wav"):
         mix(bad, tmp_path / "c")
     assert not (tmp_path / "c" / "mix.wav").exists()
+
+
+def test_fast_meters_agree_with_references() -> None:
+    """The mixer's vectorised K-weighting and sparse oversampling equal pyloudnorm and resample_poly."""
+    from scipy.signal import resample_poly
+
+    from filmcraft.audio_analysis import integrated_lufs
+
+    rng = np.random.default_rng(11)
+    x = np.zeros((RATE * 20, 2))
+    for start in (1.0, 7.5, 15.2):  # sparse: sound, then exact digital silence
+        n = int(1.5 * RATE)
+        burst = rng.standard_normal((n, 2)) * np.exp(-np.arange(n) / 20000)[:, None] * 0.3
+        x[int(start * RATE):int(start * RATE) + n] = burst
+    x[int(12 * RATE):int(12.01 * RATE)] = 0.9  # a DC step: a classic inter-sample overshoot
+    reference = pyloudnorm.Meter(RATE).integrated_loudness(x)
+    assert integrated_lufs(x, RATE) == pytest.approx(reference, abs=1e-6)
+    oversampled = 20 * np.log10(np.abs(resample_poly(x, 4, 1, axis=0)).max())
+    assert true_peak_dbtp(x, RATE) == pytest.approx(oversampled, abs=0.01)
+    assert true_peak_dbtp(x, RATE) > 20 * np.log10(0.9)  # it does see past the sample peak
