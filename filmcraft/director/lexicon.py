@@ -456,3 +456,70 @@ whispers shout shouts meet meets met join joins joined reveal reveals revealing 
 convince convinces persuade persuades beg begs offer offers offering admit admits explain explains
 confront confronts doubts doubt supports support answers answer agrees agree refuses refuse
 """.split())
+
+# --- people: gender, groups, roles ---------------------------------------------------------
+
+# role nouns that say who a person is; used to resolve "she"/"he" to the right character
+FEMALE_NOUNS = frozenset("""
+woman girl mother daughter sister grandmother grandma wife widow bride aunt fisherwoman queen
+princess heroine waitress policewoman nun witch actress hostess lady niece empress mum mom
+""".split())
+MALE_NOUNS = frozenset("""
+man boy father son brother grandfather grandpa husband widower groom uncle fisherman king prince
+hero waiter policeman monk wizard sorcerer nephew emperor lord dad
+""".split())
+
+# nouns for a body of people: "the Northuldra people", "the dragon clan" (the word before is a modifier)
+GROUP_NOUNS = frozenset("""
+people clan tribe army armies forces council gang crew team family families folk villagers
+crowd horde fleet squad legion guild court order
+""".split())
+
+# role nouns that are collective or plural: a character only when the text names fewer than two people
+COLLECTIVE_ROLES = frozenset("family crew gang team couple villagers strangers children boys girls men women".split())
+
+# "the queen of Arendelle": the proper noun after "of" is a realm, not a person
+RULER_NOUNS = frozenset("king queen prince princess emperor empress ruler lord lady duke duchess mayor governor".split())
+
+# last word of a capitalised run that names an event, an institution or a thing, not a person
+THING_HEADS = frozenset("""
+Exam Exams Festival Cup Games Tournament Prize Award Awards Ceremony Company Corporation Institute
+University College Act War Wars Protocol Project Program Programme Operation Stone Sword Ring Book
+Empire Republic Federation Agency Bureau Department Ministry Society League Championship Olympics
+""".split())
+
+# verbs a grammatical subject uses toward another person: "show it to Tomas" makes Tomas a person
+GIVING_VERBS = frozenset("""
+show shows showed showing give gives gave giving hand hands handed tell tells told say says said
+talk talks talked speak speaks spoke write writes wrote send sends sent bring brings brought
+introduce introduces introduced return returns returned explain explains explained
+""".split())
+
+# clauses that look back in time ("lost at sea twenty years ago"): their places are not the scene's
+BACKGROUND_CUES = ("ago", "years", "once", "used to", "had been", "belonged", "long before", "as a child",
+                   "in the past", "childhood")
+
+# verbs that take the story to another place on their own ("flees the city"); other travel verbs
+# move it only with a direction ("climbs to the roof") and stay put with an object ("climbs the tower")
+MOVE_AWAY_VERBS = frozenset("""
+travel travels travelled traveled journey journeys flee flees fled escape escapes escaped leave leaves
+left return returns returned embark embarks sets set arrives arrive arrived heads head headed
+ventures venture ventured
+""".split())
+DIRECTION_WORDS = frozenset("to into toward towards back home away out across through onto up down inside outside".split())
+
+# verbs of stance toward another person: "Cyclone doubts Maverick's methods" -> "I doubt your methods."
+ATTITUDE_VERBS = frozenset("""
+doubts doubt supports support trusts trust distrusts loves love hates hate fears fear admires admire
+blames blame forgives forgive misses miss needs need believes believe envies envy
+""".split())
+
+# verbs of recognising or learning whose ":"- or "that"-clause a character can say aloud
+REALISE_VERBS = frozenset("""
+recognises recognizes recognised recognized realises realizes realised realized discovers discovered
+learns learned learnt knows knew understands understood remembers remembered admits admitted
+confesses confessed reveals revealed explains explained tells told says said warns warned
+""".split())
+
+# verbs of showing an object to someone: the line presents the object
+SHOWING_VERBS = frozenset("show shows showed showing hands handed gives gave offers offered".split())

@@ -34,6 +34,8 @@ class _Reading:
     genre: str
     mood: str
     seed: int
+    acting: set[str] = field(default_factory=set)  # characters that are the subject of a verb somewhere
+    gender: dict[str, str] = field(default_factory=dict)  # name -> "f" / "m" when the text says
 
 
 def _clean(text: str) -> str:
@@ -82,18 +84,33 @@ def _looks_like_verb(tok: str) -> bool:
 
 
 _PROPER_PLACE_PREPOSITIONS = frozenset("in at to into through across near toward towards inside outside".split())
+_DETERMINERS = frozenset("a an the his her their its".split())
+
+
+def _is_work_title(run: list[str], nxt: str) -> bool:
+    """'Despicable Me 4', 'Fast X', 'Frozen II': the title of a film, not a person or a place."""
+    return nxt.isdigit() or any((len(t) == 1 and t not in {"I", "A"}) or re.fullmatch(r"[IVX]{2,4}", t)
+                                for t in run)
 
 
 def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tuple[str, int]]]:
-    """Proper-noun places and proper-noun characters, with the sentence index of first mention."""
-    places: list[str] = []
-    names: list[tuple[str, int]] = []
+    """Proper-noun places and proper-noun characters, with the sentence index of first mention.
+
+    Every mention of a capitalised run votes: a run followed by a verb, introduced by a title, or
+    described by an appositive ("Tomas, the old lighthouse keeper") is a person wherever else it
+    appears ("show it to Tomas"); a run after a place preposition or ending in a place noun is a place;
+    a run that modifies a role or group noun ("an Arendelle soldier") or follows "the" without any
+    person evidence is a realm, event or thing, never a character.
+    """
+    lower_words = {w for s in sentences for w in lx.words(s) if w[0].islower()}
     elsewhere: dict[str, int] = {}
     for s in sentences:
         for start, _, toks in _cap_sequences(s):
             if start > 0:
                 for t in toks:
                     elsewhere[_strip_possessive(t)] = elsewhere.get(_strip_possessive(t), 0) + 1
+    evidence: dict[str, dict[str, int]] = {}
+    first_seen: dict[str, int] = {}
     for si, s in enumerate(sentences):
         toks = _tokens(s)
         for start, end, run in _cap_sequences(s):
@@ -105,31 +122,60 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
                 continue
             phrase = " ".join(run)
             prev = toks[start - 1].lower() if start > 0 else ""
+            prev2 = toks[start - 2].lower() if start > 1 else ""
             nxt = toks[end + 1] if end + 1 < len(toks) else ""
-            if nxt.isdigit():
-                continue  # "Despicable Me 4": a title of a work, not a person or a place
-            if run[-1].lower() in lx.PLACES or (prev in _PROPER_PLACE_PREPOSITIONS
-                                                 and nxt.lower() not in {"and"} and len(run) <= 3
-                                                 and phrase not in {n for n, _ in names}):
-                if phrase not in places:
-                    places.append(phrase)
+            nxt2 = toks[end + 2] if end + 2 < len(toks) else ""
+            ev = evidence.setdefault(phrase, {"person": 0, "place": 0, "modifier": 0, "thing": 0, "work": 0, "seen": 0})
+            if _is_work_title(run, nxt):
+                ev["work"] += 1
                 continue
             at_start = all(t in lx.SENTENCE_OPENERS or not t[0].isalnum() for t in toks[:start])
-            if at_start and not (elsewhere.get(run[0], 0) or _looks_like_verb(nxt) or nxt in {"", ","}):
-                continue
-            if run[0] in lx.TITLES and len(run) == 1:
-                continue
-            if phrase not in {n for n, _ in names}:
-                names.append((phrase, si))
+            verb_next = (_looks_like_verb(nxt) and nxt.lower() != "and") or (
+                nxt.lower().endswith("ly") and _looks_like_verb(nxt2) and nxt2.lower() != "and")
+            if at_start and (phrase.lower() in lower_words or not (
+                    elsewhere.get(run[0], 0) or verb_next or nxt in {"", ","})):
+                continue  # a capitalised common word opening a sentence ("Lightning strikes")
+            ev["seen"] += 1
+            first_seen.setdefault(phrase, si)
+            window = [t.lower() for t in toks[end + 2:end + 8]]
+            if verb_next:
+                ev["person"] += 1  # "Tomas recognises", "Tomas finally lets"
+            if nxt == "," and nxt2.lower() in {"a", "an", "the"} and any(
+                    w in lx.ROLE_NOUNS or w.rstrip("s") in lx.ROLE_NOUNS for w in window):
+                ev["person"] += 1  # "Tomas, the old lighthouse keeper"
+            if run[0] in lx.TITLES and len(run) > 1:
+                ev["person"] += 1
+            if prev in {"to", "with"} and any(t.lower() in lx.GIVING_VERBS for t in toks[max(0, start - 6):start]):
+                ev["person"] += 1  # "show it to Tomas"
+            if nxt.lower() in lx.ROLE_NOUNS or nxt.lower() in lx.GROUP_NOUNS:
+                ev["modifier"] += 1  # "a loyal Arendelle soldier", "the Northuldra people"
+            if (prev in _PROPER_PLACE_PREPOSITIONS and nxt.lower() != "and" and len(run) <= 3) or (
+                    prev == "of" and prev2 in lx.RULER_NOUNS):
+                ev["place"] += 1
+            if prev == "the" or run[-1] in lx.THING_HEADS:
+                ev["thing"] += 1
+    places: list[str] = []
+    names: list[tuple[str, int]] = []
+    for phrase in sorted(first_seen, key=lambda p: (first_seen[p], list(first_seen).index(p))):
+        ev = evidence[phrase]
+        run = phrase.split()
+        if ev["work"] and not ev["person"]:
+            continue
+        if run[-1].lower() in lx.PLACES:
+            places.append(phrase)
+        elif ev["person"]:
+            names.append((phrase, first_seen[phrase]))
+        elif ev["place"]:
+            places.append(phrase)
+        elif ev["modifier"] or (ev["thing"] and not phrase.endswith("s")) or run[-1] in lx.THING_HEADS:
+            continue  # a realm, an event or a thing ("the Immortal Ascension Exam")
+        elif run[0] in lx.TITLES and len(run) == 1:
+            continue
+        else:
+            names.append((phrase, first_seen[phrase]))
     # a name that is a prefix of a longer name ("Harry" vs "Harry Potter") is the same person
     full = [n for n, _ in names]
-    kept = []
-    for n, si in names:
-        if any(o != n and o.startswith(n + " ") for o in full):
-            continue
-        if n in places:
-            continue
-        kept.append((n, si))
+    kept = [(n, si) for n, si in names if not any(o != n and o.startswith(n + " ") for o in full)]
     return places, kept
 
 
@@ -168,6 +214,15 @@ def _role_characters(sentences: list[str], names: list[str]) -> list[tuple[str, 
             det = m.group(1).lower()
             if det in {"his", "her", "their", "its"} and noun in {"family", "team", "crew", "friend"}:
                 continue  # a group around someone, not a character of its own
+            if re.search(r"\b(?:as|is|was|are|were|be|being|becomes|became|become|remains|remain)\s*$", before,
+                         re.IGNORECASE):
+                continue  # "his past as a villain", "becomes the new queen": what someone is, not someone new
+            nxt = re.match(r"\s*([a-z]+)", after)
+            if nxt and nxt.group(1) in lx.GROUP_NOUNS:
+                continue  # "the dragon clan": the role word names the group's kind
+            said_plural = m.group(0).split()[-1].lower() != noun
+            if len(names) >= 2 and (noun in lx.COLLECTIVE_ROLES or said_plural):
+                continue  # "the team", "the sisters": the named people themselves, seen together
             adjs = _adjectives(m.group(2))
             said = m.group(0).split()[-1].lower()  # as written, plural kept: "sisters"
             count = [det] if det in {"two", "three", "four", "both", "several"} else []
@@ -215,31 +270,31 @@ def _read(text: str, seed: int) -> _Reading:
     places, named = _extract_places_and_names(sentences)
     names = [n for n, _ in named]
     roles = _role_characters(sentences, names)
-    chars: list[tuple[int, Character, list[str]]] = []
+    chars: list[tuple[int, Character]] = []
     for n, si in named:
         desc = next((_appositive(s, n) for s in sentences if _appositive(s, n)), "")
-        parts = n.split()
-        aliases = [n] + ([parts[-1]] if len(parts) > 1 and parts[0] in lx.TITLES else []) + \
-                  ([parts[0]] if len(parts) > 1 and parts[0] not in lx.TITLES else [])
-        chars.append((si, Character(name=n, description=desc or f"{n}, as the story names them"), aliases))
+        chars.append((si, Character(name=n, description=desc or f"{n}, as the story names them")))
     for name, phrase, si in roles:
-        noun = name.split()[-1]  # the alias as written ("sisters"); "the two sisters" also matches
-        chars.append((si, Character(name=name, description=phrase), [name, noun]))
+        chars.append((si, Character(name=name, description=phrase)))
     chars.sort(key=lambda c: c[0])
-    # the most mentioned character leads; ties go to the earliest
-    joined = " ".join(sentences)
-
-    def mentions(aliases: list[str]) -> int:
-        return max(len(re.findall(r"\b" + re.escape(a) + r"\b", joined, re.IGNORECASE)) for a in aliases)
-
-    if chars:
-        lead = max(range(len(chars)), key=lambda i: (mentions(chars[i][2]), -i))
-        chars.insert(0, chars.pop(lead))
-    characters = [c for _, c, _ in chars][:10]
-    aliases = {c.name: a for _, c, a in chars[:10]}
+    characters = [c for _, c in chars][:10]
+    aliases = {c.name: _aliases_for(c) for c in characters}
     if not characters:
         inv = _invent_protagonist(text)
         characters, aliases = [inv], {inv.name: [inv.name]}
+    probe = _Reading(sentences, characters, aliases, [], "drama", "calm", seed)
+    _profile_people(probe)
+    # people who act come before people only mentioned; among them the most mentioned leads
+    joined = " ".join(sentences)
+
+    def mentions(c: Character) -> int:
+        return max(len(_mentions(joined, a)) for a in aliases[c.name])
+
+    order = sorted(range(len(characters)), key=lambda i: (characters[i].name not in probe.acting, i))
+    characters = [characters[i] for i in order]
+    if characters:
+        lead = max(range(len(characters)), key=lambda i: (characters[i].name in probe.acting, mentions(characters[i]), -i))
+        characters.insert(0, characters.pop(lead))
     # common-noun places from prepositional phrases, then bare place nouns
     for s in sentences:
         for m in _PLACE_RE.finditer(s):
@@ -256,7 +311,162 @@ def _read(text: str, seed: int) -> _Reading:
     genre, mood = _score_genre(text)
     if not places:
         places = [lx.GENRE_PLACES[genre][0]]
-    return _Reading(sentences, characters, aliases, places, genre, mood, seed)
+    return _Reading(sentences, characters, aliases, places, genre, mood, seed, probe.acting, probe.gender)
+
+
+# --- who acts, who is who: subjects, genders, pronouns --------------------------------------
+
+_AUX = frozenset("is was are were has have had must can will could would does did shall should may might".split())
+_IRREGULAR_PAST = frozenset("""
+ran found made took came saw left led fled fell lost met told said fought caught brought kept held stole
+broke rode flew swam sang wrote became began knew thought sought won hid went gave got read let put set
+""".split())
+
+
+def _finite_verb(tok: str, prev: str = "") -> bool:
+    """A verb that can follow a subject: 'recognises', 'climbed', 'is', 'ran' (not 'nets' after 'her')."""
+    t = tok.lower()
+    if not t.isalpha() or tok[0].isupper() or prev.lower() in _DETERMINERS or prev.lower() in {"of", "and", "or"}:
+        return False
+    if t in _AUX or t in _IRREGULAR_PAST:
+        return True
+    if t in lx.STOP_WORDS or t in lx.ROLE_NOUNS or t in lx.PLACES or t.rstrip("s") in lx.ROLE_NOUNS:
+        return False
+    return (t.endswith("s") and not t.endswith(("ss", "us", "is", "ous", "ness", "ics"))) or t.endswith("ed")
+
+
+_SUBJECT_TAIL = re.compile(r"\s*(?:,\s*(?:a|an|the|now|once|ever)\b[^,.;:]{1,80},\s*)?(?:[a-z]+ly\s+)?([A-Za-z]+)")
+
+
+def _subject_at(text: str, end: int, plural: bool = False) -> bool:
+    """Does the mention ending at ``end`` govern a verb (directly, or after an appositive or adverb)?"""
+    m = _SUBJECT_TAIL.match(text, end)
+    if not m:
+        return False
+    verb = m.group(1)
+    if plural and verb.islower() and verb.isalpha() and verb not in lx.STOP_WORDS and not verb.endswith("s"):
+        return verb not in lx.ROLE_NOUNS and verb not in lx.PLACES  # "the villagers gather"
+    return _finite_verb(verb)
+
+
+def _aliases_for(c: Character) -> list[str]:
+    """Words that refer to a character: its name, a short form, and its role ("the keeper")."""
+    parts = c.name.split()
+    al = [c.name]
+    if c.name[0].isupper():
+        if len(parts) > 1:
+            al.append(parts[-1] if parts[0] in lx.TITLES else parts[0])
+        # the appositive's role noun names the same person later: "the old lighthouse keeper"
+        m = re.match(r"(?:a|an|the)\s+(.*)$", c.description.strip())
+        if m:
+            role = next((w for w in reversed(lx.words(m.group(1).split(",")[0].split(" with ")[0]))
+                         if w.lower() in lx.ROLE_NOUNS), None)
+            if role:
+                al.append("the " + m.group(1).split(",")[0].strip())
+                al.append("the " + role.lower())
+    else:
+        al.append(parts[-1])
+    return list(dict.fromkeys(al))
+
+
+def _mentions(text: str, alias: str) -> list[re.Match]:
+    return list(re.finditer(r"\b" + re.escape(alias) + r"\b", text, 0 if alias[0].isupper() else re.IGNORECASE))
+
+
+def _profile_people(reading: _Reading) -> None:
+    """Fill reading.acting (characters that are the subject of a verb somewhere) and reading.gender."""
+    text = " ".join(reading.sentences)
+    reading.acting, reading.gender = set(), {}
+    for c in reading.characters:
+        aliases = reading.aliases.get(c.name, [c.name])
+        plural = c.name.split()[-1].endswith("s") and not c.name[0].isupper()
+        if c.name[0].isupper() or any(_subject_at(text, m.end(), plural) for a in aliases for m in _mentions(text, a)):
+            reading.acting.add(c.name)  # named people are the cast; role nouns only when they act
+        # gender: the role noun that describes them, else the pronouns that follow their mentions
+        role_words = {w.lower() for w in lx.words(c.description + " " + c.name)}
+        if role_words & lx.FEMALE_NOUNS and not role_words & lx.MALE_NOUNS:
+            reading.gender[c.name] = "f"
+            continue
+        if role_words & lx.MALE_NOUNS and not role_words & lx.FEMALE_NOUNS:
+            reading.gender[c.name] = "m"
+            continue
+        votes = 0
+        for s in reading.sentences:
+            others = [m.start() for o in reading.characters if o.name != c.name
+                      for a in reading.aliases.get(o.name, [o.name]) for m in _mentions(s, a)]
+            for a in aliases:
+                for m in _mentions(s, a):
+                    if not _subject_at(s, m.end()):
+                        continue  # "her best friend Leah": the pronoun belongs to the sentence's subject
+                    stop = min([p for p in others if p > m.end()] + [len(s)])
+                    tail = s[m.end():stop].lower()
+                    votes += len(re.findall(r"\b(?:she|her|herself)\b", tail))
+                    votes -= len(re.findall(r"\b(?:he|his|him|himself)\b", tail))
+        if votes:
+            reading.gender[c.name] = "f" if votes > 0 else "m"
+
+
+@dataclass
+class _CastState:
+    """Who the story has been following: pronouns resolve against it, scene by scene."""
+    recent: list[str] = field(default_factory=list)  # most recent first
+    subjects: list[str] = field(default_factory=list)  # people who acted, most recent first
+    group: list[str] = field(default_factory=list)  # the last company of two or more ("they")
+
+
+def _resolve_pronoun(pron: str, reading: _Reading, state: _CastState) -> list[str]:
+    pron = pron.lower()
+    if pron == "they":
+        if len(state.group) >= 2:
+            return list(state.group)
+        return state.recent[:2]
+    want = "f" if pron == "she" else "m"
+    # "she" continues the last woman who acted (the topic), before anyone merely mentioned
+    everyone = [c.name for c in reading.characters if c.name in reading.acting]
+    for pool in (state.subjects, state.recent, everyone):
+        for test in (lambda n: reading.gender.get(n) == want, lambda n: n not in reading.gender):
+            hit = next((n for n in pool if test(n) and n in reading.acting), None)
+            if hit:
+                return [hit]
+    return state.recent[:1]
+
+
+def _cast(text: str, reading: _Reading, state: _CastState) -> list[str]:
+    """The people on screen in ``text``: its subjects first (pronouns resolved), then the others
+    it names; people only mentioned ("his brother", "the baby's father") stay off screen."""
+    hits: list[tuple[int, int, str]] = []  # (subject first?, position, name)
+    for c in reading.characters:
+        plural = c.name.split()[-1].endswith("s") and not c.name[0].isupper()
+        best = None
+        for a in reading.aliases.get(c.name, [c.name]):
+            for m in _mentions(text, a):
+                before = text[:m.start()].rstrip().split()
+                possessed = bool(before) and before[-1].lower() in {"his", "her", "their", "its", "my", "our"}
+                subject = _subject_at(text, m.end(), plural)
+                if possessed and not subject:
+                    continue
+                cand = (0 if subject else 1, m.start(), c.name)
+                best = cand if best is None or cand < best else best
+        if best:
+            hits.append(best)
+    for m in re.finditer(r"\b(she|he|they)\b", text, re.IGNORECASE):
+        if _subject_at(text, m.end(), plural=m.group(1).lower() == "they"):
+            for k, n in enumerate(_resolve_pronoun(m.group(1), reading, state)):
+                if not any(h[2] == n for h in hits):
+                    hits.append((0, m.start() + k, n))
+            break  # the first pronoun subject is the clause's; later ones are usually the same person
+    hits.sort()
+    people = [n for _, _, n in hits]
+    if any(n in reading.acting for n in people):
+        people = [n for n in people if n in reading.acting]
+    subjects = [n for s, _, n in hits if s == 0 and n in people]
+    if subjects:
+        state.subjects = subjects + [n for n in state.subjects if n not in subjects]
+    if people:
+        state.recent = people + [n for n in state.recent if n not in people]
+        if len(people) >= 2:
+            state.group = people
+    return people
 
 
 # --- events --------------------------------------------------------------------------------
@@ -265,15 +475,30 @@ def _place_head(place: str) -> str:
     return place.split()[-1].lower()
 
 
+def _setting_mention(text: str, m: re.Match) -> bool:
+    """Is this place mention where the action happens? Not in 'the lighthouse keeper' (it names a
+    role) nor in a look back ('lost at sea twenty years ago')."""
+    after = re.match(r"\s*([a-z\-]+)", text[m.end():])
+    if after and (after.group(1) in lx.ROLE_NOUNS or after.group(1).rstrip("s") in lx.ROLE_NOUNS):
+        return False
+    a = max(text.rfind(ch, 0, m.start()) for ch in ",;:")
+    ends = [i for i in (text.find(ch, m.end()) for ch in ",;:") if i >= 0]
+    clause = text[a + 1:min(ends) if ends else len(text)].lower()
+    return not any(re.search(r"\b" + cue + r"\b", clause) for cue in lx.BACKGROUND_CUES)
+
+
 def _places_in(text: str, reading: _Reading) -> list[str]:
-    """Places mentioned in ``text``, in order; a full name beats a head noun inside it."""
+    """Places where the action of ``text`` happens, in order; a full name beats a head noun inside it."""
     hits: list[tuple[int, int, str]] = []
     for p in sorted(reading.places, key=len, reverse=True):
-        m = re.search(r"\b" + re.escape(p) + r"\b", text, 0 if p[0].isupper() else re.IGNORECASE)
-        if not m and not p[0].isupper():
-            m = re.search(r"\b" + re.escape(_place_head(p)) + r"\b", text, re.IGNORECASE)
-        if m and not any(a <= m.start() < b for a, b, _ in hits):
-            hits.append((m.start(), m.end(), p))
+        flags = 0 if p[0].isupper() else re.IGNORECASE
+        ms = list(re.finditer(r"\b" + re.escape(p) + r"\b", text, flags))
+        if not ms and not p[0].isupper():
+            ms = list(re.finditer(r"\b" + re.escape(_place_head(p)) + r"\b", text, re.IGNORECASE))
+        for m in ms:
+            if _setting_mention(text, m) and not any(a <= m.start() < b for a, b, _ in hits):
+                hits.append((m.start(), m.end(), p))
+                break
     return [p for _, _, p in sorted(hits)]
 
 
@@ -307,29 +532,63 @@ def _condense(sentence: str, limit: int = 28) -> str:
     if len(s.split()) <= limit:
         return s
     parts = re.split(r"(?<=,)\s+", s)
-    # drop a leading frame ("In Fast X,", "After the catastrophe,") when a main clause follows
-    while len(parts) > 1 and re.match(r"(?:In|After|Before|As|When|While|Meanwhile|However|With|Despite|Among|To)\b",
-                                      parts[0]) and len(" ".join(parts[1:]).split()) >= 6:
-        parts = parts[1:]
-        parts[0] = parts[0][0].upper() + parts[0][1:]
-    out = ""
-    for p in parts:
-        cand = (out + " " + p).strip()
-        if len(cand.split()) > limit and out:
+    # the main clause is the first part with a finite verb that is not a subordinate frame; a short
+    # frame before it stays when it sets the place or time ("At dawn in the old harbour,"), other
+    # frames ("In Fast X,", "After the catastrophe,") go; a list of names before the verb
+    # ("Harry Potter, Hermione Granger, and Ron Weasley are drawn") is the subject and stays
+    main = next((i for i, p in enumerate(parts) if _has_finite_verb(p) and not _SUBORDINATE.match(p)), 0)
+    kept: list[str] = []
+    main_words = set(parts[main].split())
+    for p in parts[:main]:
+        names_someone = any(w[0].isupper() and w not in main_words for w in p.split()[1:])
+        if not _SUBORDINATE.match(p):
+            kept.append(p)
+        elif names_someone and len(" ".join(kept + [p, parts[main]]).split()) <= limit + 10:
+            kept.append(p)  # "As Rubeus Hagrid helps them ...": the frame brings someone on screen
+        elif len(p.split()) <= 8 and not _has_finite_verb(p) and (
+                _time_in(p) is not None or any(w.lower() in lx.PLACES for w in lx.words(p))):
+            kept.append(p)
+    out = " ".join(kept + [parts[main]])
+    out = out[0].upper() + out[1:]
+    for p in parts[main + 1:]:
+        cand = out + " " + p
+        if len(cand.split()) > limit:
             break
         out = cand
     out = out.rstrip(",;: ")
-    if len(out.split()) > limit:
-        out = " ".join(out.split()[:limit])
+    if len(out.split()) > limit + 10:  # the main clause itself runs long: keep its first words
+        out = " ".join(out.split()[:limit + 10]).rstrip(",;: ")
     return out + ("" if out.endswith((".", "!", "?")) else ".")
 
 
+_SUBORDINATE = re.compile(r"(?:In|At|On|By|Under|Across|Through|Inside|Outside|Near|Beyond|Along|During|After|Before|"
+                          r"As|When|While|Meanwhile|However|With|Despite|Among|To|Because|Since|Although|Though|If|"
+                          r"Once|Until|Realizing|Realising|Determined|Driven|Drawn|Later|Soon|Then|That|This)\b")
+
+
+def _has_finite_verb(part: str) -> bool:
+    toks = [t.strip(",.;:!?\"") for t in part.split()]
+    return any(_finite_verb(t, toks[i - 1] if i else "") for i, t in enumerate(toks) if t)
+
+
+_WHILE_SPLIT = re.compile(r",?\s+while\s+(?=(?:[A-Z][\w']*|she|he|they)\b)")
+
+
 def _split_events(sentence: str) -> list[str]:
-    """A long sentence holding two events becomes two ("X happens; meanwhile Y")."""
-    if len(sentence.split()) <= 30:
-        return [sentence]
-    pieces = re.split(r";\s+|\s+-\s+|,\s+while\s+|,\s+but\s+", sentence)
-    pieces = [p.strip().rstrip(".") for p in pieces if len(p.split()) >= 6]
+    """A sentence holding two events becomes two: 'Tomas climbs the tower while Mara follows the
+    needle back to the harbour' is two actions in two places; so is a long 'X happens; Y'."""
+    pieces = [sentence.rstrip(".")]
+    m = _WHILE_SPLIT.search(pieces[0])
+    if m:
+        left, right = pieces[0][:m.start()], pieces[0][m.end():]
+        rtoks = right.split()
+        # the right side needs its own subject and verb ("while Mara follows"), both sides a real clause
+        subj_end = re.match(r"(?:[A-Z][\w']*(?:\s+[A-Z][\w']*)*|she|he|they)\b", right)
+        if subj_end and len(left.split()) >= 4 and len(rtoks) >= 4 and _subject_at(right, subj_end.end()):
+            pieces = [left, right]
+    if len(sentence.split()) > 30:
+        pieces = [q for p in pieces for q in re.split(r";\s+|\s+-\s+|,\s+but\s+", p)]
+    pieces = [p.strip().rstrip(".") for p in pieces if len(p.split()) >= 4]
     if len(pieces) < 2:
         return [sentence]
     return [p[0].upper() + p[1:] + "." for p in pieces]
@@ -474,10 +733,18 @@ def _lower_first(text: str, reading: _Reading) -> str:
     return text if _strip_possessive(first) in proper else text[0].lower() + text[1:]
 
 
+_SETTING_PP = re.compile(r"\s+\b(?:in|at|on|through|across|inside|near|under|along|during|by)\s+"
+                         r"(?:(?:the|a|an|his|her|their)\s+)?((?:[\w\-']+\s*){1,3})")
+
+
 def _strip_setting(phrase: str) -> str:
-    """Drop trailing place and time phrases: 'loneliness in a big city' -> 'loneliness'."""
-    return re.split(r"\s+\b(?:in|at|on|through|across|inside|near|under|along|during|by)\s+(?:the|a|an|his|her|their|night|dawn|dusk|midnight|sunset|noon)\b",
-                    phrase, maxsplit=1)[0].strip()
+    """Drop trailing place and time phrases: 'loneliness in a big city' -> 'loneliness'; a phrase
+    about something else stays ('hauls in her nets')."""
+    for m in _SETTING_PP.finditer(phrase):
+        ws = [w.lower() for w in m.group(1).split()]
+        if any(w in lx.PLACES or w in lx.TIME_WORDS for w in ws) or (ws and ws[0] in lx.TIME_WORDS):
+            return phrase[:m.start()].strip()
+    return phrase.strip()
 
 
 def _expand_theme(reading: _Reading) -> list[_Beat]:
@@ -552,16 +819,30 @@ def _condense_synopsis(reading: _Reading) -> list[str]:
     return [_condense(e, 22) for _, e in scored] or [_condense(events[0], 22)]
 
 
+def _moves(text: str) -> bool:
+    """Does the event take its people somewhere else? 'flees the city', 'climbs to the roof' do;
+    'climbs the tower' does not."""
+    toks = lx.words(text)
+    for i, w in enumerate(toks):
+        wl = w.lower()
+        if wl in lx.MOVE_AWAY_VERBS:
+            return True
+        if wl in lx.TRAVEL_VERBS and i + 1 < len(toks) and toks[i + 1].lower() in lx.DIRECTION_WORDS:
+            return True
+    return False
+
+
 def _place_beats(texts: list[str], kinds: list[str], reading: _Reading, named_places: list[str]) -> list[_Beat]:
     """Give each beat a place, a time of day and its people (the text's, else continuity rules)."""
     beats: list[_Beat] = []
     place, time = None, None
     genre_places = list(lx.GENRE_PLACES[reading.genre])
     prev_chars = [reading.characters[0].name] if reading.characters else []
+    cast = _CastState(recent=list(prev_chars))
     for text, kind in zip(texts, kinds):
         here = _places_in(text, reading)
         t = _time_in(text)
-        travels = any(w.lower() in lx.TRAVEL_VERBS for w in lx.words(text))
+        travels = _moves(text)
         if here:
             new_place = here[0]
         elif place is None:
@@ -583,10 +864,8 @@ def _place_beats(texts: list[str], kinds: list[str], reading: _Reading, named_pl
             time, jump = t, True
         elif kind == "outcome" and new_place == place and not t:
             time, jump = _advance(time), True  # resolution: time has passed
-        chars = _characters_in(text, reading)
-        if not chars and re.search(r"\b(he|she|they|his|her|their)\b", text, re.IGNORECASE):
-            chars = prev_chars  # a pronoun continues the previous beat's people
-        chars = chars or prev_chars
+        chars = _cast(text, reading, cast)
+        chars = chars or prev_chars  # nobody acts ("a storm breaks"): the people already there stay
         prev_chars = chars
         beats.append(_Beat(kind, text, new_place, time, chars, jump))
         place = new_place
@@ -608,15 +887,66 @@ def _beats(reading: _Reading) -> list[_Beat]:
 _BEAT_MARK = "\n\n"  # synopsis paragraphs; one per beat so later stages can recover them
 
 
+_VAGUE_NOUNS = frozenset("""
+way life past time day end world chance help sights limits odds self-doubt truth mission journey challenge
+plan plans side sides place part moment lives years year others other things thing kind lot rest
+""".split())
+
+
+def _noun_phrases(text: str) -> list[tuple[int, str, str]]:
+    """(position, phrase, head) for 'a/the/his ... noun' phrases that name a thing, not a person,
+    a place or a time ('a brass compass', 'the lamp')."""
+    out = []
+    for m in re.finditer(r"\b(?:a|an|the|his|her|their|its)\s+((?:[a-z\-]+[ ]?){1,3})", text):
+        ws: list[str] = []
+        for w in m.group(1).split():
+            if w in lx.STOP_WORDS or w in {"whose", "which", "that"} or _finite_verb(w, ws[-1] if ws else "a"):
+                break
+            ws.append(w)
+        if not ws:
+            continue
+        head = ws[-1]
+        if re.match(r"\s*[A-Z]", text[m.start(1) + len(" ".join(ws)):]):
+            continue  # "the ever-loyal Minions": an epithet of a name
+        if any(w in lx.ROLE_NOUNS or w in lx.GROUP_NOUNS for w in ws[:-1]):
+            continue  # "his team face ...": a subject and its verb, not a thing
+        if (head in lx.ROLE_NOUNS or head.rstrip("s") in lx.ROLE_NOUNS or head in lx.PLACES or head in lx.TIME_WORDS
+                or head in lx.GROUP_NOUNS or head in _VAGUE_NOUNS or head.endswith(("ing", "ly")) or len(head) < 3):
+            continue
+        out.append((m.start(), " ".join(ws[-2:]), head))
+    return out
+
+
+def _key_object(reading: _Reading) -> str:
+    """The thing the story keeps returning to ('the compass' three times): the title's subject."""
+    text = " ".join(reading.sentences)
+    nps = _noun_phrases(text)
+    counts = {h: len(re.findall(r"\b" + re.escape(h) + r"\b", text, re.IGNORECASE)) for _, _, h in nps}
+    best = [h for h in counts if counts[h] >= 2]
+    if not best:
+        return ""
+    head = max(best, key=lambda h: (counts[h], -min(p for p, _, hh in nps if hh == h)))
+    phrase = next(ph for _, ph, h in nps if h == head)  # as first introduced: "brass compass"
+    return phrase
+
+
 def _title(reading: _Reading, beats: list[_Beat]) -> str:
+    """A title from what the story is about: its recurring object, else the object of its inciting
+    event, else its named place; never a pairing of a person with a word of the text."""
+    key = _key_object(reading)
+    if key:
+        return "The " + " ".join(w.capitalize() for w in key.split())
     p = reading.characters[0].name
     inciting = next((b.text for b in beats if b.kind == "development"), beats[0].text)
-    obj = _object_of(_predicate(inciting, reading.aliases.get(p, [p])))
-    if obj and len(obj.split()) <= 3 and obj not in {w.lower() for w in p.split()}:
-        return "The " + " ".join(w.capitalize() for w in obj.split())
-    if p[0].isupper():
-        place = reading.places[0]
-        return f"{p} and the {place.title()}" if not place[0].isupper() else f"{p} of {place}"
+    objs = _noun_phrases(_predicate(inciting, reading.aliases.get(p, [p])))
+    if objs:
+        return "The " + " ".join(w.capitalize() for w in objs[0][1].split())
+    proper = next((pl for pl in reading.places if pl[0].isupper()), None)
+    if proper:
+        return proper
+    nps = _noun_phrases(" ".join(reading.sentences))
+    if nps:
+        return "The " + " ".join(w.capitalize() for w in nps[0][1].split())
     return "The " + " ".join(w.capitalize() for w in reading.places[0].split())
 
 
@@ -650,15 +980,8 @@ def _reading_from_synopsis(syn: Synopsis) -> _Reading:
     """Rebuild the reading from a synopsis (the contract carries the extracted entities)."""
     reading = _read(syn.synopsis, 0)
     reading.characters = list(syn.characters)
-    reading.aliases = {}
-    for c in syn.characters:
-        parts = c.name.split()
-        al = [c.name]
-        if c.name[0].isupper() and len(parts) > 1:
-            al.append(parts[-1] if parts[0] in lx.TITLES else parts[0])
-        if not c.name[0].isupper():
-            al.append(parts[-1])
-        reading.aliases[c.name] = al
+    reading.aliases = {c.name: _aliases_for(c) for c in syn.characters}
+    _profile_people(reading)
     reading.places = [l.name for l in syn.locations] or reading.places
     reading.genre, reading.mood = syn.genre if syn.genre in lx.GENRE_MOOD else reading.genre, syn.mood
     reading.seed = lx.stable_int(syn.title, syn.synopsis) % 1000
@@ -735,15 +1058,27 @@ def _group_scenes(beats: list[_Beat]) -> list[list[_Beat]]:
 
 
 def _action_clauses(text: str) -> list[str]:
+    """The separate actions of a beat, one per primary shot; list items and a list of names
+    ("Harry, Hermione, and Ron are drawn in") stay with their verb."""
     t = text.rstrip(".!?")
-    parts = re.split(r",\s+and\s+|\s+and then\s+|;\s+|,\s+while\s+|,\s+as\s+|,\s+(?=[a-z]+ing\b)", t)
+    parts = [p.strip(" ,") for p in re.split(
+        r",\s+and\s+|\s+and then\s+|;\s+|,\s+while\s+|,\s+as\s+|,\s+where\s+|,\s+(?=[a-z]+ing\b)", t)]
     out: list[str] = []
-    for p in (p.strip(" ,") for p in parts):
-        has_verb = any(_looks_like_verb(w) or w.endswith("ing") for w in p.split()[:4] if w.lower() not in lx.STOP_WORDS)
+    pending = ""  # a verbless opening (a list of names, a frame) waits for its verb
+    for p in parts:
+        has_verb = _has_finite_verb(p) or any(w.endswith("ing") for w in p.split()[:2])
+        if not has_verb and not out:
+            pending = (pending + ", and " if pending else "") + p
+            continue
+        if pending:
+            p, pending = pending + ", and " + p, ""
         if out and (len(p.split()) < 3 or not has_verb):
             out[-1] = out[-1] + ", " + p  # a list item, not an action of its own
-        elif len(p.split()) >= 3 or not out:
+        else:
             out.append(p)
+    if pending:
+        out.append(pending)
+    out = [o[0].upper() + o[1:] for o in out if o]
     return out[:3] or [t]
 
 
@@ -765,6 +1100,7 @@ def detail_storyboard(syn: Synopsis, simple: SimplifiedStoryboard) -> DetailedSt
     reading, beats = _beats_from_chain(syn, simple)
     scenes_out: list[StoryboardScene] = []
     seen_places: set[str] = set()
+    cast = _CastState(recent=[syn.characters[0].name] if syn.characters else [])
     for si, group in enumerate(_group_scenes(beats), start=1):
         place, time = group[0].place, group[0].time
         shots: list[StoryboardShot] = []
@@ -785,7 +1121,9 @@ def detail_storyboard(syn: Synopsis, simple: SimplifiedStoryboard) -> DetailedSt
         metaphor = None
         for b in group:
             for clause in _action_clauses(b.text):
-                chars = _characters_in(clause, reading) or b.characters[:1]
+                # the clause's own actors (pronouns resolved in story order); with nobody acting
+                # ("the lamp fails") the people of the beat are the ones who see it
+                chars = _cast(clause, reading, cast) or b.characters[:2]
                 shots.append(StoryboardShot(kind="primary", description=clause, characters=chars))
             if b.kind in ("turn", "climax", "outcome") and metaphor is None:
                 metaphor = _metaphor(b, reading.seed)
@@ -842,18 +1180,39 @@ def _key_elements(text: str, place: str, people: list[str]) -> list[str]:
     return out[:6]
 
 
+def _subject_phrase(clause: str, speaker: str, reading: _Reading) -> str | None:
+    """What ``speaker`` does in ``clause`` when they are its grammatical subject (by name, role or a
+    pronoun), from the verb on; None when they are not the one acting."""
+    body = clause.rstrip(".!?")
+    plural = speaker.split()[-1].endswith("s") and not speaker[0].isupper()
+    for a in reading.aliases.get(speaker, [speaker]):
+        for m in _mentions(body, a):
+            t = _SUBJECT_TAIL.match(body, m.end())
+            if t and _subject_at(body, m.end(), plural):
+                return body[t.start(1):]
+    named_first = min((m.start() for c in reading.characters for a in reading.aliases.get(c.name, [c.name])
+                       for m in _mentions(body, a) if _subject_at(body, m.end())), default=len(body))
+    for m in re.finditer(r"\b(she|he|they)\b", body, re.IGNORECASE):
+        if m.start() > named_first:
+            break
+        t = _SUBJECT_TAIL.match(body, m.end())
+        if t and (_subject_at(body, m.end(), plural=m.group(1).lower() == "they")):
+            return body[t.start(1):]
+    return None
+
+
 def _verb_phrase(clause: str, chars: list[str], reading: _Reading) -> str:
-    """What the subject does: the clause from its first verb, without setting phrases."""
+    """What the shot shows: the subject's verb phrase, without setting phrases; when nobody in the
+    shot is the subject ('a storm breaks over the lighthouse'), the clause with its own subject."""
     for c in chars:
-        for a in reading.aliases.get(c, [c]):
-            m = re.search(r"\b" + re.escape(a) + r"\s+(\w+)", clause, 0 if a[0].isupper() else re.IGNORECASE)
-            if m and _looks_like_verb(m.group(1)) and m.group(1).lower() != "and":
-                vp = clause[m.start(1):].rstrip(".!?")
-                return _strip_setting(vp.split(",")[0]).strip()
+        vp = _subject_phrase(clause, c, reading)
+        if vp:
+            return _strip_setting(vp.split(",")[0]).strip()
     first = clause.split()[0].lower() if clause.split() else ""
     if first.endswith("ing"):
         return _strip_setting(clause.rstrip(".!?").split(",")[0])
     body = re.sub(r"^(?:By day|At \w+|That night|Back (?:at|in) the [\w\- ]+?|[A-Z][a-z]+ (?:at|in) the [\w\- ]+?),\s+", "", clause.rstrip(".!?"))
+    body = re.sub(r"^(?:That|This|Next|Each|Every|One|Later that) (?:night|morning|evening|day|dawn)\s+", "", body)
     toks = body.split()
     for i, t in enumerate(toks):
         if i == 0:
@@ -864,13 +1223,22 @@ def _verb_phrase(clause: str, chars: list[str], reading: _Reading) -> str:
                                             and not toks[i - 1].lower() in {"the", "a", "an", "his", "her", "their", "its", "of"}
                                             and tl.rstrip("s") not in lx.ROLE_NOUNS and tl not in lx.PLACES
                                             and not tl.endswith(("ss", "ous", "ness"))):
-            return _strip_setting(" ".join(toks[i:]).split(",")[0].strip(" ,"))
+            # keep a subject that is not a person ("a storm breaks"): it is what the shot shows
+            k = next((j for j in range(i - 1, max(-1, i - 4), -1) if toks[j].lower() in {"a", "an", "the"}), None)
+            start = k if k is not None and not any(toks[j][0].isupper() for j in range(k + 1, i)) else i
+            vp = " ".join(toks[start:]).split(",")[0].strip(" ,")
+            return _strip_setting(vp[0].lower() + vp[1:] if start != i else vp)
     return _strip_setting(body.split(",")[0])
+
+
+_DIALOGUE_CUES = lx.SPEECH_VERBS | lx.REALISE_VERBS | lx.SHOWING_VERBS | lx.ATTITUDE_VERBS | frozenset(
+    "lets bid bids farewell goodbye".split())
 
 
 def _is_dialogue_beat(text: str, people: list[str]) -> bool:
     wl = {w.lower() for w in lx.words(text)}
-    return bool('"' in text or wl & lx.SPEECH_VERBS or (len(people) >= 2 and wl & {"together", "team", "teams", "with"}))
+    return bool('"' in text or wl & lx.SPEECH_VERBS or (len(people) >= 2 and (
+        wl & _DIALOGUE_CUES or wl & {"together", "team", "teams", "with"})))
 
 
 _DIALOGUE_VERBS = lx.SPEECH_VERBS | frozenset(
@@ -878,41 +1246,116 @@ _DIALOGUE_VERBS = lx.SPEECH_VERBS | frozenset(
     "begs insists demands proposes".split())
 
 
-def _line_for(clause: str, speaker: str, reading: _Reading) -> str | None:
+def _antecedent(clause: str, reading: _Reading) -> tuple[str, str]:
+    """What 'it' refers to: the last thing introduced ('a brass compass whose needle points inland')
+    before ``clause`` in the story, with what the text said about it."""
+    joined = " ".join(reading.sentences)
+    at = joined.find(clause[:30])
+    prefix = joined[:at] if at > 0 else joined
+    found = ("", "")
+    for m in re.finditer(r"\b(?:a|an)\s+((?:[a-z\-]+\s*){1,3})", prefix):
+        words_ = []
+        for w in m.group(1).split():
+            if w in lx.STOP_WORDS or w in {"whose", "which", "that"} or _finite_verb(w, words_[-1] if words_ else "a"):
+                break
+            words_.append(w)
+        if not words_:
+            continue
+        head = words_[-1]
+        if head in lx.ROLE_NOUNS or head in lx.PLACES or head in lx.TIME_WORDS:
+            continue
+        rel = re.match(r"\s*whose\s+([^,.;:]+)", prefix[m.start(1) + len(" ".join(words_)):])
+        found = (" ".join(words_), "Its " + rel.group(1).strip() + "." if rel else "")
+    return found
+
+
+def _to_listener(text: str, listener: str | None) -> str:
+    """Third person about the listener -> second person: "Maverick's methods" -> "your methods"."""
+    if listener:
+        lead = r"(?:\b(?:the|a|an)\s+(?:[a-z\-]+\s+){0,2})?"  # "the cunning Valentina" -> "you"
+        text = re.sub(lead + re.escape(listener) + r"'s\b", "your", text)
+        text = re.sub(lead + re.escape(listener) + r"\b", "you", text)
+    return re.sub(r"\b(him|her|them)\b", "you", text)
+
+
+def _speakable(text: str) -> str:
+    """First-person grammar after pronoun swaps: 'I is' -> 'I am'."""
+    text = lx.first_person(text)
+    for a, b in (("I is", "I am"), ("I has", "I have"), ("I does", "I do"), ("we is", "we are"), ("we has", "we have")):
+        text = re.sub(r"\b" + a + r"\b", b, text)
+    return text
+
+
+def _line_for(clause: str, speaker: str, reading: _Reading, listeners: list[str] | None = None) -> str | None:
+    """A short spoken line for ``speaker`` made from what the clause says they do, or None when
+    the action has nothing to say (a line is never invented from nothing)."""
     quote = re.search(r'"([^"]{2,120})"', clause)
     if quote:
         return quote.group(1).strip()
-    vp = _verb_phrase(clause, [speaker], reading)
+    vp = _subject_phrase(clause, speaker, reading)
+    if not vp:
+        return None  # only the one who acts speaks
     toks = vp.split()
-    if not toks:
-        return None
     verb = toks[0].lower()
-    if verb not in _DIALOGUE_VERBS:
-        return None  # nobody speaks in a shot of pure action
-    if verb in {"and", "to"} and len(toks) > 1:
-        toks, verb = toks[1:], toks[1].lower()
+    if verb not in _DIALOGUE_CUES:
+        # "runs to the lighthouse to show it to Tomas": the purpose is the talking part
+        k = next((i for i in range(1, len(toks)) if toks[i - 1].lower() in {"to", "and"}
+                  and toks[i].lower() in _DIALOGUE_CUES), None)
+        if k is not None:
+            toks, verb = toks[k:], toks[k].lower()
+    listener = next((l for l in (listeners or []) if l != speaker and l[0].isupper()), None)
     rest = " ".join(toks[1:])
-    rest = re.sub(r"\b(him|her|them)\b", "you", rest)
-    rest = lx.first_person(rest)
-    if verb in {"vows", "vowing", "vowed", "promises", "promised", "swears"}:
-        line = f"I promise you {rest}"
-    elif verb in {"asks", "asked"} and " to " in rest:
-        line = "Will you " + rest.split(" to ", 1)[1] + "?"
-    elif verb in {"tells", "told", "warns", "warned"} and re.search(r"\bthat\b", rest):
-        line = rest.split("that", 1)[1].strip()
-        line = line[0].upper() + line[1:] if line else ""
-    elif verb in {"begs", "begged", "pleads", "pleaded", "urges"} and re.search(r"\b(not )?to (\w.*)", rest):
-        m = re.search(r"\b(not )?to (\w.*)", rest)
-        line = "Please, " + ("don't " if m.group(1) else "") + m.group(2)
-    elif verb in {"say", "says", "said"} and rest:
-        line = rest[0].upper() + rest[1:]
-    elif verb in {"is", "was", "are"}:
-        line = f"I am {rest}"
-    else:
-        line = f"I'll {lx.base_verb(verb)} {rest}".strip()
-    words = line.rstrip(".?!").split()[:12]
-    line = " ".join(words)
-    return line + ("?" if line.startswith("Will") else ".") if words else None
+    line = None
+    if verb in lx.REALISE_VERBS and re.search(r":|\bthat\b", rest):
+        said = re.split(r":\s*|\bthat\s+", rest, maxsplit=1)[1].strip()
+        line = _speakable(said)
+    elif verb in lx.SHOWING_VERBS and re.match(r"(?:it|this|them)\b", rest):
+        thing, what = _antecedent(clause, reading)
+        if thing:
+            line = (f"{listener}, look at this {thing}." if listener else f"Look at this {thing}.") + (
+                f" {what}" if what else "")
+    elif verb in lx.ATTITUDE_VERBS and rest:
+        line = f"I {lx.base_verb(verb)} {_to_listener(rest, listener)}"
+    elif verb in {"lets", "let"} and re.search(r"\bgo$", rest):
+        who = re.sub(r"\s+go$", "", rest)
+        line = f"Goodbye, {_speakable(who)}"
+    elif verb in {"bid", "bids"} and "farewell" in rest:
+        line = f"Farewell, {listener}" if listener else "Farewell"
+    elif verb in _DIALOGUE_VERBS or verb in {"and", "to"}:
+        if verb in {"and", "to"} and len(toks) > 1:
+            toks, verb = toks[1:], toks[1].lower()
+            rest = " ".join(toks[1:])
+        if verb not in _DIALOGUE_VERBS:
+            return None
+        rest = _speakable(_to_listener(rest, listener))
+        if verb in {"vows", "vowing", "vowed", "promises", "promised", "swears"}:
+            line = f"I promise you {rest}"
+        elif verb in {"asks", "asked"} and " to " in rest:
+            line = "Will you " + rest.split(" to ", 1)[1] + "?"
+        elif verb in {"tells", "told", "warns", "warned"} and re.search(r"\bthat\b", rest):
+            line = rest.split("that", 1)[1].strip()
+        elif verb in {"begs", "begged", "pleads", "pleaded", "urges"} and re.search(r"\b(not )?to (\w.*)", rest):
+            m = re.search(r"\b(not )?to (\w.*)", rest)
+            line = "Please, " + ("don't " if m.group(1) else "") + m.group(2)
+        elif verb in {"say", "says", "said"} and rest:
+            line = rest
+        elif verb in {"is", "was", "are"}:
+            line = f"I am {rest}"
+        else:
+            line = f"I'll {lx.base_verb(verb)} {rest}".strip()
+    if not line:
+        return None
+    sentences = re.split(r"(?<=\.)\s+", line.strip())
+    out: list[str] = []
+    for s in sentences:  # at most 13 words; a second sentence only when it fits whole
+        s = s.rstrip(".?!")
+        if sum(len(x.split()) for x in out) + len(s.split()) > 13:
+            if not out:
+                out.append(" ".join(s.split(",")[0].split()[:12]))
+            break
+        out.append(s)
+    text = ". ".join(o[0].upper() + o[1:] for o in out if o)
+    return text + ("?" if text.startswith("Will") else ".") if text else None
 
 
 def _effects(texts: list[str]) -> list[str]:
@@ -976,11 +1419,8 @@ def structure_scene_blocks(film_id: str, syn: Synopsis, simple: SimplifiedStoryb
             if sh.kind == "primary":
                 action = _verb_phrase(sh.description, sh.characters, reading)
                 speaker = sh.characters[0] if sh.characters else None
-                if dialogue_beat and speaker and speaker[0].isupper() and spoken < 2:
-                    line = _line_for(sh.description, speaker, reading)
-                    spoken += line is not None
-                elif dialogue_beat and speaker and spoken < 1:
-                    line = _line_for(sh.description, speaker, reading)
+                if dialogue_beat and speaker and (spoken < 2 if speaker[0].isupper() else spoken < 1):
+                    line = _line_for(sh.description, speaker, reading, list(dict.fromkeys(sh.characters + people)))
                     spoken += line is not None
             elif sh.kind == "metaphor":
                 action = re.sub(r"^(?:a|an|the|two)\s+", "", sh.description)
