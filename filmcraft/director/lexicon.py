@@ -146,7 +146,11 @@ orphan beggar priest monk nun keeper lighthouse-keeper guard prisoner refugee im
 banker lawyer judge journalist photographer mechanic engineer inventor clerk janitor boxer
 fighter athlete runner climber diver ranger hacker scavenger survivor veteran neighbour neighbor
 friend lover couple family crew gang team villagers strangers children boys girls men women
+courier messenger granddaughter grandson niece nephew fiancee fiance partner
 """.split())
+
+# words near a mention that say the person is gone: "his brother, lost at sea", "his late friend"
+ABSENCE_CUES = frozenset("lost dead died late missing gone killed ago grave buried drowned".split())
 
 # protagonist descriptors invented from cues in the text when no character is named
 PROTAGONIST_CUES: tuple[tuple[tuple[str, ...], str], ...] = (

@@ -35,6 +35,7 @@ class _Reading:
     mood: str
     seed: int
     acting: set[str] = field(default_factory=set)  # characters that are the subject of a verb somewhere
+    absent: set[str] = field(default_factory=set)  # people only remembered: dead, lost, long gone
     gender: dict[str, str] = field(default_factory=dict)  # name -> "f" / "m" when the text says
 
 
@@ -376,12 +377,15 @@ def _mentions(text: str, alias: str) -> list[re.Match]:
 def _profile_people(reading: _Reading) -> None:
     """Fill reading.acting (characters that are the subject of a verb somewhere) and reading.gender."""
     text = " ".join(reading.sentences)
-    reading.acting, reading.gender = set(), {}
+    reading.acting, reading.gender, reading.absent = set(), {}, set()
     for c in reading.characters:
         aliases = reading.aliases.get(c.name, [c.name])
         plural = c.name.split()[-1].endswith("s") and not c.name[0].isupper()
         if c.name[0].isupper() or any(_subject_at(text, m.end(), plural) for a in aliases for m in _mentions(text, a)):
             reading.acting.add(c.name)  # named people are the cast; role nouns only when they act
+        elif any({w.lower() for w in lx.words(text[max(0, m.start() - 12):m.end() + 40])[:9]} & lx.ABSENCE_CUES
+                 for a in aliases for m in _mentions(text, a)):
+            reading.absent.add(c.name)  # "his brother, lost at sea twenty years ago": never on screen
         # gender: the role noun that describes them, else the pronouns that follow their mentions
         role_words = {w.lower() for w in lx.words(c.description + " " + c.name)}
         if role_words & lx.FEMALE_NOUNS and not role_words & lx.MALE_NOUNS:
@@ -441,10 +445,13 @@ def _cast(text: str, reading: _Reading, state: _CastState) -> list[str]:
         for a in reading.aliases.get(c.name, [c.name]):
             for m in _mentions(text, a):
                 before = text[:m.start()].rstrip().split()
-                possessed = bool(before) and before[-1].lower() in {"his", "her", "their", "its", "my", "our"}
                 subject = _subject_at(text, m.end(), plural)
-                if possessed and not subject:
-                    continue
+                if not subject and (c.name in reading.absent or text[m.end():m.end() + 2] in ("'s", "' ")):
+                    continue  # someone remembered, or only the owner of something ("the baby's father")
+                if (not subject and c.name not in reading.acting and len(before) >= 2
+                        and before[-1].lower() in {"his", "her", "their", "my", "our"}
+                        and not _finite_verb(before[-2])):
+                    continue  # "to deliver a letter to her sister": someone the action is for, not there yet
                 cand = (0 if subject else 1, m.start(), c.name)
                 best = cand if best is None or cand < best else best
         if best:
@@ -457,8 +464,6 @@ def _cast(text: str, reading: _Reading, state: _CastState) -> list[str]:
             break  # the first pronoun subject is the clause's; later ones are usually the same person
     hits.sort()
     people = [n for _, _, n in hits]
-    if any(n in reading.acting for n in people):
-        people = [n for n in people if n in reading.acting]
     subjects = [n for s, _, n in hits if s == 0 and n in people]
     if subjects:
         state.subjects = subjects + [n for n in state.subjects if n not in subjects]
@@ -711,10 +716,17 @@ def _predicate(sentence: str, subject_aliases: list[str]) -> str:
 
 
 def _object_of(predicate: str) -> str:
-    m = re.search(r"\b(a|an|the|his|her|their)\s+((?:[a-z\-]+\s+){0,2}[a-z\-]+)", predicate)
+    """'teaches his granddaughter to sail' -> 'granddaughter': the noun phrase after a determiner,
+    ending before the next function word or verb."""
+    m = re.search(r"\b(a|an|the|his|her|their)\s+((?:[a-z\-]+\s*){1,3})", predicate)
     if not m:
         return ""
-    return m.group(2).strip()
+    ws: list[str] = []
+    for w in m.group(2).split():
+        if w in lx.STOP_WORDS or w in {"whose", "which", "that"} or _finite_verb(w, ws[-1] if ws else "a"):
+            break
+        ws.append(w)
+    return " ".join(ws)
 
 
 _GENRE_ROUTINES = {
@@ -893,7 +905,7 @@ plan plans side sides place part moment lives years year others other things thi
 """.split())
 
 
-def _noun_phrases(text: str) -> list[tuple[int, str, str]]:
+def _noun_phrases(text: str, roles: bool = False) -> list[tuple[int, str, str]]:
     """(position, phrase, head) for 'a/the/his ... noun' phrases that name a thing, not a person,
     a place or a time ('a brass compass', 'the lamp')."""
     out = []
@@ -910,7 +922,7 @@ def _noun_phrases(text: str) -> list[tuple[int, str, str]]:
             continue  # "the ever-loyal Minions": an epithet of a name
         if any(w in lx.ROLE_NOUNS or w in lx.GROUP_NOUNS for w in ws[:-1]):
             continue  # "his team face ...": a subject and its verb, not a thing
-        if (head in lx.ROLE_NOUNS or head.rstrip("s") in lx.ROLE_NOUNS or head in lx.PLACES or head in lx.TIME_WORDS
+        if (((head in lx.ROLE_NOUNS or head.rstrip("s") in lx.ROLE_NOUNS) and not roles) or head in lx.PLACES or head in lx.TIME_WORDS
                 or head in lx.GROUP_NOUNS or head in _VAGUE_NOUNS or head.endswith(("ing", "ly")) or len(head) < 3):
             continue
         out.append((m.start(), " ".join(ws[-2:]), head))
@@ -938,7 +950,7 @@ def _title(reading: _Reading, beats: list[_Beat]) -> str:
         return "The " + " ".join(w.capitalize() for w in key.split())
     p = reading.characters[0].name
     inciting = next((b.text for b in beats if b.kind == "development"), beats[0].text)
-    objs = _noun_phrases(_predicate(inciting, reading.aliases.get(p, [p])))
+    objs = _noun_phrases(_predicate(inciting, reading.aliases.get(p, [p])), roles=True)
     if objs:
         return "The " + " ".join(w.capitalize() for w in objs[0][1].split())
     proper = next((pl for pl in reading.places if pl[0].isupper()), None)
