@@ -65,7 +65,11 @@ def _shot(sid: str, scene: str, idx: int, cam: CameraSpec, chars: list[str], loc
 
 @pytest.fixture(scope="module")
 def film(tmp_path_factory) -> FilmEvalInputs:
-    d = tmp_path_factory.mktemp("eval")
+    return build_keeper_film(tmp_path_factory.mktemp("eval"))
+
+
+def build_keeper_film(d: Path) -> FilmEvalInputs:
+    """A small real film (6 s testsrc render, sine master) with every artifact the judges read."""
     video = _render(d / "final.mp4", "testsrc", 6.0)
     t = np.arange(6 * 48000) / 48000
     master = d / "master.wav"
