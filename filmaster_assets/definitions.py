@@ -5,6 +5,7 @@ import dagster as dg
 
 from filmaster_assets.defs.camera import assets as camera
 from filmaster_assets.defs.corpus import assets as corpus
+from filmaster_assets.defs.corpus.sensors import CORPUS_SENSORS
 from filmaster_assets.defs.cut import assets as cut
 from filmaster_assets.defs.deliver import assets as deliver
 from filmaster_assets.defs.evaluation import assets as evaluation
@@ -20,8 +21,8 @@ def build_defs() -> dg.Definitions:
     """Resources are read from the environment at build time, so the CLI builds after setting it."""
     return dg.Definitions(
         assets=dg.load_assets_from_modules([corpus, script, camera, cut, sound, deliver, evaluation]),
-        jobs=ALL_JOBS,
-        sensors=ALL_SENSORS,
+        jobs=[*ALL_JOBS, evaluation.benchmark_report_job],
+        sensors=ALL_SENSORS + CORPUS_SENSORS,
         resources=build_resources(),
     )
 

@@ -9,6 +9,7 @@ Environment variables (all optional; with none set everything runs offline):
     FILMASTER_EMBED_BASE_URL / _MODEL / _API_KEY      embeddings
     FILMASTER_TTS_BASE_URL   / _MODEL / _API_KEY      voice-over
     FILMASTER_VIDEO_BASE_URL / _MODEL / _API_KEY      clips
+    FILMASTER_VISION_BASE_URL / _MODEL / _API_KEY     FilmEval judge (multimodal); _SAMPLES, _KEYFRAMES
     FILMASTER_<ROLE>_TIMEOUT, FILMASTER_<ROLE>_MAX_RETRIES   per-role client knobs
 """
 
@@ -20,10 +21,11 @@ from pathlib import Path
 import dagster as dg
 
 from resources.models import EmbeddingResource, StudioResource, TextModelResource, VideoResource, VoiceResource
+from resources.vision import VisionModelResource
 
-ROLE_ENV = {"text_model": "LLM", "embeddings": "EMBED", "voice": "TTS", "video": "VIDEO"}
+ROLE_ENV = {"text_model": "LLM", "embeddings": "EMBED", "voice": "TTS", "video": "VIDEO", "vision": "VISION"}
 ROLE_CLASS = {"text_model": TextModelResource, "embeddings": EmbeddingResource, "voice": VoiceResource,
-              "video": VideoResource}
+              "video": VideoResource, "vision": VisionModelResource}
 
 
 def studio_root() -> Path:
@@ -43,6 +45,10 @@ def _endpoint_config(prefix: str) -> dict:
         config["timeout_s"] = float(os.environ[f"FILMASTER_{prefix}_TIMEOUT"])
     if os.environ.get(f"FILMASTER_{prefix}_MAX_RETRIES"):
         config["max_retries"] = int(os.environ[f"FILMASTER_{prefix}_MAX_RETRIES"])
+    if prefix == "VISION":  # the judge's own knobs: answers averaged, frames shown
+        for knob in ("SAMPLES", "KEYFRAMES"):
+            if os.environ.get(f"FILMASTER_VISION_{knob}"):
+                config[knob.lower()] = int(os.environ[f"FILMASTER_VISION_{knob}"])
     return config
 
 

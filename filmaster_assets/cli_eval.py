@@ -1,0 +1,140 @@
+"""``filmaster eval``: the FilmEval benchmark (cases x variants as film partitions) and human correlation.
+
+    filmaster eval [--cases FILE] [--limit N] [--judge offline|llm] [--variants full,no_rag,no_rhythm]
+                   [--out DIR] [--studio DIR] [--preview/--no-preview] [--tiny]
+    filmaster eval correlate RATINGS.csv SCORES [--out FILE.md]
+
+Each case x variant is made by the production graph (``filmaster_assets.cli.make_film``) as film
+``bench-<case>-<variant>`` in the studio, judged by the ``filmeval_scores`` asset, then reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from filmaster_assets.cli import DEFAULT_STUDIO, CliError
+
+DEFAULT_REPORT_DIR = "filmeval-report"
+JUDGE_PREFIX = {"offline": "offline-measured-proxies", "llm": "llm-vision-judge"}
+
+
+def cmd_eval(args) -> int:
+    from evaluation.benchmark import parse_variants, run_benchmark
+    from evaluation.cases import load_cases
+
+    # Validate everything the user typed before any film is made.
+    try:
+        cases = load_cases(args.cases, args.limit)
+        variants = parse_variants(args.variants)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    if args.judge == "llm" and not os.environ.get("FILMASTER_VISION_BASE_URL", "").strip():
+        raise CliError("--judge llm needs a multimodal endpoint: set FILMASTER_VISION_BASE_URL (and "
+                       "FILMASTER_VISION_MODEL, FILMASTER_VISION_API_KEY), or use --judge offline")
+    if args.judge == "offline":
+        # The filmeval_scores asset judges with the vision role when one is configured: switch it off.
+        os.environ.pop("FILMASTER_VISION_BASE_URL", None)
+    from filmaster_assets.cli import _setup_env, make_film
+    from filmcraft.director.audience import get_profile
+
+    try:
+        get_profile(args.audience)
+    except ValueError as exc:
+        raise CliError(f"--audience: {exc}") from exc
+    size = "tiny" if args.tiny else ("preview" if args.preview else "full")
+    studio = _setup_env(args.studio)
+    out_dir = Path(args.out or DEFAULT_REPORT_DIR).expanduser().resolve()
+    print(f"FilmEval benchmark: {len(cases)} cases x {len(variants)} variants ({', '.join(variants)}), "
+          f"{size} films, {args.judge} judge; studio {studio}")
+    run = run_benchmark(cases, variants, studio, make_film, size=size, audience=args.audience, seed=args.seed)
+    for film in list(run.films):
+        if not film.scores.judge.startswith(JUDGE_PREFIX[args.judge]):
+            run.films.remove(film)
+            run.failures.append((film.film_id, f"judged by {film.scores.judge!r}, not the {args.judge} judge asked for"))
+    if run.films:
+        _materialize_report()
+    return _report(run, out_dir)
+
+
+def _materialize_report() -> None:
+    """The graph's own aggregate (every bench- film in the studio), so the UI shows the benchmark too."""
+    from filmaster_assets.cli import _execute, _instance, _stage
+    from filmaster_assets.definitions import build_defs
+
+    try:
+        _stage("[benchmark] filmeval_benchmark_report over every bench- film in the studio",
+               lambda: _execute(build_defs(), "benchmark_report_job", _instance()))
+    except CliError as exc:  # the per-run report below does not depend on it
+        print(f"\nwarning: the studio-wide report asset failed: {exc}")
+
+
+def _report(run, out_dir: Path) -> int:
+    from evaluation.report import variant_means, write_report
+
+    try:
+        files = write_report(run.films, out_dir, run.failures)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    means = variant_means(run.films)
+
+    def f(v):
+        return "n/m" if v is None else f"{v:.2f}"
+    print("\nvariant      CL    CRh   average")
+    for variant, m in means.items():
+        print(f"{variant:<10} {f(m['CL']):>5} {f(m['CRh']):>6} {f(m['average']):>8}")
+    print(f"\nreport  {files.report}\nscores  {files.scores}\nproxies {files.proxies}")
+    for plot in files.plots:
+        print(f"plot    {plot}")
+    if run.failures:
+        print(f"\n{len(run.failures)} film(s) failed (listed in the report); run the same command again to resume:")
+        for film_id, err in run.failures:
+            print(f"  {film_id}: {err}")
+        return 1
+    return 0
+
+
+def cmd_correlate(args) -> int:
+    from evaluation.correlate import correlate, format_table, read_ratings, read_scores
+    from filmcraft.store import write_text
+
+    try:
+        rows = correlate(read_ratings(args.ratings), read_scores(args.scores))
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    table = format_table(rows)
+    print(table)
+    if args.out:
+        path = write_text(Path(args.out).expanduser().resolve(),
+                          f"# Judge vs human ratings\n\nratings: `{args.ratings}`  \nscores: `{args.scores}`\n\n{table}\n")
+        print(f"\nwritten {path}")
+    return 0
+
+
+def add_eval_commands(subparsers) -> None:
+    """Register ``eval`` (and ``eval correlate``) on the ``filmaster`` sub-command parser."""
+    e = subparsers.add_parser("eval", help="FilmEval benchmark: make and judge cases x variants, write a report",
+                              description="Make every case x variant as film bench-<case>-<variant> through the "
+                                          "production graph, judge it, and write report.md, scores.parquet and plots.")
+    e.add_argument("--cases", help="JSONL case file: ours {id, text, characters, locations} or movieprompts "
+                                   "{id, MovieScript, Character} (default: the 20 shipped cases)")
+    e.add_argument("--limit", type=int, help="only the first N cases")
+    e.add_argument("--judge", choices=("offline", "llm"), default="offline",
+                   help="offline: measured proxies (default); llm: the FILMASTER_VISION_* multimodal endpoint")
+    e.add_argument("--variants", default="full,no_rag,no_rhythm",
+                   help="comma-separated subset of full,no_rag,no_rhythm (default all three)")
+    e.add_argument("--out", help=f"report folder (default ./{DEFAULT_REPORT_DIR})")
+    e.add_argument("--studio", help=f"studio folder where the bench- films are made (default $FILMASTER_HOME or ./{DEFAULT_STUDIO})")
+    e.add_argument("--preview", action=argparse.BooleanOptionalAction, default=True,
+                   help="preview films: 640x360, 12 fps, at most 3 scenes x 3 shots (default on; --no-preview for 720p)")
+    e.add_argument("--tiny", action="store_true", help="smoke-test films: 320x180, 12 fps, 2 scenes x 2 shots")
+    e.add_argument("--audience", default="general", help="target audience profile (default general)")
+    e.add_argument("--seed", type=int, default=0)
+    e.set_defaults(func=cmd_eval)
+    esub = e.add_subparsers(dest="eval_command", metavar="{correlate}")
+    c = esub.add_parser("correlate", help="Pearson, Spearman and Kendall of judge scores against human ratings")
+    c.add_argument("ratings", help="RATINGS.csv: film_id (or case_id, variant) and criterion columns (SF ... or names)")
+    c.add_argument("scores", help="scores.parquet from filmaster eval (or its folder, or a CSV)")
+    c.add_argument("--out", help="also write the table to this Markdown file")
+    c.set_defaults(func=cmd_correlate)
