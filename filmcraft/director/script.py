@@ -1213,6 +1213,10 @@ def _subject_phrase(clause: str, speaker: str, reading: _Reading) -> str | None:
     return None
 
 
+def _chars_named_in(word: str, chars: list[str], reading: _Reading) -> bool:
+    return any(word.lower() == a.lower() for c in chars for a in reading.aliases.get(c, [c]))
+
+
 def _verb_phrase(clause: str, chars: list[str], reading: _Reading) -> str:
     """What the shot shows: the subject's verb phrase, without setting phrases; when nobody in the
     shot is the subject ('a storm breaks over the lighthouse'), the clause with its own subject."""
@@ -1220,8 +1224,9 @@ def _verb_phrase(clause: str, chars: list[str], reading: _Reading) -> str:
         vp = _subject_phrase(clause, c, reading)
         if vp:
             return _strip_setting(vp.split(",")[0]).strip()
-    first = clause.split()[0].lower() if clause.split() else ""
-    if first.endswith("ing"):
+    toks0 = clause.split()
+    first = toks0[0].lower() if toks0 else ""
+    if first.endswith("ing") and not (len(toks0) > 1 and _finite_verb(toks0[1])):  # not "Lightning reveals"
         return _strip_setting(clause.rstrip(".!?").split(",")[0])
     body = re.sub(r"^(?:By day|At \w+|That night|Back (?:at|in) the [\w\- ]+?|[A-Z][a-z]+ (?:at|in) the [\w\- ]+?),\s+", "", clause.rstrip(".!?"))
     body = re.sub(r"^(?:That|This|Next|Each|Every|One|Later that) (?:night|morning|evening|day|dawn)\s+", "", body)
@@ -1238,6 +1243,8 @@ def _verb_phrase(clause: str, chars: list[str], reading: _Reading) -> str:
             # keep a subject that is not a person ("a storm breaks"): it is what the shot shows
             k = next((j for j in range(i - 1, max(-1, i - 4), -1) if toks[j].lower() in {"a", "an", "the"}), None)
             start = k if k is not None and not any(toks[j][0].isupper() for j in range(k + 1, i)) else i
+            if i == 1 and not _chars_named_in(toks[0], chars, reading):
+                start = 0  # "Lightning reveals a wrecked boat": a bare subject that is not a person
             vp = " ".join(toks[start:]).split(",")[0].strip(" ,")
             return _strip_setting(vp[0].lower() + vp[1:] if start != i else vp)
     return _strip_setting(body.split(",")[0])
