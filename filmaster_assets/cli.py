@@ -146,7 +146,7 @@ def make_film(req, studio: Path) -> Path:
     t0 = time.monotonic()
     if not have_libs:
         _stage("[corpus] audio library + caption and audio indexes (first run only)",
-               lambda: _execute(defs, "reindex_job", instance, tags=tags))
+               lambda: _execute(defs, "corpus_job", instance, tags=tags))
     _stage("[script] synopsis -> storyboards -> scene blocks",
            lambda: _execute(defs, "script_job", instance, req.film_id, tags))
     try:
@@ -296,7 +296,6 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--out", help=f"studio folder (default ./{DEFAULT_STUDIO})")
     v.add_argument("--port", type=int, default=3000)
     v.set_defaults(func=cmd_dev)
-    from filmaster_assets.cli_corpus import add_corpus_commands; add_corpus_commands(sub)  # noqa: E702 (cycle-free import)
     from filmaster_assets.cli_eval import add_eval_commands; add_eval_commands(sub)  # noqa: E702 (cycle-free import)
     return p
 
