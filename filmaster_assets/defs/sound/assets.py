@@ -1,6 +1,8 @@
 """Sound group: three-scale sound design on the picture lock, then the loudness mix."""
 
 
+from pathlib import Path
+
 import dagster as dg
 
 from filmaster_assets.common import data_version, effective_blocks, file_metadata, layout, md_table
@@ -25,10 +27,13 @@ def sound_design(context: dg.AssetExecutionContext, studio: StudioResource, embe
     lock = read_model(files.picture_lock, PictureLock)
     blocks = effective_blocks(files)
     embedder = embeddings.embedder()
-    index_dir = library_layout(studio).audio_library_index
+    libs = library_layout(studio)
 
     def search(query: str, kind: str, k: int):
-        return search_audio(index_dir, embedder, query, k=k, kind=kind)
+        # library manifests keep paths relative to the library folder, so a studio can move
+        hits = search_audio(libs.audio_library_index, embedder, query, k=k, kind=kind)
+        return [h.model_copy(update={"asset": h.asset.model_copy(update={"path": str(libs.audio_library / h.asset.path)})})
+                if not Path(h.asset.path).is_absolute() else h for h in hits]
 
     cues = design_sound(lock, blocks, load_plans(files, blocks), search, voice.voice(), files.vo_dir)
     write_model(files.cue_sheet, cues)
