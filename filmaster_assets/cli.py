@@ -32,8 +32,10 @@ def _setup_env(out: str | None) -> Path:
     if not os.environ.get("DAGSTER_HOME"):
         home = studio / ".dagster"
         home.mkdir(parents=True, exist_ok=True)
-        # An empty dagster.yaml: the default SQLite storage in this folder, without a warning per run.
-        (home / "dagster.yaml").touch()
+        # The default SQLite storage in this folder, without a warning per run; telemetry off for a
+        # studio the CLI made on its own (a DAGSTER_HOME the user set keeps its own settings).
+        if not (home / "dagster.yaml").exists():
+            (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
         os.environ["DAGSTER_HOME"] = str(home)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -146,7 +148,7 @@ def make_film(req, studio: Path) -> Path:
     t0 = time.monotonic()
     if not have_libs:
         _stage("[corpus] audio library + caption and audio indexes (first run only)",
-               lambda: _execute(defs, "corpus_job", instance, tags=tags))
+               lambda: _execute(defs, "reindex_job", instance, tags=tags))
     _stage("[script] synopsis -> storyboards -> scene blocks",
            lambda: _execute(defs, "script_job", instance, req.film_id, tags))
     try:
@@ -296,6 +298,7 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--out", help=f"studio folder (default ./{DEFAULT_STUDIO})")
     v.add_argument("--port", type=int, default=3000)
     v.set_defaults(func=cmd_dev)
+    from filmaster_assets.cli_corpus import add_corpus_commands; add_corpus_commands(sub)  # noqa: E702 (cycle-free import)
     from filmaster_assets.cli_eval import add_eval_commands; add_eval_commands(sub)  # noqa: E702 (cycle-free import)
     return p
 
