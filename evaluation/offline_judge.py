@@ -39,7 +39,9 @@ less is better), clamped to 1-5. A criterion built from several parts is the mea
 |      | share of shots whose length is inside the profile range               | 0      | 1      |
 |      | runtime: distance outside the profile range, relative                 | 0.5    | 0      |
 | VAC  | share of cues aligned: shot cues inside their shot (2-frame slack),   | 0      | 1      |
-|      |   scene cues starting within 2 frames of a shot boundary              |        |        |
+|      |   scene cues starting inside their scene's span (a bed may pre-lap    |        |        |
+|      |   the cut by up to 0.5 s; scene VO must also end inside the scene),   |        |        |
+|      |   film-wide cues starting within 2 frames of a shot boundary          |        |        |
 | CD   | None: engagement needs a viewer (not measured offline)                |        |        |
 | OQ   | derived: mean of the measured SF, NC, VQ, CC, PLC, VAQ, CT, AVR, NP,  |        |        |
 |      |   VAC (documented as derived in its measurement)                      |        |        |
@@ -77,6 +79,7 @@ _WORD = re.compile(r"[a-z][a-z'-]+")
 _SENT = re.compile(r"(?<=[.!?])\s+")
 _FREEZE_S = 1.0
 _BLACK_S = 0.1
+PRELAP_S = 0.5  # how far a scene's ambience or music may lead its first cut and still count as on it
 
 
 @dataclass
@@ -385,6 +388,14 @@ def _vac(inp: FilmEvalInputs) -> CriterionScore:
     slack = 2.0 / inp.lock.fps
     shots = {d.shot_id: (d.record_in, d.record_out) for d in inp.lock.decisions}
     boundaries = sorted({b for span in shots.values() for b in span} | {0.0, inp.lock.runtime_s})
+    # A scene may sit on the timeline in several runs when the edit reordered it.
+    scene_runs: dict[str, list[tuple[float, float]]] = {}
+    for d in sorted(inp.lock.decisions, key=lambda d: d.record_in):
+        runs = scene_runs.setdefault(d.scene_id, [])
+        if runs and abs(runs[-1][1] - d.record_in) <= slack:
+            runs[-1] = (runs[-1][0], d.record_out)
+        else:
+            runs.append((d.record_in, d.record_out))
     aligned, shot_cues, scene_cues, off = 0, 0, 0, []
     for c in cues:
         if c.shot_id is not None:
@@ -394,6 +405,12 @@ def _vac(inp: FilmEvalInputs) -> CriterionScore:
             # spoken lines must also end inside their shot; effects may ring over the cut
             if inside and c.stem == "vo":
                 inside = c.record_in + c.duration <= span[1] + slack
+        elif c.scene_id is not None:
+            scene_cues += 1
+            # a bed may pre-lap its scene's first cut (a sound bridge); narration must stay in its scene
+            lead = slack if c.stem == "vo" else max(slack, PRELAP_S)
+            inside = any(a - lead <= c.record_in < b and (c.stem != "vo" or c.record_in + c.duration <= b + slack)
+                         for a, b in scene_runs.get(c.scene_id, []))
         else:
             scene_cues += 1
             inside = any(abs(c.record_in - b) <= slack for b in boundaries)
@@ -404,7 +421,8 @@ def _vac(inp: FilmEvalInputs) -> CriterionScore:
     m = {"cues": float(len(cues)), "shot_cues": float(shot_cues), "scene_cues": float(scene_cues),
          "aligned_share": round(share, 4), "misaligned_cues": ", ".join(off[:20]) or None,
          "slack_s": round(slack, 4)}
-    return _score("VAC", [lin(share, 0, 1)], "shot cues inside their shot, scene cues on a cut", m)
+    return _score("VAC", [lin(share, 0, 1)], "shot cues inside their shot, scene cues inside their scene, "
+                  "film-wide cues on a cut", m)
 
 
 # --- the judge ----------------------------------------------------------------------------

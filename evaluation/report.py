@@ -49,7 +49,6 @@ ABLATION_PROXIES: tuple[Proxy, ...] = (
     Proxy("NP", "shots_in_range_share", "higher", "no_rhythm", "shots inside the profile's length range"),
     Proxy("NP", "asl_relative_deviation", "lower", "no_rhythm", "average shot length outside profile (rel.)"),
     Proxy("NP", "runtime_relative_deviation", "lower", "no_rhythm", "runtime outside profile (rel.)"),
-    Proxy("NP", "shot_length_cv", "higher", "no_rhythm", "shot-length variation (CV)"),
 )
 
 

@@ -210,3 +210,22 @@ def test_embedder_separates_faithful_from_unrelated_request(film):
     assert faithful["SF"].score > unrelated["SF"].score
     assert faithful["NC"].measurement["similarity"] == "embedder:all-MiniLM-L6-v2"
     assert faithful["NC"].measurement["beat_coverage"] > 0.5
+
+
+def test_scene_cues_are_judged_against_their_scene(film):
+    """Shots: s01 0-4 s (two shots), s02 4-6 s. Slack 2 frames = 0.083 s at 24 fps."""
+    wav = film.cues.cues[0].source_path
+    cue = lambda cid, stem, at, dur, scene: AudioCue(cue_id=cid, stem=stem, source_path=wav, record_in=at,
+                                                    duration=dur, scene_id=scene)
+    cues = [
+        cue("vo_s01_narration", "vo", 0.2, 3.0, "s01"),   # a breath after the cut, ends 3.2 < 4: aligned
+        cue("amb_s02", "ambience", 3.75, 2.25, "s02"),    # pre-laps its scene by 0.25 s: aligned
+        cue("mus_s02", "music", 3.0, 3.0, "s02"),         # leads by 1.0 s > 0.5 s: misaligned
+        cue("vo_s02_narration", "vo", 1.0, 2.0, "s02"),   # narration inside the wrong scene: misaligned
+        cue("vo_s01_long", "vo", 2.0, 3.0, "s01"),        # runs 1 s past its scene's end: misaligned
+    ]
+    got = _by_code(judge_offline(FilmEvalInputs(**{**film.__dict__, "cues": film.cues.model_copy(update={"cues": cues})})))
+    m = got["VAC"].measurement
+    assert m["aligned_share"] == pytest.approx(2 / 5) and m["scene_cues"] == 5
+    assert m["misaligned_cues"] == "mus_s02, vo_s02_narration, vo_s01_long"
+    assert got["VAC"].score == pytest.approx(1 + 4 * 0.4)  # lin(0.4, 0, 1)
