@@ -35,20 +35,21 @@ class Proxy:
     better: str  # "higher" | "lower"
     ablation: str  # the variant the design says should worsen it
     label: str
+    short: str  # plot label
 
 
 # What the design says each ablation takes away. no_rag: shots planned from film-grammar templates
 # without retrieved camera language -> less varied set-ups. no_rhythm: the rough cut is locked
 # without the audience-driven fine cut -> shot lengths and runtime further from the audience profile.
 ABLATION_PROXIES: tuple[Proxy, ...] = (
-    Proxy("CT", "distinct_setup_share", "higher", "no_rag", "distinct set-ups / shots"),
-    Proxy("CT", "setup_change_share", "higher", "no_rag", "cuts that change the set-up"),
-    Proxy("CT", "lenses", "higher", "no_rag", "distinct lenses"),
-    Proxy("CT", "movements", "higher", "no_rag", "distinct camera movements"),
-    Proxy("AVR", "movement_variety", "higher", "no_rag", "movement variety"),
-    Proxy("NP", "shots_in_range_share", "higher", "no_rhythm", "shots inside the profile's length range"),
-    Proxy("NP", "asl_relative_deviation", "lower", "no_rhythm", "average shot length outside profile (rel.)"),
-    Proxy("NP", "runtime_relative_deviation", "lower", "no_rhythm", "runtime outside profile (rel.)"),
+    Proxy("CT", "distinct_setup_share", "higher", "no_rag", "distinct set-ups / shots", "CT distinct"),
+    Proxy("CT", "setup_change_share", "higher", "no_rag", "cuts that change the set-up", "CT changes"),
+    Proxy("CT", "lenses", "higher", "no_rag", "distinct lenses", "CT lenses"),
+    Proxy("CT", "movements", "higher", "no_rag", "distinct camera movements", "CT moves"),
+    Proxy("AVR", "movement_variety", "higher", "no_rag", "movement variety", "AVR moves"),
+    Proxy("NP", "shots_in_range_share", "higher", "no_rhythm", "shots inside the profile's length range", "NP in range"),
+    Proxy("NP", "asl_relative_deviation", "lower", "no_rhythm", "average shot length outside profile (rel.)", "NP ASL dev"),
+    Proxy("NP", "runtime_relative_deviation", "lower", "no_rhythm", "runtime outside profile (rel.)", "NP run dev"),
 )
 
 
@@ -193,9 +194,11 @@ def bar_chart(path: Path, title: str, groups: list[str], series: dict[str, list[
         raise ValueError(f"bar chart {path.name}: nothing to draw (no groups or no series)")
     font = ImageFont.load_default(size=13)
     small = ImageFont.load_default(size=11)
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     left, right, top, bottom = 60, 20, 50, 70
-    group_w = max(48, 14 * len(series) + 20)
-    width = left + right + group_w * len(groups)
+    widest_label = max(measure.textlength(g, font=small) for g in groups)
+    group_w = int(max(48, 14 * len(series) + 20, widest_label + 12))
+    width = int(max(left + right + group_w * len(groups), left + measure.textlength(title, font=font) + right))
     height = 420
     img = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(img)
@@ -216,14 +219,18 @@ def bar_chart(path: Path, title: str, groups: list[str], series: dict[str, list[
     bar_w = (group_w - 20) / len(series)
     for g, group in enumerate(groups):
         x0 = left + g * group_w + 10
+        if all(values[g] is None for values in series.values()):
+            label_w = measure.textlength("n/m", font=small)
+            draw.text((x0 + (group_w - 20 - label_w) / 2, y_of(y_min) - 16), "n/m", fill=(150, 150, 150), font=small)
         for s, (name, values) in enumerate(series.items()):
             value = values[g]
             xa, xb = x0 + s * bar_w, x0 + (s + 1) * bar_w - 2
-            if value is None:
-                draw.text((xa, y_of(y_min) - 14), "n/m", fill=(150, 150, 150), font=small)
+            if value is None:  # a short grey tick: this variant was not measured here
+                draw.line([(xa, y_of(y_min) - 3), (xb, y_of(y_min) - 3)], fill=(150, 150, 150), width=2)
                 continue
             draw.rectangle([xa, y_of(value), xb, y_of(y_min)], fill=_COLOURS.get(name, (120, 120, 120)))
-        draw.text((x0, height - bottom + 6), group, fill="black", font=small)
+        label_w = measure.textlength(group, font=small)
+        draw.text((x0 + (group_w - 20 - label_w) / 2, height - bottom + 6), group, fill="black", font=small)
     draw.line([(left, y_of(y_min)), (width - right, y_of(y_min))], fill="black")
     lx = left
     for name in series:
@@ -248,8 +255,7 @@ def draw_plots(films: list[ScoredFilm], out_dir: Path) -> list[Path]:
     if comparisons:
         plots.append(bar_chart(
             out_dir / "ablation_proxies.png", "Measured proxies the ablations should move (mean over cases)",
-            [f"{c.proxy.code}:{c.proxy.name.replace('_share', '').replace('_relative_deviation', '_dev')[:14]}"
-             for c in comparisons],
+            [c.proxy.short for c in comparisons],
             {v: [c.means.get(v) for c in comparisons] for v in variants}, 0, 1, "share"))
     return plots
 
