@@ -5,6 +5,7 @@ import dagster as dg
 
 from filmaster_assets.defs.camera import assets as camera
 from filmaster_assets.defs.corpus import assets as corpus
+from filmaster_assets.defs.corpus.sensors import CORPUS_SENSORS
 from filmaster_assets.defs.cut import assets as cut
 from filmaster_assets.defs.deliver import assets as deliver
 from filmaster_assets.defs.evaluation import assets as evaluation
@@ -21,7 +22,7 @@ def build_defs() -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules([corpus, script, camera, cut, sound, deliver, evaluation]),
         jobs=[*ALL_JOBS, evaluation.benchmark_report_job],
-        sensors=ALL_SENSORS,
+        sensors=ALL_SENSORS + CORPUS_SENSORS,
         resources=build_resources(),
     )
 

@@ -1,17 +1,18 @@
-"""Corpus group: the built-in audio library and the two FAISS indexes every film retrieves from.
+"""Corpus group: ingested sources (one dynamic partition each), their embeddings, and the two
+FAISS indexes every film retrieves from, built over all sources (built-ins included).
 
-Indexes are rebuilt only when stale (missing, other embedder, other corpus version); a rebuild
-is written beside the old index and swapped in atomically, so running films keep reading.
+Per source: ``caption_source`` / ``audio_source`` read, validate and store the rows as Parquet
+(with a quarantine table), ``caption_embeddings`` / ``audio_embeddings`` embed only new or changed
+rows. ``clip_caption_index`` and ``audio_library_index`` are rebuilt only when a source changed;
+a rebuild is written beside the old index and swapped in atomically, so running films keep reading.
 """
-
 
 import json
 
 import dagster as dg
 
+from filmaster_assets.defs.corpus.partitions import audio_source_partitions, caption_source_partitions
 from filmcraft.layout import LibraryLayout
-from filmcraft.store import read_models
-from filmcraft.contracts import AudioAsset
 from resources.models import EmbeddingResource, StudioResource
 
 
@@ -20,8 +21,38 @@ def library_layout(studio: StudioResource) -> LibraryLayout:
 
 
 def _index_metadata(meta: dict) -> dict:
-    return {k: meta[k] for k in ("rows", "dim", "index_type", "embedder", "build_seconds") if k in meta}
+    out = {k: meta[k] for k in ("rows", "dim", "index_type", "embedder", "build_seconds", "quarantined",
+                                "cross_source_duplicates", "created_at") if k in meta}
+    if "sources" in meta:
+        out["sources"] = dg.MetadataValue.json(meta["sources"])
+    return out
 
+
+def _index_version(meta: dict) -> dg.DataVersion:
+    return dg.DataVersion(str(meta.get("sources_fingerprint") or json.dumps(_index_metadata(meta), sort_keys=True, default=str)))
+
+
+def _forced(context: dg.AssetExecutionContext) -> bool:
+    """``filmaster ingest --force`` / ``corpus reindex --force`` tag their runs."""
+    return context.run.tags.get("filmaster/force") == "1"
+
+
+def _ingest_metadata(report: dict, lib: LibraryLayout) -> dict:
+    from filmaster_assets.common import md_table
+
+    folder = lib.source_dir(report["kind"], report["source"])
+    meta = {k: report[k] for k in ("rows", "quarantined", "seconds", "measured", "reused", "text_field", "id_field",
+                                   "tags_field", "unchanged") if report.get(k) is not None}
+    meta["input"] = dg.MetadataValue.path(report["path"])
+    meta["rows_table"] = dg.MetadataValue.path(str(folder / "rows.parquet"))
+    if report.get("quarantine_reasons"):
+        meta["quarantine_reasons"] = md_table(["reason", "rows"], [[r, n] for r, n in report["quarantine_reasons"].items()])
+    if report.get("kinds"):
+        meta["kinds"] = dg.MetadataValue.json(report["kinds"])
+    return meta
+
+
+# --- built-in audio library ------------------------------------------------------------------
 
 @dg.asset(group_name="corpus", code_version="1")
 def audio_library(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
@@ -40,21 +71,86 @@ def audio_library(context: dg.AssetExecutionContext, studio: StudioResource) -> 
     )
 
 
-@dg.asset(group_name="corpus", deps=[audio_library], code_version="1")
-def audio_library_index(context: dg.AssetExecutionContext, studio: StudioResource, embeddings: EmbeddingResource) -> dg.MaterializeResult:
-    """FAISS index over the library's descriptions, tags and emotions (scene ambience/music, foley, SFX)."""
-    from corpus_ingest.audio import ensure_audio_index
+# --- ingested sources (partitioned) ----------------------------------------------------------
+
+@dg.asset(group_name="corpus", partitions_def=caption_source_partitions, code_version="1")
+def caption_source(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
+    """One caption source read, normalised and validated into Parquet; bad rows go to quarantine."""
+    from corpus_ingest.sources import ingest_caption_source, read_spec
 
     lib = library_layout(studio)
-    assets = read_models(lib.audio_manifest, AudioAsset)
-    meta = ensure_audio_index(lib.audio_library_index, embeddings.embedder(), assets)
-    return dg.MaterializeResult(metadata=_index_metadata(meta), data_version=dg.DataVersion(json.dumps(_index_metadata(meta), sort_keys=True)))
+    report = ingest_caption_source(lib, read_spec(lib, "captions", context.partition_key), force=_forced(context))
+    context.log.info(f"{report['rows']} rows, {report['quarantined']} quarantined "
+                     f"{report.get('quarantine_reasons') or ''}{' (unchanged)' if report.get('unchanged') else ''}")
+    return dg.MaterializeResult(metadata=_ingest_metadata(report, lib), data_version=dg.DataVersion(report["rows_hash"]))
 
 
-@dg.asset(group_name="corpus", code_version="1")
+@dg.asset(group_name="corpus", partitions_def=caption_source_partitions, deps=[caption_source], code_version="1")
+def caption_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
+                       embeddings: EmbeddingResource) -> dg.MaterializeResult:
+    """Vectors for one caption source, incremental by content hash: only new or changed rows are embedded."""
+    from corpus_ingest.sources import embed_source
+
+    embedder = embeddings.embedder()
+    report = embed_source(library_layout(studio), "captions", context.partition_key, embedder)
+    return dg.MaterializeResult(
+        metadata={k: report[k] for k in ("rows", "embedded", "reused", "stale_dropped", "embedder", "seconds")},
+        data_version=dg.DataVersion(f"{embedder.name}:{report['rows']}:{report['embedded']}:{report['embedded_at']}"))
+
+
+@dg.asset(group_name="corpus", partitions_def=audio_source_partitions, code_version="1")
+def audio_source(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
+    """One folder of audio files: tags (sidecar table, per-file JSON, embedded tags) and measured
+    duration, loudness, peak, spectral centroid and tempo; unreadable or silent files quarantined."""
+    from corpus_ingest.audio_files import ingest_audio_source
+    from corpus_ingest.sources import read_spec
+
+    lib = library_layout(studio)
+    report = ingest_audio_source(lib, read_spec(lib, "audio", context.partition_key), force=_forced(context))
+    context.log.info(f"{report['rows']} assets ({report['measured']} measured), {report['quarantined']} quarantined "
+                     f"{report.get('quarantine_reasons') or ''}")
+    return dg.MaterializeResult(metadata=_ingest_metadata(report, lib), data_version=dg.DataVersion(report["rows_hash"]))
+
+
+@dg.asset(group_name="corpus", partitions_def=audio_source_partitions, deps=[audio_source], code_version="1")
+def audio_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
+                     embeddings: EmbeddingResource) -> dg.MaterializeResult:
+    """Vectors of one audio source's tag texts, incremental by content hash."""
+    from corpus_ingest.sources import embed_source
+
+    embedder = embeddings.embedder()
+    report = embed_source(library_layout(studio), "audio", context.partition_key, embedder)
+    return dg.MaterializeResult(
+        metadata={k: report[k] for k in ("rows", "embedded", "reused", "stale_dropped", "embedder", "seconds")},
+        data_version=dg.DataVersion(f"{embedder.name}:{report['rows']}:{report['embedded']}:{report['embedded_at']}"))
+
+
+# --- the indexes over all sources ------------------------------------------------------------
+
+@dg.asset(group_name="corpus", deps=[audio_library, audio_embeddings], code_version="2")
+def audio_library_index(context: dg.AssetExecutionContext, studio: StudioResource, embeddings: EmbeddingResource) -> dg.MaterializeResult:
+    """FAISS index over every audio source's descriptions, tags and emotions (built-in library included)."""
+    from corpus_ingest.audio_files import ensure_builtin_audio_source
+    from corpus_ingest.reindex import rebuild_audio_index
+    from filmcraft.audio_library import build_builtin_library
+
+    lib = library_layout(studio)
+    ensure_builtin_audio_source(lib, build_builtin_library(lib.audio_library))
+    meta = rebuild_audio_index(lib, embeddings.embedder(), force=_forced(context) and not context.has_partition_key)
+    context.log.info(f"audio index: {meta['rows']} rows ({meta['index_type']}), "
+                     f"{'rebuilt' if meta['rebuilt'] else 'already current'}")
+    return dg.MaterializeResult(metadata={**_index_metadata(meta), "rebuilt": meta["rebuilt"]}, data_version=_index_version(meta))
+
+
+@dg.asset(group_name="corpus", deps=[caption_embeddings], code_version="2")
 def clip_caption_index(context: dg.AssetExecutionContext, studio: StudioResource, embeddings: EmbeddingResource) -> dg.MaterializeResult:
-    """FAISS index over the starter camera-language caption corpus."""
-    from corpus_ingest.captions import ensure_starter_caption_index
+    """FAISS index over every caption source (the packaged starter corpus included)."""
+    from corpus_ingest.reindex import rebuild_caption_index
+    from corpus_ingest.sources import ensure_starter_source
 
-    meta = ensure_starter_caption_index(library_layout(studio).clip_caption_index, embeddings.embedder())
-    return dg.MaterializeResult(metadata=_index_metadata(meta), data_version=dg.DataVersion(json.dumps(_index_metadata(meta), sort_keys=True)))
+    lib = library_layout(studio)
+    ensure_starter_source(lib)
+    meta = rebuild_caption_index(lib, embeddings.embedder(), force=_forced(context) and not context.has_partition_key)
+    context.log.info(f"caption index: {meta['rows']} rows ({meta['index_type']}), "
+                     f"{'rebuilt' if meta['rebuilt'] else 'already current'}")
+    return dg.MaterializeResult(metadata={**_index_metadata(meta), "rebuilt": meta["rebuilt"]}, data_version=_index_version(meta))

@@ -1,0 +1,282 @@
+"""``filmaster ingest|search|corpus``: bring your own caption corpus and audio library.
+
+Ingestion runs through Dagster against the studio's persistent instance (the same runs and
+partitions ``filmaster dev`` shows): the CLI validates the input and the field mapping first,
+registers the source as a dynamic partition (Dagster's own CLI cannot add one), then runs the
+kind's ingest job for that partition. Searching reads the live index directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+from filmaster_assets.cli import DEFAULT_STUDIO, CliError, _execute, _instance, _setup_env, _stage
+
+AUDIO_KIND_CHOICES = ("auto", "ambience", "music", "foley", "sfx")
+
+
+def _library(studio: Path):
+    from filmcraft.layout import LibraryLayout
+
+    return LibraryLayout(studio / ".library")
+
+
+def _source_name(kind: str, path: Path, given: str | None) -> str:
+    from corpus_ingest.sources import BUILTIN_SOURCES, check_source_name, source_name_from
+
+    name = given or source_name_from(path)
+    try:
+        check_source_name(kind, name)
+    except ValueError as exc:
+        raise CliError(f"--source: {exc}") from exc
+    if name == BUILTIN_SOURCES[kind]:
+        raise CliError(f"--source {name!r} is the built-in {kind} source's name: choose another name")
+    return name
+
+
+def _spec_for(args) -> "SourceSpec":  # noqa: F821 (imported lazily)
+    from corpus_ingest.sources import SourceSpec
+
+    path = Path(args.path).expanduser()
+    if not path.exists():
+        raise CliError(f"{args.path}: no such file or folder")
+    path = path.resolve()
+    name = _source_name(args.kind, path, args.source)
+    if args.kind == "captions":
+        if not path.is_file():
+            raise CliError(f"{args.path} is a folder: a caption source is one CSV, TSV, JSONL(.gz), JSON or Parquet file")
+        keep = [f.strip() for f in args.keep_fields.split(",") if f.strip()] if args.keep_fields else None
+        return SourceSpec(kind="captions", name=name, path=str(path), text_field=args.text_field,
+                          id_field=args.id_field, keep_fields=keep)
+    if not path.is_dir():
+        raise CliError(f"{args.path} is not a folder: an audio source is a folder of wav/flac/ogg/mp3 files")
+    tags = str(Path(args.tags_csv).expanduser().resolve()) if args.tags_csv else None
+    if tags and not Path(tags).is_file():
+        raise CliError(f"--tags-csv {args.tags_csv}: no such file")
+    return SourceSpec(kind="audio", name=name, path=str(path), tags_csv=tags, file_field=args.file_field,
+                      tags_field=args.tags_field, description_field=args.description_field, audio_kind=args.audio_kind)
+
+
+def _validate(spec) -> str:
+    """Check the mapping before anything is registered; return a one-line description of it."""
+    from corpus_ingest.audio_files import list_audio_files, resolve_audio_fields
+    from corpus_ingest.readers import SourceFormatError
+    from corpus_ingest.sources import resolve_caption_fields
+
+    try:
+        if spec.kind == "captions":
+            text_field, id_field, fields = resolve_caption_fields(spec)
+            return f"text from {text_field!r}, ids from {id_field or '(text hash)'!r}, {len(fields)} fields"
+        info = resolve_audio_fields(spec)
+        files = list_audio_files(Path(spec.path))
+        if not files:
+            raise CliError(f"{spec.path}: no audio files (wav, flac, ogg, mp3, aiff) in this folder or below")
+        if info.get("table") is None:
+            return f"{len(files)} audio files, tags from per-file JSON sidecars and embedded tags"
+        return (f"{len(files)} audio files, tags from {Path(info['table']).name} "
+                f"(file {info['file_field']!r}, tags {info['tags_field']!r})")
+    except (SourceFormatError, ValueError, FileNotFoundError) as exc:
+        raise CliError(str(exc)) from exc
+
+
+def cmd_ingest(args) -> int:
+    from corpus_ingest.index import read_meta
+    from corpus_ingest.sources import read_report, register_source, source_dir
+    from filmaster_assets.defs.corpus.partitions import INGEST_JOB_BY_KIND, PARTITIONS_BY_KIND
+
+    spec = _spec_for(args)
+    mapping = _validate(spec)
+    studio = _setup_env(args.out)
+    from filmaster_assets.definitions import build_defs
+
+    lib = _library(studio)
+    register_source(lib, spec)
+    instance = _instance()
+    partitions = PARTITIONS_BY_KIND[spec.kind].name
+    if not instance.has_dynamic_partition(partitions, spec.name):
+        instance.add_dynamic_partitions(partitions, [spec.name])
+    print(f"source {spec.kind}/{spec.name}: {mapping}")
+    tags = {"filmaster/corpus": f"{spec.kind}/{spec.name}"}
+    if args.force:
+        tags["filmaster/force"] = "1"
+    _stage(f"[ingest {spec.kind}/{spec.name}] read, validate, embed new rows, rebuild the index",
+           lambda: _execute(build_defs(), INGEST_JOB_BY_KIND[spec.kind], instance, spec.name, tags))
+    report = read_report(lib, spec.kind, spec.name) or {}
+    embedded = read_report(lib, spec.kind, spec.name, "embeddings.json") or {}
+    index = read_meta(lib.clip_caption_index if spec.kind == "captions" else lib.audio_library_index) or {}
+    folder = source_dir(lib, spec.kind, spec.name)
+    print(f"  rows        {report.get('rows')}" + (" (input unchanged)" if report.get("unchanged") else ""))
+    print(f"  quarantined {report.get('quarantined')}"
+          + (f"  {report.get('quarantine_reasons')}  -> {folder / 'quarantine.parquet'}" if report.get("quarantined") else ""))
+    print(f"  embedded    {embedded.get('embedded')} new, {embedded.get('reused')} reused ({embedded.get('embedder')})")
+    print(f"  index       {index.get('rows')} rows over {len(index.get('sources') or {})} sources, "
+          f"{index.get('index_type')}, built in {index.get('build_seconds')}s")
+    return 0
+
+
+def _ensure_index(studio: Path, kind: str, quiet: bool) -> Path:
+    """The live index folder of ``kind``; built-ins are indexed through Dagster on first use."""
+    lib = _library(studio)
+    index_dir = lib.clip_caption_index if kind == "captions" else lib.audio_library_index
+    if not (index_dir / "meta.json").is_file():
+        from filmaster_assets.definitions import build_defs
+
+        # Progress lines go to stderr under --json so stdout stays one JSON document.
+        with contextlib.redirect_stdout(sys.stderr) if quiet else contextlib.nullcontext():
+            _stage("[corpus] first use: built-in audio library, caption and audio indexes",
+                   lambda: _execute(build_defs(), "reindex_job", _instance()))
+    return index_dir
+
+
+def _embedder():
+    from resources import build_resources
+
+    return build_resources()["embeddings"].embedder()
+
+
+def cmd_search(args) -> int:
+    if not args.query.strip():
+        raise CliError("QUERY is empty: describe what you look for, e.g. 'slow push-in on a face at night'")
+    if args.k < 1 or args.k > 1000:
+        raise CliError(f"-k {args.k}: ask for 1 to 1000 results")
+    studio = _setup_env(args.out)
+    index_dir = _ensure_index(studio, args.kind, args.json)
+    embedder = _embedder()
+    results: list[dict] = []
+    try:
+        if args.kind == "captions":
+            from corpus_ingest.captions import search_captions
+
+            for hit in search_captions(index_dir, embedder, args.query, k=args.k):
+                results.append({"id": hit.caption_id, "score": hit.score, "source": hit.source, "text": hit.text,
+                                "fields": hit.fields})
+        else:
+            from corpus_ingest.audio import search_audio
+
+            for hit in search_audio(index_dir, embedder, args.query, k=args.k, kind=args.audio_kind):
+                a = hit.asset
+                results.append({"id": a.asset_id, "score": hit.score, "source": a.source, "path": a.path,
+                                "tags": a.tags, "kind": a.kind, "description": a.description,
+                                "emotions": a.emotions, "duration_s": a.duration_s, "loudness_lufs": a.loudness_lufs,
+                                "peak_dbfs": a.peak_dbfs, "spectral_centroid_hz": a.spectral_centroid_hz,
+                                "tempo_bpm": a.tempo_bpm})
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+        return 0
+    for n, r in enumerate(results, 1):
+        if args.kind == "captions":
+            print(f"{n:>2}. {r['score']:.3f}  [{r['source']}] {r['id']}\n    {r['text'][:200]}")
+        else:
+            print(f"{n:>2}. {r['score']:.3f}  [{r['source']}] {r['kind']:<8} {', '.join(r['tags'][:6])}\n"
+                  f"    {r['description'][:120]}  ({r['duration_s']:.1f}s, {r['loudness_lufs']} LUFS)\n    {r['path']}")
+    return 0
+
+
+def cmd_corpus_stats(args) -> int:
+    from corpus_ingest.sources import corpus_stats
+
+    studio = _setup_env(args.out)
+    stats = corpus_stats(_library(studio))
+    if args.json:
+        print(json.dumps(stats, indent=2, ensure_ascii=False, default=str))
+        return 0
+    for kind, s in stats.items():
+        idx = s["index"] or {}
+        print(f"{kind}: {s['rows']} rows in {len(s['sources'])} sources, {s['quarantined']} quarantined; index "
+              + (f"{idx.get('rows')} rows, {idx.get('index_type')}, {idx.get('dim')}-d, {idx.get('embedder')}"
+                 if idx else "not built yet"))
+        for src in s["sources"]:
+            print(f"  {src['source']:<24} {src['rows']:>8} rows {src['quarantined']:>6} quarantined  {src['path']}")
+        for q in s["top_quarantine_reasons"][:5]:
+            print(f"    quarantine: {q['source']}: {q['reason']} x{q['count']}")
+    return 0
+
+
+def cmd_corpus_reindex(args) -> int:
+    studio = _setup_env(args.out)
+    from filmaster_assets.definitions import build_defs
+
+    tags = {"filmaster/force": "1"} if args.force else {}
+    _stage("[corpus] built-in library + both indexes over all sources",
+           lambda: _execute(build_defs(), "reindex_job", _instance(), tags=tags))
+    return cmd_corpus_stats(argparse.Namespace(out=args.out, json=False))
+
+
+def cmd_corpus_remove(args) -> int:
+    from corpus_ingest.sources import BUILTIN_SOURCES, check_source_name, remove_source
+    from filmaster_assets.defs.corpus.partitions import PARTITIONS_BY_KIND
+
+    try:
+        check_source_name(args.kind, args.source)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    if args.source == BUILTIN_SOURCES[args.kind]:
+        raise CliError(f"{args.source!r} is built in and cannot be removed")
+    studio = _setup_env(args.out)
+    if not remove_source(_library(studio), args.kind, args.source):
+        raise CliError(f"no {args.kind} source {args.source!r} in {studio}: see `filmaster corpus stats`")
+    instance = _instance()
+    name = PARTITIONS_BY_KIND[args.kind].name
+    if instance.has_dynamic_partition(name, args.source):
+        instance.delete_dynamic_partition(name, args.source)
+    print(f"removed {args.kind}/{args.source}; rebuilding the indexes without it")
+    return cmd_corpus_reindex(argparse.Namespace(out=args.out, force=False))
+
+
+def add_corpus_commands(sub) -> None:
+    """Register ``ingest``, ``search`` and ``corpus`` on the filmaster sub-command parser."""
+    out_help = f"studio folder (default $FILMASTER_HOME or ./{DEFAULT_STUDIO})"
+
+    ingest = sub.add_parser("ingest", help="ingest a caption corpus or an audio library as a named source")
+    kinds = ingest.add_subparsers(dest="kind", required=True)
+    cap = kinds.add_parser("captions", help="a CSV, TSV, JSONL(.gz), JSON or Parquet table of clip captions")
+    aud = kinds.add_parser("audio", help="a folder of wav/flac/ogg/mp3 files, optionally with a tags table")
+    for p in (cap, aud):
+        p.add_argument("path", metavar="PATH")
+        p.add_argument("--source", help="source name (default: from the file or folder name)")
+        p.add_argument("--force", action="store_true", help="re-read the input even if it did not change")
+        p.add_argument("--out", help=out_help)
+        p.set_defaults(func=cmd_ingest)
+    cap.add_argument("--text-field", help="field holding the caption (default: text, caption, merged_caption, ...; "
+                                          "nested JSON as a.b)")
+    cap.add_argument("--id-field", help="field holding a unique row id (default: id, clip_id, video_id, ...; "
+                                        "else a hash of the text)")
+    cap.add_argument("--keep-fields", help="comma-separated fields to keep as metadata (default: all others)")
+    aud.add_argument("--tags-csv", help="table of per-file tags (default: the one table at the top of PATH)")
+    aud.add_argument("--file-field", help="column of the tags table naming the file (default: filename, file, path)")
+    aud.add_argument("--tags-field", help="column of the tags table with the tags (default: tags, category, label)")
+    aud.add_argument("--description-field", help="column with a description (default: description, caption, title)")
+    aud.add_argument("--kind", dest="audio_kind", choices=AUDIO_KIND_CHOICES, default="auto",
+                     help="library kind of every file (default auto: from tags, genre and words)")
+
+    search = sub.add_parser("search", help="search the caption or audio index")
+    search.add_argument("kind", choices=("captions", "audio"))
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("-k", type=int, default=5, help="number of results (default 5)")
+    search.add_argument("--json", action="store_true", help="print a JSON list")
+    search.add_argument("--audio-kind", choices=("ambience", "music", "foley", "sfx"),
+                        help="audio only: restrict to one kind")
+    search.add_argument("--out", help=out_help)
+    search.set_defaults(func=cmd_search)
+
+    corpus = sub.add_parser("corpus", help="corpus statistics and maintenance")
+    ops = corpus.add_subparsers(dest="op", required=True)
+    stats = ops.add_parser("stats", help="rows, sources, quarantined rows and index type per corpus")
+    stats.add_argument("--json", action="store_true")
+    stats.add_argument("--out", help=out_help)
+    stats.set_defaults(func=cmd_corpus_stats)
+    reindex = ops.add_parser("reindex", help="rebuild both indexes over all sources (e.g. after an embedder change)")
+    reindex.add_argument("--force", action="store_true", help="rebuild even if the sources did not change")
+    reindex.add_argument("--out", help=out_help)
+    reindex.set_defaults(func=cmd_corpus_reindex)
+    remove = ops.add_parser("remove", help="remove an ingested source and rebuild the indexes without it")
+    remove.add_argument("kind", choices=("captions", "audio"))
+    remove.add_argument("source")
+    remove.add_argument("--out", help=out_help)
+    remove.set_defaults(func=cmd_corpus_remove)
