@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
+import json
 import random
 import re
 import unicodedata
@@ -70,6 +71,36 @@ def _index_folder(folder: Path) -> dict[str, Path]:
     for path in files:
         found.setdefault(slugify(path.stem), path)
     return found
+
+
+MANIFEST_NAME = "manifest.json"
+
+
+def _index_manifest(refs_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+    """``refs_dir/manifest.json``: {"characters": {name: file}, "locations": {name: file}}, files relative
+    to the manifest. Entries override same-named images found in the subfolders."""
+    path = refs_dir / MANIFEST_NAME
+    if not path.exists():
+        return {}, {}
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReferenceImageError(f"{path} is not valid UTF-8 JSON ({exc}): fix it or remove it") from exc
+    if not isinstance(data, dict) or set(data) - {"characters", "locations"}:
+        raise ReferenceImageError(f"{path} must be an object with 'characters' and/or 'locations' maps of name -> file")
+    out: list[dict[str, Path]] = []
+    for kind in ("characters", "locations"):
+        entries = data.get(kind, {})
+        if not isinstance(entries, dict) or not all(isinstance(v, str) for v in entries.values()):
+            raise ReferenceImageError(f"{path}: '{kind}' must map names to image file paths")
+        files = {}
+        for name, rel in entries.items():
+            file = (refs_dir / rel).resolve()
+            if not file.is_file():
+                raise ReferenceImageError(f"{path}: {kind} '{name}' points at {file}, which does not exist")
+            files[slugify(name)] = file
+        out.append(files)
+    return out[1], out[0]
 
 
 def open_reference_image(path: Path) -> Image.Image:
@@ -506,8 +537,9 @@ def load_reference_set(scene: SceneBlock, refs_dir: Path | None, cards_dir: Path
                 f"reference folder {refs_dir} does not exist or is not a folder: create it with characters/ and "
                 "locations/ subfolders, or leave refs_dir empty to use generated cards"
             )
-        location_files = _index_folder(refs_dir / "locations")
-        character_files = _index_folder(refs_dir / "characters")
+        manifest_locations, manifest_characters = _index_manifest(refs_dir)
+        location_files = {**_index_folder(refs_dir / "locations"), **manifest_locations}
+        character_files = {**_index_folder(refs_dir / "characters"), **manifest_characters}
 
     # location plate
     source = location_files.get(slugify(scene.location))

@@ -135,3 +135,28 @@ def test_same_location_different_time_gets_its_own_card(tmp_path: Path):
     b = load_reference_set(scene(time_of_day="day"), None, tmp_path, W, H)
     assert a.location.path != b.location.path
     assert Path(a.location.path).exists() and Path(b.location.path).exists()
+
+
+def test_manifest_maps_names_to_files_anywhere(tmp_path):
+    import json
+
+    from PIL import Image
+
+    from filmcraft.contracts import SceneBlock, SoundSketch
+    from filmcraft.references import ReferenceImageError, load_reference_set
+
+    refs = tmp_path / "refs"
+    (refs / "pics").mkdir(parents=True)
+    Image.new("RGB", (320, 200), (200, 30, 30)).save(refs / "pics" / "red_dock.png")
+    Image.new("RGB", (120, 240), (20, 200, 20)).save(refs / "pics" / "m.png")
+    (refs / "manifest.json").write_text(json.dumps({"locations": {"Old Harbour": "pics/red_dock.png"},
+                                                    "characters": {"Mara": "pics/m.png"}}))
+    scene = SceneBlock(scene_id="s01", index=1, heading="EXT. OLD HARBOUR - DAWN", location="Old Harbour",
+                       time_of_day="dawn", characters=["Mara"], key_visual_elements=[], narrative_objective="x",
+                       mood="calm", shots=[], sound_sketch=SoundSketch(ambience="sea", music_mood="calm"))
+    ref_set = load_reference_set(scene, refs, tmp_path / "cards", 256, 144)
+    assert not ref_set.location.generated and not ref_set.characters[0].generated
+    assert Image.open(ref_set.location.path).getpixel((10, 10))[0] > 150  # the red plate was used
+    (refs / "manifest.json").write_text(json.dumps({"characters": {"Tomas": "pics/missing.png"}}))
+    with pytest.raises(ReferenceImageError, match="Tomas.*does not exist"):
+        load_reference_set(scene, refs, tmp_path / "cards2", 256, 144)
