@@ -77,7 +77,8 @@ def default_film_id(text: str) -> str:
     return f"{stem}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:6]}"
 
 
-def build_request(text: str, film_id: str | None, refs: str | None, audience: str, hd: bool, seed: int):
+def build_request(text: str, film_id: str | None, refs: str | None, audience: str, hd: bool, seed: int,
+                  top_k: int = 8):
     from pydantic import ValidationError
 
     from filmcraft.contracts import FilmRequest
@@ -93,10 +94,11 @@ def build_request(text: str, film_id: str | None, refs: str | None, audience: st
     width, height = (1920, 1080) if hd else (1280, 720)
     try:
         return FilmRequest(film_id=film_id or default_film_id(text.strip()), text=text, audience=audience,
-                           refs_dir=str(Path(refs).resolve()) if refs else None, width=width, height=height, seed=seed)
+                           refs_dir=str(Path(refs).resolve()) if refs else None, width=width, height=height, seed=seed,
+                           top_k=top_k)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = {"film_id": "--film-id", "text": "--text"}.get(str(err["loc"][0]), str(err["loc"][0]))
+        field = {"film_id": "--film-id", "text": "--text", "top_k": "--top-k"}.get(str(err["loc"][0]), str(err["loc"][0]))
         raise CliError(f"{field}: {err['msg'].removeprefix('Value error, ')}") from exc
 
 
@@ -156,14 +158,21 @@ def make_film(req, studio: Path) -> Path:
     except OverrideError as exc:
         raise CliError(str(exc)) from exc
     request_json = files.request.read_text(encoding="utf-8")
+    failed: list[str] = []
     for i, block in enumerate(blocks.scenes, 1):
         label = f"[camera {i}/{len(blocks.scenes)}] {block.scene_id} {block.heading} ({len(block.shots)} shots)"
         made_from = files.scene_fingerprint(block.scene_id)
         if made_from.exists() and made_from.read_text() == scene_fingerprint(block, request_json):
             print(f"{label}: unchanged, kept")
             continue
-        _stage(f"{label}: retrieve, re-plan, render",
-               lambda b=block: _execute(defs, "camera_job", instance, scene_key(req.film_id, b.scene_id), tags))
+        try:
+            _stage(f"{label}: retrieve, re-plan, render",
+                   lambda b=block: _execute(defs, "camera_job", instance, scene_key(req.film_id, b.scene_id), tags))
+        except CliError as exc:  # one scene failing does not stop the others
+            print(" FAILED")
+            failed.append(str(exc))
+    if failed:
+        raise CliError(f"{len(failed)} of {len(blocks.scenes)} scenes failed; the others are kept.\n" + "\n".join(failed))
     _stage("[post] rough cut, audience review, fine cut, sound design, mix, final film, OTIO, FilmEval",
            lambda: _execute(defs, "post_production_job", instance, req.film_id, tags))
     print(f"made film {req.film_id!r} in {time.monotonic() - t0:.1f}s")
@@ -197,7 +206,7 @@ def cmd_demo(args) -> int:
 
 def cmd_make(args) -> int:
     text = _read_text_arg(args.text, args.text_file)
-    req = build_request(text, args.film_id, args.refs, args.audience, args.hd, args.seed)
+    req = build_request(text, args.film_id, args.refs, args.audience, args.hd, args.seed, args.top_k)
     studio = _setup_env(args.out)
     print_outputs(make_film(req, studio))
     return 0
@@ -280,6 +289,7 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--out", help=f"studio folder; outputs land in OUT/FILM_ID/ (default ./{DEFAULT_STUDIO})")
     m.add_argument("--hd", action="store_true", help="render 1920x1080 instead of 1280x720")
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--top-k", type=int, default=8, help="film-clip captions retrieved per scene (default 8)")
     m.set_defaults(func=cmd_make)
 
     u = sub.add_parser("update", help="re-make a film after editing OUT/FILM_ID/scene_overrides.json (only changed scenes)")

@@ -70,6 +70,7 @@ class FilmRequest(Contract):
     max_shots_per_scene: Optional[int] = Field(default=None, ge=1, le=12)
     # Ablations (FilmEval): no_rag plans shots from film grammar alone, no_rhythm ships the rough cut.
     variant: Literal["full", "no_rag", "no_rhythm"] = "full"
+    top_k: int = Field(default=8, ge=1, le=64)  # film-clip captions retrieved per scene block
 
     @field_validator("film_id")
     @classmethod

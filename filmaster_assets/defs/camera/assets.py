@@ -24,7 +24,8 @@ from filmcraft.references import load_reference_set
 from filmcraft.store import read_model, sha256_file, write_model, write_text
 from resources.models import EmbeddingResource, StudioResource, TextModelResource, VideoResource
 
-TOP_K = 8
+# A video backend error is retried with backoff; if it persists only this scene's run fails.
+CLIP_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 _common = dict(partitions_def=film_scene_partitions, group_name="camera")
 
 
@@ -67,15 +68,16 @@ def scene_references(context: dg.AssetExecutionContext, studio: StudioResource, 
     block = _block(files, film_id, scene)
     query = scene_query(block)
     index_dir = library_layout(studio).clip_caption_index
-    if read_model(files.request, FilmRequest).variant == "no_rag":
+    req = read_model(files.request, FilmRequest)
+    if req.variant == "no_rag":
         # Ablation: no retrieved camera language; the planner falls back to film-grammar templates.
         refs = SceneReferences(scene_id=scene, query=query, k=0, references=[])
     else:
-        refs = SceneReferences(scene_id=scene, query=query, k=TOP_K,
-                               references=search_captions(index_dir, embeddings.embedder(), query, k=TOP_K))
+        refs = SceneReferences(scene_id=scene, query=query, k=req.top_k,
+                               references=search_captions(index_dir, embeddings.embedder(), query, k=req.top_k))
     path = write_model(files.scene_references(scene), refs)
     return dg.MaterializeResult(
-        metadata={"query": query, "k": TOP_K,
+        metadata={"query": query, "k": refs.k,
                   "top_score": round(refs.references[0].score, 4) if refs.references else None,
                   "references": md_table(["id", "score", "caption"],
                                          [[r.caption_id, f"{r.score:.3f}", r.text[:160]] for r in refs.references])},
@@ -118,7 +120,7 @@ def _link_or_copy(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-@dg.asset(**_common, deps=[shot_plans], code_version="1")
+@dg.asset(**_common, deps=[shot_plans], retry_policy=CLIP_RETRY, code_version="1")
 def clips(context: dg.AssetExecutionContext, studio: StudioResource, video: VideoResource) -> dg.MaterializeResult:
     """One clip per planned shot, content-addressed: an identical shot is never rendered twice."""
     from filmcraft.previs import contact_sheet, keyframe
