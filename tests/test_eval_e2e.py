@@ -75,3 +75,34 @@ def test_report_asset_aggregates_the_bench_films(eval_run):
     _, tmp = eval_run
     table = pl.read_parquet(tmp / "studio" / ".benchmark" / "scores.parquet")
     assert table.height == 3 and set(table["film_id"]) == {f"bench-harbour-thief-{v}" for v in ("full", "no_rag", "no_rhythm")}
+
+
+def test_filmeval_asset_uses_the_vision_judge_when_configured(eval_run):
+    """The same asset, with the vision role pointed at a local server: the LLM judge scores the film."""
+    import dagster as dg
+
+    from evaluation.criteria import CODES
+    from filmaster_assets.defs.evaluation.assets import filmeval_scores
+    from filmcraft.contracts import CRITERIA
+    from resources.models import EmbeddingResource, StudioResource
+    from resources.vision import VisionModelResource
+    from tests.openai_server import OpenAIServer, chat_reply
+
+    _, tmp = eval_run
+    answer = json.dumps({name: {"score": 4 if CODES[name] != "VQ" else 2, "reason": "seen"} for name in CRITERIA})
+    with OpenAIServer() as server:
+        server.queue("POST /v1/chat/completions", chat_reply(answer))
+        result = dg.materialize(
+            [filmeval_scores], partition_key="bench-harbour-thief-full", instance=dg.DagsterInstance.get(),
+            resources={"studio": StudioResource(root=str(tmp / "studio")), "embeddings": EmbeddingResource(),
+                       "vision": VisionModelResource(base_url=server.base_url, model="judge-test", samples=1,
+                                                     keyframes=3)})
+        sent = json.loads(server.requests[0][2])
+    assert result.success
+    film = tmp / "studio" / "bench-harbour-thief-full"
+    scores = json.loads((film / "filmeval.json").read_text())
+    assert scores["judge"].startswith("llm-vision-judge-v1 (openai-compatible:judge-test, 1 samples)")
+    assert {c["criterion"]: c["score"] for c in scores["criteria"]}["visual_quality"] == 2
+    assert len(list((film / "eval" / "keyframes").glob("*.jpg"))) == 3
+    images = [p for p in sent["messages"][1]["content"] if p["type"] == "image_url"]
+    assert len(images) == 3 and "Mara" in sent["messages"][1]["content"][0]["text"]
