@@ -84,9 +84,13 @@ def guess_kind(tags: list[str], description: str, genre: str | None) -> str:
 
 
 def find_tags_table(folder: Path) -> Path | None:
-    """The single table at the top of an audio folder, used as its sidecar when none is named."""
-    tables = [p for p in folder.iterdir() if p.is_file() and any(p.name.lower().endswith(s) for s in TABLE_FORMATS)
-              and not p.name.startswith(".")]
+    """The single table at the top of an audio folder, used as its sidecar when none is named.
+
+    .json files are left out: beside audio they are per-file sidecars (name --tags-csv to use one).
+    """
+    suffixes = [s for s in TABLE_FORMATS if s != ".json"]
+    tables = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+              and any(p.name.lower().endswith(s) or p.name.lower().endswith(s + ".gz") for s in suffixes)]
     return tables[0] if len(tables) == 1 else None
 
 
@@ -219,7 +223,7 @@ def ingest_audio_source(lib: LibraryLayout, spec: SourceSpec, force: bool = Fals
     good: list[dict] = []
     seen_sha: dict[str, str] = {}
     used_sidecar: set[str] = set()
-    measured = 0
+    measured = reused = 0
     try:
         for n, path in enumerate(files, 1):
             if bar is not None:
@@ -274,12 +278,13 @@ def ingest_audio_source(lib: LibraryLayout, spec: SourceSpec, force: bool = Fals
             if prev is not None:
                 row = dict(prev, path=str(path), row=n)
                 good.append(row)
+                reused += 1
                 seen_sha[digest] = rel
                 continue
             try:
                 m = measure_audio(path, kind)
             except (AudioReadError, ValueError, RuntimeError) as exc:
-                refuse(f"unreadable: {str(exc).split(':')[-1].strip() or exc}")
+                refuse(f"unreadable: {str(exc).replace(str(path), rel)}")
                 continue
             measured += 1
             if m["silent"]:
@@ -315,7 +320,7 @@ def ingest_audio_source(lib: LibraryLayout, spec: SourceSpec, force: bool = Fals
     report = {
         "kind": "audio", "source": spec.name, "path": str(folder), "version": INGEST_VERSION,
         "rows": len(good), "quarantined": len(bad), "quarantine_reasons": reason_counts(bad),
-        "measured": measured, "reused": len(good) - measured, "kinds": kinds,
+        "measured": measured, "reused": reused, "kinds": kinds,
         "tags_table": info.get("table"), "tags_field": info.get("tags_field"),
         "rows_hash": _rows_hash(good, ("asset_id", "embed_hash", "path", "sha256")),
         "seconds": round(time.perf_counter() - t0, 3), "ingested_at": now_iso(), "unchanged": False,
