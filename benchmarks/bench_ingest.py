@@ -13,8 +13,8 @@ corpus_ingest.reindex), in a temporary studio library:
 3. embedding. All-MiniLM-L6 on this 2-core CPU needs ~40 min for 440k rows, so its throughput is
    measured on a ``--minilm-sample`` of the ingested rows and the full time is projected from it.
    To run the whole pipeline at full scale the benchmark embeds every row with a real but cheap
-   stand-in, ``FeatureHashingEmbedder`` (signed feature hashing of word unigrams and bigrams,
-   384-d, L2-normalised): its vectors are what the index, latency and recall figures are measured on;
+   stand-in, ``RandomIndexingEmbedder`` (dense 384-d random-indexing vectors of word unigrams and
+   bigrams, L2-normalised): its vectors are what the index, latency and recall figures are measured on;
 4. index build over all sources (HNSW above 50k rows), query latency p50/p99 at k=10 on 1,000
    held-out queries, recall@10 against exact inner-product search, peak RSS;
 5. re-ingest after changing 1% of the rows: only those rows are re-embedded; its time as a ratio
@@ -101,19 +101,35 @@ def write_corpus(path: Path, rows: int, seed: int, changed: set[int] | None = No
     return dirty
 
 
-class FeatureHashingEmbedder:
-    """Signed feature hashing of lowercase word unigrams and bigrams into 384 dims, L2-normalised."""
+class RandomIndexingEmbedder:
+    """Random indexing: each word unigram and bigram owns a fixed pseudo-random dense 384-d vector
+    (seeded by its CRC32); a text is the L2-normalised sum of its tokens' vectors. Dense like
+    sentence embeddings, lexical in meaning, ~10k texts/s: a real embedder, not a semantic one.
 
-    name = "feature-hashing-384"
+    (Signed feature hashing into 384 sparse dims was tried first: HNSW recall@10 on those sparse
+    vectors fell to 0.60 at 440k rows, 0.97 at 100k: a property of the vectors, not of the index.)
+    """
+
+    name = "random-indexing-384"
     dim = 384
+
+    def __init__(self) -> None:
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def _token(self, tok: str) -> np.ndarray:
+        vec = self._vectors.get(tok)
+        if vec is None:
+            vec = np.random.default_rng(zlib.crc32(tok.encode())).standard_normal(self.dim).astype(np.float32)
+            if len(self._vectors) < 200_000:  # keep the vocabulary cache bounded ("Take n" tokens are unique)
+                self._vectors[tok] = vec
+        return vec
 
     def encode(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
             words = "".join(c if c.isalnum() else " " for c in text.lower()).split()
             for tok in words + [a + " " + b for a, b in zip(words, words[1:])]:
-                h = zlib.crc32(tok.encode())
-                out[i, h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
+                out[i] += self._token(tok)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return out / norms
@@ -137,7 +153,7 @@ def main() -> int:
     lib = LibraryLayout(root / ".library")
     corpus = root / "generated_captions.jsonl"
     fig: dict = {"rows_generated": args.rows}
-    stand_in = FeatureHashingEmbedder()
+    stand_in = RandomIndexingEmbedder()
     try:
         t = time.perf_counter()
         fig["dirty_rows_written"] = write_corpus(corpus, args.rows, args.seed)
@@ -208,29 +224,37 @@ def main() -> int:
         index = VectorIndex.load(lib.clip_caption_index)
         rng = random.Random(args.seed + 99)
         queries = stand_in.encode([caption_row(rng, 10_000_000 + i)["text"] for i in range(args.queries)])
-        lat = []
-        got = []
-        for q in queries:
-            t = time.perf_counter()
-            hits = index.search(q[None, :], 10)[0]
-            lat.append(time.perf_counter() - t)
-            got.append([h[0] for h in hits])
-        vecs = index.index.reconstruct_n(0, index.index.ntotal) if meta["index_type"] != "flat_ip" else None
-        if vecs is not None:
-            exact = faiss.IndexFlatIP(vecs.shape[1])
-            exact.add(vecs)
-            t = time.perf_counter()
-            _, labels = exact.search(queries, 10)
-            exact_ms = 1000 * (time.perf_counter() - t) / len(queries)
-            truth = [[index.ids[int(x)] for x in row] for row in labels]
-            recall = float(np.mean([len(set(g) & set(tr)) / 10 for g, tr in zip(got, truth)]))
-            fig.update(recall_at_10=round(recall, 4), exact_ms_per_query_batched=round(exact_ms, 2))
-            del vecs, exact
-        lat_ms = np.asarray(lat) * 1000
-        fig.update(query_p50_ms=round(float(np.percentile(lat_ms, 50)), 3),
-                   query_p99_ms=round(float(np.percentile(lat_ms, 99)), 3))
-        print(f"query k=10: p50 {fig['query_p50_ms']} ms, p99 {fig['query_p99_ms']} ms; recall@10 vs exact "
-              f"{fig.get('recall_at_10')}", flush=True)
+        vecs = index.index.reconstruct_n(0, index.index.ntotal)
+        exact = faiss.IndexFlatIP(vecs.shape[1])
+        exact.add(vecs)
+        del vecs
+        t = time.perf_counter()
+        exact_scores, labels = exact.search(queries, 10)
+        fig["exact_ms_per_query_batched"] = round(1000 * (time.perf_counter() - t) / len(queries), 2)
+        truth = [set(index.ids[int(x)] for x in row) for row in labels]
+        del exact
+        sweep = {}
+        efs = (None, 128, 256) if index.meta["index_type"] != "flat_ip" else (None,)
+        for ef in efs:  # None: the index's own efSearch (the product default)
+            lat, recall, tie_recall = [], [], []
+            for q, tr, ex in zip(queries, truth, exact_scores):
+                t = time.perf_counter()
+                hits = index.search(q[None, :], 10, ef_search=ef)[0]
+                lat.append(time.perf_counter() - t)
+                recall.append(len({h[0] for h in hits} & tr) / 10)
+                # a hit scoring at least the exact 10th score is as good as any tied neighbour
+                tie_recall.append(sum(h[1] >= ex[-1] - 1e-5 for h in hits) / 10)
+            lat_ms = np.asarray(lat) * 1000
+            label = f"ef{ef or index.meta.get('hnsw', {}).get('efSearch', 'flat')}"
+            sweep[label] = {"p50_ms": round(float(np.percentile(lat_ms, 50)), 3),
+                            "p99_ms": round(float(np.percentile(lat_ms, 99)), 3),
+                            "recall_at_10": round(float(np.mean(recall)), 4),
+                            "tie_aware_recall_at_10": round(float(np.mean(tie_recall)), 4)}
+            print(f"query k=10 {label}: p50 {sweep[label]['p50_ms']} ms, p99 {sweep[label]['p99_ms']} ms; recall@10 vs "
+                  f"exact {sweep[label]['recall_at_10']} (tie-aware {sweep[label]['tie_aware_recall_at_10']})", flush=True)
+        default = next(iter(sweep.values()))
+        fig.update(query_p50_ms=default["p50_ms"], query_p99_ms=default["p99_ms"],
+                   recall_at_10=default["recall_at_10"], ef_sweep=sweep)
         del index
 
         # 5. re-ingest after changing 1% of the rows

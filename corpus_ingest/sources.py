@@ -351,7 +351,9 @@ def ingest_caption_source(lib: LibraryLayout, spec: SourceSpec, force: bool = Fa
     previous = read_report(lib, "captions", spec.name)
     if (not force and previous and previous.get("input_fingerprint") == fingerprint
             and (folder / ROWS_FILE).is_file()):
-        return {**previous, "unchanged": True}
+        report = {**previous, "unchanged": True, "checked_at": now_iso()}
+        write_text(folder / REPORT_FILE, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        return report
     good, bad, mapping = clean_caption_rows(spec)
     if not good:
         reasons = list(reason_counts(bad))[:3]

@@ -19,6 +19,19 @@ from filmaster_assets.cli import DEFAULT_STUDIO, CliError, _execute, _instance, 
 AUDIO_KIND_CHOICES = ("auto", "ambience", "music", "foley", "sfx")
 
 
+def _friendly(command):
+    """Print CliError like cli.main does: under ``python -m filmaster_assets.cli`` main() catches
+    the ``__main__`` copy of CliError, not the one imported here."""
+    def run(args) -> int:
+        try:
+            return command(args)
+        except CliError as exc:
+            print(f"filmaster: error: {exc}", file=sys.stderr)
+            return 2
+    run.__doc__ = command.__doc__
+    return run
+
+
 def _library(studio: Path):
     from filmcraft.layout import LibraryLayout
 
@@ -242,7 +255,7 @@ def add_corpus_commands(sub) -> None:
         p.add_argument("--source", help="source name (default: from the file or folder name)")
         p.add_argument("--force", action="store_true", help="re-read the input even if it did not change")
         p.add_argument("--out", help=out_help)
-        p.set_defaults(func=cmd_ingest)
+        p.set_defaults(func=_friendly(cmd_ingest))
     cap.add_argument("--text-field", help="field holding the caption (default: text, caption, merged_caption, ...; "
                                           "nested JSON as a.b)")
     cap.add_argument("--id-field", help="field holding a unique row id (default: id, clip_id, video_id, ...; "
@@ -263,20 +276,20 @@ def add_corpus_commands(sub) -> None:
     search.add_argument("--audio-kind", choices=("ambience", "music", "foley", "sfx"),
                         help="audio only: restrict to one kind")
     search.add_argument("--out", help=out_help)
-    search.set_defaults(func=cmd_search)
+    search.set_defaults(func=_friendly(cmd_search))
 
     corpus = sub.add_parser("corpus", help="corpus statistics and maintenance")
     ops = corpus.add_subparsers(dest="op", required=True)
     stats = ops.add_parser("stats", help="rows, sources, quarantined rows and index type per corpus")
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--out", help=out_help)
-    stats.set_defaults(func=cmd_corpus_stats)
+    stats.set_defaults(func=_friendly(cmd_corpus_stats))
     reindex = ops.add_parser("reindex", help="rebuild both indexes over all sources (e.g. after an embedder change)")
     reindex.add_argument("--force", action="store_true", help="rebuild even if the sources did not change")
     reindex.add_argument("--out", help=out_help)
-    reindex.set_defaults(func=cmd_corpus_reindex)
+    reindex.set_defaults(func=_friendly(cmd_corpus_reindex))
     remove = ops.add_parser("remove", help="remove an ingested source and rebuild the indexes without it")
     remove.add_argument("kind", choices=("captions", "audio"))
     remove.add_argument("source")
     remove.add_argument("--out", help=out_help)
-    remove.set_defaults(func=cmd_corpus_remove)
+    remove.set_defaults(func=_friendly(cmd_corpus_remove))
