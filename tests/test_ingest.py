@@ -378,3 +378,27 @@ def test_drop_folder_registers_sources_and_rejects_junk(tmp_path):
     assert read_spec(lib, "captions", "my-shots").path.endswith("My Shots.csv")
     again, _ = scan_drop_folder(lib, now=time.time() + SETTLE_SECONDS + 1)
     assert [r[2] for r in again] == [r[2] for r in ready]  # same run keys: Dagster will not run twice
+
+
+def test_drop_sensor_requests_partition_and_ingest_run(tmp_path):
+    import os
+    import time
+
+    import dagster as dg
+
+    from filmaster_assets.defs.corpus.sensors import SETTLE_SECONDS, corpus_drop_sensor
+    from resources.models import StudioResource
+
+    lib = LibraryLayout(tmp_path / ".library")
+    (lib.drop / "captions").mkdir(parents=True)
+    shots = lib.drop / "captions" / "night_shots.jsonl"
+    shots.write_text(json.dumps({"id": "n1", "text": "A crane up over a night harbour."}) + "\n", encoding="utf-8")
+    old = time.time() - SETTLE_SECONDS - 5
+    os.utime(shots, (old, old))
+    with dg.instance_for_test() as instance:
+        ctx = dg.build_sensor_context(instance=instance, resources={"studio": StudioResource(root=str(tmp_path))})
+        result = corpus_drop_sensor(ctx)
+    assert [r.partition_key for r in result.run_requests] == ["night_shots"]
+    assert result.run_requests[0].job_name == "caption_ingest_job"
+    assert result.dynamic_partitions_requests[0].partitions_def_name == "filmaster_caption_sources"
+    assert list(result.dynamic_partitions_requests[0].partition_keys) == ["night_shots"]
