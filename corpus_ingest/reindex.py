@@ -77,6 +77,7 @@ def rebuild_caption_index(lib: LibraryLayout, embedder: Embedder, exact_threshol
         fields: list[str] = []
         vectors: list[np.ndarray] = []
         per_source: dict[str, int] = {}
+        source_rows: dict[str, int] = {}
         seen_keys: set[str] = set()
         seen_texts: set[str] = set()
         cross_dupes = 0
@@ -97,6 +98,7 @@ def rebuild_caption_index(lib: LibraryLayout, embedder: Embedder, exact_threshol
                 src.append(name)
                 fields.append(r["fields_json"])
             per_source[name] = len(take)
+            source_rows[name] = len(rows)
             if take:
                 vectors.append(vecs[np.asarray(take, dtype=np.int64)])
         all_vecs = np.concatenate(vectors)
@@ -110,7 +112,7 @@ def rebuild_caption_index(lib: LibraryLayout, embedder: Embedder, exact_threshol
 
         meta = {
             "kind": "captions", "version": CAPTION_INDEX_VERSION, "corpus": "all-sources",
-            "sources_fingerprint": fingerprint, "sources": per_source,
+            "sources_fingerprint": fingerprint, "sources": per_source, "source_rows": source_rows,
             "quarantined": _quarantined(lib, "captions", sources), "cross_source_duplicates": cross_dupes,
             "gather_seconds": round(gather_s, 3),
         }
@@ -148,7 +150,7 @@ def rebuild_audio_index(lib: LibraryLayout, embedder: Embedder, exact_threshold:
 
         meta = {
             "kind": "audio", "version": AUDIO_INDEX_VERSION, "sources_fingerprint": fingerprint,
-            "sources": per_source, "quarantined": _quarantined(lib, "audio", sources),
+            "sources": per_source, "source_rows": per_source, "quarantined": _quarantined(lib, "audio", sources),
             "kinds": {k: sum(a.kind == k for a in assets) for k in ("ambience", "music", "foley", "sfx")},
         }
         info = build_index(np.concatenate(vectors), [a.asset_id for a in assets], lib.audio_library_index,

@@ -520,4 +520,9 @@ def corpus_stats(lib: LibraryLayout) -> dict:
             "index": {k: meta.get(k) for k in ("rows", "dim", "index_type", "embedder", "build_seconds",
                                               "created_at", "quarantined", "sources")} if meta else None,
         }
+        if meta:
+            # Sources ingested (or removed) since the last build: the index answers from older data.
+            indexed = meta.get("source_rows") or meta.get("sources") or {}
+            out[kind]["index"]["stale"] = ({s["source"]: s["rows"] for s in sources} != indexed
+                                           if isinstance(indexed, dict) else None)
     return out

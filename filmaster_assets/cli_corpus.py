@@ -203,6 +203,7 @@ def cmd_corpus_stats(args) -> int:
         idx = s["index"] or {}
         print(f"{kind}: {s['rows']} rows in {len(s['sources'])} sources, {s['quarantined']} quarantined; index "
               + (f"{idx.get('rows')} rows, {idx.get('index_type')}, {idx.get('dim')}-d, {idx.get('embedder')}"
+                 + (" (STALE: run `filmaster corpus reindex`)" if idx.get("stale") else "")
                  if idx else "not built yet"))
         for src in s["sources"]:
             print(f"  {src['source']:<24} {src['rows']:>8} rows {src['quarantined']:>6} quarantined  {src['path']}")

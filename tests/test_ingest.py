@@ -240,6 +240,10 @@ def test_index_spans_sources_with_starter_and_hnsw_above_threshold(tmp_path, min
     assert any(h.source == "starter" and h.fields.get("movement") == "push_in" for h in starter_hit)
     stats = corpus_stats(lib)["captions"]
     assert stats["rows"] == starter_rows + 11 and stats["index"]["index_type"] == "hnsw_flat_ip"
+    assert stats["index"]["stale"] is False
+    _captions(path, [{"id": "m0", "text": SCENES[0]}])  # re-ingested but not re-indexed yet
+    ingest_caption_source(lib, spec)
+    assert corpus_stats(lib)["captions"]["index"]["stale"] is True
 
 
 # --- audio folders ------------------------------------------------------------------------------
