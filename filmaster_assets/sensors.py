@@ -63,13 +63,13 @@ def scene_fanout_sensor(context: dg.SensorEvaluationContext, asset_event: dg.Eve
     blocks = read_model(FilmLayout(studio.studio().film_dir(film_id)).scene_blocks, SceneBlocks)
     for block in blocks.scenes:
         yield dg.RunRequest(partition_key=scene_key(film_id, block.scene_id),
-                            run_key=f"{film_id}:{block.scene_id}:{asset_event.storage_id}")
+                            run_key=f"{film_id}:{block.scene_id}:{asset_event.timestamp}")
 
 
 @dg.asset_sensor(asset_key=dg.AssetKey("clips"), job=post_production_job, default_status=dg.DefaultSensorStatus.RUNNING)
 def post_production_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry, studio: StudioResource):
-    film_id = dg.MultiPartitionKey.from_str(asset_event.dagster_event.partition).keys_by_dimension["film"] \
-        if "|" in (asset_event.dagster_event.partition or "") else asset_event.dagster_event.partition
+    # multi-partition keys serialise as "film|scene" (dimensions in name order)
+    film_id = asset_event.dagster_event.partition.split("|")[0]
     files = FilmLayout(studio.studio().film_dir(film_id))
     blocks_mtime = files.scene_blocks.stat().st_mtime_ns
     blocks = read_model(files.scene_blocks, SceneBlocks)
