@@ -117,9 +117,12 @@ def _hnsw_vs_exact(tmp_path: Path, rows: int, dim: int) -> None:
     exact_meta = build_index(base, ids, tmp_path / "exact", "test-embedder", exact_threshold=rows + 1)
     hnsw_meta = build_index(base, ids, tmp_path / "hnsw", "test-embedder", exact_threshold=1_000)
     assert exact_meta["index_type"] == "flat_ip" and hnsw_meta["index_type"] == "hnsw_flat_ip"
-    assert hnsw_meta["hnsw"] == {"M": 32, "efConstruction": 80, "efSearch": 64}
+    hnsw = hnsw_meta["hnsw"]
+    assert (hnsw["M"], hnsw["efConstruction"]) == (32, 80)
+    # efSearch is tuned at build time: the smallest beam reaching recall@10 0.95 on sampled rows
+    assert hnsw["efSearch"] == 64 and hnsw["sampled_recall_at_10"] >= 0.95  # clustered data: the narrowest beam
     assert hnsw_meta["rows"] == rows and hnsw_meta["build_seconds"] > 0
-    assert VectorIndex.load(tmp_path / "hnsw").index.hnsw.efSearch == 64
+    assert VectorIndex.load(tmp_path / "hnsw").index.hnsw.efSearch == hnsw["efSearch"]
 
     exact = VectorIndex.load(tmp_path / "exact").search(queries, 10)
     approx = VectorIndex.load(tmp_path / "hnsw").search(queries, 10)
@@ -339,3 +342,25 @@ def test_ensure_builtin_indexes_builds_once_and_rebuilds_when_stale(embedder, tm
     ensure_builtin_indexes(tmp_path, other, LIBRARY[:9])
     assert read_meta(cap_dir)["embedder"] == "other-embedder"
     assert search_captions(cap_dir, other, "a chase", k=1)[0].caption_id.startswith("fm-")
+
+
+def test_hnsw_widens_its_beam_on_near_tie_corpora(tmp_path):
+    """Uniform vectors (every neighbour a near-tie) need a wider beam than efSearch 64: the build measures it."""
+    from corpus_ingest.index import EF_TUNE_STEPS
+
+    base = _unit(20_000, 384, seed=5)
+    meta = build_index(base, [f"r{i}" for i in range(len(base))], tmp_path / "uniform", "test-embedder", exact_threshold=1_000)
+    hnsw = meta["hnsw"]
+    assert hnsw["efSearch"] > 64 and hnsw["efSearch"] in EF_TUNE_STEPS
+    assert hnsw["sampled_recall_at_10"] >= 0.95 or hnsw["efSearch"] == EF_TUNE_STEPS[-1]
+    # the tuned beam holds on fresh queries too
+    import faiss
+
+    queries = _unit(100, 384, seed=6)
+    exact = faiss.IndexFlatIP(384)
+    exact.add(base)
+    _, truth = exact.search(queries, 10)
+    index = VectorIndex.load(tmp_path / "uniform")
+    got = index.search(queries, 10)
+    recall = np.mean([len({int(i[1:]) for i, _ in g} & set(t.tolist())) / 10 for g, t in zip(got, truth)])
+    assert recall >= 0.9, recall
