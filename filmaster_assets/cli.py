@@ -113,6 +113,20 @@ def _stage(label: str, fn):
     return result
 
 
+def _root_message(error) -> str:
+    """The message a film-maker needs from a step failure: the first one in the cause chain that is
+    ours, not Dagster's wrapper ("Error occurred while executing ...", "Exceeded max_retries ...")."""
+    chain = []
+    while error is not None:
+        chain.append(error)
+        error = error.cause
+    wrappers = ("Error occurred while", "Exceeded max_retries", "dagster._core")
+    lines = [err.message.strip().splitlines()[0] for err in chain if err.message.strip()]
+    ours = [line for line in lines if not any(w in line for w in wrappers)]
+    # drop the "package.module.ErrorClass: " prefix of a serialized exception
+    return re.sub(r"^[\w.]+(Error|Exception|Failure): ", "", (ours or lines or ["unknown error"])[0])
+
+
 def _execute(defs, job_name: str, instance, partition_key=None, tags: dict | None = None):
     job = defs.resolve_job_def(job_name)
     # Step-by-step DEBUG events stay in the instance (and the UI); the terminal shows warnings only.
@@ -121,7 +135,7 @@ def _execute(defs, job_name: str, instance, partition_key=None, tags: dict | Non
                                     raise_on_error=False, tags=tags or {})
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
-        detail = "\n".join(f"  {e.step_key}: {e.step_failure_data.error.message.strip().splitlines()[-1]}"
+        detail = "\n".join(f"  {e.step_key}: {_root_message(e.step_failure_data.error)}"
                            for e in failures if e.step_failure_data and e.step_failure_data.error) or "  (see the run in dagster dev)"
         raise CliError(f"{job_name} failed for {partition_key or 'the corpus'} (run {result.run_id}):\n{detail}\n"
                        "Fix the cause and run the same command again: finished work is reused.")

@@ -50,8 +50,12 @@ class OpenAIServer:
                     self.wfile.write(b'{"error": {"message": "no reply queued"}}')
                     return
                 reply = queue.popleft() if len(queue) > 1 else queue[0]
-                if callable(reply):  # a responder computes its answer from the request
-                    reply = reply(json.loads(body or b"{}"))
+                if callable(reply):  # a responder computes its answer from the request (JSON, or raw bytes)
+                    try:
+                        request = json.loads(body or b"{}")
+                    except (UnicodeDecodeError, json.JSONDecodeError):
+                        request = body
+                    reply = reply(request)
                 if reply.delay:
                     time.sleep(reply.delay)
                 payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
