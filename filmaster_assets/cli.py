@@ -109,7 +109,7 @@ def _stage(label: str, fn):
     start = time.monotonic()
     print(f"{label} ...", end="", flush=True)
     result = fn()
-    print(f" done in {time.monotonic() - start:.1f}s", flush=True)
+    print(f"\n  done in {time.monotonic() - start:.1f}s", flush=True)
     return result
 
 
@@ -129,8 +129,10 @@ def _root_message(error) -> str:
 
 def _execute(defs, job_name: str, instance, partition_key=None, tags: dict | None = None):
     job = defs.resolve_job_def(job_name)
-    # Step-by-step DEBUG events stay in the instance (and the UI); the terminal shows warnings only.
-    quiet = {"loggers": {"console": {"config": {"log_level": os.environ.get("FILMASTER_LOG_LEVEL", "WARNING")}}}}
+    # Step-by-step DEBUG events stay in the instance (and the UI); the terminal gets one line per
+    # finished step. FILMASTER_LOG_LEVEL=DEBUG brings back Dagster's console stream.
+    level = os.environ.get("FILMASTER_LOG_LEVEL")
+    quiet = {"loggers": {"console": {"config": {"log_level": level}}} if level else {"step_progress": {}}}
     result = job.execute_in_process(run_config=quiet, instance=instance, partition_key=partition_key,
                                     raise_on_error=False, tags=tags or {})
     if not result.success:
