@@ -128,7 +128,13 @@ def _root_message(error) -> str:
 
 
 def _execute(defs, job_name: str, instance, partition_key=None, tags: dict | None = None):
-    job = defs.resolve_job_def(job_name)
+    import dagster as dg
+
+    from filmaster_assets.progress import step_progress_logger
+
+    # The CLI's own logger rides on the job for this run only; UI and sensor runs keep Dagster's.
+    job = defs.resolve_job_def(job_name).with_logger_defs(
+        {"console": dg.colored_console_logger, "step_progress": step_progress_logger})
     # Step-by-step DEBUG events stay in the instance (and the UI); the terminal gets one line per
     # finished step. FILMASTER_LOG_LEVEL=DEBUG brings back Dagster's console stream.
     level = os.environ.get("FILMASTER_LOG_LEVEL")

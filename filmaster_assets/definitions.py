@@ -12,7 +12,6 @@ from filmaster_assets.defs.evaluation import assets as evaluation
 from filmaster_assets.defs.script import assets as script
 from filmaster_assets.defs.sound import assets as sound
 from filmaster_assets.jobs import ALL_JOBS
-from filmaster_assets.progress import step_progress_logger
 from filmaster_assets.sensors import ALL_SENSORS
 from resources import build_resources
 
@@ -25,7 +24,6 @@ def build_defs() -> dg.Definitions:
         jobs=[*ALL_JOBS, evaluation.benchmark_report_job],
         sensors=ALL_SENSORS + CORPUS_SENSORS,
         resources=build_resources(),
-        loggers={"step_progress": step_progress_logger},
     )
 
 

@@ -85,17 +85,22 @@ def caption_source(context: dg.AssetExecutionContext, studio: StudioResource) ->
     return dg.MaterializeResult(metadata=_ingest_metadata(report, lib), data_version=dg.DataVersion(report["rows_hash"]))
 
 
+def _embed(studio: StudioResource, embeddings: EmbeddingResource, kind: str, source: str) -> dg.MaterializeResult:
+    """Embed one source's new or changed rows (both corpus kinds share this)."""
+    from corpus_ingest.sources import embed_source
+
+    embedder = embeddings.embedder()
+    report = embed_source(library_layout(studio), kind, source, embedder)
+    return dg.MaterializeResult(
+        metadata={k: report[k] for k in ("rows", "embedded", "reused", "stale_dropped", "embedder", "seconds")},
+        data_version=dg.DataVersion(f"{embedder.name}:{report['rows']}:{report['embedded']}:{report['embedded_at']}"))
+
+
 @dg.asset(group_name="corpus", partitions_def=caption_source_partitions, deps=[caption_source], code_version="1")
 def caption_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
                        embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """Vectors for one caption source, incremental by content hash: only new or changed rows are embedded."""
-    from corpus_ingest.sources import embed_source
-
-    embedder = embeddings.embedder()
-    report = embed_source(library_layout(studio), "captions", context.partition_key, embedder)
-    return dg.MaterializeResult(
-        metadata={k: report[k] for k in ("rows", "embedded", "reused", "stale_dropped", "embedder", "seconds")},
-        data_version=dg.DataVersion(f"{embedder.name}:{report['rows']}:{report['embedded']}:{report['embedded_at']}"))
+    return _embed(studio, embeddings, "captions", context.partition_key)
 
 
 @dg.asset(group_name="corpus", partitions_def=audio_source_partitions, code_version="1")
@@ -116,13 +121,7 @@ def audio_source(context: dg.AssetExecutionContext, studio: StudioResource) -> d
 def audio_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
                      embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """Vectors of one audio source's tag texts, incremental by content hash."""
-    from corpus_ingest.sources import embed_source
-
-    embedder = embeddings.embedder()
-    report = embed_source(library_layout(studio), "audio", context.partition_key, embedder)
-    return dg.MaterializeResult(
-        metadata={k: report[k] for k in ("rows", "embedded", "reused", "stale_dropped", "embedder", "seconds")},
-        data_version=dg.DataVersion(f"{embedder.name}:{report['rows']}:{report['embedded']}:{report['embedded_at']}"))
+    return _embed(studio, embeddings, "audio", context.partition_key)
 
 
 # --- the indexes over all sources ------------------------------------------------------------
