@@ -12,12 +12,14 @@ Retrieval is injected (``LibrarySearch``) so this module needs no index library.
 from __future__ import annotations
 
 import inspect
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Literal, Optional
 
 import soundfile as sf
+from pydantic import BaseModel, Field
 
 from filmcraft.contracts import AudioCue, AudioHit, CueSheet, PictureLock, SceneBlock, SceneBlocks, ShotPlan
 from filmcraft.roles import VoiceModel
@@ -333,7 +335,42 @@ def _unplaced_effects(block: SceneBlock, plans: list[ShotPlan]) -> list[tuple[st
     return out
 
 
-def _event_cues(lock: PictureLock, blocks: dict[str, SceneBlock], plans: dict[str, ShotPlan], search: LibrarySearch) -> list[AudioCue]:
+class ShotSoundEvent(BaseModel):
+    """One sound a multimodal model hears in a shot's keyframe (the vision spotter's answer)."""
+
+    sound: str = Field(min_length=2, max_length=80)  # e.g. "door slam", "footsteps on gravel"
+    kind: Literal["foley", "sfx"]
+    at: float = Field(ge=0, le=1)  # where in the shot, as a fraction of its length
+    loop: bool = False  # a series (footsteps, rain) that fills the rest of the shot
+
+
+class ShotSoundEvents(BaseModel):
+    events: list[ShotSoundEvent] = Field(max_length=MAX_EVENTS_PER_SHOT)
+
+
+EventSpotter = Callable[[ShotPlan], list[SpottedEvent]]
+
+VISION_SPOTTING = ("You are a film sound designer spotting foley and sound effects. Look at the keyframe of this "
+                   "shot and read its plan; list at most three sounds the picture calls for (foley: what bodies "
+                   "and props make; sfx: everything else), each with where it happens in the shot (0-1).")
+
+
+def vision_spotter(judge, keyframe_for: Callable[[ShotPlan], Path]) -> EventSpotter:
+    """Intra-shot spotting by a multimodal model (``judge.judge_json``) from each shot's keyframe."""
+    from evaluation.llm_judge import Keyframe
+
+    def spot(plan: ShotPlan) -> list[SpottedEvent]:
+        frame = Keyframe(path=keyframe_for(plan), timecode_s=plan.camera.duration_s / 2, shot_id=plan.shot_id)
+        text = json.dumps({"shot_id": plan.shot_id, "prompt": plan.prompt, "action": plan.action,
+                           "duration_s": plan.camera.duration_s}, ensure_ascii=False)
+        answer = judge.judge_json(VISION_SPOTTING, text, [frame], ShotSoundEvents)
+        return [SpottedEvent(Spot(re.sub(r"\W+", "_", e.sound.lower()).strip("_"), re.compile(re.escape(e.sound)),
+                                  e.kind, e.sound, e.loop), e.at, "keyframe", e.sound) for e in answer.events]
+    return spot
+
+
+def _event_cues(lock: PictureLock, blocks: dict[str, SceneBlock], plans: dict[str, ShotPlan], search: LibrarySearch,
+                spotter: EventSpotter | None = None) -> list[AudioCue]:
     cues: list[AudioCue] = []
     decisions = sorted(lock.decisions, key=lambda d: d.record_in)
     first_in_scene: dict[str, str] = {}
@@ -342,7 +379,7 @@ def _event_cues(lock: PictureLock, blocks: dict[str, SceneBlock], plans: dict[st
     for d in decisions:
         plan = plans[d.shot_id]
         block = blocks[d.scene_id]
-        events = spot_events(plan, block.sound_sketch.effects)
+        events = spotter(plan) if spotter else spot_events(plan, block.sound_sketch.effects)
         if first_in_scene[d.scene_id] == d.shot_id:
             surviving = [plans[x.shot_id] for x in decisions if x.scene_id == d.scene_id]
             for effect, spot in _unplaced_effects(block, surviving):
@@ -387,8 +424,10 @@ def design_sound(
     search: LibrarySearch,
     voice: VoiceModel,
     vo_dir: Path,
+    spotter: EventSpotter | None = None,
 ) -> CueSheet:
-    """Ambience and music per scene span, VO per shot, foley/SFX events inside shots."""
+    """Ambience and music per scene span, VO per shot, foley/SFX events inside shots (spotted from the
+    shot plan's words, or by ``spotter``, e.g. a multimodal model looking at keyframes)."""
     if not lock.decisions:
         raise ValueError(f"picture lock of {lock.film_id} has no shots: nothing to design sound for")
     blocks = {s.scene_id: s for s in scenes.scenes}
@@ -400,7 +439,7 @@ def design_sound(
     timeline = [(d.shot_id, d.scene_id, d.record_in, d.duration) for d in sorted(lock.decisions, key=lambda d: d.record_in)]
     cues = _bed_cues(scene_spans(lock), blocks, search, lock.runtime_s)
     cues += place_voice_over(timeline, scenes, plans, voice, vo_dir)
-    cues += _event_cues(lock, blocks, plans, search)
+    cues += _event_cues(lock, blocks, plans, search, spotter)
     cues = [c for c in cues if c.record_in < lock.runtime_s]
     cues.sort(key=lambda c: (c.record_in, c.stem, c.cue_id))
     return CueSheet(film_id=lock.film_id, runtime_s=lock.runtime_s, cues=cues)

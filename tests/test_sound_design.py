@@ -245,3 +245,34 @@ def test_bad_inputs(kit, tmp_path) -> None:
     assert not [c for c in place_voice_over(timeline, scenes, hush, EspeakVoice(), tmp_path) if c.shot_id == "s01_sh02"]
     with pytest.raises(ValueError, match="duration"):
         place_voice_over([("s01_sh01", "s01", 0.0, 0.0)], scenes, plans, EspeakVoice(), tmp_path)
+
+
+def test_vision_spotter_places_what_the_model_hears(kit, tmp_path):
+    """Intra-shot spotting by a multimodal model: the keyframe is sent as an image, the answer's events
+    become foley/SFX cues at their place in the shot (through trims and speed changes)."""
+    import json as _json
+
+    from PIL import Image
+
+    from filmcraft.sound_design import vision_spotter
+    from resources.vision import OpenAIVisionJudge
+    from tests.openai_server import OpenAIServer, chat_reply
+
+    scenes, plans = _film()
+    frame = tmp_path / "key.png"
+    Image.new("RGB", (64, 36), (90, 60, 30)).save(frame)
+    answer = {"events": [{"sound": "phone ring", "kind": "sfx", "at": 0.5}]}
+    with OpenAIServer() as server:
+        server.queue("POST /v1/chat/completions", chat_reply(_json.dumps(answer)))
+        spotter = vision_spotter(OpenAIVisionJudge(server.base_url, "vision-test"), lambda plan: frame)
+        sheet = design_sound(_lock(), scenes, plans, kit, EspeakVoice(), tmp_path / "vo", spotter)
+        sent = [_json.loads(b) for _m, p, b in server.requests if p.endswith("/chat/completions")]
+    assert len(sent) == len(_lock().decisions)  # one look per surviving shot
+    assert any(part.get("type") == "image_url" for part in sent[0]["messages"][1]["content"])
+    rings = [c for c in sheet.cues if c.stem == "sfx" and c.library_id == "sfx-phone-ring"]
+    assert len(rings) == len(_lock().decisions)
+    for d in _lock().decisions:
+        cue = next(c for c in rings if c.shot_id == d.shot_id)
+        expected = d.record_in + min(max((0.5 * plans[d.shot_id].camera.duration_s - d.source_in) / d.speed,
+                                         0.1 * d.duration), 0.85 * d.duration)
+        assert abs(cue.record_in - expected) < 0.01

@@ -12,16 +12,18 @@ from filmaster_assets.partitions import film_partitions
 from filmcraft.contracts import CueSheet, PictureLock
 from filmcraft.store import read_model, write_model
 from resources.models import EmbeddingResource, StudioResource, VoiceResource
+from resources.vision import VisionModelResource
 
 _common = dict(partitions_def=film_partitions, group_name="sound")
 
 
 @dg.asset(**_common, deps=[picture_lock, audio_library_index], code_version="1")
 def sound_design(context: dg.AssetExecutionContext, studio: StudioResource, embeddings: EmbeddingResource,
-                 voice: VoiceResource) -> dg.MaterializeResult:
-    """Cue sheet: scene ambience + music (retrieved), shot voice-over, intra-shot foley + SFX."""
+                 voice: VoiceResource, vision: VisionModelResource) -> dg.MaterializeResult:
+    """Cue sheet: scene ambience + music (retrieved), shot voice-over, intra-shot foley + SFX (spotted from the
+    shot plans offline, or by the multimodal vision role from each shot's keyframe)."""
     from corpus_ingest.audio import search_audio
-    from filmcraft.sound_design import design_sound
+    from filmcraft.sound_design import design_sound, vision_spotter
 
     files = layout(studio, context.partition_key)
     lock = read_model(files.picture_lock, PictureLock)
@@ -35,11 +37,15 @@ def sound_design(context: dg.AssetExecutionContext, studio: StudioResource, embe
         return [h.model_copy(update={"asset": h.asset.model_copy(update={"path": str(libs.audio_library / h.asset.path)})})
                 if not Path(h.asset.path).is_absolute() else h for h in hits]
 
-    cues = design_sound(lock, blocks, load_plans(files, blocks), search, voice.voice(), files.vo_dir)
+    judge = vision.judge(studio.studio())
+    spotter = None if judge is None else vision_spotter(
+        judge, lambda plan: files.scene_dir(plan.scene_id) / "keyframes" / f"{plan.shot_id}.png")
+    cues = design_sound(lock, blocks, load_plans(files, blocks), search, voice.voice(), files.vo_dir, spotter)
     write_model(files.cue_sheet, cues)
     per_stem = {s: sum(1 for c in cues.cues if c.stem == s) for s in ("ambience", "music", "vo", "foley", "sfx")}
     return dg.MaterializeResult(
         metadata={**{f"{s}_cues": n for s, n in per_stem.items()},
+                  "foley_sfx_spotting": "vision model on keyframes" if spotter else "offline, from shot plans",
                   "cue_sheet": md_table(["cue", "stem", "in (s)", "dur (s)", "scene/shot", "description"],
                                         [[c.cue_id, c.stem, f"{c.record_in:.2f}", f"{c.duration:.2f}",
                                           c.shot_id or c.scene_id or "", c.description[:80]] for c in cues.cues])},
