@@ -28,6 +28,8 @@ CINEMATOGRAPHER = ("Re-plan all shots of this scene together as a cinematographe
                    "duration and transition; keep each shot's content and the scene objective; open with an "
                    "establishing shot when the place is new, progress shot sizes deliberately, never repeat a set-up "
                    "back to back, keep screen direction. Cite the caption ids you used.")
+CINEMATOGRAPHER_REFINE = (CINEMATOGRAPHER + " Your previous plan for this scene is attached with the problems a "
+                          "script supervisor found in it: return the whole plan again with those problems fixed.")
 AUDIENCE = ("You are a member of the target audience described in the profile. Watch the rough cut described with "
             "timecodes and critique its structural flow, pacing, transitions and voice-over consistency, naming shots "
             "by id and timecode.")
@@ -84,14 +86,36 @@ def _restamp_blocks(film_id: str, blocks: SceneBlocks, max_scenes: int, max_shot
     return blocks.model_copy(update={"film_id": film_id, "scenes": scenes})
 
 
-def replan_scene(block, refs: SceneReferences, llm: ChatModel | None, previous=None, last_scene: bool = False) -> ScenePlan:
+def grammar_problems(plan: ScenePlan, block) -> list[str]:
+    """Film-grammar checks on a scene's plan: the ones the offline planner enforces by construction."""
+    problems = []
+    if len(plan.shots) != len(block.shots):
+        problems.append(f"the scene has {len(block.shots)} shots; plan exactly one per shot, in order")
+    shots = plan.shots
+    if block.shots and block.shots[0].kind == "establishing" and shots and \
+            shots[0].camera.shot_size not in ("extreme_wide", "wide"):
+        problems.append(f"{block.shots[0].shot_id} establishes the place: make it wide or extreme_wide")
+    for a, b in zip(shots, shots[1:]):
+        if (a.camera.shot_size, a.camera.movement, a.camera.angle) == (b.camera.shot_size, b.camera.movement, b.camera.angle):
+            problems.append(f"{a.shot_id} and {b.shot_id} repeat the same set-up back to back: change size, move or angle")
+    return problems
+
+
+def replan_scene(block, refs: SceneReferences, llm: ChatModel | None, previous=None, last_scene: bool = False,
+                 refine_rounds: int = 1) -> ScenePlan:
     """``previous`` (the scene before) lets a time jump open on a dissolve; the last scene fades out."""
     if llm is None:
         return camera.replan_scene(block, refs, previous=previous, last_scene=last_scene)
-    plan = llm.complete_json("cinematographer", CINEMATOGRAPHER,
-                             {"scene_block": block.model_dump(), "references": refs.model_dump(),
-                              "previous_scene": previous.model_dump() if previous else None, "last_scene": last_scene},
-                             ScenePlan)
+    payload = {"scene_block": block.model_dump(), "references": refs.model_dump(),
+               "previous_scene": previous.model_dump() if previous else None, "last_scene": last_scene}
+    plan = llm.complete_json("cinematographer", CINEMATOGRAPHER, payload, ScenePlan)
+    # Multi-turn refinement: the plan goes back with the film-grammar problems found in it.
+    for _ in range(refine_rounds):
+        problems = grammar_problems(plan, block)
+        if not problems:
+            break
+        plan = llm.complete_json("cinematographer", CINEMATOGRAPHER_REFINE,
+                                 {**payload, "your_plan": plan.model_dump(), "problems": problems}, ScenePlan)
     # Keep the scene's shots 1:1 with its block so lineage and overrides stay per shot.
     if len(plan.shots) != len(block.shots):
         raise ValueError(f"cinematographer returned {len(plan.shots)} shots for scene {block.scene_id}, "
