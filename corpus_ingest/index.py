@@ -21,6 +21,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from filmcraft.store import read_json_or_none
+
 INDEX_FILE = "index.faiss"
 IDS_FILE = "ids.json"
 META_FILE = "meta.json"
@@ -211,13 +213,7 @@ def build_index(
 
 def read_meta(index_dir: Path) -> dict | None:
     """meta.json of an index folder, or None when there is no complete index there."""
-    path = Path(index_dir) / META_FILE
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
+    return read_json_or_none(Path(index_dir) / META_FILE)
 
 
 class VectorIndex:

@@ -32,7 +32,7 @@ from pydantic import BaseModel, field_validator
 
 from filmcraft.layout import LibraryLayout
 from filmcraft.roles import Embedder
-from filmcraft.store import atomic_path, sha256_file, write_text
+from filmcraft.store import atomic_path, read_json_or_none, sha256_file, write_text
 
 from corpus_ingest.embedstore import EmbeddingStore, text_hash
 from corpus_ingest.readers import ID_FIELD_GUESSES, TEXT_FIELD_GUESSES, peek_fields, read_rows, resolve_field
@@ -143,13 +143,7 @@ def list_sources(lib: LibraryLayout, kind: str, ingested_only: bool = False) -> 
 
 
 def read_report(lib: LibraryLayout, kind: str, name: str, file: str = REPORT_FILE) -> dict | None:
-    path = source_dir(lib, kind, name) / file
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
+    return read_json_or_none(source_dir(lib, kind, name) / file)
 
 
 def remove_source(lib: LibraryLayout, kind: str, name: str) -> bool:

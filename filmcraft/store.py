@@ -68,6 +68,17 @@ def write_text(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
+def read_json_or_none(path: str | Path) -> object | None:
+    """A JSON file's value, or None when it is missing or unreadable (a build that never finished)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
 def write_model(path: str | Path, model: BaseModel | list[BaseModel]) -> Path:
     if isinstance(model, list):
         text = json.dumps([m.model_dump(mode="json") for m in model], indent=2, ensure_ascii=False)
