@@ -110,6 +110,11 @@ class FilmRequest(Contract):
             raise ValueError(f"fps {v} must be in 1..60")
         return v
 
+    # --- per-film budgets (filmcraft.budget; issue #7 item 6) --------------------------------
+    # None = unlimited. Spending is recorded in <film>/budget.json across runs; cache hits cost 0.
+    llm_token_budget: Optional[int] = Field(default=None, ge=1)  # total LLM tokens for the film
+    video_seconds_budget: Optional[float] = Field(default=None, ge=1)  # seconds of video generated
+
 
 # --- script ------------------------------------------------------------------------------
 
