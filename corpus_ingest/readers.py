@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import sys
+import zlib
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -21,6 +22,7 @@ TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "js
                  ".parquet": "parquet", ".pq": "parquet"}
 TEXT_FIELD_GUESSES = ("text", "caption", "merged_caption", "description", "prompt", "sentence")
 ID_FIELD_GUESSES = ("id", "caption_id", "clip_id", "video_id", "uid", "key")
+MAX_JSON_NESTING = 200  # deeper is a hostile or broken document (Python's JSON parser would overflow its stack)
 PEEK_ROWS = 200  # rows read to list a table's fields: enough for ragged JSONL, cheap on 440k rows
 MAX_CSV_FIELD = 1 << 20  # a 1 MB field is a broken quote swallowing the file, not a caption
 
@@ -61,6 +63,8 @@ def _check_text_head(path: Path) -> None:
             head = fh.read(8192)
     except (OSError, EOFError) as exc:
         raise SourceFormatError(f"{path}: cannot read ({exc}); the file is truncated or corrupt, re-copy it") from exc
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 BOM (what Excel's "Unicode text" writes)
+        raise SourceFormatError(f"{path} is UTF-16 text: re-save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)")
     if b"\x00" in head:
         raise SourceFormatError(
             f"{path} holds binary data (NUL bytes), not {table_format(path).upper()} text: export the table as UTF-8 "
@@ -89,14 +93,26 @@ def _read_delimited(path: Path, delimiter: str) -> Iterator[Row]:
     with _open_binary(path) as raw:
         # surrogateescape keeps undecodable bytes visible so the row can be quarantined, not the file.
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        reader = csv.reader(text, delimiter=delimiter)
+        # strict: a stray or unterminated quote quarantines its row instead of silently merging rows
+        reader = csv.reader(text, delimiter=delimiter, strict=True)
         try:
             header = next(reader)
         except StopIteration:
             return
+        except (EOFError, OSError, zlib.error) as exc:
+            raise SourceFormatError(f"{path} is truncated or corrupt ({exc}): re-copy or re-compress the complete file") from exc
         except csv.Error as exc:
             raise SourceFormatError(f"{path}: the header line is not valid CSV ({exc}): fix the first line") from exc
         header = [h.strip() for h in header]
+        if len(header) == 1:
+            other = next((d for d in (";", "\t", "|", ",") if d != delimiter and d in header[0]), None)
+            if other is not None:
+                want = {"\t": "tab", ",": "comma"}
+                raise SourceFormatError(
+                    f"{path}: the header has one column {header[0][:60]!r}; the file looks {want.get(other, repr(other))}-"
+                    f"separated, not {want.get(delimiter, repr(delimiter))}-separated: save it as "
+                    f"{'comma-separated .csv' if other != chr(9) else 'a .tsv file'} (or rename it to .tsv if it is tab-separated)"
+                )
         if _has_surrogates(header):
             raise SourceFormatError(f"{path}: the header is not UTF-8 text: re-save the file as UTF-8")
         if not any(header) or len(set(header)) != len(header):
@@ -109,6 +125,10 @@ def _read_delimited(path: Path, delimiter: str) -> Iterator[Row]:
                 values = next(reader)
             except StopIteration:
                 return
+            except (EOFError, OSError, zlib.error) as exc:
+                raise SourceFormatError(
+                    f"{path} is truncated or corrupt after row {row_no - 1} ({exc}): re-copy or re-compress the complete file"
+                ) from exc
             except csv.Error as exc:
                 yield row_no, None, f"malformed CSV near line {reader.line_num}: {exc}"
                 continue
@@ -124,20 +144,56 @@ def _read_delimited(path: Path, delimiter: str) -> Iterator[Row]:
             yield row_no, dict(zip(header, values)), None
 
 
+def _lines(path: Path, fh: io.BufferedIOBase) -> Iterator[bytes]:
+    """Lines of a (possibly gzip) file; a compressed stream that ends early is an error, not EOF."""
+    try:
+        yield from fh
+    except (EOFError, OSError, zlib.error) as exc:
+        raise SourceFormatError(
+            f"{path} is truncated or corrupt ({exc}): re-copy or re-compress the complete file"
+        ) from exc
+
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _too_deep(raw: bytes) -> bool:
+    """Upper bound on JSON nesting (brackets inside strings count too: it only ever over-counts)."""
+    depth = 0
+    for ch in raw.translate(None, _NOT_BRACKETS):
+        if ch in b"[{":
+            depth += 1
+            if depth > MAX_JSON_NESTING:
+                return True
+        elif ch in b"]}":
+            depth -= 1
+    return False
+
+
+def loads_limited(raw: bytes, what: str) -> Any:
+    """json.loads of UTF-8 bytes with a nesting limit (SourceFormatError naming ``what`` when deeper)."""
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_NESTING and _too_deep(raw):
+        raise SourceFormatError(f"{what} nests JSON deeper than {MAX_JSON_NESTING} levels: flatten it")
+    return json.loads(raw.decode("utf-8"))
+
+
 def _read_jsonl(path: Path) -> Iterator[Row]:
     with _open_binary(path) as fh:
         row_no = 0
-        for line in fh:
+        for line in _lines(path, fh):
             if not line.strip():
                 continue
             row_no += 1
             try:
-                rec = json.loads(line.decode("utf-8"))
+                rec = loads_limited(line, "the line")
             except UnicodeDecodeError as exc:
                 yield row_no, None, f"bytes that are not UTF-8 (byte {exc.start})"
                 continue
             except json.JSONDecodeError as exc:
                 yield row_no, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+                continue
+            except ValueError as exc:  # nested too deeply
+                yield row_no, None, str(exc)
                 continue
             if not isinstance(rec, dict):
                 yield row_no, None, f"a JSON {type(rec).__name__}, not an object"
@@ -148,7 +204,7 @@ def _read_jsonl(path: Path) -> Iterator[Row]:
 def _read_json_list(path: Path) -> Iterator[Row]:
     with _open_binary(path) as fh:
         try:
-            data = json.loads(fh.read().decode("utf-8"))
+            data = loads_limited(b"".join(_lines(path, fh)), str(path))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise SourceFormatError(
                 f"{path} is not a UTF-8 JSON document ({exc}): fix it, or write one object per line as .jsonl"
@@ -171,7 +227,14 @@ def _read_parquet(path: Path) -> Iterator[Row]:
     except (pa.ArrowInvalid, OSError) as exc:
         raise SourceFormatError(f"{path} is not a readable Parquet file ({exc}): re-export it") from exc
     row_no = 0
-    for batch in pf.iter_batches(batch_size=8192):
+    batches = pf.iter_batches(batch_size=8192)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as exc:  # a damaged page deep in the file
+            raise SourceFormatError(f"{path} is corrupt after row {row_no} ({exc}): re-export it") from exc
         for rec in batch.to_pylist():
             row_no += 1
             yield row_no, flatten(rec), None
