@@ -11,14 +11,17 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TypeVar
+from typing import Callable, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from filmcraft.budget import Budget, BudgetExceeded
 from filmcraft.store import Studio, atomic_path
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
+V = TypeVar("V")
 
 
 class ModelRoleError(RuntimeError):
@@ -51,16 +54,99 @@ def _describe_api_error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+class _BadAnswer(Exception):
+    """The endpoint answered (HTTP 2xx) but the answer is unusable. One repeated request may fix it;
+    transport faults (429, 5xx, timeouts) are retried by the openai client itself."""
+
+
+TRUNCATED = "the answer is not valid JSON (truncated or garbled)"
+WRONG_SCHEMA = "the answer is valid JSON of the wrong schema"
+EMPTY = "empty answer"
+
+
+def _preview(raw: object, n: int = 60) -> str:
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return repr(text[:n] + ("..." if len(text) > n else ""))
+
+
+def _parsed(resp: object, expected: str) -> object:
+    """The openai client hands back the raw body as a str when it is not JSON: name that fault."""
+    if isinstance(resp, (str, bytes)):
+        if not resp.strip():
+            raise _BadAnswer(f"{EMPTY}: an empty response body where {expected} was expected")
+        raise _BadAnswer(f"{TRUNCATED}: {_preview(resp)} where {expected} was expected")
+    return resp
+
+
+def _not_media(data: bytes, expected: str) -> None:
+    """Zero bytes, or a JSON body where audio/video bytes were expected."""
+    if not data:
+        raise _BadAnswer(f"{EMPTY}: zero bytes where {expected} was expected")
+    head = data.lstrip()[:1]
+    if head in (b"{", b"["):
+        try:
+            json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise _BadAnswer(f"{TRUNCATED}: {_preview(data)} where {expected} was expected") from None
+        raise _BadAnswer(f"{WRONG_SCHEMA}: JSON {_preview(data)} where {expected} was expected")
+
+
+def _ask_twice(role: str, request: Callable[[], R], read: Callable[[R], V]) -> V:
+    """Send and read; an unusable answer gets one repeated request, then a ModelRoleError naming the
+    role and the fault. API errors (after the client's own retries) become a ModelRoleError at once."""
+    problem: _BadAnswer | None = None
+    for _attempt in range(2):
+        try:
+            resp = request()
+        except (_BadAnswer, ) as bad:
+            problem = bad
+            continue
+        except (ModelRoleError, BudgetExceeded):
+            raise
+        except Exception as exc:  # openai errors -> one clear message naming the role
+            raise ModelRoleError(role, _describe_api_error(exc)) from exc
+        try:
+            return read(resp)
+        except _BadAnswer as bad:
+            problem = bad
+    raise ModelRoleError(role, f"{problem} (twice in a row)") from problem
+
+
+def _validation_fault(text: str, exc: ValidationError) -> str:
+    """Which answer fault a failed validation was: empty, broken JSON, or the wrong schema."""
+    if not text.strip():
+        return EMPTY
+    if any(e["type"] == "json_invalid" for e in exc.errors()):
+        return "truncated or garbled JSON"
+    return "wrong schema"
+
+
+def chat_text(resp: object) -> str:
+    """The message content of a chat completion ('' when empty, so the repair turn asks again)."""
+    resp = _parsed(resp, "a chat completion")
+    choices = getattr(resp, "choices", None)
+    if not isinstance(choices, list):
+        raise _BadAnswer(f"{WRONG_SCHEMA}: no 'choices' (not a chat completion)")
+    if not choices:
+        return ""
+    message = getattr(choices[0], "message", None)
+    return getattr(message, "content", None) or ""
+
+
 class OpenAIChatModel:
-    """JSON-schema chat completions; one repair request on invalid JSON or a wrong schema."""
+    """JSON-schema chat completions; one repair request on invalid JSON, a wrong schema or an empty answer.
+
+    With a ``budget`` every real request is checked against the film's LLM token budget first and its
+    ``usage.total_tokens`` recorded after (cache hits cost nothing)."""
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120,
-                 max_retries: int = 3, seed: int = 0, studio: Studio | None = None):
+                 max_retries: int = 3, seed: int = 0, studio: Studio | None = None, budget: Budget | None = None):
         self.base_url = base_url
         self.model = model
         self.name = f"openai-compatible:{model}"
         self.seed = seed
         self.studio = studio
+        self.budget = budget
         self._client = _client(base_url, api_key, timeout_s, max_retries)
         self.calls = 0  # real requests sent (cache hits excluded); tests and budgets read it
 
@@ -92,11 +178,14 @@ class OpenAIChatModel:
             try:
                 return schema.model_validate_json(text)
             except ValidationError as second:
-                raise ModelRoleError(role, f"answer is not valid {schema.__name__} JSON after one repair request: "
+                raise ModelRoleError(role, f"answer is not valid {schema.__name__} JSON "
+                                           f"({_validation_fault(text, second)}) after one repair request: "
                                            f"{str(second).splitlines()[0]}") from second
 
     def _send(self, role: str, messages: list[dict], schema: type[BaseModel]) -> str:
-        try:
+        def request():
+            if self.budget is not None:
+                self.budget.check_llm(role)  # refused before sending once the film's tokens are spent
             self.calls += 1
             resp = self._client.chat.completions.create(
                 model=self.model,
@@ -106,11 +195,21 @@ class OpenAIChatModel:
                 response_format={"type": "json_schema",
                                  "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()}},
             )
-        except Exception as exc:  # openai errors -> one clear message naming the role
-            raise ModelRoleError(role, _describe_api_error(exc)) from exc
-        if not resp.choices or not (resp.choices[0].message.content or "").strip():
-            return ""  # empty answer: validation fails and triggers the repair turn
-        return resp.choices[0].message.content
+            self._record_usage(resp, messages)
+            return resp
+
+        return _ask_twice(role, request, chat_text)
+
+    def _record_usage(self, resp: object, messages: list[dict]) -> None:
+        if self.budget is None:
+            return
+        tokens = getattr(getattr(resp, "usage", None), "total_tokens", None)
+        if isinstance(tokens, int) and tokens >= 0:
+            self.budget.add_llm_tokens(tokens)
+        else:  # no usage reported: estimate (about 4 characters a token) so the budget still binds
+            answer = resp if isinstance(resp, str) else json.dumps(getattr(resp, "model_extra", None) or {}, default=str)
+            chars = len(json.dumps(messages, ensure_ascii=False)) + len(answer or "")
+            self.budget.add_llm_tokens(max(1, chars // 4), estimated=True)
 
 
 class OpenAIEmbedder:
@@ -129,19 +228,49 @@ class OpenAIEmbedder:
         return self._dim
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        out = []
+        out: list[np.ndarray] = []
         for i in range(0, len(texts), self.batch_size):
             batch = [t if t.strip() else " " for t in texts[i:i + self.batch_size]]
-            try:
-                resp = self._client.embeddings.create(model=self.model, input=batch)
-            except Exception as exc:
-                raise ModelRoleError("embedder", _describe_api_error(exc)) from exc
-            if len(resp.data) != len(batch):
-                raise ModelRoleError("embedder", f"asked for {len(batch)} vectors, got {len(resp.data)}")
-            out.extend(d.embedding for d in sorted(resp.data, key=lambda d: d.index))
-        vecs = np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+            out.append(_ask_twice("embedder", lambda b=batch: self._request(b), lambda r, b=batch: self._vectors(r, len(b))))
+        if not out:
+            return np.zeros((0, self._dim or 0), dtype=np.float32)
+        if len({v.shape[1] for v in out}) > 1:
+            raise ModelRoleError("embedder", f"{WRONG_SCHEMA}: batches came back with different dimensions "
+                                             f"{sorted({v.shape[1] for v in out})}")
+        vecs = np.concatenate(out)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return vecs / np.maximum(norms, 1e-12)
+
+    def _request(self, batch: list[str]):
+        try:
+            return self._client.embeddings.create(model=self.model, input=batch)
+        except ValueError as exc:
+            # raised by the client's own parser when the answer has no (or an empty) data list
+            if "No embedding data" in str(exc):
+                raise _BadAnswer(f"{EMPTY}: no embedding vectors in the answer") from exc
+            raise
+
+    def _vectors(self, resp: object, n: int) -> np.ndarray:
+        resp = _parsed(resp, "an embeddings list")
+        data = getattr(resp, "data", None)
+        if not isinstance(data, list):
+            raise _BadAnswer(f"{WRONG_SCHEMA}: no 'data' list (not an embeddings answer)")
+        if not data:
+            raise _BadAnswer(f"{EMPTY}: no embedding vectors in the answer")
+        if len(data) != n:
+            raise _BadAnswer(f"{WRONG_SCHEMA}: asked for {n} vectors, got {len(data)}")
+        rows = []
+        for j, d in enumerate(data):
+            vec, index = getattr(d, "embedding", None), getattr(d, "index", None)
+            if not isinstance(vec, list) or not vec or not all(isinstance(x, (int, float)) for x in vec):
+                raise _BadAnswer(f"{WRONG_SCHEMA}: item {j} has no numeric 'embedding' list")
+            rows.append((index if isinstance(index, int) else j, vec))
+        if sorted(i for i, _ in rows) != list(range(n)) or len({len(v) for _, v in rows}) != 1:
+            raise _BadAnswer(f"{WRONG_SCHEMA}: indexes or vector lengths do not match the batch")
+        vecs = np.asarray([v for _, v in sorted(rows, key=lambda r: r[0])], dtype=np.float32)
+        if not np.isfinite(vecs).all():
+            raise _BadAnswer(f"{WRONG_SCHEMA}: vectors with NaN or infinite values")
+        return vecs
 
 
 class OpenAIVoice:
@@ -151,24 +280,41 @@ class OpenAIVoice:
         self._client = _client(base_url, api_key, timeout_s, max_retries)
 
     def speak(self, text: str, voice: str, out_wav: Path, rate: float | None = None) -> float:
-        import soundfile as sf
-
         if not text.strip():
             raise ValueError("voice-over text is empty")
         # eSpeak-style voice names mean nothing to a speech endpoint: map to a stock voice.
         api_voice = voice if voice.isalpha() else "alloy"
         kwargs = {"speed": max(0.25, min(4.0, rate / 165.0))} if rate else {}
-        try:
-            resp = self._client.audio.speech.create(model=self.model, voice=api_voice, input=text, response_format="wav", **kwargs)
-        except Exception as exc:
-            raise ModelRoleError("voice", _describe_api_error(exc)) from exc
+
+        def request() -> bytes:
+            return self._client.audio.speech.create(model=self.model, voice=api_voice, input=text,
+                                                    response_format="wav", **kwargs).content
+
+        audio = _ask_twice("voice", request, _wav_bytes)
         with atomic_path(out_wav) as tmp:
-            tmp.write_bytes(resp.content)
-            try:
-                info = sf.info(str(tmp))
-            except Exception as exc:
-                raise ModelRoleError("voice", f"the endpoint returned audio that is not a readable WAV ({exc})") from exc
-        return float(info.frames) / info.samplerate
+            tmp.write_bytes(audio)
+        return _wav_seconds(audio)
+
+
+def _wav_seconds(data: bytes) -> float:
+    import io
+
+    import soundfile as sf
+
+    info = sf.info(io.BytesIO(data))
+    return float(info.frames) / info.samplerate
+
+
+def _wav_bytes(data: bytes) -> bytes:
+    """Speech must be a readable WAV with at least one frame; checked before anything is written."""
+    _not_media(data, "WAV audio")
+    try:
+        seconds = _wav_seconds(data)
+    except Exception as exc:
+        raise _BadAnswer(f"the endpoint returned audio that is not a readable WAV ({exc})") from exc
+    if seconds <= 0:
+        raise _BadAnswer(f"{EMPTY}: a WAV with no audio frames")
+    return data
 
 
 class OpenAIVideo:
@@ -184,35 +330,50 @@ class OpenAIVideo:
         self.max_wait_s = max_wait_s
         self._client = _client(base_url, api_key, timeout_s, max_retries)
 
+    @classmethod
+    def seconds_for(cls, duration_s: float) -> int:
+        """The clip length the endpoint is asked for (and bills): the shortest offered length that covers the shot."""
+        return min(cls.SECONDS, key=lambda s: (s < duration_s, abs(s - duration_s)))
+
     def render(self, prompt: str, reference_image: Path | None, duration_s: float, width: int, height: int, out_path: Path) -> None:
         from filmcraft.media import MediaError, probe
 
-        seconds = min(self.SECONDS, key=lambda s: (s < duration_s, abs(s - duration_s)))
-        kwargs: dict = {"model": self.model, "prompt": prompt, "seconds": str(seconds), "size": f"{width}x{height}"}
-        try:
-            if reference_image is not None:
-                with open(reference_image, "rb") as ref:
-                    job = self._client.videos.create(input_reference=ref, **kwargs)
-            else:
-                job = self._client.videos.create(**kwargs)
-            deadline = time.monotonic() + self.max_wait_s
-            while job.status in ("queued", "in_progress"):
-                if time.monotonic() > deadline:
-                    raise ModelRoleError("video", f"job {job.id} still {job.status} after {self.max_wait_s:.0f}s")
-                time.sleep(self.poll_s)
-                job = self._client.videos.retrieve(job.id)
-            if job.status != "completed":
-                raise ModelRoleError("video", f"job {job.id} ended with status {job.status}: {getattr(job, 'error', None)}")
-            content = self._client.videos.download_content(job.id)
-        except ModelRoleError:
-            raise
-        except Exception as exc:
-            raise ModelRoleError("video", _describe_api_error(exc)) from exc
+        kwargs: dict = {"model": self.model, "prompt": prompt, "seconds": str(self.seconds_for(duration_s)),
+                        "size": f"{width}x{height}"}
+
+        def create():
+            if reference_image is None:
+                return self._client.videos.create(**kwargs)
+            with open(reference_image, "rb") as ref:
+                return self._client.videos.create(input_reference=ref, **kwargs)
+
+        job = _ask_twice("video", create, _video_job)
+        deadline = time.monotonic() + self.max_wait_s
+        while job.status in ("queued", "in_progress"):
+            if time.monotonic() > deadline:
+                raise ModelRoleError("video", f"job {job.id} still {job.status} after {self.max_wait_s:.0f}s")
+            time.sleep(self.poll_s)
+            job = _ask_twice("video", lambda jid=job.id: self._client.videos.retrieve(jid), _video_job)
+        if job.status != "completed":
+            raise ModelRoleError("video", f"job {job.id} ended with status {job.status}: {getattr(job, 'error', None)}")
+        content = _ask_twice("video", lambda: self._client.videos.download_content(job.id).content,
+                             lambda data: (_not_media(data, "MP4 video"), data)[1])
         with atomic_path(out_path) as tmp:
-            tmp.write_bytes(content.content)
+            tmp.write_bytes(content)
             try:
                 info = probe(tmp)
             except MediaError as exc:
                 raise ModelRoleError("video", f"the endpoint returned a broken video file ({exc})") from exc
             if not info.has_video:
                 raise ModelRoleError("video", "the endpoint returned a file with no video stream")
+
+
+_JOB_STATES = ("queued", "in_progress", "completed", "failed", "cancelled", "canceled", "expired")
+
+
+def _video_job(resp: object):
+    """A video job must carry an id and a known status (create and poll answers alike)."""
+    job = _parsed(resp, "a video job")
+    if not isinstance(getattr(job, "id", None), str) or not job.id or getattr(job, "status", None) not in _JOB_STATES:
+        raise _BadAnswer(f"{WRONG_SCHEMA}: no job 'id' or no known 'status' (not a video job)")
+    return job

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from filmcraft.store import Studio, sha256_file
 from resources.models import _EndpointResource
-from resources.openai_backends import ModelRoleError, _client, _describe_api_error
+from resources.openai_backends import ModelRoleError, _ask_twice, _client, _validation_fault, chat_text
 
 if TYPE_CHECKING:
     from evaluation.llm_judge import Keyframe
@@ -43,7 +43,8 @@ class OpenAIVisionJudge:
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 180,
                  max_retries: int = 3, seed: int = 0, temperature: float = 0.7, detail: str = "low",
-                 studio: Studio | None = None):
+                 studio: Studio | None = None, role: str = "FilmEval judge"):
+        self.role = role  # named in errors: the FilmEval judge, or the foley/SFX spotter of sound design
         self.base_url = base_url
         self.model = model
         self.name = f"openai-compatible:{model}"
@@ -93,22 +94,21 @@ class OpenAIVisionJudge:
             try:
                 return schema.model_validate_json(answer)
             except ValidationError as second:
-                raise ModelRoleError("FilmEval judge", f"answer is not a valid {schema.__name__} after one repeated "
-                                                       f"request: {_errors(second)}") from second
+                raise ModelRoleError(self.role, f"answer is not a valid {schema.__name__} "
+                                                f"({_validation_fault(answer, second)}) after one repeated "
+                                                f"request: {_errors(second)}") from second
 
     def _send(self, messages: list[dict], schema: type[BaseModel], sample: int) -> str:
-        try:
+        def request():
             self.calls += 1
-            resp = self._client.chat.completions.create(
+            return self._client.chat.completions.create(
                 model=self.model, messages=messages, temperature=self.temperature, seed=self.seed + sample,
                 response_format={"type": "json_schema",
                                  "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()}},
             )
-        except Exception as exc:  # openai errors -> one clear message naming the role
-            raise ModelRoleError("FilmEval judge", _describe_api_error(exc)) from exc
-        if not resp.choices or not (resp.choices[0].message.content or "").strip():
-            return ""  # an empty answer fails validation and gets the repeated request
-        return resp.choices[0].message.content
+
+        # an empty answer comes back as '' and gets the repeated request of _ask
+        return _ask_twice(self.role, request, chat_text)
 
 
 def _errors(exc: ValidationError, limit: int = 8) -> str:
@@ -133,9 +133,9 @@ class VisionModelResource(_EndpointResource):
     keyframes: int = 8  # frames shown per answer
     temperature: float = 0.7
 
-    def judge(self, studio: Optional[Studio] = None) -> Optional[OpenAIVisionJudge]:
+    def judge(self, studio: Optional[Studio] = None, role: str = "FilmEval judge") -> Optional[OpenAIVisionJudge]:
         if self.is_offline:
             return None
         return OpenAIVisionJudge(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries,
-                                 self.seed, self.temperature, studio=studio)
+                                 self.seed, self.temperature, studio=studio, role=role)
 
