@@ -7,12 +7,34 @@ are passed as ``EnvVar`` so their values never appear in run config or the UI.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
 
 import dagster as dg
 
+from filmcraft.budget import Budget, BudgetExceeded
 from filmcraft.store import Studio
+
+
+def budget_failure(exc: BudgetExceeded) -> dg.Failure:
+    """A spent budget fails the step at once: the asset's RetryPolicy cannot help, only a larger budget can."""
+    return dg.Failure(description=str(exc), allow_retries=False,
+                      metadata={"budget": exc.budget, "limit": float(exc.limit), "used": float(exc.used)})
+
+
+class _FailFastOnBudget:
+    """The chat model as stages see it, with BudgetExceeded turned into a non-retried step failure."""
+
+    def __init__(self, model):
+        self.model = model
+        self.name = model.name
+
+    def complete_json(self, role, instructions, payload, schema):
+        try:
+            return self.model.complete_json(role, instructions, payload, schema)
+        except BudgetExceeded as exc:
+            raise budget_failure(exc) from None
 
 
 class StudioResource(dg.ConfigurableResource):
@@ -45,12 +67,15 @@ class TextModelResource(_EndpointResource):
     model: str = "gpt-4o-mini"
     seed: int = 0
 
-    def chat_model(self, studio: Studio):
+    def chat_model(self, studio: Studio, budget: Optional[Budget] = None):
+        """``budget``: the film's LLM token budget, checked before and charged after each real request."""
         if self.is_offline:
             return None  # stages fall back to the offline director
         from resources.openai_backends import OpenAIChatModel
 
-        return OpenAIChatModel(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries, self.seed, studio)
+        model = OpenAIChatModel(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries, self.seed,
+                                studio, budget)
+        return model if budget is None else _FailFastOnBudget(model)
 
 
 class EmbeddingResource(_EndpointResource):
@@ -85,13 +110,21 @@ class VideoResource(_EndpointResource):
     model: str = "sora-2"
     timeout_s: float = 600.0
 
-    def render_shot(self, plan, refs, out_path: Path, width: int, height: int, fps: int, seed: int) -> None:
-        if self.is_offline:
-            from filmcraft.previs import render_shot
-
-            render_shot(plan, refs, out_path, width, height, fps, seed)
-            return
+    def render_shot(self, plan, refs, out_path: Path, width: int, height: int, fps: int, seed: int,
+                    budget: Optional[Budget] = None) -> None:
+        """``budget``: the film's video-seconds budget; the shot's seconds are reserved before rendering
+        (previs seconds count too, so the offline demo exercises the budget)."""
         from resources.openai_backends import OpenAIVideo
 
-        OpenAIVideo(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries).render(
-            plan.prompt, Path(refs.location.path), plan.camera.duration_s, width, height, out_path)
+        seconds = plan.camera.duration_s if self.is_offline else OpenAIVideo.seconds_for(plan.camera.duration_s)
+        try:
+            with budget.video_render(seconds, plan.shot_id) if budget is not None else nullcontext():
+                if self.is_offline:
+                    from filmcraft.previs import render_shot
+
+                    render_shot(plan, refs, out_path, width, height, fps, seed)
+                    return
+                OpenAIVideo(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries).render(
+                    plan.prompt, Path(refs.location.path), plan.camera.duration_s, width, height, out_path)
+        except BudgetExceeded as exc:
+            raise budget_failure(exc) from None

@@ -16,6 +16,7 @@ from filmaster_assets.defs.corpus.assets import clip_caption_index, library_layo
 from filmaster_assets.defs.script.assets import LLM_POOL, LLM_RETRY, scene_blocks
 from filmaster_assets.partitions import film_and_scene, film_scene_partitions
 from filmcraft import stages
+from filmcraft.budget import Budget
 from filmcraft.contracts import ClipInfo, FilmRequest, SceneBlock, SceneClips, ScenePlan, SceneReferences
 from filmcraft.director.camera import scene_query
 from filmcraft.media import probe
@@ -92,7 +93,7 @@ def shot_plans(context: dg.AssetExecutionContext, studio: StudioResource, text_m
     files = layout(studio, film_id)
     block, previous, last = _block_in_context(files, film_id, scene)
     refs = read_model(files.scene_references(scene), SceneReferences)
-    plan = stages.replan_scene(block, refs, text_model.chat_model(studio.studio()), previous=previous, last_scene=last)
+    plan = stages.replan_scene(block, refs, text_model.chat_model(studio.studio(), Budget.for_film(files.root)), previous=previous, last_scene=last)
     path = write_model(files.scene_plan(scene), plan)
     setups = {(s.camera.shot_size, s.camera.movement, s.camera.angle) for s in plan.shots}
     return dg.MaterializeResult(
@@ -135,6 +136,7 @@ def clips(context: dg.AssetExecutionContext, studio: StudioResource, video: Vide
                               req.width, req.height)
     write_model(files.scene_refs_set(scene), refs)
 
+    budget = Budget.for_film(files.root)  # cache hits cost nothing; each real render is charged
     infos, rendered, frames = [], 0, []
     for shot in plan.shots:
         key = {"shot": shot.model_dump(mode="json"), "refs": [sha256_file(refs.location.path)] +
@@ -142,7 +144,7 @@ def clips(context: dg.AssetExecutionContext, studio: StudioResource, video: Vide
                "seed": req.seed, "backend": video.backend_name()}
         cached, hit = st.cached_file(
             "clips", key, ".mp4",
-            lambda tmp, shot=shot: video.render_shot(shot, refs, tmp, req.width, req.height, req.fps, req.seed))
+            lambda tmp, shot=shot: video.render_shot(shot, refs, tmp, req.width, req.height, req.fps, req.seed, budget))
         rendered += 0 if hit else 1
         out = files.shots / f"{shot.shot_id}.mp4"
         _link_or_copy(cached, out)

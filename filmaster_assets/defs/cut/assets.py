@@ -11,6 +11,7 @@ from filmaster_assets.defs.camera.assets import clips, shot_plans
 from filmaster_assets.defs.script.assets import LLM_POOL, LLM_RETRY, audience_profile, scene_blocks
 from filmaster_assets.partitions import film_partitions
 from filmcraft import stages
+from filmcraft.budget import Budget
 from filmcraft.contracts import (AudienceProfile, AudienceReview, CueSheet, CutShot, EditAnalysis, EditDecision,
                                  FilmRequest, PictureLock, RoughCut, SceneBlocks, SceneClips, ScenePlan, ShotPlan)
 from filmcraft.layout import FilmLayout
@@ -104,7 +105,7 @@ def audience_review(context: dg.AssetExecutionContext, studio: StudioResource, t
     cut = read_model(files.rough_cut, RoughCut)
     blocks = effective_blocks(files)
     profile = read_model(files.audience_profile, AudienceProfile)
-    review = stages.review(cut, load_plans(files, blocks), blocks, profile, text_model.chat_model(studio.studio()))
+    review = stages.review(cut, load_plans(files, blocks), blocks, profile, text_model.chat_model(studio.studio(), Budget.for_film(files.root)))
     write_model(files.audience_review, review)
     return dg.MaterializeResult(
         metadata={"profile": review.profile, "summary": review.summary, "notes": len(review.notes),
@@ -123,7 +124,7 @@ def edit_analysis(context: dg.AssetExecutionContext, studio: StudioResource, tex
     blocks = effective_blocks(files)
     review = read_model(files.audience_review, AudienceReview)
     profile = read_model(files.audience_profile, AudienceProfile)
-    analysis = stages.analyse(review, cut, load_plans(files, blocks), profile, text_model.chat_model(studio.studio()))
+    analysis = stages.analyse(review, cut, load_plans(files, blocks), profile, text_model.chat_model(studio.studio(), Budget.for_film(files.root)))
     write_model(files.edit_analysis, analysis)
     counts = {g: sum(1 for a in analysis.actions if a.group == g) for g in ("structure", "timing", "audio")}
     return dg.MaterializeResult(

@@ -6,6 +6,7 @@ import dagster as dg
 from filmaster_assets.common import data_version, layout, md_table
 from filmaster_assets.partitions import film_partitions
 from filmcraft import stages
+from filmcraft.budget import Budget
 from filmcraft.contracts import (DetailedStoryboard, FilmRequest, SceneBlocks, SimplifiedStoryboard, Synopsis)
 from filmcraft.store import read_model, write_model
 from resources.models import StudioResource, TextModelResource
@@ -36,7 +37,7 @@ def film_request(context: dg.AssetExecutionContext, studio: StudioResource) -> d
 def synopsis(context: dg.AssetExecutionContext, studio: StudioResource, text_model: TextModelResource) -> dg.MaterializeResult:
     files = layout(studio, context.partition_key)
     req = read_model(files.request, FilmRequest)
-    syn = stages.synopsis(req, text_model.chat_model(studio.studio()))
+    syn = stages.synopsis(req, text_model.chat_model(studio.studio(), Budget.for_film(files.root)))
     write_model(files.synopsis, syn)
     return dg.MaterializeResult(
         metadata={"title": syn.title, "logline": syn.logline, "genre": syn.genre, "mood": syn.mood,
@@ -51,7 +52,7 @@ def synopsis(context: dg.AssetExecutionContext, studio: StudioResource, text_mod
 def simplified_storyboard(context: dg.AssetExecutionContext, studio: StudioResource, text_model: TextModelResource) -> dg.MaterializeResult:
     files = layout(studio, context.partition_key)
     syn = read_model(files.synopsis, Synopsis)
-    board = stages.simplified_storyboard(syn, text_model.chat_model(studio.studio()))
+    board = stages.simplified_storyboard(syn, text_model.chat_model(studio.studio(), Budget.for_film(files.root)))
     write_model(files.simplified_storyboard, board)
     return dg.MaterializeResult(
         metadata={"beats": len(board.causal_chain),
@@ -66,7 +67,7 @@ def detailed_storyboard(context: dg.AssetExecutionContext, studio: StudioResourc
     files = layout(studio, context.partition_key)
     syn = read_model(files.synopsis, Synopsis)
     simple = read_model(files.simplified_storyboard, SimplifiedStoryboard)
-    board = stages.detailed_storyboard(syn, simple, text_model.chat_model(studio.studio()))
+    board = stages.detailed_storyboard(syn, simple, text_model.chat_model(studio.studio(), Budget.for_film(files.root)))
     write_model(files.detailed_storyboard, board)
     return dg.MaterializeResult(
         metadata={"scenes": len(board.scenes), "shots": sum(len(s.shots) for s in board.scenes),
@@ -86,7 +87,7 @@ def scene_blocks(context: dg.AssetExecutionContext, studio: StudioResource, text
     simple = read_model(files.simplified_storyboard, SimplifiedStoryboard)
     detailed = read_model(files.detailed_storyboard, DetailedStoryboard)
     req = read_model(files.request, FilmRequest)
-    blocks = stages.scene_blocks(film_id, syn, simple, detailed, text_model.chat_model(studio.studio()),
+    blocks = stages.scene_blocks(film_id, syn, simple, detailed, text_model.chat_model(studio.studio(), Budget.for_film(files.root)),
                                  max_scenes=req.max_scenes, max_shots=req.max_shots_per_scene)
     write_model(files.scene_blocks, blocks)
     return dg.MaterializeResult(
@@ -105,7 +106,7 @@ def audience_profile(context: dg.AssetExecutionContext, studio: StudioResource, 
     """The simulated target audience whose preferences drive the fine cut."""
     files = layout(studio, context.partition_key)
     req = read_model(files.request, FilmRequest)
-    profile = stages.audience_profile(req.audience, text_model.chat_model(studio.studio()))
+    profile = stages.audience_profile(req.audience, text_model.chat_model(studio.studio(), Budget.for_film(files.root)))
     write_model(files.audience_profile, profile)
     return dg.MaterializeResult(
         metadata={"profile": profile.name, "description": profile.description,

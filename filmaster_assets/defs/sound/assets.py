@@ -37,7 +37,7 @@ def sound_design(context: dg.AssetExecutionContext, studio: StudioResource, embe
         return [h.model_copy(update={"asset": h.asset.model_copy(update={"path": str(libs.audio_library / h.asset.path)})})
                 if not Path(h.asset.path).is_absolute() else h for h in hits]
 
-    judge = vision.judge(studio.studio())
+    judge = vision.judge(studio.studio(), role="foley/SFX spotter")
     spotter = None if judge is None else vision_spotter(
         judge, lambda plan: files.scene_dir(plan.scene_id) / "keyframes" / f"{plan.shot_id}.png")
     cues = design_sound(lock, blocks, load_plans(files, blocks), search, voice.voice(), files.vo_dir, spotter)
