@@ -78,9 +78,10 @@ def default_film_id(text: str) -> str:
 
 
 def build_request(text: str, film_id: str | None, refs: str | None, audience: str, hd: bool, seed: int,
-                  top_k: int = 8):
+                  top_k: int = 8, llm_token_budget: int | None = None, video_seconds_budget: float | None = None):
     from pydantic import ValidationError
 
+    from filmcraft.budget import budget_defaults_from_env
     from filmcraft.contracts import FilmRequest
     from filmcraft.director.audience import get_profile
 
@@ -92,13 +93,22 @@ def build_request(text: str, film_id: str | None, refs: str | None, audience: st
         if not os.environ.get("FILMASTER_LLM_BASE_URL"):  # with an LLM, any audience name gets a profile
             raise CliError(f"--audience: {exc}") from exc
     width, height = (1920, 1080) if hd else (1280, 720)
+    try:  # budgets: the flags win over FILMASTER_LLM_TOKEN_BUDGET / FILMASTER_VIDEO_SECONDS_BUDGET
+        budgets = budget_defaults_from_env()
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    flags = {"llm_token_budget": llm_token_budget, "video_seconds_budget": video_seconds_budget}
+    budgets.update({k: v for k, v in flags.items() if v is not None})
     try:
         return FilmRequest(film_id=film_id or default_film_id(text.strip()), text=text, audience=audience,
                            refs_dir=str(Path(refs).resolve()) if refs else None, width=width, height=height, seed=seed,
-                           top_k=top_k)
+                           top_k=top_k, **budgets)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = {"film_id": "--film-id", "text": "--text", "top_k": "--top-k"}.get(str(err["loc"][0]), str(err["loc"][0]))
+        field = {"film_id": "--film-id", "text": "--text", "top_k": "--top-k",
+                 "llm_token_budget": "--llm-token-budget (or FILMASTER_LLM_TOKEN_BUDGET)",
+                 "video_seconds_budget": "--video-seconds-budget (or FILMASTER_VIDEO_SECONDS_BUDGET)",
+                 }.get(str(err["loc"][0]), str(err["loc"][0]))
         raise CliError(f"{field}: {err['msg'].removeprefix('Value error, ')}") from exc
 
 
@@ -228,7 +238,8 @@ def cmd_demo(args) -> int:
 
 def cmd_make(args) -> int:
     text = _read_text_arg(args.text, args.text_file)
-    req = build_request(text, args.film_id, args.refs, args.audience, args.hd, args.seed, args.top_k)
+    req = build_request(text, args.film_id, args.refs, args.audience, args.hd, args.seed, args.top_k,
+                        args.llm_token_budget, args.video_seconds_budget)
     studio = _setup_env(args.out)
     print_outputs(make_film(req, studio))
     return 0
@@ -312,6 +323,10 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--hd", action="store_true", help="render 1920x1080 instead of 1280x720")
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--top-k", type=int, default=8, help="film-clip captions retrieved per scene (default 8)")
+    m.add_argument("--llm-token-budget", type=int, help="most LLM tokens this film may use, over all its runs "
+                   "(default $FILMASTER_LLM_TOKEN_BUDGET, else unlimited)")
+    m.add_argument("--video-seconds-budget", type=float, help="most seconds of video this film may generate, over "
+                   "all its runs (default $FILMASTER_VIDEO_SECONDS_BUDGET, else unlimited)")
     m.set_defaults(func=cmd_make)
 
     u = sub.add_parser("update", help="re-make a film after editing OUT/FILM_ID/scene_overrides.json (only changed scenes)")
