@@ -26,6 +26,10 @@ from filmcraft.contracts import ReferenceImage, ReferenceSet, SceneBlock
 from filmcraft.store import atomic_path
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
+# Decoders a reference may use: raster formats Pillow reads itself. Never EPS/PDF-like formats that
+# hand the file to an outside interpreter (Ghostscript), whatever the file is named.
+IMAGE_DECODERS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")  # JPEG also yields MPO (camera JPEGs)
+MAX_MANIFEST_BYTES = 1_000_000
 MAX_REFERENCE_PIXELS = 50_000_000  # a reference is a guide, not a print master
 MIN_REFERENCE_SIDE = 32
 SUPERSAMPLE = 2  # cards are drawn at 2x and downsampled, for smooth edges without antialiasing support
@@ -58,7 +62,19 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 # --- user images -----------------------------------------------------------------------------
 
-def _index_folder(folder: Path) -> dict[str, Path]:
+def _inside(path: Path, refs_dir: Path, what: str) -> Path:
+    """The real file behind ``path``, which must lie inside the reference folder (links and ../ included):
+    a refs folder may come from a dropped request file, and must not read the rest of the disk."""
+    real = path.resolve()
+    root = refs_dir.resolve()
+    if not real.is_relative_to(root):
+        raise ReferenceImageError(
+            f"{what} {path} resolves to {real}, outside the reference folder {root}: copy the image into the folder"
+        )
+    return real
+
+
+def _index_folder(folder: Path, refs_dir: Path) -> dict[str, Path]:
     """slug -> image file; on duplicates (anna.png and Anna.jpg) the extension order decides."""
     found: dict[str, Path] = {}
     if not folder.is_dir():
@@ -69,7 +85,7 @@ def _index_folder(folder: Path) -> dict[str, Path]:
         key=lambda p: (rank[p.suffix.lower()], p.name),
     )
     for path in files:
-        found.setdefault(slugify(path.stem), path)
+        found.setdefault(slugify(path.stem), _inside(path, refs_dir, "reference image"))
     return found
 
 
@@ -82,10 +98,14 @@ def _index_manifest(refs_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
     path = refs_dir / MANIFEST_NAME
     if not path.exists():
         return {}, {}
+    if not path.is_file() or path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise ReferenceImageError(f"{path} is not a file of at most {MAX_MANIFEST_BYTES:,} bytes: "
+                                  "a manifest maps names to image files, fix it or remove it")
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReferenceImageError(f"{path} is not valid UTF-8 JSON ({exc}): fix it or remove it") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ReferenceImageError(f"{path} is not valid UTF-8 JSON ({reason}): fix it or remove it") from exc
     if not isinstance(data, dict) or set(data) - {"characters", "locations"}:
         raise ReferenceImageError(f"{path} must be an object with 'characters' and/or 'locations' maps of name -> file")
     out: list[dict[str, Path]] = []
@@ -95,12 +115,39 @@ def _index_manifest(refs_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
             raise ReferenceImageError(f"{path}: '{kind}' must map names to image file paths")
         files = {}
         for name, rel in entries.items():
-            file = (refs_dir / rel).resolve()
+            file = _inside(refs_dir / rel, refs_dir, f"{path}: {kind} '{name}' image")
             if not file.is_file():
                 raise ReferenceImageError(f"{path}: {kind} '{name}' points at {file}, which does not exist")
             files[slugify(name)] = file
         out.append(files)
     return out[1], out[0]
+
+
+def index_reference_folder(refs_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+    """(locations, characters): slug -> image file, from the subfolders and the manifest (which wins)."""
+    refs_dir = Path(refs_dir)
+    manifest_locations, manifest_characters = _index_manifest(refs_dir)
+    return ({**_index_folder(refs_dir / "locations", refs_dir), **manifest_locations},
+            {**_index_folder(refs_dir / "characters", refs_dir), **manifest_characters})
+
+
+def check_reference_folder(refs_dir: Path) -> int:
+    """Open every image the folder offers, before a film starts; return how many are usable.
+
+    Raises ReferenceImageError naming the first bad file (or manifest entry) and the fix, so a broken
+    reference stops the request at once instead of failing a scene's camera step later.
+    """
+    refs_dir = Path(refs_dir)
+    if not refs_dir.is_dir():
+        raise ReferenceImageError(
+            f"reference folder {refs_dir} does not exist or is not a folder: create it with characters/ and "
+            "locations/ subfolders, or leave it out to use generated cards"
+        )
+    locations, characters = index_reference_folder(refs_dir)
+    files = sorted(set(locations.values()) | set(characters.values()))
+    for path in files:
+        open_reference_image(path).close()
+    return len(files)
 
 
 def open_reference_image(path: Path) -> Image.Image:
@@ -109,7 +156,7 @@ def open_reference_image(path: Path) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(path)
+            im = Image.open(path, formats=IMAGE_DECODERS)
             width, height = im.size  # header only: reject giants before decoding any pixels
             if width * height > MAX_REFERENCE_PIXELS:
                 raise ReferenceImageError(
@@ -537,9 +584,7 @@ def load_reference_set(scene: SceneBlock, refs_dir: Path | None, cards_dir: Path
                 f"reference folder {refs_dir} does not exist or is not a folder: create it with characters/ and "
                 "locations/ subfolders, or leave refs_dir empty to use generated cards"
             )
-        manifest_locations, manifest_characters = _index_manifest(refs_dir)
-        location_files = {**_index_folder(refs_dir / "locations"), **manifest_locations}
-        character_files = {**_index_folder(refs_dir / "characters"), **manifest_characters}
+        location_files, character_files = index_reference_folder(refs_dir)
 
     # location plate
     source = location_files.get(slugify(scene.location))
