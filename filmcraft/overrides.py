@@ -19,18 +19,33 @@ from pydantic import ValidationError
 from filmcraft.contracts import SceneBlock, SceneBlocks, shot_id
 
 EDITABLE = sorted(set(SceneBlock.model_fields) - {"scene_id", "index"})
+NAMED = ("heading", "location", "mood", "narrative_objective")  # text a scene cannot do without
+MAX_OVERRIDES_BYTES = 1_000_000  # a film-maker's edits to a few scenes, not a data dump
 
 
 class OverrideError(ValueError):
     pass
 
 
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    keys = [k for k, _ in pairs]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:  # json keeps the last silently: an edit the film-maker made would be lost
+        raise ValueError(f"key(s) {', '.join(dup)} appear more than once in one object")
+    return dict(pairs)
+
+
 def load_overrides(path: Path) -> dict[str, dict]:
     if not path.exists():
         return {}
+    if not path.is_file() or path.stat().st_size > MAX_OVERRIDES_BYTES:
+        raise OverrideError(f"{path} is not a file of at most {MAX_OVERRIDES_BYTES:,} bytes: "
+                            "keep only the fields you change, or delete the file")
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(path.read_bytes().decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+    except RecursionError as exc:
+        raise OverrideError(f"{path} nests JSON too deeply: fix or delete the file") from exc
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: JSONDecodeError, duplicate keys
         raise OverrideError(f"{path} is not valid UTF-8 JSON ({exc}): fix or delete the file") from exc
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise OverrideError(f"{path} must be an object of scene id -> {{field: value}}, e.g. "
@@ -54,6 +69,9 @@ def apply_overrides(blocks: SceneBlocks, overrides: dict[str, dict], source: str
         if bad:
             raise OverrideError(f"{source}: {block.scene_id} cannot override {', '.join(bad)}; "
                                 f"editable fields: {', '.join(EDITABLE)}")
+        blank = [k for k in NAMED if k in fields and isinstance(fields[k], str) and not fields[k].strip()]
+        if blank:
+            raise OverrideError(f"{source}: {block.scene_id}.{blank[0]} is blank: give it a value or remove the key")
         try:
             merged = SceneBlock.model_validate({**block.model_dump(), **fields})
         except ValidationError as exc:
