@@ -36,6 +36,9 @@ TAGS_FIELD_GUESSES = ("tags", "tag", "category", "categories", "label", "labels"
 DESCRIPTION_FIELD_GUESSES = ("description", "caption", "title")
 MIN_AUDIO_S = 0.05
 MAX_AUDIO_S = 3 * 3600.0  # a 3-hour "sound effect" is a recording session, not a library asset
+# Rates real recordings use; outside them the header is corrupt or forged (a 1 Hz "music" file would
+# be resampled to billions of samples for its tempo).
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4_000, 768_000
 
 # Words that place an untyped asset in a kind (checked in this order after music).
 AMBIENCE_WORDS = {"ambience", "ambient", "atmosphere", "room tone", "rain", "wind", "waves", "sea", "ocean", "surf",
@@ -130,6 +133,22 @@ def _embedded_tags(path: Path) -> dict[str, str]:
             return {k: v for k, v in fh.copy_metadata().items() if v}
     except Exception:  # unreadable files are reported by the measurement step
         return {}
+
+
+def header_problem(path: Path) -> str | None:
+    """Why the file's header alone rules it out (absurd rate or length), before any sample is decoded."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except Exception:  # unreadable files are reported by the measurement step, with libsndfile's reason
+        return None
+    if not MIN_SAMPLE_RATE <= info.samplerate <= MAX_SAMPLE_RATE:
+        return (f"sample rate {info.samplerate} Hz is outside {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz: "
+                "the header is corrupt, re-export the file")
+    if info.frames > 0 and info.frames / info.samplerate > MAX_AUDIO_S:
+        return f"too long ({info.frames / info.samplerate:.0f} s > {MAX_AUDIO_S:.0f} s)"
+    return None
 
 
 def _file_sidecar(path: Path) -> dict:
@@ -280,6 +299,10 @@ def ingest_audio_source(lib: LibraryLayout, spec: SourceSpec, force: bool = Fals
                 good.append(row)
                 reused += 1
                 seen_sha[digest] = rel
+                continue
+            problem = header_problem(path)
+            if problem is not None:
+                refuse(problem)
                 continue
             try:
                 m = measure_audio(path, kind)
