@@ -5,7 +5,8 @@ each source's embedding store (rows without a vector are embedded here, e.g. aft
 change). FAISS is exact below ``exact_threshold`` rows and HNSW above; the folder is written
 beside the live index and swapped in atomically (corpus_ingest.index.build_index), so searches
 keep working during and after a failed or killed rebuild. A rebuild is skipped when the sources'
-content fingerprint and the embedder match the live index. Builds of one studio are serialised
+content fingerprint and the embedder match the live index; a large caption index is updated in
+place (only new or changed rows are added) unless ``force`` asks for a fresh build. Builds of one studio are serialised
 by a file lock so the last swap always reflects the latest sources.
 """
 
@@ -75,6 +76,7 @@ def rebuild_caption_index(lib: LibraryLayout, embedder: Embedder, exact_threshol
         texts: list[str] = []
         src: list[str] = []
         fields: list[str] = []
+        hashes: list[str] = []  # what each vector was embedded from: lets the build update in place
         vectors: list[np.ndarray] = []
         per_source: dict[str, int] = {}
         source_rows: dict[str, int] = {}
@@ -97,6 +99,7 @@ def rebuild_caption_index(lib: LibraryLayout, embedder: Embedder, exact_threshol
                 texts.append(r["text"])
                 src.append(name)
                 fields.append(r["fields_json"])
+                hashes.append(r["embed_hash"])
             per_source[name] = len(take)
             source_rows[name] = len(rows)
             if take:
@@ -117,7 +120,8 @@ def rebuild_caption_index(lib: LibraryLayout, embedder: Embedder, exact_threshol
             "gather_seconds": round(gather_s, 3),
         }
         info = build_index(all_vecs, keys, lib.clip_caption_index, embedder.name,
-                           exact_threshold=exact_threshold, meta=meta, write_extra=write_rows)
+                           exact_threshold=exact_threshold, meta=meta, write_extra=write_rows,
+                           hashes=None if force else hashes)
         return {**info, "rebuilt": True}
 
 
