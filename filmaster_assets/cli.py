@@ -27,7 +27,12 @@ class CliError(Exception):
 def _setup_env(out: str | None) -> Path:
     """Studio root and Dagster home must be set before the definitions are imported."""
     studio = Path(out or os.environ.get("FILMASTER_HOME") or DEFAULT_STUDIO).expanduser().resolve()
-    studio.mkdir(parents=True, exist_ok=True)
+    if studio.exists() and not studio.is_dir():
+        raise CliError(f"studio folder {studio} (--out or $FILMASTER_HOME) is a file: give a folder")
+    try:
+        studio.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot create the studio folder {studio} ({exc.strerror}): give a writable folder with --out") from exc
     os.environ["FILMASTER_HOME"] = str(studio)
     if not os.environ.get("DAGSTER_HOME"):
         home = studio / ".dagster"
@@ -87,6 +92,13 @@ def build_request(text: str, film_id: str | None, refs: str | None, audience: st
 
     if refs is not None and not Path(refs).is_dir():
         raise CliError(f"--refs {refs}: not a folder (expected characters/ and locations/ inside)")
+    if refs is not None:
+        from filmcraft.references import ReferenceImageError, check_reference_folder
+
+        try:  # every image now, not a scene's camera step after the script is written
+            check_reference_folder(Path(refs))
+        except ReferenceImageError as exc:
+            raise CliError(f"--refs: {exc}") from exc
     try:
         get_profile(audience)
     except ValueError as exc:
@@ -257,9 +269,14 @@ def cmd_update(args) -> int:
 
 
 def _existing_film(studio: Path, film_id: str):
+    from filmcraft.contracts import FILM_ID_RE
     from filmcraft.layout import FilmLayout
     from filmcraft.store import Studio
 
+    if not FILM_ID_RE.match(film_id) or not (studio / film_id / "request.json").is_file():  # look, don't create
+        if not FILM_ID_RE.match(film_id):
+            raise CliError(f"FILM_ID: film id {film_id!r} is not a valid film id (no path separators or '..')")
+        raise CliError(f"no film {film_id!r} in {studio}: make it first with `filmaster make`")
     try:
         files = FilmLayout(Studio(studio).film_dir(film_id))
     except ValueError as exc:
@@ -273,16 +290,21 @@ def cmd_export(args) -> int:
     """Write the film's timeline through the OTIO adapters (otio, otioz, FCP 7 XML, CMX 3600 EDL)."""
     import opentimelineio as otio
 
-    from filmcraft.timeline import EXPORT_FORMATS, export_timeline
+    from filmcraft.timeline import export_target, export_timeline
 
     studio = _setup_env(args.out_studio)
     files = _existing_film(studio, args.film_id)
     if not files.timeline.exists():
         raise CliError(f"film {args.film_id!r} has no timeline yet: run `filmaster update {args.film_id}`")
-    out = Path(args.out) if args.out else files.root / f"timeline{EXPORT_FORMATS[args.format][1]}"
-    if out.is_dir():
-        raise CliError(f"--out {out} is a folder: give a file path")
-    timeline = otio.adapters.read_from_file(str(files.timeline))
+    try:
+        out = export_target(args.out, args.format, files.root, studio)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        timeline = otio.adapters.read_from_file(str(files.timeline))
+    except Exception as exc:  # OTIO raises ValueError, JSON and schema errors of its own
+        raise CliError(f"the timeline {files.timeline} cannot be read ({type(exc).__name__}): "
+                       f"delete it and run `filmaster update {args.film_id}` to write it again") from exc
     try:
         path = export_timeline(timeline, args.format, out)
     except ValueError as exc:

@@ -325,6 +325,37 @@ def _media_path(target: str) -> str:
     return target
 
 
+def export_target(out: str | Path | None, fmt: str, film_root: Path, studio_root: Path) -> Path:
+    """Where an export of the film in ``film_root`` may be written; ValueError naming --out and the fix.
+
+    Anywhere outside the studio is the user's choice. Inside the studio only this film's folder is
+    allowed, so an export never lands over another film or the libraries; the suffix must match the
+    format, so it never replaces final.mp4, a stem or a JSON artifact; a symbolic link as the target is
+    refused (replacing it would surprise, writing through it could land anywhere).
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown timeline format {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}")
+    suffix = EXPORT_FORMATS[fmt][1]
+    film_root, studio_root = Path(film_root).resolve(), Path(studio_root).resolve()
+    if out is None:
+        return film_root / f"timeline{suffix}"
+    given = Path(os.path.abspath(Path(out).expanduser()))
+    if given.is_symlink():
+        raise ValueError(f"--out {out} is a symbolic link (to {os.readlink(given)}): give the real file path")
+    if given.is_dir():
+        raise ValueError(f"--out {out} is a folder: give a file path ending in {suffix}")
+    if given.suffix.lower() != suffix:
+        raise ValueError(f"--out {out}: the {fmt} format is written as a {suffix} file: end the name with {suffix}")
+    if not given.parent.is_dir():
+        raise ValueError(f"--out {out}: the folder {given.parent} does not exist: create it first")
+    real = given.parent.resolve() / given.name
+    if given.is_relative_to(studio_root) or real.is_relative_to(studio_root):
+        if not (given.is_relative_to(film_root) and real.is_relative_to(film_root)):
+            where = "goes through a link out of" if given.is_relative_to(film_root) else "is in the studio but outside"
+            raise ValueError(f"--out {out} {where} the film's folder {film_root}: write inside it or outside the studio")
+    return real
+
+
 def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
     """Write ``tl`` in ``fmt`` (otio, otioz, fcp7xml, edl) to ``out_path`` atomically."""
     if fmt not in EXPORT_FORMATS:
