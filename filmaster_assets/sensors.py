@@ -20,6 +20,7 @@ from filmaster_assets.jobs import camera_job, post_production_job, script_job
 from filmaster_assets.partitions import film_partitions, scene_key
 from filmcraft.contracts import FilmRequest, SceneBlocks
 from filmcraft.layout import FilmLayout
+from filmcraft.references import check_reference_folder
 from filmcraft.store import read_model, write_model, write_text
 from resources.models import StudioResource
 
@@ -32,17 +33,43 @@ def _reject(path: Path, reason: str) -> None:
     os.replace(path, rejected / path.name)
 
 
+MAX_REQUEST_BYTES = 1_000_000  # a theme and a few settings; FilmRequest caps the text at 20,000 characters
+
+
+def _read_request(path: Path) -> FilmRequest:
+    """A dropped request file, validated; ValueError (or OSError) saying what is wrong with it."""
+    if path.is_symlink() or not path.is_file():
+        raise ValueError("it is a symbolic link or not a regular file: drop the request file itself")
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_REQUEST_BYTES + 1)
+    if len(data) > MAX_REQUEST_BYTES:
+        raise ValueError(f"it is over {MAX_REQUEST_BYTES:,} bytes: a request holds a theme of at most 20,000 characters")
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except RecursionError as exc:
+        raise ValueError("its JSON nests too deeply: write one object of request fields") from exc
+    try:
+        req = FilmRequest.model_validate(raw)
+    except ValidationError as exc:
+        # field and reason only: pydantic's own text repeats the input, which may be a pasted API key
+        raise ValueError("; ".join(f"{'.'.join(map(str, e['loc'])) or 'request'}: {e['msg']}"
+                                   for e in exc.errors(include_input=False))) from None
+    if req.refs_dir:
+        check_reference_folder(Path(req.refs_dir))  # ReferenceImageError (a ValueError) names the bad file
+    return req
+
+
 @dg.sensor(job=script_job, minimum_interval_seconds=10, default_status=dg.DefaultSensorStatus.RUNNING)
 def film_request_sensor(context: dg.SensorEvaluationContext, studio: StudioResource) -> dg.SensorResult:
     st = studio.studio()
     runs, films = [], []
     for path in sorted(st.requests_dir.glob("*.json")):
+        if path.is_dir() and not path.is_symlink():
+            continue  # a folder named *.json is not a request; leave it alone
         try:
-            raw = json.loads(path.read_bytes().decode("utf-8"))
-            req = FilmRequest.model_validate(raw)
-            if req.refs_dir and not Path(req.refs_dir).is_dir():
-                raise ValueError(f"refs_dir {req.refs_dir} is not a folder")
-        except (UnicodeDecodeError, json.JSONDecodeError, ValidationError, ValueError) as exc:
+            req = _read_request(path)
+        except (UnicodeDecodeError, json.JSONDecodeError, ValidationError, ValueError, OSError) as exc:
+            # one bad file must not stop the tick: requests already moved to accepted/ would lose their runs
             context.log.warning(f"rejected film request {path.name}: {exc}")
             _reject(path, f"{path.name} was rejected: {exc}")
             continue
