@@ -12,12 +12,14 @@ import threading
 import time
 from collections import defaultdict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
 
 
 class Reply:
     def __init__(self, status: int = 200, body: object = None, raw: bytes | None = None, delay: float = 0.0,
-                 headers: dict | None = None):
+                 headers: dict | None = None, content_type: str | None = None):
         self.status, self.body, self.raw, self.delay, self.headers = status, body, raw, delay, headers or {}
+        self.content_type = content_type or ("application/json" if raw is None else "application/octet-stream")
 
 
 def chat_reply(content: str) -> Reply:
@@ -60,14 +62,14 @@ class OpenAIServer:
                     time.sleep(reply.delay)
                 payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json" if reply.raw is None else "application/octet-stream")
+                self.send_header("Content-Type", reply.content_type)
                 for k, v in reply.headers.items():
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 try:
                     self.wfile.write(payload)
-                except BrokenPipeError:
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (a hang past its timeout)
                     pass
 
             do_GET = do_POST = _answer
@@ -85,6 +87,11 @@ class OpenAIServer:
     def calls(self, route_suffix: str) -> int:
         return sum(1 for _m, p, _b in self.requests if p.endswith(route_suffix))
 
+    def reset(self) -> None:
+        """Forget queued replies and recorded requests (one server, many scenarios)."""
+        self.replies.clear()
+        self.requests.clear()
+
     def __enter__(self):
         self.thread.start()
         return self
@@ -100,3 +107,65 @@ def _pattern(path: str) -> str:
     if len(parts) > 3 and parts[2] == "videos":
         parts[3] = "*"
     return "/".join(parts)
+
+
+# --- fault modes -------------------------------------------------------------------------------
+# Every model role must survive these: recover within its retry budget when the fault is transient,
+# or fail with a ModelRoleError that names the role and the fault.
+
+FAULTS = ("429", "500", "hang", "truncated_json", "wrong_schema", "empty")
+
+
+def rate_limited(retry_after: str = "1") -> Reply:
+    return Reply(429, {"error": {"message": "rate limit reached", "type": "rate_limit_error"}},
+                 headers={"Retry-After": retry_after})
+
+
+def server_error() -> Reply:
+    # Retry-After "0" is ignored by the client: it falls back to its own short exponential backoff
+    return Reply(500, {"error": {"message": "internal error", "type": "server_error"}}, headers={"Retry-After": "0"})
+
+
+def hang(good: Reply, seconds: float = 2.0) -> Reply:
+    """The right answer, but only after ``seconds``: past a short client timeout."""
+    return Reply(good.status, good.body, good.raw, delay=seconds, headers=good.headers, content_type=good.content_type)
+
+
+def truncated(good: Reply) -> Reply:
+    """The first half of a JSON body, still labelled application/json (a cut connection or proxy)."""
+    blob = good.raw if good.raw is not None else json.dumps(good.body).encode()
+    return Reply(good.status, raw=blob[: max(1, len(blob) // 2)], content_type="application/json")
+
+
+def empty_body() -> Reply:
+    return Reply(200, raw=b"", content_type="application/json")
+
+
+def respond(reply) -> Callable[[object], Reply]:
+    """A fixed Reply or a responder, as a responder."""
+    return reply if callable(reply) else (lambda _request: reply)
+
+
+class Flaky:
+    """A responder that answers with ``fault`` for the first ``times`` requests (None: for ever), then
+    with ``good``. Counts what it served so tests can check the retry budget."""
+
+    def __init__(self, fault, good, times: int | None = 1):
+        self.fault, self.good, self.times = respond(fault), respond(good), times
+        self.faults_served = 0
+        self.good_served = 0
+
+    def __call__(self, request) -> Reply:
+        if self.times is None or self.faults_served < self.times:
+            self.faults_served += 1
+            return self.fault(request)
+        self.good_served += 1
+        return self.good(request)
+
+
+def transient(fault, good, times: int = 1) -> Flaky:
+    return Flaky(fault, good, times)
+
+
+def always(fault) -> Flaky:
+    return Flaky(fault, fault, None)
