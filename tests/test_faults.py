@@ -239,3 +239,70 @@ def test_fault(role_key: str, fault: str, mode: str, server: OpenAIServer, media
     # within the retry budget: the faulty endpoint was asked exactly twice, whatever the fault
     asked = sum(1 for m, p, _b in server.requests if f"{m} {p}" == route)
     assert asked == 2 and flaky.faults_served == (2 if persistent else 1)
+
+
+# --- pipeline level -------------------------------------------------------------------------------
+
+THEME = ("At night in the harbour, Mara chases a thief along the wet docks. "
+         "At dawn in the lighthouse, Tomas tells Mara the stolen compass was his brother's.")
+
+
+def _requests_per_schema(server: OpenAIServer) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for _m, path, body in server.requests:
+        if path.endswith("/chat/completions"):
+            name = json.loads(body)["response_format"]["json_schema"]["name"]
+            out[name] = out.get(name, 0) + 1
+    return out
+
+
+@pytest.mark.slow
+def test_text_role_failing_mid_chain_then_resumes_without_repeated_calls(tmp_path, monkeypatch):
+    """The analyst (edit analysis, after the rough cut and the audience review) answers HTTP 500 for ever:
+    the make fails naming the role and the fault, nothing made so far is lost or half-written; once the
+    endpoint recovers, the re-make pays only for the analyst: zero repeated calls for answers already had."""
+    from filmaster_assets.cli import CliError, _setup_env, build_request, make_film
+    from filmcraft.contracts import FilmRequest
+    from filmcraft.store import sha256_file
+    from tests.director_llm import DirectorLLM
+
+    director = DirectorLLM()
+    state = {"analyst_down": True}
+
+    def responder(request: dict):
+        if state["analyst_down"] and request["response_format"]["json_schema"]["name"] == "EditAnalysis":
+            return server_error()
+        return director(request)
+
+    with OpenAIServer() as server:
+        server.queue("POST /v1/chat/completions", responder)
+        for k, v in {"FILMASTER_LLM_BASE_URL": server.base_url, "FILMASTER_LLM_MODEL": "director-test",
+                     "FILMASTER_LLM_MAX_RETRIES": "1", "DAGSTER_HOME": str(tmp_path / "dh")}.items():
+            monkeypatch.setenv(k, v)
+        (tmp_path / "dh").mkdir()
+        studio = _setup_env(str(tmp_path / "studio"))
+        req = FilmRequest(**{**build_request(THEME, "faulty", None, "general", False, 0).model_dump(),
+                             "width": 256, "height": 144, "fps": 12, "max_scenes": 2, "max_shots_per_scene": 1})
+        with pytest.raises(CliError, match=r"(?s)post_production_job failed for faulty.*edit_analysis: "
+                                           r"model role 'analyst' failed: HTTP 500"):
+            make_film(req, studio)
+        film = studio / "faulty"
+        before = _requests_per_schema(server)
+        # client retry (1) x Dagster attempts (1 + LLM_RETRY's 2): the analyst was asked 6 times
+        assert before["EditAnalysis"] == 6
+        assert all(n == 1 for k, n in before.items() if k not in ("EditAnalysis", "ScenePlan")), before
+        made = [film / "script" / "synopsis.json", film / "scene_blocks.json", film / "scenes" / "s01" / "clips.json",
+                film / "scenes" / "s02" / "clips.json", film / "shots" / "s01_sh01.mp4", film / "shots" / "s02_sh01.mp4",
+                film / "cut" / "rough_cut.mp4", film / "cut" / "audience_review.json"]
+        assert all(p.exists() and p.stat().st_size > 0 for p in made), [str(p) for p in made if not p.exists()]
+        shots_sha = {p.name: sha256_file(p) for p in (film / "shots").glob("*.mp4")}
+        assert not (film / "cut" / "edit_analysis.json").exists() and not (film / "final.mp4").exists()
+        assert [p for p in studio.rglob("*") if ".part" in p.name] == []  # nothing half-written
+
+        state["analyst_down"] = False  # the endpoint recovers
+        make_film(req, studio)
+        after = _requests_per_schema(server)
+        new = {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
+        assert new == {"EditAnalysis": 1}, f"repeated calls for answers already had: {new}"
+        assert {p.name: sha256_file(p) for p in (film / "shots").glob("*.mp4")} == shots_sha  # no clip lost or redone
+        assert (film / "cut" / "edit_analysis.json").exists() and (film / "final.mp4").stat().st_size > 0
