@@ -13,6 +13,9 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
@@ -38,16 +41,70 @@ def content_key(payload: object) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
 
+# Temp names carry this host and process id, so a temp orphaned by a killed process (SIGKILL, OOM,
+# power loss skip every ``finally``) is told apart from one a live writer is still filling.
+_HOST_TAG = hashlib.sha256(socket.gethostname().encode("utf-8")).hexdigest()[:6]
+_TEMP_OWNER = re.compile(r"\.tmp-([0-9a-f]{6})-(\d+)-")
+
+
+def temp_prefix(name: str) -> str:
+    """Prefix for a hidden temp file or folder that will become ``name``: tagged with host and pid."""
+    return f".{name}.tmp-{_HOST_TAG}-{os.getpid()}-"
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. EPERM: the pid runs under another user
+        return True
+    return True
+
+
+def remove_orphan_temps(folder: str | Path) -> list[Path]:
+    """Delete temp files and folders in ``folder`` whose writer (a process of this host) is gone.
+
+    Temps of live processes and of other hosts sharing the folder are left alone.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith("."):
+            continue
+        owner = _TEMP_OWNER.search(entry.name)
+        if owner is None or owner.group(1) != _HOST_TAG or _process_alive(int(owner.group(2))):
+            continue
+        path = Path(entry.path)
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except FileNotFoundError:
+            continue  # another process swept it first
+        removed.append(path)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(final: str | Path) -> Iterator[Path]:
     """Yield a temp path beside ``final``; rename it over ``final`` only if the block succeeds.
 
-    A crash or exception leaves the previous file untouched and no half-written output.
-    The temp name keeps the suffix so tools like ffmpeg pick the right muxer.
+    A crash or exception leaves the previous file untouched and no half-written output. The temp
+    name is unique per call (concurrent writers of one file never share a temp) and keeps the suffix
+    so tools like ffmpeg pick the right muxer. Temps orphaned in the folder by killed processes
+    are swept first.
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".part{final.suffix}", dir=final.parent)
+    remove_orphan_temps(final.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(final.stem), suffix=f".part{final.suffix}", dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
