@@ -111,6 +111,8 @@ def shot_plans(context: dg.AssetExecutionContext, studio: StudioResource, text_m
 def _link_or_copy(src: Path, dst: Path) -> None:
     """Shots in the film folder are hard links to the content-addressed cache (copy across devices)."""
     dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists() and os.path.samefile(src, dst):
+        return  # already linked; renaming a second link onto the same inode is a no-op that strands the temp
     tmp = dst.with_name(f".{dst.name}.part")
     if tmp.exists():
         tmp.unlink()
