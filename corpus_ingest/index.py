@@ -114,7 +114,9 @@ def _make_faiss_index(vecs: np.ndarray, exact: bool) -> Any:
     return index
 
 
-EF_TUNE_TARGET = 0.95  # recall@10 the build guarantees on a sample of its own rows
+# recall@10 the build asks of its sampled queries: above the 0.95 promised for real queries, whose
+# text differs more from the rows than a sampled row moved off the graph does (0.948 vs 0.96 at ef 64)
+EF_TUNE_TARGET = 0.98
 EF_TUNE_STEPS = (64, 96, 128, 192, 256, 384, 512)
 EF_TUNE_QUERIES = 200
 
