@@ -48,9 +48,15 @@ def _setup_env(out: str | None) -> Path:
 
 
 def _instance():
+    import fcntl
+
     import dagster as dg
 
-    return dg.DagsterInstance.get()
+    # Two commands starting at once on a new DAGSTER_HOME would both create the SQLite schema and
+    # one dies with "table runs already exists": the first creates it under a lock, the others wait.
+    with open(Path(os.environ["DAGSTER_HOME"]) / ".filmaster-instance.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return dg.DagsterInstance.get()
 
 
 # --- input validation (before any partition is added) ------------------------------------
