@@ -65,7 +65,8 @@ def _read_text_arg(text: str | None, text_file: str | None) -> str:
     if text_file is not None:
         path = Path(text_file)
         if not path.is_file():
-            raise CliError(f"--text-file {text_file}: no such file")
+            what = "not a regular file (a folder or device)" if path.exists() else "no such file"
+            raise CliError(f"--text-file {text_file}: {what}: give a UTF-8 text file")
         raw = path.read_bytes()
         if len(raw) > 1_000_000:
             raise CliError(f"--text-file {text_file} is {len(raw):,} bytes: give a synopsis of at most a few pages")

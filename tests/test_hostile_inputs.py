@@ -300,7 +300,7 @@ def case_cli_seed_not_a_number(env: Env) -> str:
 
 @case("CLI", "exit 2: not a file (a device would be read forever)")
 def case_cli_text_file_is_a_device(env: Env) -> str:
-    return env.refused("make", "--text-file", "/dev/zero", expect="--text-file /dev/zero")
+    return env.refused("make", "--text-file", "/dev/zero", expect="not a regular file")
 
 
 @case("CLI", "exit 2 naming --film-id; no folder made")
