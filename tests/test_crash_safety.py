@@ -177,7 +177,7 @@ MARKER_TEXT = "A paper zeppelin lantern drifts above a frozen salt flat while a 
 QUERIES = ["slow push-in on a face at night", "aerial wide shot over a city at dawn", "handheld chase through a market"]
 
 
-def _generated_captions(path: Path, n: int = 3000) -> int:
+def _generated_captions(path: Path, n: int = 2000) -> int:
     combos = [(s, m, who, where, when) for s in SIZES for m in MOVES for who in SUBJECTS for where in PLACES
               for when in TIMES]
     random.Random(7).shuffle(combos)
