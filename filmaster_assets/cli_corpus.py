@@ -99,7 +99,7 @@ def _validate(spec) -> str:
 def cmd_ingest(args) -> int:
     from corpus_ingest.index import read_meta
     from corpus_ingest.sources import read_report, register_source, source_dir
-    from filmaster_assets.defs.corpus.partitions import INGEST_JOB_BY_KIND, PARTITIONS_BY_KIND
+    from filmaster_assets.defs.corpus.partitions import corpus_source_partitions, source_partition_key
 
     spec = _spec_for(args)
     mapping = _validate(spec)
@@ -109,15 +109,15 @@ def cmd_ingest(args) -> int:
     lib = _library(studio)
     register_source(lib, spec)
     instance = _instance()
-    partitions = PARTITIONS_BY_KIND[spec.kind].name
-    if not instance.has_dynamic_partition(partitions, spec.name):
-        instance.add_dynamic_partitions(partitions, [spec.name])
+    key = source_partition_key(spec.kind, spec.name)
+    if not instance.has_dynamic_partition(corpus_source_partitions.name, key):
+        instance.add_dynamic_partitions(corpus_source_partitions.name, [key])
     print(f"source {spec.kind}/{spec.name}: {mapping}")
     tags = {"filmaster/corpus": f"{spec.kind}/{spec.name}"}
     if args.force:
         tags["filmaster/force"] = "1"
     _stage(f"[ingest {spec.kind}/{spec.name}] read, validate, embed new rows, rebuild the index",
-           lambda: _execute(build_defs(), INGEST_JOB_BY_KIND[spec.kind], instance, spec.name, tags))
+           lambda: _execute(build_defs(), "corpus_ingest_job", instance, key, tags))
     report = read_report(lib, spec.kind, spec.name) or {}
     embedded = read_report(lib, spec.kind, spec.name, "embeddings.json") or {}
     index = read_meta(lib.clip_caption_index if spec.kind == "captions" else lib.audio_library_index) or {}
@@ -224,7 +224,7 @@ def cmd_corpus_reindex(args) -> int:
 
 def cmd_corpus_remove(args) -> int:
     from corpus_ingest.sources import BUILTIN_SOURCES, check_source_name, remove_source
-    from filmaster_assets.defs.corpus.partitions import PARTITIONS_BY_KIND
+    from filmaster_assets.defs.corpus.partitions import corpus_source_partitions, source_partition_key
 
     try:
         check_source_name(args.kind, args.source)
@@ -236,9 +236,9 @@ def cmd_corpus_remove(args) -> int:
     if not remove_source(_library(studio), args.kind, args.source):
         raise CliError(f"no {args.kind} source {args.source!r} in {studio}: see `filmaster corpus stats`")
     instance = _instance()
-    name = PARTITIONS_BY_KIND[args.kind].name
-    if instance.has_dynamic_partition(name, args.source):
-        instance.delete_dynamic_partition(name, args.source)
+    key = source_partition_key(args.kind, args.source)
+    if instance.has_dynamic_partition(corpus_source_partitions.name, key):
+        instance.delete_dynamic_partition(corpus_source_partitions.name, key)
     print(f"removed {args.kind}/{args.source}; rebuilding the indexes without it")
     return cmd_corpus_reindex(argparse.Namespace(out=args.out, force=False))
 

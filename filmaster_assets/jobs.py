@@ -3,19 +3,18 @@ Each job's partitioning is inferred from its assets."""
 
 import dagster as dg
 
-# Corpus: a job targets one partitions definition, so each corpus kind has its own ingest job
-# (partition = registered source; the unpartitioned index rides along), and reindex_job builds the
-# built-in library and both indexes over every ingested source.
+# Corpus: corpus_ingest_job ingests one registered source (partition '<kind>:<source>'); the
+# unpartitioned indexes ride along and skip when their sources did not change. reindex_job builds
+# the built-in library and both indexes over every ingested source.
 reindex_job = dg.define_asset_job(
     "reindex_job", selection=dg.AssetSelection.assets("audio_library", "audio_library_index", "clip_caption_index"),
     description="Build the built-in audio library and both FAISS indexes over all sources (skips what is current).")
-caption_ingest_job = dg.define_asset_job(
-    "caption_ingest_job", selection=dg.AssetSelection.assets("caption_source", "caption_embeddings", "clip_caption_index"),
-    description="Ingest one caption source (partition), embed its new rows, rebuild clip_caption_index.")
-audio_ingest_job = dg.define_asset_job(
-    "audio_ingest_job",
-    selection=dg.AssetSelection.assets("audio_source", "audio_embeddings", "audio_library", "audio_library_index"),
-    description="Ingest one audio folder (partition): tags, measurements, embeddings; rebuild audio_library_index.")
+corpus_ingest_job = dg.define_asset_job(
+    "corpus_ingest_job",
+    selection=dg.AssetSelection.assets("corpus_source", "source_embeddings", "audio_library", "audio_library_index",
+                                       "clip_caption_index"),
+    description="Ingest one source (partition '<kind>:<source>'): read, validate, measure, embed new rows; "
+                "update the index of its kind.")
 script_job = dg.define_asset_job("script_job", selection=dg.AssetSelection.groups("script"),
                                  description="Theme -> synopsis -> storyboards -> scene blocks, and the audience profile.")
 camera_job = dg.define_asset_job("camera_job", selection=dg.AssetSelection.groups("camera"),
@@ -24,4 +23,4 @@ post_production_job = dg.define_asset_job(
     "post_production_job", selection=dg.AssetSelection.groups("cut", "sound", "deliver", "evaluation"),
     description="Rough cut -> audience review -> fine cut -> sound design -> mix -> final film, OTIO, FilmEval.")
 
-ALL_JOBS = [reindex_job, caption_ingest_job, audio_ingest_job, script_job, camera_job, post_production_job]
+ALL_JOBS = [reindex_job, corpus_ingest_job, script_job, camera_job, post_production_job]

@@ -31,8 +31,7 @@ def partitions(tmp_path: Path, name: str) -> list[str]:
 def test_jobs_and_partitions_are_registered():
     from filmaster_assets.definitions import defs
 
-    assert defs.resolve_job_def("caption_ingest_job").partitions_def.name == "filmaster_caption_sources"
-    assert defs.resolve_job_def("audio_ingest_job").partitions_def.name == "filmaster_audio_sources"
+    assert defs.resolve_job_def("corpus_ingest_job").partitions_def.name == "filmaster_corpus_sources"
     assert defs.resolve_job_def("reindex_job").partitions_def is None
     sensor = {s.name: s for s in defs.get_repository_def().sensor_defs}["corpus_drop_sensor"]
     assert sensor.default_status.value == "RUNNING"
@@ -64,7 +63,7 @@ def test_ingest_search_stats_through_dagster(tmp_path):
     proc = run_cli(["ingest", "captions", str(path), "--text-field", "caption", "--id-field", "clip"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "source captions/my-shots" in proc.stdout and "rows        2" in proc.stdout and "quarantined 3" in proc.stdout
-    assert partitions(tmp_path, "filmaster_caption_sources") == ["my-shots"]
+    assert partitions(tmp_path, "filmaster_corpus_sources") == ["captions:my-shots"]
 
     proc = run_cli(["search", "captions", "drone over roped climbers crossing a glacier at sunrise", "-k", "3", "--json"], tmp_path)
     assert proc.returncode == 0, proc.stderr

@@ -27,7 +27,7 @@ def test_definitions_load_and_graph_is_complete():
     assert parents("rough_cut") == {"clips", "shot_plans", "scene_blocks"}
     assert parents("final_film") == {"picture_lock", "mix"}
     assert "audio_library_index" in parents("sound_design")
-    for name in ("reindex_job", "caption_ingest_job", "audio_ingest_job", "script_job", "camera_job",
+    for name in ("reindex_job", "corpus_ingest_job", "script_job", "camera_job",
                  "post_production_job"):
         assert defs.resolve_job_def(name) is not None
     sensors = {s.name: s for s in repo.sensor_defs}

@@ -402,7 +402,6 @@ def test_drop_sensor_requests_partition_and_ingest_run(tmp_path):
     with dg.instance_for_test() as instance:
         ctx = dg.build_sensor_context(instance=instance, resources={"studio": StudioResource(root=str(tmp_path))})
         result = corpus_drop_sensor(ctx)
-    assert [r.partition_key for r in result.run_requests] == ["night_shots"]
-    assert result.run_requests[0].job_name == "caption_ingest_job"
-    assert result.dynamic_partitions_requests[0].partitions_def_name == "filmaster_caption_sources"
-    assert list(result.dynamic_partitions_requests[0].partition_keys) == ["night_shots"]
+    assert [r.partition_key for r in result.run_requests] == ["captions:night_shots"]
+    assert result.dynamic_partitions_requests[0].partitions_def_name == "filmaster_corpus_sources"
+    assert list(result.dynamic_partitions_requests[0].partition_keys) == ["captions:night_shots"]

@@ -1,17 +1,18 @@
 """Corpus group: ingested sources (one dynamic partition each), their embeddings, and the two
 FAISS indexes every film retrieves from, built over all sources (built-ins included).
 
-Per source: ``caption_source`` / ``audio_source`` read, validate and store the rows as Parquet
-(with a quarantine table), ``caption_embeddings`` / ``audio_embeddings`` embed only new or changed
-rows. ``clip_caption_index`` and ``audio_library_index`` are rebuilt only when a source changed;
-a rebuild is written beside the old index and swapped in atomically, so running films keep reading.
+Per source (partition ``<kind>:<source>``): ``corpus_source`` reads, validates and stores the rows
+as Parquet (with a quarantine table); ``source_embeddings`` embeds only new or changed rows.
+``clip_caption_index`` and ``audio_library_index`` are rebuilt only when one of their sources
+changed (a large caption index is updated in place); a build is written beside the old index and
+swapped in atomically, so running films keep reading.
 """
 
 import json
 
 import dagster as dg
 
-from filmaster_assets.defs.corpus.partitions import audio_source_partitions, caption_source_partitions
+from filmaster_assets.defs.corpus.partitions import corpus_source_partitions, source_of_partition
 from filmcraft.layout import LibraryLayout
 from resources.models import EmbeddingResource, StudioResource
 
@@ -73,60 +74,45 @@ def audio_library(context: dg.AssetExecutionContext, studio: StudioResource) -> 
 
 # --- ingested sources (partitioned) ----------------------------------------------------------
 
-@dg.asset(group_name="corpus", partitions_def=caption_source_partitions, code_version="1")
-def caption_source(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
-    """One caption source read, normalised and validated into Parquet; bad rows go to quarantine."""
+@dg.asset(group_name="corpus", partitions_def=corpus_source_partitions, code_version="1")
+def corpus_source(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
+    """One registered source read, normalised and validated into Parquet; bad rows go to quarantine.
+
+    Captions: field mapping, normalisation, de-duplication. Audio: tags (sidecar table, per-file
+    JSON, embedded tags) and measured duration, loudness, peak, spectral centroid and tempo;
+    unreadable or silent files are quarantined."""
+    from corpus_ingest.audio_files import ingest_audio_source
     from corpus_ingest.sources import ingest_caption_source, read_spec
 
+    kind, name = source_of_partition(context.partition_key)
     lib = library_layout(studio)
-    report = ingest_caption_source(lib, read_spec(lib, "captions", context.partition_key), force=_forced(context))
-    context.log.info(f"{report['rows']} rows, {report['quarantined']} quarantined "
+    ingest = ingest_caption_source if kind == "captions" else ingest_audio_source
+    report = ingest(lib, read_spec(lib, kind, name), force=_forced(context))
+    measured = f" ({report['measured']} measured)" if kind == "audio" else ""
+    context.log.info(f"{kind}/{name}: {report['rows']} rows{measured}, {report['quarantined']} quarantined "
                      f"{report.get('quarantine_reasons') or ''}{' (unchanged)' if report.get('unchanged') else ''}")
-    return dg.MaterializeResult(metadata=_ingest_metadata(report, lib), data_version=dg.DataVersion(report["rows_hash"]))
+    return dg.MaterializeResult(metadata={"kind": kind, **_ingest_metadata(report, lib)},
+                                data_version=dg.DataVersion(report["rows_hash"]))
 
 
-def _embed(studio: StudioResource, embeddings: EmbeddingResource, kind: str, source: str) -> dg.MaterializeResult:
-    """Embed one source's new or changed rows (both corpus kinds share this)."""
+@dg.asset(group_name="corpus", partitions_def=corpus_source_partitions, deps=[corpus_source], code_version="1")
+def source_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
+                      embeddings: EmbeddingResource) -> dg.MaterializeResult:
+    """Vectors for one source (caption texts, or audio tag texts), incremental by content hash:
+    only new or changed rows are embedded."""
     from corpus_ingest.sources import embed_source
 
+    kind, name = source_of_partition(context.partition_key)
     embedder = embeddings.embedder()
-    report = embed_source(library_layout(studio), kind, source, embedder)
+    report = embed_source(library_layout(studio), kind, name, embedder)
     return dg.MaterializeResult(
-        metadata={k: report[k] for k in ("rows", "embedded", "reused", "stale_dropped", "embedder", "seconds")},
+        metadata={"kind": kind, **{k: report[k] for k in ("rows", "embedded", "reused", "stale_dropped", "embedder", "seconds")}},
         data_version=dg.DataVersion(f"{embedder.name}:{report['rows']}:{report['embedded']}:{report['embedded_at']}"))
-
-
-@dg.asset(group_name="corpus", partitions_def=caption_source_partitions, deps=[caption_source], code_version="1")
-def caption_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
-                       embeddings: EmbeddingResource) -> dg.MaterializeResult:
-    """Vectors for one caption source, incremental by content hash: only new or changed rows are embedded."""
-    return _embed(studio, embeddings, "captions", context.partition_key)
-
-
-@dg.asset(group_name="corpus", partitions_def=audio_source_partitions, code_version="1")
-def audio_source(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
-    """One folder of audio files: tags (sidecar table, per-file JSON, embedded tags) and measured
-    duration, loudness, peak, spectral centroid and tempo; unreadable or silent files quarantined."""
-    from corpus_ingest.audio_files import ingest_audio_source
-    from corpus_ingest.sources import read_spec
-
-    lib = library_layout(studio)
-    report = ingest_audio_source(lib, read_spec(lib, "audio", context.partition_key), force=_forced(context))
-    context.log.info(f"{report['rows']} assets ({report['measured']} measured), {report['quarantined']} quarantined "
-                     f"{report.get('quarantine_reasons') or ''}")
-    return dg.MaterializeResult(metadata=_ingest_metadata(report, lib), data_version=dg.DataVersion(report["rows_hash"]))
-
-
-@dg.asset(group_name="corpus", partitions_def=audio_source_partitions, deps=[audio_source], code_version="1")
-def audio_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
-                     embeddings: EmbeddingResource) -> dg.MaterializeResult:
-    """Vectors of one audio source's tag texts, incremental by content hash."""
-    return _embed(studio, embeddings, "audio", context.partition_key)
 
 
 # --- the indexes over all sources ------------------------------------------------------------
 
-@dg.asset(group_name="corpus", deps=[audio_library, audio_embeddings], code_version="2")
+@dg.asset(group_name="corpus", deps=[audio_library, source_embeddings], code_version="2")
 def audio_library_index(context: dg.AssetExecutionContext, studio: StudioResource, embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """FAISS index over every audio source's descriptions, tags and emotions (built-in library included)."""
     from corpus_ingest.audio_files import ensure_builtin_audio_source
@@ -141,7 +127,7 @@ def audio_library_index(context: dg.AssetExecutionContext, studio: StudioResourc
     return dg.MaterializeResult(metadata={**_index_metadata(meta), "rebuilt": meta["rebuilt"]}, data_version=_index_version(meta))
 
 
-@dg.asset(group_name="corpus", deps=[caption_embeddings], code_version="2")
+@dg.asset(group_name="corpus", deps=[source_embeddings], code_version="2")
 def clip_caption_index(context: dg.AssetExecutionContext, studio: StudioResource, embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """FAISS index over every caption source (the packaged starter corpus included)."""
     from corpus_ingest.reindex import rebuild_caption_index

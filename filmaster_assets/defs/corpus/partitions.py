@@ -1,16 +1,27 @@
-"""One dynamic partition per registered corpus source, one partition set per corpus kind.
+"""One dynamic partition per registered corpus source, captions and audio alike.
 
-Names carry the project prefix: dynamic partition names are instance-global. Sources are added
-by the ``filmaster ingest`` CLI and by the drop-folder sensor (Dagster's own CLI cannot).
+One partition set for both kinds lets one ``corpus_ingest_job`` ingest any source (a job targets
+one partitions definition). The key is ``<kind>:<source>`` ("captions:camerabench",
+"audio:esc50"); source names never contain ':'. Names carry the project prefix: dynamic partition
+names are instance-global. Sources are added by the ``filmaster ingest`` CLI and by the
+drop-folder sensor (Dagster's own CLI cannot).
 """
 
 import dagster as dg
 
-CAPTION_SOURCES_NAME = "filmaster_caption_sources"
-AUDIO_SOURCES_NAME = "filmaster_audio_sources"
+CORPUS_SOURCES_NAME = "filmaster_corpus_sources"
 
-caption_source_partitions = dg.DynamicPartitionsDefinition(name=CAPTION_SOURCES_NAME)
-audio_source_partitions = dg.DynamicPartitionsDefinition(name=AUDIO_SOURCES_NAME)
+corpus_source_partitions = dg.DynamicPartitionsDefinition(name=CORPUS_SOURCES_NAME)
 
-PARTITIONS_BY_KIND = {"captions": caption_source_partitions, "audio": audio_source_partitions}
-INGEST_JOB_BY_KIND = {"captions": "caption_ingest_job", "audio": "audio_ingest_job"}
+
+def source_partition_key(kind: str, name: str) -> str:
+    return f"{kind}:{name}"
+
+
+def source_of_partition(key: str) -> tuple[str, str]:
+    """'captions:camerabench' -> ('captions', 'camerabench')."""
+    kind, sep, name = key.partition(":")
+    if not sep or kind not in ("captions", "audio") or not name:
+        raise ValueError(f"corpus partition {key!r} is not '<captions|audio>:<source>': register sources with "
+                         "`filmaster ingest` or the drop folder")
+    return kind, name

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from filmaster_assets.defs.corpus.partitions import PARTITIONS_BY_KIND
-from filmaster_assets.jobs import audio_ingest_job, caption_ingest_job
+from filmaster_assets.defs.corpus.partitions import corpus_source_partitions, source_partition_key
+from filmaster_assets.jobs import corpus_ingest_job
 from filmcraft.layout import LibraryLayout
 from filmcraft.store import write_text
 from resources.models import StudioResource
@@ -99,21 +99,19 @@ def scan_drop_folder(lib: LibraryLayout, now: float | None = None) -> tuple[list
     return ready, rejected
 
 
-@dg.sensor(jobs=[caption_ingest_job, audio_ingest_job], minimum_interval_seconds=15,
+@dg.sensor(job=corpus_ingest_job, minimum_interval_seconds=15,
            default_status=dg.DefaultSensorStatus.RUNNING)
 def corpus_drop_sensor(context: dg.SensorEvaluationContext, studio: StudioResource) -> dg.SensorResult:
-    from filmaster_assets.defs.corpus.partitions import INGEST_JOB_BY_KIND
-
     lib = LibraryLayout(studio.studio().root / ".library")
     ready, rejected = scan_drop_folder(lib)
     for message in rejected:
         context.log.warning(f"rejected corpus drop {message}")
     runs, adds = [], []
     for kind, name, run_key in ready:
-        if not context.instance.has_dynamic_partition(PARTITIONS_BY_KIND[kind].name, name):
-            adds.append(PARTITIONS_BY_KIND[kind].build_add_request([name]))
-        runs.append(dg.RunRequest(job_name=INGEST_JOB_BY_KIND[kind], partition_key=name, run_key=run_key,
-                                  tags={"filmaster/corpus": f"{kind}/{name}"}))
+        key = source_partition_key(kind, name)
+        if not context.instance.has_dynamic_partition(corpus_source_partitions.name, key):
+            adds.append(corpus_source_partitions.build_add_request([key]))
+        runs.append(dg.RunRequest(partition_key=key, run_key=run_key, tags={"filmaster/corpus": f"{kind}/{name}"}))
     return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=adds)
 
 
