@@ -98,8 +98,12 @@ def _ask_twice(role: str, request: Callable[[], R], read: Callable[[R], V]) -> V
     for _attempt in range(2):
         try:
             resp = request()
-        except (_BadAnswer, ) as bad:
+        except _BadAnswer as bad:
             problem = bad
+            continue
+        except json.JSONDecodeError as exc:  # a body sent as application/json that does not parse
+            problem = _BadAnswer(f"{EMPTY}: an empty response body" if not exc.doc.strip()
+                                 else f"{TRUNCATED}: {_preview(exc.doc)}")
             continue
         except (ModelRoleError, BudgetExceeded):
             raise
