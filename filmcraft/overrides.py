@@ -86,7 +86,18 @@ def apply_overrides(blocks: SceneBlocks, overrides: dict[str, dict], source: str
     return blocks.model_copy(update={"scenes": scenes})
 
 
+# Budgets limit what a film may spend; they are not what a scene is made from, so raising one
+# must not make finished scenes look changed.
+NOT_SCENE_INPUTS = ("llm_token_budget", "video_seconds_budget")
+
+
 def scene_fingerprint(block: SceneBlock, request_json: str) -> str:
     """What a scene's camera work was made from: its effective block and the film request."""
-    blob = block.model_dump_json() + "\n" + request_json
+    try:
+        request = json.loads(request_json)
+    except json.JSONDecodeError:
+        request = request_json
+    if isinstance(request, dict):
+        request = {k: v for k, v in request.items() if k not in NOT_SCENE_INPUTS}
+    blob = block.model_dump_json() + "\n" + json.dumps(request, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -54,3 +54,12 @@ def test_override_file_must_be_json_object(tmp_path):
         load_overrides(path)
     path.write_text(json.dumps({"s01": {"mood": "calm"}}))
     assert load_overrides(path) == {"s01": {"mood": "calm"}}
+
+
+def test_budgets_are_not_scene_inputs(blocks):
+    block = blocks.blocks[0]
+    base = FilmRequest(film_id="f", text="A night at sea.")
+    raised = base.model_copy(update={"llm_token_budget": 5000, "video_seconds_budget": 90.0})
+    moved = base.model_copy(update={"seed": 7})
+    assert scene_fingerprint(block, base.model_dump_json()) == scene_fingerprint(block, raised.model_dump_json())
+    assert scene_fingerprint(block, base.model_dump_json()) != scene_fingerprint(block, moved.model_dump_json())
