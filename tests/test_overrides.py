@@ -57,7 +57,7 @@ def test_override_file_must_be_json_object(tmp_path):
 
 
 def test_budgets_are_not_scene_inputs(blocks):
-    block = blocks.blocks[0]
+    block = blocks.scenes[0]
     base = FilmRequest(film_id="f", text="A night at sea.")
     raised = base.model_copy(update={"llm_token_budget": 5000, "video_seconds_budget": 90.0})
     moved = base.model_copy(update={"seed": 7})
