@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,10 +222,11 @@ def test_fault(role_key: str, fault: str, mode: str, server: OpenAIServer, media
     path = route.split(" ", 1)[1]
 
     start = time.monotonic()
+    outcome = ""
     if persistent:
         with pytest.raises(ModelRoleError) as err:
             role.call(server.base_url, tmp_path)
-        message = str(err.value)
+        message = outcome = str(err.value)
         assert message.startswith(f"model role '{role.name}' failed: "), message
         assert err.value.role == role.name
         assert __import__("re").search(FAULT_MESSAGE[fault], message), f"{fault!r} not named in: {message}"
@@ -239,6 +241,12 @@ def test_fault(role_key: str, fault: str, mode: str, server: OpenAIServer, media
     # within the retry budget: the faulty endpoint was asked exactly twice, whatever the fault
     asked = sum(1 for m, p, _b in server.requests if f"{m} {p}" == route)
     assert asked == 2 and flaky.faults_served == (2 if persistent else 1)
+    table = os.environ.get("FILMASTER_FAULT_TABLE")  # benchmarks/reliability_tables.py collects these
+    if table:
+        with open(table, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"role": role.name, "fault": fault, "mode": mode, "route": route, "requests": asked,
+                                 "observed": outcome or f"recovered: valid result after {asked} requests",
+                                 "artifacts_left": len(role.leftovers(tmp_path)) if persistent else 0}) + "\n")
 
 
 # --- pipeline level -------------------------------------------------------------------------------

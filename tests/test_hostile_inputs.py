@@ -7,7 +7,7 @@ the input and the fix, or quarantined rows with the rest ingested; no traceback,
 file, nothing written outside the studio or the asked-for output folder.
 
 Each case returns what it observed; with ``FILMASTER_HOSTILE_TABLE=<file>`` set, the observations
-are appended there as JSON lines (benchmarks/hostile_table.py turns them into the table in
+are appended there as JSON lines (benchmarks/reliability_tables.py turns them into the table in
 docs/reliability.md).
 """
 
