@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from filmcraft.store import read_json_or_none
+from filmcraft.store import read_json_or_none, remove_orphan_temps, temp_prefix
 
 INDEX_FILE = "index.faiss"
 IDS_FILE = "ids.json"
@@ -192,7 +192,8 @@ def build_index(
     exact = vecs.shape[0] < exact_threshold
     plan = None if (exact or hashes is None) else _incremental_plan(out_dir, ids, hashes, embedder_name, vecs.shape[1])
 
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
+    remove_orphan_temps(out_dir.parent)  # a build killed earlier (SIGKILL skips cleanup) left its folder
+    tmp_dir = Path(tempfile.mkdtemp(prefix=temp_prefix(out_dir.name) + "build-", dir=out_dir.parent))
     try:
         if plan is not None:
             info = _write_incremental(plan, vecs, ids, hashes, tmp_dir, embedder_name)
