@@ -332,7 +332,7 @@ def main() -> int:
         rng = random.Random(args.seed + 99)
         queries = stand_in.encode([caption_row(rng, 10_000_000 + i)["text"] for i in range(args.queries)])
         index = VectorIndex.load(lib.clip_caption_index)
-        efs = (None, 128, 256) if index.meta["index_type"] != "flat_ip" else (None,)
+        efs = (None, 64, 256) if index.meta["index_type"] != "flat_ip" else (None,)
         sweep = measure_queries(index, queries, efs, fig)
         default = next(iter(sweep.values()))
         fig.update(query_p50_ms=default["p50_ms"], query_p99_ms=default["p99_ms"],
