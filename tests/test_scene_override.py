@@ -1,6 +1,11 @@
 """Per-scene incrementality: overriding one scene block redoes retrieval, re-planning and clips for
 that scene only. The text roles run on a real OpenAI-compatible backend (a local server) so the
-test counts real LLM calls; clips renders are counted from the clips asset's metadata."""
+test counts real LLM calls; clips renders are counted from the clips asset's metadata.
+
+The same run is the secrets test (issue #7): the text role is configured with an API key from the
+environment, and after two makes and an override no file in the studio (artifacts, caches, OTIO,
+FilmEval report, budget ledger) or in the Dagster instance (run config, event logs, metadata)
+contains it. (One film serves both: each film costs ~30 s of the suite's 15-minute budget.)"""
 
 import json
 import dagster as dg
@@ -10,6 +15,8 @@ from tests.director_llm import DirectorLLM
 from tests.openai_server import OpenAIServer
 
 pytestmark = pytest.mark.slow
+
+SECRET = "sk-filmaster-test-7f3a9c1e5b2d4086"
 
 THEME = ("At night in the harbour, Mara chases a thief along the wet docks. "
          "At dawn in the lighthouse, Tomas tells Mara the stolen compass was his brother's.")
@@ -29,6 +36,7 @@ def test_override_redoes_only_that_scene(tmp_path, monkeypatch):
         server.queue("POST /v1/chat/completions", responder)
         monkeypatch.setenv("FILMASTER_LLM_BASE_URL", server.base_url)
         monkeypatch.setenv("FILMASTER_LLM_MODEL", "director-test")
+        monkeypatch.setenv("FILMASTER_LLM_API_KEY", SECRET)
         monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
         (tmp_path / "dh").mkdir()
         from filmaster_assets.cli import _setup_env, build_request, make_film
@@ -62,3 +70,7 @@ def test_override_redoes_only_that_scene(tmp_path, monkeypatch):
         plans = json.loads((film / "scenes" / "s02" / "shot_plan.json").read_text())
         assert all(s["time_of_day"] == "night" for s in plans["shots"])
 
+    # the key the text role was configured with was written nowhere: studio or Dagster instance
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) > 50 and (film / "timeline.otio").exists() and (film / "filmeval.json").exists()
+    assert [str(p) for p in files if SECRET.encode() in p.read_bytes()] == []
