@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from filmcraft.audio_analysis import AudioReadError, measure_audio
+from filmcraft.audio_analysis import MAX_AUDIO_S, AudioReadError, header_problem, measure_audio
 from filmcraft.contracts import AudioAsset
 from filmcraft.layout import LibraryLayout
 from filmcraft.store import sha256_file, write_text
@@ -35,10 +35,6 @@ FILE_FIELD_GUESSES = ("filename", "file", "file_name", "path", "fname", "name")
 TAGS_FIELD_GUESSES = ("tags", "tag", "category", "categories", "label", "labels", "class")
 DESCRIPTION_FIELD_GUESSES = ("description", "caption", "title")
 MIN_AUDIO_S = 0.05
-MAX_AUDIO_S = 3 * 3600.0  # a 3-hour "sound effect" is a recording session, not a library asset
-# Rates real recordings use; outside them the header is corrupt or forged (a 1 Hz "music" file would
-# be resampled to billions of samples for its tempo).
-MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4_000, 768_000
 
 # Words that place an untyped asset in a kind (checked in this order after music).
 AMBIENCE_WORDS = {"ambience", "ambient", "atmosphere", "room tone", "rain", "wind", "waves", "sea", "ocean", "surf",
@@ -133,22 +129,6 @@ def _embedded_tags(path: Path) -> dict[str, str]:
             return {k: v for k, v in fh.copy_metadata().items() if v}
     except Exception:  # unreadable files are reported by the measurement step
         return {}
-
-
-def header_problem(path: Path) -> str | None:
-    """Why the file's header alone rules it out (absurd rate or length), before any sample is decoded."""
-    import soundfile as sf
-
-    try:
-        info = sf.info(str(path))
-    except Exception:  # unreadable files are reported by the measurement step, with libsndfile's reason
-        return None
-    if not MIN_SAMPLE_RATE <= info.samplerate <= MAX_SAMPLE_RATE:
-        return (f"sample rate {info.samplerate} Hz is outside {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz: "
-                "the header is corrupt, re-export the file")
-    if info.frames > 0 and info.frames / info.samplerate > MAX_AUDIO_S:
-        return f"too long ({info.frames / info.samplerate:.0f} s > {MAX_AUDIO_S:.0f} s)"
-    return None
 
 
 def _file_sidecar(path: Path) -> dict:

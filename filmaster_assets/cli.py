@@ -56,7 +56,51 @@ def _instance():
     # one dies with "table runs already exists": the first creates it under a lock, the others wait.
     with open(Path(os.environ["DAGSTER_HOME"]) / ".filmaster-instance.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return dg.DagsterInstance.get()
+        instance = dg.DagsterInstance.get()
+        fail_orphaned_runs(instance)
+        return instance
+
+
+# Each CLI run is tagged with the host and pid that executes it in-process, so the next command can
+# tell a run whose process was killed (it stays STARTED for ever: SIGKILL skips Dagster's own
+# bookkeeping and no daemon monitors in-process runs) from one still going in another terminal.
+RUN_HOST_TAG, RUN_PID_TAG = "filmaster/host", "filmaster/pid"
+
+
+def _process_tags() -> dict[str, str]:
+    import socket
+
+    return {RUN_HOST_TAG: socket.gethostname(), RUN_PID_TAG: str(os.getpid())}
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def fail_orphaned_runs(instance) -> list[str]:
+    """Mark FAILURE the runs this host's CLI started whose process is gone; returns their ids."""
+    import socket
+
+    import dagster as dg
+
+    host = socket.gethostname()
+    unfinished = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+                                                 tags={RUN_HOST_TAG: host}))
+    failed = []
+    for run in unfinished:
+        pid = run.tags.get(RUN_PID_TAG, "")
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            instance.report_run_failed(run, message=f"the filmaster process {pid} on {host} ended without finishing "
+                                                    "this run (killed or crashed); running the same command again "
+                                                    "resumes from what was finished")
+            failed.append(run.run_id)
+    return failed
 
 
 # --- input validation (before any partition is added) ------------------------------------
@@ -169,7 +213,7 @@ def _execute(defs, job_name: str, instance, partition_key=None, tags: dict | Non
     level = os.environ.get("FILMASTER_LOG_LEVEL")
     quiet = {"loggers": {"console": {"config": {"log_level": level}}} if level else {"step_progress": {}}}
     result = job.execute_in_process(run_config=quiet, instance=instance, partition_key=partition_key,
-                                    raise_on_error=False, tags=tags or {})
+                                    raise_on_error=False, tags={**(tags or {}), **_process_tags()})
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
         detail = "\n".join(f"  {e.step_key}: {_root_message(e.step_failure_data.error)}"

@@ -19,10 +19,28 @@ SILENCE_PEAK_DBFS = -60.0  # below this nothing audible is there
 FLOOR_DB = -120.0  # stands in for -inf so values stay finite in JSON
 MIN_LOUDNESS_S = 0.4  # one BS.1770 gating block
 KINDS = ("ambience", "music", "foley", "sfx", "vo")
+MAX_AUDIO_S = 3 * 3600.0  # a 3-hour "sound effect" is a recording session, not a library asset
+# Rates real recordings use; outside them the header is corrupt or forged (a 1 Hz "music" file would
+# be resampled to billions of samples for its tempo or the mix).
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4_000, 768_000
 
 
 class AudioReadError(ValueError):
     """The file is missing, empty or not audio soundfile can decode."""
+
+
+def header_problem(path: Path) -> str | None:
+    """Why the file's header alone rules it out (absurd rate or length), before any sample is decoded."""
+    try:
+        info = sf.info(str(path))
+    except Exception:  # unreadable files are reported by the read itself, with libsndfile's reason
+        return None
+    if not MIN_SAMPLE_RATE <= info.samplerate <= MAX_SAMPLE_RATE:
+        return (f"sample rate {info.samplerate} Hz is outside {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz: "
+                "the header is corrupt, re-export the file")
+    if info.frames > 0 and info.frames / info.samplerate > MAX_AUDIO_S:
+        return f"too long ({info.frames / info.samplerate:.0f} s > {MAX_AUDIO_S:.0f} s)"
+    return None
 
 
 def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
@@ -30,6 +48,9 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     path = Path(path)
     if not path.is_file():
         raise AudioReadError(f"audio file {path} does not exist: check the path")
+    problem = header_problem(path)  # every caller, not only ingest: a voice-over from an endpoint too
+    if problem:
+        raise AudioReadError(f"audio file {path}: {problem}")
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile raises several types for corrupt input

@@ -108,7 +108,7 @@ def _retries(instance, message: str) -> int:
 
 
 @pytest.mark.slow
-def test_offline_film_stops_at_its_video_budget_and_resumes(tmp_path, monkeypatch):
+def test_offline_film_stops_at_its_video_budget_and_resumes(tmp_path, monkeypatch, studio_with_library):
     from filmaster_assets.cli import CliError, _setup_env, build_request, make_film
     from filmcraft.contracts import ScenePlan
 
@@ -144,7 +144,8 @@ def test_offline_film_stops_at_its_video_budget_and_resumes(tmp_path, monkeypatc
 
 
 @pytest.mark.slow
-def test_llm_token_budget_stops_the_script_chain_and_keeps_its_outputs(tmp_path, monkeypatch, capsys):
+def test_llm_token_budget_stops_the_script_chain_and_keeps_its_outputs(tmp_path, monkeypatch, capsys,
+                                                                   studio_with_library):
     from filmaster_assets.cli import _setup_env, build_request, main, make_film
     from tests.director_llm import DirectorLLM
     from tests.openai_server import OpenAIServer

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.crashkit import (
-    HARBOUR, film_cmd, film_env, library_template, run_ok, spawn, studio_from_template, tail, temp_names,
+    HARBOUR, film_cmd, film_env, run_ok, spawn, studio_from_template, tail, temp_names,
 )
 
 pytestmark = pytest.mark.slow
@@ -81,8 +81,8 @@ def _diff(alone: dict, together: dict) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    return library_template(tmp_path_factory.getbasetemp() / "crashkit")
+def template(library_template) -> Path:
+    return library_template
 
 
 @pytest.fixture(scope="module")

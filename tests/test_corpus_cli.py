@@ -51,7 +51,7 @@ def test_bad_caption_input_is_refused_before_anything_is_registered(tmp_path, co
     assert not (tmp_path / "studio" / ".library" / "sources" / "captions" / "shots").exists()
 
 
-def test_ingest_search_stats_through_dagster(tmp_path):
+def test_ingest_search_stats_through_dagster(tmp_path, studio_with_library):
     rows = [
         {"clip": "c1", "caption": "A drone shot sweeps over a glacier at sunrise, tiny climbers roped together.", "genre": "documentary"},
         {"clip": "c2", "caption": "Handheld close-up of a chef flambéing in a cramped kitchen, sparks and steam.", "genre": "drama"},
@@ -89,8 +89,7 @@ def test_ingest_search_stats_through_dagster(tmp_path):
 
 
 @pytest.mark.slow
-def test_esc50_audio_ingest_and_search_cli(tmp_path):
-    """First audio ingest also synthesises the built-in library (~1-2 min on 2 cores)."""
+def test_esc50_audio_ingest_and_search_cli(tmp_path, studio_with_library):
     esc50 = DATA / "esc50_subset"
     if not esc50.is_dir():
         pytest.skip(f"shared test data not found at {esc50}: these tests need ../shared/data beside the checkout")

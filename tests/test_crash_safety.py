@@ -21,7 +21,7 @@ import pytest
 import soundfile as sf
 
 from tests.crashkit import (
-    HARBOUR, PYTHON, REPO, film_cmd, film_env, group_gone, kill_group_when, library_template, run_ok, spawn,
+    HARBOUR, PYTHON, REPO, film_cmd, film_env, group_gone, kill_group_when, run_ok, spawn,
     studio_from_template, temp_names,
 )
 
@@ -31,8 +31,8 @@ FPS = 12
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    return library_template(tmp_path_factory.getbasetemp() / "crashkit")
+def template(library_template) -> Path:
+    return library_template
 
 
 def _is_temp(name: str) -> bool:
@@ -104,6 +104,12 @@ def test_killed_while_rendering_clips_resumes_and_reuses_finished_clips(tmp_path
         _assert_clip(film / "shots" / f"{shot_id}.mp4", [duration])
     # the temp the killed render left is swept by the next write into its folder
     assert temp_names(studio) == [], temp_names(studio)
+    # the killed run does not stay STARTED in the UI: the remake marked it failed
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
+        statuses = [r.status for r in instance.get_runs()]
+    assert dg.DagsterRunStatus.STARTED not in statuses and dg.DagsterRunStatus.FAILURE in statuses, statuses
     print(f"\nclips kill: killed after {killed_after:.1f}s with {len(finished)}/4 clips done and "
           f"{len(orphans)} temp(s) mid-write; remake {remake_s:.1f}s rendered {4 - len(finished)} clip(s)")
 

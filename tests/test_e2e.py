@@ -15,8 +15,11 @@ THEME = ("At night in the harbour, Mara chases a thief along the wet docks. "
 
 
 @pytest.fixture(scope="module")
-def tiny_film(tmp_path_factory):
+def tiny_film(tmp_path_factory, library_template):
+    from tests.crashkit import studio_from_template
+
     tmp = tmp_path_factory.mktemp("e2e")
+    studio_from_template(library_template, tmp / "studio")
     env = {"FILMASTER_HOME": str(tmp / "studio"), "DAGSTER_HOME": str(tmp / "dagster_home")}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

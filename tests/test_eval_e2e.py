@@ -13,8 +13,11 @@ CASE = {"id": "harbour-thief", "text": "At night in the harbour, Mara chases a t
 
 
 @pytest.fixture(scope="module")
-def eval_run(tmp_path_factory):
+def eval_run(tmp_path_factory, library_template):
+    from tests.crashkit import studio_from_template
+
     tmp = tmp_path_factory.mktemp("eval_e2e")
+    studio_from_template(library_template, tmp / "studio")
     env = {"FILMASTER_HOME": str(tmp / "studio"), "DAGSTER_HOME": str(tmp / "dagster_home")}
     old = {k: os.environ.get(k) for k in [*env, "FILMASTER_VISION_BASE_URL"]}
     os.environ.update(env)

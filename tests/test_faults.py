@@ -265,7 +265,7 @@ def _requests_per_schema(server: OpenAIServer) -> dict[str, int]:
 
 
 @pytest.mark.slow
-def test_text_role_failing_mid_chain_then_resumes_without_repeated_calls(tmp_path, monkeypatch):
+def test_text_role_failing_mid_chain_then_resumes_without_repeated_calls(tmp_path, monkeypatch, studio_with_library):
     """The analyst (edit analysis, after the rough cut and the audience review) answers HTTP 500 for ever:
     the make fails naming the role and the fault, nothing made so far is lost or half-written; once the
     endpoint recovers, the re-make pays only for the analyst: zero repeated calls for answers already had."""

@@ -173,6 +173,18 @@ def test_bad_cues(sources, tmp_path) -> None:
     with pytest.raises(AudioReadError, match="broken.wav"):
         mix(bad, tmp_path / "c")
     assert not (tmp_path / "c" / "mix.wav").exists()
+    # a header claiming 1 Hz (a voice-over from a hostile endpoint) is refused before resampling to
+    # 48 kHz would need billions of samples
+    forged = tmp_path / "forged.wav"
+    sf.write(forged, np.zeros(22050, dtype=np.float32), 22050, subtype="PCM_16")
+    raw = bytearray(forged.read_bytes())
+    raw[24:28] = (1).to_bytes(4, "little")
+    forged.write_bytes(bytes(raw))
+    slow = sheet.model_copy(update={"cues": [AudioCue(
+        cue_id="slow", stem="vo", source_path=str(forged), record_in=0.0, duration=1.0)]})
+    with pytest.raises(AudioReadError, match="forged.wav: sample rate 1 Hz"):
+        mix(slow, tmp_path / "d")
+    assert not (tmp_path / "d" / "mix.wav").exists()
 
 
 def test_fast_meters_agree_with_references() -> None:

@@ -30,7 +30,7 @@ def clips_materializations(instance) -> dict[str, int]:
     return out
 
 
-def test_override_redoes_only_that_scene(tmp_path, monkeypatch):
+def test_override_redoes_only_that_scene(tmp_path, monkeypatch, studio_with_library):
     responder = DirectorLLM()
     with OpenAIServer() as server:
         server.queue("POST /v1/chat/completions", responder)

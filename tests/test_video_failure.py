@@ -13,7 +13,7 @@ THEME = ("At night in the harbour, Mara chases a thief along the wet docks. "
          "At dawn in the lighthouse, Tomas tells Mara the stolen compass was his brother's.")
 
 
-def test_failing_scene_fails_alone_and_resumes(tmp_path, monkeypatch):
+def test_failing_scene_fails_alone_and_resumes(tmp_path, monkeypatch, studio_with_library):
     from filmaster_assets.cli import CliError, _setup_env, build_request, make_film
     from filmcraft.contracts import FilmRequest
     from filmcraft.media import run_ffmpeg
