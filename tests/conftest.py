@@ -25,7 +25,10 @@ def library_template(tmp_path_factory) -> Path:
     (test_concurrency, test_corpus, test_audio_library)."""
     from tests.crashkit import library_template as build
 
-    return build(tmp_path_factory.getbasetemp() / "crashkit")
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # one build for all workers (it is made under a file lock)
+        base = base.parent
+    return build(base / "crashkit")
 
 
 @pytest.fixture
