@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from filmaster_assets.jobs import camera_job, post_production_job, script_job
 from filmaster_assets.partitions import film_partitions, scene_key
+from filmcraft.budget import budget_defaults_from_env
 from filmcraft.contracts import FilmRequest, SceneBlocks
 from filmcraft.layout import FilmLayout
 from filmcraft.references import check_reference_folder
@@ -48,6 +49,8 @@ def _read_request(path: Path) -> FilmRequest:
         raw = json.loads(data.decode("utf-8"))
     except RecursionError as exc:
         raise ValueError("its JSON nests too deeply: write one object of request fields") from exc
+    if isinstance(raw, dict):  # budgets the file leaves out come from the environment, as for the CLI
+        raw = {**budget_defaults_from_env(), **raw}
     try:
         req = FilmRequest.model_validate(raw)
     except ValidationError as exc:

@@ -28,6 +28,28 @@ def test_request_sensor_adds_partition_and_run(tmp_path):
     assert list(drops.glob("*.json")) == []
 
 
+def test_request_files_get_the_environment_budgets_they_leave_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("FILMASTER_LLM_TOKEN_BUDGET", "5000")
+    monkeypatch.setenv("FILMASTER_VIDEO_SECONDS_BUDGET", "90")
+    drops = tmp_path / ".requests"
+    drops.mkdir()
+    (drops / "plain.json").write_text(json.dumps({"film_id": "plain", "text": "A storm over the harbour."}))
+    (drops / "own.json").write_text(json.dumps({"film_id": "own", "text": "A storm.", "video_seconds_budget": 12}))
+    with dg.instance_for_test() as instance:
+        film_request_sensor(dg.build_sensor_context(instance=instance, resources={"studio": StudioResource(root=str(tmp_path))}))
+    budgets = {f: {k: v for k, v in json.loads((tmp_path / f / "request.json").read_text()).items() if k.endswith("_budget")}
+               for f in ("plain", "own")}
+    assert budgets == {"plain": {"llm_token_budget": 5000, "video_seconds_budget": 90.0},
+                       "own": {"llm_token_budget": 5000, "video_seconds_budget": 12.0}}
+
+    monkeypatch.setenv("FILMASTER_LLM_TOKEN_BUDGET", "lots")  # a bad setting names itself, the tick goes on
+    (drops / "late.json").write_text(json.dumps({"film_id": "late", "text": "A storm."}))
+    with dg.instance_for_test() as instance:
+        result = film_request_sensor(dg.build_sensor_context(instance=instance, resources={"studio": StudioResource(root=str(tmp_path))}))
+    assert result.run_requests == []
+    assert "FILMASTER_LLM_TOKEN_BUDGET='lots' is not a number" in (drops / "rejected" / "late.json.error.txt").read_text()
+
+
 def _defs():
     from filmaster_assets.definitions import defs
 
