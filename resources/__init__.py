@@ -12,7 +12,7 @@ Environment variables (all optional; with none set everything runs offline):
     FILMASTER_VISION_BASE_URL / _MODEL / _API_KEY     FilmEval judge (multimodal); _SAMPLES, _KEYFRAMES
     FILMASTER_<ROLE>_TIMEOUT, FILMASTER_<ROLE>_MAX_RETRIES   per-role client knobs
     FILMASTER_LLM_TOKEN_BUDGET, FILMASTER_VIDEO_SECONDS_BUDGET  per-film budget defaults, applied by the
-                                    CLI to new requests (filmcraft.budget; None = unlimited)
+                                    CLI and the request sensor to new requests (filmcraft.budget; None = unlimited)
 """
 
 from __future__ import annotations

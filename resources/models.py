@@ -24,17 +24,27 @@ def budget_failure(exc: BudgetExceeded) -> dg.Failure:
 
 
 class _FailFastOnBudget:
-    """The chat model as stages see it, with BudgetExceeded turned into a non-retried step failure."""
+    """A model client as stages see it, with BudgetExceeded from any of its methods turned into a
+    non-retried step failure."""
 
     def __init__(self, model):
-        self.model = model
-        self.name = model.name
+        self._model = model
 
-    def complete_json(self, role, instructions, payload, schema):
-        try:
-            return self.model.complete_json(role, instructions, payload, schema)
-        except BudgetExceeded as exc:
-            raise budget_failure(exc) from None
+    def __getattr__(self, name):
+        value = getattr(self._model, name)
+        if not callable(value):
+            return value
+
+        def call(*args, **kwargs):
+            try:
+                return value(*args, **kwargs)
+            except BudgetExceeded as exc:
+                raise budget_failure(exc) from None
+        return call
+
+
+def fail_fast_on_budget(model):
+    return _FailFastOnBudget(model)
 
 
 class StudioResource(dg.ConfigurableResource):
@@ -75,7 +85,7 @@ class TextModelResource(_EndpointResource):
 
         model = OpenAIChatModel(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries, self.seed,
                                 studio, budget)
-        return model if budget is None else _FailFastOnBudget(model)
+        return model if budget is None else fail_fast_on_budget(model)
 
 
 class EmbeddingResource(_EndpointResource):

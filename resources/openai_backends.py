@@ -205,15 +205,38 @@ class OpenAIChatModel:
         return _ask_twice(role, request, chat_text)
 
     def _record_usage(self, resp: object, messages: list[dict]) -> None:
-        if self.budget is None:
-            return
-        tokens = getattr(getattr(resp, "usage", None), "total_tokens", None)
-        if isinstance(tokens, int) and tokens >= 0:
-            self.budget.add_llm_tokens(tokens)
-        else:  # no usage reported: estimate (about 4 characters a token) so the budget still binds
-            answer = resp if isinstance(resp, str) else json.dumps(getattr(resp, "model_extra", None) or {}, default=str)
-            chars = len(json.dumps(messages, ensure_ascii=False)) + len(answer or "")
-            self.budget.add_llm_tokens(max(1, chars // 4), estimated=True)
+        if self.budget is not None:
+            charge_llm_usage(self.budget, resp, messages)
+
+
+IMAGE_TOKENS = 85  # what a low-detail image costs on OpenAI's models; its base64 is not text
+
+
+def charge_llm_usage(budget: Budget, resp: object, messages: list[dict]) -> None:
+    """Add an answer's ``usage.total_tokens`` to the film's ledger; when the endpoint reports none,
+    estimate about 4 characters a token (images at ``IMAGE_TOKENS`` each) so the budget still binds."""
+    tokens = getattr(getattr(resp, "usage", None), "total_tokens", None)
+    if isinstance(tokens, int) and tokens >= 0:
+        budget.add_llm_tokens(tokens)
+        return
+    images = 0
+
+    def text_only(content):
+        nonlocal images
+        if isinstance(content, list):
+            kept = []
+            for part in content:
+                if isinstance(part, dict) and part.get("type") == "image_url":
+                    images += 1
+                else:
+                    kept.append(part)
+            return kept
+        return content
+
+    sent = [{**m, "content": text_only(m.get("content"))} for m in messages]
+    answer = resp if isinstance(resp, str) else json.dumps(getattr(resp, "model_extra", None) or {}, default=str)
+    chars = len(json.dumps(sent, ensure_ascii=False)) + len(answer or "")
+    budget.add_llm_tokens(max(1, chars // 4) + images * IMAGE_TOKENS, estimated=True)
 
 
 class OpenAIEmbedder:

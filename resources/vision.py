@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING, Optional, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from filmcraft.budget import Budget
 from filmcraft.store import Studio, sha256_file
-from resources.models import _EndpointResource
-from resources.openai_backends import ModelRoleError, _ask_twice, _client, _validation_fault, chat_text
+from resources.models import _EndpointResource, fail_fast_on_budget
+from resources.openai_backends import (
+    ModelRoleError, _ask_twice, _client, _validation_fault, charge_llm_usage, chat_text,
+)
 
 if TYPE_CHECKING:
     from evaluation.llm_judge import Keyframe
@@ -43,7 +46,7 @@ class OpenAIVisionJudge:
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 180,
                  max_retries: int = 3, seed: int = 0, temperature: float = 0.7, detail: str = "low",
-                 studio: Studio | None = None, role: str = "FilmEval judge"):
+                 studio: Studio | None = None, role: str = "FilmEval judge", budget: Budget | None = None):
         self.role = role  # named in errors: the FilmEval judge, or the foley/SFX spotter of sound design
         self.base_url = base_url
         self.model = model
@@ -54,6 +57,7 @@ class OpenAIVisionJudge:
         self.studio = studio
         self._client = _client(base_url, api_key, timeout_s, max_retries)
         self.calls = 0  # real requests sent (cache hits excluded)
+        self.budget = budget  # the film's LLM token budget: vision answers spend tokens too
 
     def judge_json(self, instructions: str, text: str, frames: list["Keyframe"], schema: type[T], sample: int = 0) -> T:
         if self.studio is None:
@@ -100,12 +104,17 @@ class OpenAIVisionJudge:
 
     def _send(self, messages: list[dict], schema: type[BaseModel], sample: int) -> str:
         def request():
+            if self.budget is not None:
+                self.budget.check_llm(self.role)  # refused before sending once the film's tokens are spent
             self.calls += 1
-            return self._client.chat.completions.create(
+            resp = self._client.chat.completions.create(
                 model=self.model, messages=messages, temperature=self.temperature, seed=self.seed + sample,
                 response_format={"type": "json_schema",
                                  "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()}},
             )
+            if self.budget is not None:
+                charge_llm_usage(self.budget, resp, messages)
+            return resp
 
         # an empty answer comes back as '' and gets the repeated request of _ask
         return _ask_twice(self.role, request, chat_text)
@@ -133,9 +142,12 @@ class VisionModelResource(_EndpointResource):
     keyframes: int = 8  # frames shown per answer
     temperature: float = 0.7
 
-    def judge(self, studio: Optional[Studio] = None, role: str = "FilmEval judge") -> Optional[OpenAIVisionJudge]:
+    def judge(self, studio: Optional[Studio] = None, role: str = "FilmEval judge",
+              budget: Optional[Budget] = None):
+        """``budget``: the film's LLM token budget, checked before and charged after each real request."""
         if self.is_offline:
             return None
-        return OpenAIVisionJudge(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries,
-                                 self.seed, self.temperature, studio=studio, role=role)
+        judge = OpenAIVisionJudge(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries,
+                                  self.seed, self.temperature, studio=studio, role=role, budget=budget)
+        return judge if budget is None else fail_fast_on_budget(judge)
 

@@ -62,6 +62,43 @@ def test_llm_budget_refuses_the_request_after_the_limit(tmp_path):
     assert _budget(tmp_path).read().llm_tokens == 60  # unlimited budgets still record spending
 
 
+def test_vision_answers_spend_the_film_token_budget(tmp_path):
+    """The vision role (foley spotter, FilmEval judge) is charged to the same LLM token budget; an
+    endpoint that reports no usage is estimated without counting the images' base64 as text."""
+    import numpy as np
+    from PIL import Image
+    from pydantic import BaseModel
+
+    from evaluation.llm_judge import Keyframe
+    from resources.vision import VisionModelResource
+    from tests.openai_server import OpenAIServer, Reply, chat_reply
+
+    class Seen(BaseModel):
+        ok: int
+
+    frame = tmp_path / "key.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (96, 96, 3), dtype=np.uint8)).save(frame)
+    frames = [Keyframe(path=frame, timecode_s=1.0, shot_id="s01_sh01")]
+    assert frame.stat().st_size > 20_000  # its base64 alone would be ~7,000 "tokens" at 4 characters each
+    budget = _budget(tmp_path, llm_token_budget=30)
+    with OpenAIServer() as server:
+        server.queue("POST /v1/chat/completions", chat_reply('{"ok": 1}'))  # usage: 20 tokens
+        server.queue("POST /v1/chat/completions", Reply(body={
+            "id": "c", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": '{"ok": 2}'}}]}))
+        judge = VisionModelResource(base_url=server.base_url, model="m", max_retries=0).judge(
+            role="foley/SFX spotter", budget=budget)
+        assert judge.judge_json("look", "shot one", frames, Seen).ok == 1
+        assert budget.read().llm_tokens == 20
+        assert judge.judge_json("look", "shot two", frames, Seen).ok == 2  # 20 < 30: still sent
+        ledger = budget.read()
+        estimated = ledger.llm_tokens - 20
+        assert ledger.llm_tokens_estimated == estimated and 85 < estimated < 400, ledger
+        with pytest.raises(dg.Failure, match=rf"LLM token budget exceeded: limit 30, used {ledger.llm_tokens}, the next request \(role 'foley/SFX spotter'\) was not sent"):
+            judge.judge_json("look", "shot three", frames, Seen)
+        assert len(server.requests) == 2
+
+
 def test_video_budget_reserves_and_refunds(tmp_path):
     budget = _budget(tmp_path, video_seconds_budget=10)
     with budget.video_render(4.0, "s01_sh01"):

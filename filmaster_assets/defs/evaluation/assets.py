@@ -11,6 +11,7 @@ from filmaster_assets.common import data_version, layout, md_table
 from filmaster_assets.defs.deliver.assets import final_film, otio_timeline
 from filmaster_assets.defs.cut.assets import load_plans
 from filmaster_assets.partitions import film_partitions
+from filmcraft.budget import Budget
 from filmcraft.contracts import (AudienceProfile, CueSheet, FilmRequest, MixReport, PictureLock, SceneBlocks, Synopsis)
 from filmcraft.store import read_model, write_model
 from resources.models import EmbeddingResource, StudioResource
@@ -30,7 +31,7 @@ def filmeval_scores(context: dg.AssetExecutionContext, studio: StudioResource, e
 
     files = layout(studio, context.partition_key)
     blocks = read_model(files.scene_blocks, SceneBlocks)
-    judge = vision.judge(studio.studio())
+    judge = vision.judge(studio.studio(), budget=Budget.for_film(files.root))
     inputs = FilmEvalInputs(
         film_id=context.partition_key,
         request_text=read_model(files.request, FilmRequest).text,

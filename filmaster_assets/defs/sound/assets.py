@@ -9,6 +9,7 @@ from filmaster_assets.common import data_version, effective_blocks, file_metadat
 from filmaster_assets.defs.corpus.assets import audio_library_index, library_layout
 from filmaster_assets.defs.cut.assets import load_plans, picture_lock
 from filmaster_assets.partitions import film_partitions
+from filmcraft.budget import Budget
 from filmcraft.contracts import CueSheet, PictureLock
 from filmcraft.store import read_model, write_model
 from resources.models import EmbeddingResource, StudioResource, VoiceResource
@@ -37,7 +38,7 @@ def sound_design(context: dg.AssetExecutionContext, studio: StudioResource, embe
         return [h.model_copy(update={"asset": h.asset.model_copy(update={"path": str(libs.audio_library / h.asset.path)})})
                 if not Path(h.asset.path).is_absolute() else h for h in hits]
 
-    judge = vision.judge(studio.studio(), role="foley/SFX spotter")
+    judge = vision.judge(studio.studio(), role="foley/SFX spotter", budget=Budget.for_film(files.root))
     spotter = None if judge is None else vision_spotter(
         judge, lambda plan: files.scene_dir(plan.scene_id) / "keyframes" / f"{plan.shot_id}.png")
     cues = design_sound(lock, blocks, load_plans(files, blocks), search, voice.voice(), files.vo_dir, spotter)
