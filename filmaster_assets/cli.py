@@ -73,21 +73,13 @@ def _process_tags() -> dict[str, str]:
     return {RUN_HOST_TAG: socket.gethostname(), RUN_PID_TAG: str(os.getpid())}
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
-
-
 def fail_orphaned_runs(instance) -> list[str]:
     """Mark FAILURE the runs this host's CLI started whose process is gone; returns their ids."""
     import socket
 
     import dagster as dg
+
+    from filmcraft.store import process_alive
 
     host = socket.gethostname()
     unfinished = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
@@ -95,7 +87,7 @@ def fail_orphaned_runs(instance) -> list[str]:
     failed = []
     for run in unfinished:
         pid = run.tags.get(RUN_PID_TAG, "")
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             instance.report_run_failed(run, message=f"the filmaster process {pid} on {host} ended without finishing "
                                                     "this run (killed or crashed); running the same command again "
                                                     "resumes from what was finished")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from filmcraft.contracts import ReferenceSet, ShotPlan
 from filmcraft.media import extract_frame, probe, run_ffmpeg
 from filmcraft.references import _font, paint_character_card, slugify
-from filmcraft.store import atomic_path
+from filmcraft.store import atomic_path, scratch_dir
 
 # --- film grammar tables ----------------------------------------------------------------------
 
@@ -603,8 +602,7 @@ def render_shot(plan: ShotPlan, refs: ReferenceSet, out_path: Path, width: int, 
     blur_out = lens_blur_px(plan.camera.lens_mm, plan.camera.shot_size, height)
     loop = f"loop=loop={frames - 1}:size=1:start=0,setpts=N/({fps}*TB)"
 
-    with tempfile.TemporaryDirectory(prefix="previs-") as tmpdir:
-        tmp = Path(tmpdir)
+    with scratch_dir("previs") as tmp:
         inputs: list[str] = []
         if not move.parallax:
             def k_single(box: tuple[float, float, float, float], vh_min: float) -> float:

@@ -52,7 +52,8 @@ def temp_prefix(name: str) -> str:
     return f".{name}.tmp-{_HOST_TAG}-{os.getpid()}-"
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True while a process with this pid exists on this host (this process counts as alive)."""
     if pid == os.getpid():
         return True
     try:
@@ -78,7 +79,7 @@ def remove_orphan_temps(folder: str | Path) -> list[Path]:
         if not entry.name.startswith("."):
             continue
         owner = _TEMP_OWNER.search(entry.name)
-        if owner is None or owner.group(1) != _HOST_TAG or _process_alive(int(owner.group(2))):
+        if owner is None or owner.group(1) != _HOST_TAG or process_alive(int(owner.group(2))):
             continue
         path = Path(entry.path)
         try:
@@ -117,6 +118,19 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def scratch_dir(name: str, parent: str | Path | None = None) -> Iterator[Path]:
+    """A private working folder (default in the system temp folder), removed afterwards. Tagged like
+    every temp, so folders left by killed processes are swept when the next one is made."""
+    parent = Path(parent or tempfile.gettempdir())
+    remove_orphan_temps(parent)
+    path = Path(tempfile.mkdtemp(prefix=temp_prefix(name), dir=parent))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def write_text(path: str | Path, text: str) -> Path:

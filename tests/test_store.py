@@ -36,3 +36,27 @@ def test_cache_pays_once_and_film_ids_cannot_escape(tmp_path):
     for bad in ("../x", "a/b", "", ".."):
         with pytest.raises(ValueError):
             studio.film_dir(bad)
+
+
+def test_temps_of_killed_processes_are_swept_and_live_ones_kept(tmp_path):
+    """SIGKILL skips every ``finally``: the next temp made in the folder removes what a dead
+    process of this host left (a file beside a deliverable, a previs scratch folder)."""
+    import subprocess
+    import sys
+
+    from filmcraft.store import scratch_dir, temp_prefix
+
+    code = ("import sys, tempfile; sys.path.insert(0, '.'); from filmcraft.store import temp_prefix; "
+            f"tempfile.mkdtemp(prefix=temp_prefix('previs'), dir={str(tmp_path)!r}); "
+            f"open(tempfile.mkstemp(prefix=temp_prefix('final'), suffix='.part.mp4', dir={str(tmp_path)!r})[1], 'w')")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    dead = sorted(p.name for p in tmp_path.iterdir())
+    assert len(dead) == 2 and all(".tmp-" in n for n in dead)
+    (tmp_path / f"{temp_prefix('mine')}live").mkdir()  # this process's: alive
+    (tmp_path / ".notes").write_text("not a temp")
+
+    with scratch_dir("previs", tmp_path) as scratch:
+        (scratch / "master.png").write_bytes(b"x")
+        left = sorted(p.name for p in tmp_path.iterdir() if p != scratch)
+    assert left == sorted([".notes", f"{temp_prefix('mine')}live"])
+    assert not scratch.exists()
