@@ -23,7 +23,7 @@ def budget_failure(exc: BudgetExceeded) -> dg.Failure:
                       metadata={"budget": exc.budget, "limit": float(exc.limit), "used": float(exc.used)})
 
 
-class _FailFastOnBudget:
+class FailFastOnBudget:
     """A model client as stages see it, with BudgetExceeded from any of its methods turned into a
     non-retried step failure."""
 
@@ -41,10 +41,6 @@ class _FailFastOnBudget:
             except BudgetExceeded as exc:
                 raise budget_failure(exc) from None
         return call
-
-
-def fail_fast_on_budget(model):
-    return _FailFastOnBudget(model)
 
 
 class StudioResource(dg.ConfigurableResource):
@@ -85,7 +81,7 @@ class TextModelResource(_EndpointResource):
 
         model = OpenAIChatModel(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries, self.seed,
                                 studio, budget)
-        return model if budget is None else fail_fast_on_budget(model)
+        return model if budget is None else FailFastOnBudget(model)
 
 
 class EmbeddingResource(_EndpointResource):

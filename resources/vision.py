@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from filmcraft.budget import Budget
 from filmcraft.store import Studio, sha256_file
-from resources.models import _EndpointResource, fail_fast_on_budget
+from resources.models import FailFastOnBudget, _EndpointResource
 from resources.openai_backends import (
     ModelRoleError, _ask_twice, _client, _validation_fault, charge_llm_usage, chat_text,
 )
@@ -149,5 +149,5 @@ class VisionModelResource(_EndpointResource):
             return None
         judge = OpenAIVisionJudge(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries,
                                   self.seed, self.temperature, studio=studio, role=role, budget=budget)
-        return judge if budget is None else fail_fast_on_budget(judge)
+        return judge if budget is None else FailFastOnBudget(judge)
 
