@@ -30,8 +30,9 @@ def run_suite(test_file: str, env_var: str) -> tuple[list[dict], str]:
     with tempfile.TemporaryDirectory() as tmp:
         table = Path(tmp) / "observed.jsonl"
         env = {**os.environ, env_var: str(table)}
-        proc = subprocess.run([sys.executable, "-m", "pytest", test_file, "-q", "-m", "not slow", "-p", "no:cacheprovider"],
-                              cwd=ROOT, env=env, capture_output=True, text=True)
+        # one process (-n 0): the rows are appended in the suite's own order
+        proc = subprocess.run([sys.executable, "-m", "pytest", test_file, "-q", "-n", "0", "-m", "not slow",
+                               "-p", "no:cacheprovider"], cwd=ROOT, env=env, capture_output=True, text=True)
         rows = [json.loads(line) for line in table.read_text(encoding="utf-8").splitlines()] if table.exists() else []
     summary = (proc.stdout.strip().splitlines() or ["(no output)"])[-1]
     return rows, summary
