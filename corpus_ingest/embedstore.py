@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Collection
 
 import numpy as np
 
@@ -84,11 +85,11 @@ class EmbeddingStore:
         self._vectors = all_vecs
         return self._hashes, self._vectors
 
-    def stored_hashes(self) -> set[bytes]:
+    def stored_hashes(self) -> Collection[bytes]:
         """The hashes that have a vector, read without the vectors (npz members load one at a time):
         at 440k rows that is 14 MB instead of 690 MB, and a re-ingest that changed 1% reads no vectors."""
         if self._hashes is not None:
-            return set(self._hashes)
+            return self._hashes.keys()
         if self._stored is None:
             self._check_embedder()
             stored: set[bytes] = set()
@@ -165,7 +166,7 @@ class EmbeddingStore:
         """Rewrite the parts as one holding only ``keep`` when mostly stale or fragmented; return dropped count."""
         stored = self.stored_hashes()
         keep_b = {h.encode("ascii") for h in keep}
-        stale = len(stored) - len(keep_b & stored)
+        stale = len(stored) - len(keep_b.intersection(stored))
         parts = self._parts()
         if not force and stale * 4 <= len(stored) and len(parts) <= MAX_PARTS:
             return 0

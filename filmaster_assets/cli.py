@@ -10,6 +10,7 @@ import argparse
 import hashlib
 import os
 import re
+import socket
 import sys
 import time
 from importlib import resources as importlib_resources
@@ -68,15 +69,11 @@ RUN_HOST_TAG, RUN_PID_TAG = "filmaster/host", "filmaster/pid"
 
 
 def _process_tags() -> dict[str, str]:
-    import socket
-
     return {RUN_HOST_TAG: socket.gethostname(), RUN_PID_TAG: str(os.getpid())}
 
 
 def fail_orphaned_runs(instance) -> list[str]:
     """Mark FAILURE the runs this host's CLI started whose process is gone; returns their ids."""
-    import socket
-
     import dagster as dg
 
     from filmcraft.store import process_alive
@@ -87,7 +84,7 @@ def fail_orphaned_runs(instance) -> list[str]:
     failed = []
     for run in unfinished:
         pid = run.tags.get(RUN_PID_TAG, "")
-        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):  # this process counts as alive
             instance.report_run_failed(run, message=f"the filmaster process {pid} on {host} ended without finishing "
                                                     "this run (killed or crashed); running the same command again "
                                                     "resumes from what was finished")

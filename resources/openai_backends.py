@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
@@ -187,11 +187,9 @@ class OpenAIChatModel:
                                            f"{str(second).splitlines()[0]}") from second
 
     def _send(self, role: str, messages: list[dict], schema: type[BaseModel]) -> str:
-        def request():
-            if self.budget is not None:
-                self.budget.check_llm(role)  # refused before sending once the film's tokens are spent
+        def send():
             self.calls += 1
-            resp = self._client.chat.completions.create(
+            return self._client.chat.completions.create(
                 model=self.model,
                 messages=messages,
                 temperature=0,
@@ -199,44 +197,36 @@ class OpenAIChatModel:
                 response_format={"type": "json_schema",
                                  "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()}},
             )
-            self._record_usage(resp, messages)
-            return resp
 
-        return _ask_twice(role, request, chat_text)
-
-    def _record_usage(self, resp: object, messages: list[dict]) -> None:
-        if self.budget is not None:
-            charge_llm_usage(self.budget, resp, messages)
+        return _ask_twice(role, lambda: budgeted_create(self.budget, role, messages, send), chat_text)
 
 
 IMAGE_TOKENS = 85  # what a low-detail image costs on OpenAI's models; its base64 is not text
 
 
-def charge_llm_usage(budget: Budget, resp: object, messages: list[dict]) -> None:
-    """Add an answer's ``usage.total_tokens`` to the film's ledger; when the endpoint reports none,
-    estimate about 4 characters a token (images at ``IMAGE_TOKENS`` each) so the budget still binds."""
+def budgeted_create(budget: Budget | None, role: str, messages: list[dict], create: Callable[[], Any]) -> Any:
+    """Send one chat request against the film's LLM token budget: refused before sending once the
+    tokens are spent, charged after with the answer's ``usage.total_tokens``. When the endpoint
+    reports none, about 4 characters a token (images at ``IMAGE_TOKENS`` each) so the budget binds."""
+    if budget is None:
+        return create()
+    budget.check_llm(role)
+    resp = create()
     tokens = getattr(getattr(resp, "usage", None), "total_tokens", None)
     if isinstance(tokens, int) and tokens >= 0:
         budget.add_llm_tokens(tokens)
-        return
-    images = 0
+        return resp
 
-    def text_only(content):
-        nonlocal images
-        if isinstance(content, list):
-            kept = []
-            for part in content:
-                if isinstance(part, dict) and part.get("type") == "image_url":
-                    images += 1
-                else:
-                    kept.append(part)
-            return kept
-        return content
+    def is_image(part: object) -> bool:
+        return isinstance(part, dict) and part.get("type") == "image_url"
 
-    sent = [{**m, "content": text_only(m.get("content"))} for m in messages]
+    images = sum(is_image(p) for m in messages if isinstance(m.get("content"), list) for p in m["content"])
+    sent = [{**m, "content": [p for p in m["content"] if not is_image(p)]} if isinstance(m.get("content"), list) else m
+            for m in messages]
     answer = resp if isinstance(resp, str) else json.dumps(getattr(resp, "model_extra", None) or {}, default=str)
     chars = len(json.dumps(sent, ensure_ascii=False)) + len(answer or "")
     budget.add_llm_tokens(max(1, chars // 4) + images * IMAGE_TOKENS, estimated=True)
+    return resp
 
 
 class OpenAIEmbedder:

@@ -18,7 +18,7 @@ from filmcraft.budget import Budget
 from filmcraft.store import Studio, sha256_file
 from resources.models import FailFastOnBudget, _EndpointResource
 from resources.openai_backends import (
-    ModelRoleError, _ask_twice, _client, _validation_fault, charge_llm_usage, chat_text,
+    ModelRoleError, _ask_twice, _client, _validation_fault, budgeted_create, chat_text,
 )
 
 if TYPE_CHECKING:
@@ -103,21 +103,16 @@ class OpenAIVisionJudge:
                                                 f"request: {_errors(second)}") from second
 
     def _send(self, messages: list[dict], schema: type[BaseModel], sample: int) -> str:
-        def request():
-            if self.budget is not None:
-                self.budget.check_llm(self.role)  # refused before sending once the film's tokens are spent
+        def send():
             self.calls += 1
-            resp = self._client.chat.completions.create(
+            return self._client.chat.completions.create(
                 model=self.model, messages=messages, temperature=self.temperature, seed=self.seed + sample,
                 response_format={"type": "json_schema",
                                  "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()}},
             )
-            if self.budget is not None:
-                charge_llm_usage(self.budget, resp, messages)
-            return resp
 
         # an empty answer comes back as '' and gets the repeated request of _ask
-        return _ask_twice(self.role, request, chat_text)
+        return _ask_twice(self.role, lambda: budgeted_create(self.budget, self.role, messages, send), chat_text)
 
 
 def _errors(exc: ValidationError, limit: int = 8) -> str:
