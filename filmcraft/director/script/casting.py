@@ -1,0 +1,75 @@
+"""Who is on screen in a clause: its subjects first, pronouns resolved against the people the
+story has been following, people only mentioned left off screen.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from filmcraft.director.script.grammar import finite_verb, mentions, subject_at
+from filmcraft.director.script.reading import Reading
+
+
+@dataclass
+class CastState:
+    """Who the story has been following: pronouns resolve against it, scene by scene."""
+    recent: list[str] = field(default_factory=list)  # most recent first
+    subjects: list[str] = field(default_factory=list)  # people who acted, most recent first
+    group: list[str] = field(default_factory=list)  # the last company of two or more ("they")
+
+
+def _resolve_pronoun(pron: str, reading: Reading, state: CastState) -> list[str]:
+    pron = pron.lower()
+    if pron == "they":
+        if len(state.group) >= 2:
+            return list(state.group)
+        return state.recent[:2]
+    want = "f" if pron == "she" else "m"
+    # "she" continues the last woman who acted (the topic), before anyone merely mentioned
+    everyone = [c.name for c in reading.characters if c.name in reading.acting]
+    for pool in (state.subjects, state.recent, everyone):
+        for test in (lambda n: reading.gender.get(n) == want, lambda n: n not in reading.gender):
+            hit = next((n for n in pool if test(n) and n in reading.acting), None)
+            if hit:
+                return [hit]
+    return state.recent[:1]
+
+
+def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
+    """The people on screen in ``text``: its subjects first (pronouns resolved), then the others
+    it names; people only mentioned ("his brother", "the baby's father") stay off screen."""
+    hits: list[tuple[int, int, str]] = []  # (subject first?, position, name)
+    for c in reading.characters:
+        plural = c.name.split()[-1].endswith("s") and not c.name[0].isupper()
+        best = None
+        for a in reading.aliases.get(c.name, [c.name]):
+            for m in mentions(text, a):
+                before = text[:m.start()].rstrip().split()
+                subject = subject_at(text, m.end(), plural)
+                if not subject and (c.name in reading.absent or text[m.end():m.end() + 2] in ("'s", "' ")):
+                    continue  # someone remembered, or only the owner of something ("the baby's father")
+                if (not subject and c.name not in reading.acting and len(before) >= 2
+                        and before[-1].lower() in {"his", "her", "their", "my", "our"}
+                        and not finite_verb(before[-2])):
+                    continue  # "to deliver a letter to her sister": someone the action is for, not there yet
+                cand = (0 if subject else 1, m.start(), c.name)
+                best = cand if best is None or cand < best else best
+        if best:
+            hits.append(best)
+    for m in re.finditer(r"\b(she|he|they)\b", text, re.IGNORECASE):
+        if subject_at(text, m.end(), plural=m.group(1).lower() == "they"):
+            for k, n in enumerate(_resolve_pronoun(m.group(1), reading, state)):
+                if not any(h[2] == n for h in hits):
+                    hits.append((0, m.start() + k, n))
+            break  # the first pronoun subject is the clause's; later ones are usually the same person
+    hits.sort()
+    people = [n for _, _, n in hits]
+    subjects = [n for s, _, n in hits if s == 0 and n in people]
+    if subjects:
+        state.subjects = subjects + [n for n in state.subjects if n not in subjects]
+    if people:
+        state.recent = people + [n for n in state.recent if n not in people]
+        if len(people) >= 2:
+            state.group = people
+    return people
