@@ -18,7 +18,7 @@ from pathlib import Path
 from filmcraft.contracts import CameraSpec, SceneBlock, ShotPlan, SoundSketch
 from filmcraft.media import probe
 from filmcraft.previs import render_shot
-from filmcraft.references import load_reference_set
+from filmcraft.references.reference_sets import load_reference_set
 
 SHOT_S = 5.0
 FPS = 24

@@ -133,7 +133,7 @@ def build_request(text: str, film_id: str | None, refs: str | None, audience: st
     if refs is not None and not Path(refs).is_dir():
         raise CliError(f"--refs {refs}: not a folder (expected characters/ and locations/ inside)")
     if refs is not None:
-        from filmcraft.references import ReferenceImageError, check_reference_folder
+        from filmcraft.references.user_images import ReferenceImageError, check_reference_folder
 
         try:  # every image now, not a scene's camera step after the script is written
             check_reference_folder(Path(refs))

@@ -21,7 +21,7 @@ from filmaster_assets.partitions import film_partitions, scene_key
 from filmcraft.budget import budget_defaults_from_env
 from filmcraft.contracts import FilmRequest, SceneBlocks
 from filmcraft.layout import FilmLayout
-from filmcraft.references import check_reference_folder
+from filmcraft.references.user_images import check_reference_folder
 from filmcraft.store import read_model, write_model, write_text
 from resources.models import StudioResource
 

@@ -32,7 +32,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from filmcraft.contracts import ReferenceSet, ShotPlan
 from filmcraft.media import extract_frame, probe, run_ffmpeg
-from filmcraft.references import _font, paint_character_card, slugify
+from filmcraft.references.cards import lettering_font, paint_character_card
+from filmcraft.references.names import slugify
 from filmcraft.store import atomic_path, scratch_dir
 
 # --- film grammar tables ----------------------------------------------------------------------
@@ -450,7 +451,7 @@ def burn_in_strip(plan: ShotPlan, width: int, height: int) -> Image.Image:
     c = plan.camera
     text = (f"{plan.shot_id}  {c.shot_size.replace('_', ' ').upper()}  {c.movement.replace('_', ' ').upper()}  "
             f"{c.angle.replace('_', ' ').upper()}  {c.lens_mm:.0f}mm")
-    font = _font(max(9, height // 42))
+    font = lettering_font(max(9, height // 42))
     probe_draw = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
     box = probe_draw.textbbox((0, 0), text, font=font)
     pad = max(2, height // 180)
@@ -680,7 +681,7 @@ def contact_sheet(frames: list[tuple[str, Path]], out_png: Path, columns: int = 
     cols = min(columns, len(tiles))
     sheet = Image.new("RGB", (cols * (tile_width + gap) + gap, rows * (cell_h + gap) + gap), (24, 24, 24))
     draw = ImageDraw.Draw(sheet)
-    font = _font(label_h * 0.75)
+    font = lettering_font(label_h * 0.75)
     for i, (label, tile) in enumerate(tiles):
         x = gap + (i % columns) * (tile_width + gap)
         y = gap + (i // columns) * (cell_h + gap)

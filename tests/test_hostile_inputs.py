@@ -138,7 +138,7 @@ def refs_folder(env: Env) -> Path:
 
 
 def load_refs(env: Env, refs: Path):
-    from filmcraft.references import load_reference_set
+    from filmcraft.references.reference_sets import load_reference_set
 
     return load_reference_set(scene_block(), refs, env.tmp / "cards", 160, 90)
 
@@ -405,7 +405,7 @@ def case_refs_truncated_png(env: Env) -> str:
     buf = io.BytesIO()
     Image.new("RGB", (200, 120), (200, 30, 30)).save(buf, "PNG")
     (refs / "characters" / "anna.png").write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
-    from filmcraft.references import ReferenceImageError
+    from filmcraft.references.user_images import ReferenceImageError
 
     observed = refusal(ReferenceImageError, lambda: load_refs(env, refs), "anna.png", "truncated", "replace it")
     assert [p.name for p in cards_written(env) if p.name.startswith("character")] == []
@@ -414,7 +414,7 @@ def case_refs_truncated_png(env: Env) -> str:
 
 @case("reference image", "ReferenceImageError: cannot be decoded, replace it")
 def case_refs_text_file_named_png(env: Env) -> str:
-    from filmcraft.references import ReferenceImageError
+    from filmcraft.references.user_images import ReferenceImageError
 
     refs = refs_folder(env)
     (refs / "locations" / "harbour.png").write_text("hello, I am text")
@@ -423,7 +423,7 @@ def case_refs_text_file_named_png(env: Env) -> str:
 
 @case("reference image", "refused from the header alone (no 1.2 GB decode)")
 def case_refs_20000x20000_bomb(env: Env) -> str:
-    from filmcraft.references import ReferenceImageError
+    from filmcraft.references.user_images import ReferenceImageError
 
     refs = refs_folder(env)
     (refs / "locations" / "harbour.png").write_bytes(png_header_only(20000, 20000))
@@ -432,7 +432,7 @@ def case_refs_20000x20000_bomb(env: Env) -> str:
 
 @case("reference image", "ReferenceImageError naming the file")
 def case_refs_zero_bytes(env: Env) -> str:
-    from filmcraft.references import ReferenceImageError
+    from filmcraft.references.user_images import ReferenceImageError
 
     refs = refs_folder(env)
     (refs / "characters" / "anna.jpg").write_bytes(b"")
@@ -441,7 +441,7 @@ def case_refs_zero_bytes(env: Env) -> str:
 
 @case("reference image", "refused: resolves outside the refs folder; nothing copied into the studio")
 def case_refs_symlink_out_of_refs_folder(env: Env) -> str:
-    from filmcraft.references import ReferenceImageError
+    from filmcraft.references.user_images import ReferenceImageError
 
     refs = refs_folder(env)
     private = env.tmp / "private_photo.png"
@@ -454,7 +454,7 @@ def case_refs_symlink_out_of_refs_folder(env: Env) -> str:
 
 @case("reference image", "refused before the target is opened")
 def case_refs_symlink_to_etc_passwd(env: Env) -> str:
-    from filmcraft.references import ReferenceImageError
+    from filmcraft.references.user_images import ReferenceImageError
 
     refs = refs_folder(env)
     (refs / "locations" / "harbour.png").symlink_to("/etc/passwd")
@@ -497,7 +497,7 @@ def case_refs_palette_with_transparency(env: Env) -> str:
 
 @case("reference image", "refused: manifest entry resolves outside the refs folder")
 def case_refs_manifest_path_traversal(env: Env) -> str:
-    from filmcraft.references import ReferenceImageError
+    from filmcraft.references.user_images import ReferenceImageError
 
     refs = refs_folder(env)
     (refs / "manifest.json").write_text(json.dumps({"characters": {"Anna": "../../etc/passwd"}}))
@@ -506,7 +506,7 @@ def case_refs_manifest_path_traversal(env: Env) -> str:
 
 @case("reference image", "refused: manifest nests too deeply (no RecursionError)")
 def case_refs_manifest_nested_100k(env: Env) -> str:
-    from filmcraft.references import ReferenceImageError
+    from filmcraft.references.user_images import ReferenceImageError
 
     refs = refs_folder(env)
     (refs / "manifest.json").write_text("[" * 100_000)
@@ -515,7 +515,7 @@ def case_refs_manifest_nested_100k(env: Env) -> str:
 
 @case("reference image", "refused: EPS is never handed to Ghostscript, whatever the name")
 def case_refs_eps_named_png(env: Env) -> str:
-    from filmcraft.references import ReferenceImageError
+    from filmcraft.references.user_images import ReferenceImageError
 
     refs = refs_folder(env)
     buf = io.BytesIO()
@@ -697,7 +697,7 @@ def case_overrides_2mb_file(env: Env) -> str:
 def case_overrides_location_traversal(env: Env) -> str:
     from filmcraft.contracts import SceneBlocks
     from filmcraft.overrides import apply_overrides, load_overrides
-    from filmcraft.references import load_reference_set
+    from filmcraft.references.reference_sets import load_reference_set
 
     blocks = SceneBlocks(film_id="harbour", title="Harbour", scenes=[scene_block()])
     path = overrides_file(env, json.dumps({"s01": {"location": "../../../etc/cron.d/x"}}))

@@ -9,7 +9,7 @@ from PIL import Image
 from filmcraft.contracts import CameraSpec, ReferenceSet, SceneBlock, ShotPlan, SoundSketch
 from filmcraft.media import probe, run_ffmpeg
 from filmcraft.previs import GRADES, contact_sheet, grade_name, keyframe, render_shot
-from filmcraft.references import load_reference_set
+from filmcraft.references.reference_sets import load_reference_set
 
 W, H, FPS, DUR = 256, 144, 12, 1.5
 FRAMES = round(DUR * FPS)

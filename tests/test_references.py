@@ -7,13 +7,10 @@ import pytest
 from PIL import Image
 
 from filmcraft.contracts import SceneBlock, ShotPrompt, SoundSketch
-from filmcraft.references import (
-    ReferenceImageError,
-    character_colour,
-    load_reference_set,
-    paint_location_plate,
-    slugify,
-)
+from filmcraft.references.cards import character_colour, paint_location_plate
+from filmcraft.references.names import slugify
+from filmcraft.references.reference_sets import load_reference_set
+from filmcraft.references.user_images import ReferenceImageError
 
 W, H = 320, 180
 
@@ -143,7 +140,8 @@ def test_manifest_maps_names_to_files_anywhere(tmp_path):
     from PIL import Image
 
     from filmcraft.contracts import SceneBlock, SoundSketch
-    from filmcraft.references import ReferenceImageError, load_reference_set
+    from filmcraft.references.reference_sets import load_reference_set
+    from filmcraft.references.user_images import ReferenceImageError
 
     refs = tmp_path / "refs"
     (refs / "pics").mkdir(parents=True)

@@ -21,7 +21,7 @@ from filmcraft.contracts import ClipInfo, FilmRequest, SceneBlock, SceneClips, S
 from filmcraft.director.camera import scene_query
 from filmcraft.media import probe
 from filmcraft.overrides import load_overrides, scene_fingerprint
-from filmcraft.references import load_reference_set
+from filmcraft.references.reference_sets import load_reference_set
 from filmcraft.store import read_model, sha256_file, write_model, write_text
 from resources.models import EmbeddingResource, StudioResource, TextModelResource, VideoResource
 

@@ -1,224 +1,31 @@
-"""Reference images for a scene: the user's character and location images, or painted cards.
+"""Painted reference cards for names with no user image: a location plate or a character figure.
 
-A scene needs one location plate and one image per character. User images come from
-``refs_dir/characters/<name>.<ext>`` and ``refs_dir/locations/<name>.<ext>``; names match after
-slugifying ("Old Harbour" == ``old_harbour.png`` == ``Old-Harbour.JPG``). Every image is
-validated, converted and written normalised into ``cards_dir`` so later stages only ever read
-clean PNGs. A name with no image gets a deterministic generated card (``generated=True``): a
-painted backdrop for a location, a silhouette figure for a character.
+Cards are deterministic: the same name (and, for a plate, time of day, mood and heading) gives the
+same pixels on every run, so a location keeps its layout and a character its look across scenes.
 """
 
 from __future__ import annotations
 
 import colorsys
-import hashlib
-import json
 import random
-import re
-import unicodedata
-import warnings
-from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
-from filmcraft.contracts import ReferenceImage, ReferenceSet, SceneBlock
-from filmcraft.store import atomic_path
+from filmcraft.references.names import slugify, stable_digest
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
-# Decoders a reference may use: raster formats Pillow reads itself. Never EPS/PDF-like formats that
-# hand the file to an outside interpreter (Ghostscript), whatever the file is named.
-IMAGE_DECODERS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")  # JPEG also yields MPO (camera JPEGs)
-MAX_MANIFEST_BYTES = 1_000_000
-MAX_REFERENCE_PIXELS = 50_000_000  # a reference is a guide, not a print master
-MIN_REFERENCE_SIDE = 32
 SUPERSAMPLE = 2  # cards are drawn at 2x and downsampled, for smooth edges without antialiasing support
 CARD_VERSION = "cards-v1"  # bump when the card painter changes, so content-addressed names change
 
 
-class ReferenceImageError(ValueError):
-    """A reference image (or the refs folder) cannot be used; the message names the file and the fix."""
-
-
-def slugify(name: str) -> str:
-    """Lowercase ASCII slug with '_' separators: 'Old Harbour' -> 'old_harbour', 'Zoë' -> 'zoe'."""
-    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-    return slug
-
-
-def _digest(*parts: object) -> str:
-    return hashlib.sha256("|".join(str(p) for p in parts).encode("utf-8")).hexdigest()
-
-
 def _seed(*parts: object) -> int:
-    return int(_digest(*parts)[:16], 16)
+    return int(stable_digest(*parts)[:16], 16)
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def lettering_font(size: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The font names and slates are lettered in, at ``size`` pixels (at least 8)."""
     # Pillow >= 10.1 embeds a scalable font: no font file to ship or find.
     return ImageFont.load_default(size=max(8, int(size)))
-
-
-# --- user images -----------------------------------------------------------------------------
-
-def _inside(path: Path, refs_dir: Path, what: str) -> Path:
-    """The real file behind ``path``, which must lie inside the reference folder (links and ../ included):
-    a refs folder may come from a dropped request file, and must not read the rest of the disk."""
-    real = path.resolve()
-    root = refs_dir.resolve()
-    if not real.is_relative_to(root):
-        raise ReferenceImageError(
-            f"{what} {path} resolves to {real}, outside the reference folder {root}: copy the image into the folder"
-        )
-    return real
-
-
-def _index_folder(folder: Path, refs_dir: Path) -> dict[str, Path]:
-    """slug -> image file; on duplicates (anna.png and Anna.jpg) the extension order decides."""
-    found: dict[str, Path] = {}
-    if not folder.is_dir():
-        return found
-    rank = {ext: i for i, ext in enumerate(IMAGE_EXTENSIONS)}
-    files = sorted(
-        (p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in rank),
-        key=lambda p: (rank[p.suffix.lower()], p.name),
-    )
-    for path in files:
-        found.setdefault(slugify(path.stem), _inside(path, refs_dir, "reference image"))
-    return found
-
-
-MANIFEST_NAME = "manifest.json"
-
-
-def _index_manifest(refs_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
-    """``refs_dir/manifest.json``: {"characters": {name: file}, "locations": {name: file}}, files relative
-    to the manifest. Entries override same-named images found in the subfolders."""
-    path = refs_dir / MANIFEST_NAME
-    if not path.exists():
-        return {}, {}
-    if not path.is_file() or path.stat().st_size > MAX_MANIFEST_BYTES:
-        raise ReferenceImageError(f"{path} is not a file of at most {MAX_MANIFEST_BYTES:,} bytes: "
-                                  "a manifest maps names to image files, fix it or remove it")
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise ReferenceImageError(f"{path} is not valid UTF-8 JSON ({reason}): fix it or remove it") from exc
-    if not isinstance(data, dict) or set(data) - {"characters", "locations"}:
-        raise ReferenceImageError(f"{path} must be an object with 'characters' and/or 'locations' maps of name -> file")
-    out: list[dict[str, Path]] = []
-    for kind in ("characters", "locations"):
-        entries = data.get(kind, {})
-        if not isinstance(entries, dict) or not all(isinstance(v, str) for v in entries.values()):
-            raise ReferenceImageError(f"{path}: '{kind}' must map names to image file paths")
-        files = {}
-        for name, rel in entries.items():
-            file = _inside(refs_dir / rel, refs_dir, f"{path}: {kind} '{name}' image")
-            if not file.is_file():
-                raise ReferenceImageError(f"{path}: {kind} '{name}' points at {file}, which does not exist")
-            files[slugify(name)] = file
-        out.append(files)
-    return out[1], out[0]
-
-
-def index_reference_folder(refs_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
-    """(locations, characters): slug -> image file, from the subfolders and the manifest (which wins)."""
-    refs_dir = Path(refs_dir)
-    manifest_locations, manifest_characters = _index_manifest(refs_dir)
-    return ({**_index_folder(refs_dir / "locations", refs_dir), **manifest_locations},
-            {**_index_folder(refs_dir / "characters", refs_dir), **manifest_characters})
-
-
-def check_reference_folder(refs_dir: Path) -> int:
-    """Open every image the folder offers, before a film starts; return how many are usable.
-
-    Raises ReferenceImageError naming the first bad file (or manifest entry) and the fix, so a broken
-    reference stops the request at once instead of failing a scene's camera step later.
-    """
-    refs_dir = Path(refs_dir)
-    if not refs_dir.is_dir():
-        raise ReferenceImageError(
-            f"reference folder {refs_dir} does not exist or is not a folder: create it with characters/ and "
-            "locations/ subfolders, or leave it out to use generated cards"
-        )
-    locations, characters = index_reference_folder(refs_dir)
-    files = sorted(set(locations.values()) | set(characters.values()))
-    for path in files:
-        open_reference_image(path).close()
-    return len(files)
-
-
-def open_reference_image(path: Path) -> Image.Image:
-    """Decode and sanity-check a user image; return it as RGB, or RGBA when it has real transparency."""
-    path = Path(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(path, formats=IMAGE_DECODERS)
-            width, height = im.size  # header only: reject giants before decoding any pixels
-            if width * height > MAX_REFERENCE_PIXELS:
-                raise ReferenceImageError(
-                    f"reference image {path} is {width}x{height} ({width * height / 1e6:.0f} megapixels); "
-                    f"the limit is {MAX_REFERENCE_PIXELS / 1e6:.0f} megapixels: downscale it (2-4 megapixels is plenty)"
-                )
-            if min(width, height) < MIN_REFERENCE_SIDE:
-                raise ReferenceImageError(
-                    f"reference image {path} is only {width}x{height} pixels; each side must be at least "
-                    f"{MIN_REFERENCE_SIDE} px: supply a larger image"
-                )
-            im.load()
-    except ReferenceImageError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ReferenceImageError(
-            f"reference image {path} is too large to decode safely ({exc}): downscale it below "
-            f"{MAX_REFERENCE_PIXELS / 1e6:.0f} megapixels"
-        ) from exc
-    except Exception as exc:  # Pillow raises many types for broken files (OSError, SyntaxError, ValueError...)
-        raise ReferenceImageError(
-            f"reference image {path} cannot be decoded ({type(exc).__name__}: {exc}): replace it with a valid "
-            "PNG, JPEG or WebP file, or remove it to get a generated card"
-        ) from exc
-
-    im = ImageOps.exif_transpose(im)  # phone photos store rotation in EXIF
-    if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        # 16-bit / float greyscale: stretch to 8 bits rather than clip to white
-        arr = np.asarray(im, dtype=np.float64)
-        lo, hi = float(arr.min()), float(arr.max())
-        arr = (arr - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(arr)
-        im = Image.fromarray(arr.astype(np.uint8), "L")
-    has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
-    if has_alpha:
-        im = im.convert("RGBA")
-        if im.getchannel("A").getextrema()[0] == 255:  # alpha channel present but fully opaque
-            im = im.convert("RGB")
-    else:
-        im = im.convert("RGB")
-    return im
-
-
-def cover(im: Image.Image, width: int, height: int) -> Image.Image:
-    """Resize and centre-crop ``im`` to exactly fill width x height (like CSS object-fit: cover)."""
-    return ImageOps.fit(im, (width, height), method=Image.Resampling.LANCZOS, centering=(0.5, 0.5))
-
-
-def _fit_character(im: Image.Image, height: int) -> Image.Image:
-    longest = max(im.size)
-    if longest <= height:
-        return im
-    scale = height / longest
-    size = (max(1, round(im.size[0] * scale)), max(1, round(im.size[1] * scale)))
-    if im.mode == "RGBA":  # premultiply so transparent pixels do not bleed dark fringes
-        return im.convert("RGBa").resize(size, Image.Resampling.LANCZOS).convert("RGBA")
-    return im.resize(size, Image.Resampling.LANCZOS)
-
-
-def _save_png(im: Image.Image, path: Path) -> Path:
-    with atomic_path(path) as tmp:
-        im.save(tmp, format="PNG", optimize=False)
-    return path
 
 
 # --- painted location plates ----------------------------------------------------------------
@@ -428,7 +235,7 @@ def _mood_adjust(img: Image.Image, mood: str) -> Image.Image:
 
 def _letter(img: Image.Image, text: str, corner: str = "bottom_right") -> None:
     width, height = img.size
-    font = _font(height / 36)
+    font = lettering_font(height / 36)
     draw = ImageDraw.Draw(img)
     box = draw.textbbox((0, 0), text, font=font, stroke_width=max(1, height // 400))
     tw, th = box[2] - box[0], box[3] - box[1]
@@ -536,80 +343,14 @@ def paint_character_card(name: str, height: int) -> Image.Image:
         draw.rectangle([cx - int(head_r * 1.5), head_cy - head_r // 2, cx + int(head_r * 1.5), head_cy - head_r // 3], fill=dark)
         draw.rectangle([cx - int(head_r * 0.9), head_cy - int(head_r * 1.4), cx + int(head_r * 0.9), head_cy - head_r // 2], fill=dark)
 
-    font = _font(label_h * 0.7)
+    font = lettering_font(label_h * 0.7)
     stroke = max(1, sh // 300)
     box = draw.textbbox((0, 0), name, font=font, stroke_width=stroke)
     tw = box[2] - box[0]
     if tw > sw * 0.96:  # long names shrink to fit the card
-        font = _font(label_h * 0.7 * sw * 0.96 / tw)
+        font = lettering_font(label_h * 0.7 * sw * 0.96 / tw)
         box = draw.textbbox((0, 0), name, font=font, stroke_width=stroke)
         tw = box[2] - box[0]
     draw.text(((sw - tw) // 2 - box[0], sh - label_h - box[1]), name, font=font, fill=(255, 255, 255, 255),
               stroke_width=stroke, stroke_fill=(0, 0, 0, 255))
     return img.convert("RGBa").resize((width, height), Image.Resampling.LANCZOS).convert("RGBA")
-
-
-# --- the scene's reference set ---------------------------------------------------------------
-
-def _scene_characters(scene: SceneBlock) -> list[str]:
-    names: list[str] = []
-    seen: set[str] = set()
-    for name in [*scene.characters, *(c for shot in scene.shots for c in shot.characters)]:
-        slug = slugify(name)
-        if slug and slug not in seen:
-            seen.add(slug)
-            names.append(name)
-    return names
-
-
-def _card_path(cards_dir: Path, kind: str, name: str, *key: object) -> Path:
-    return cards_dir / f"{kind}_{slugify(name) or 'unnamed'}_{_digest(CARD_VERSION, kind, name, *key)[:10]}.png"
-
-
-def _user_file_key(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def load_reference_set(scene: SceneBlock, refs_dir: Path | None, cards_dir: Path, width: int, height: int) -> ReferenceSet:
-    """Resolve the scene's location plate and character images, writing normalised PNGs to cards_dir."""
-    if width < MIN_REFERENCE_SIDE or height < MIN_REFERENCE_SIDE:
-        raise ValueError(f"card size {width}x{height} is too small: use at least {MIN_REFERENCE_SIDE} px per side")
-    cards_dir = Path(cards_dir)
-    location_files: dict[str, Path] = {}
-    character_files: dict[str, Path] = {}
-    if refs_dir is not None:
-        refs_dir = Path(refs_dir)
-        if not refs_dir.is_dir():
-            raise ReferenceImageError(
-                f"reference folder {refs_dir} does not exist or is not a folder: create it with characters/ and "
-                "locations/ subfolders, or leave refs_dir empty to use generated cards"
-            )
-        location_files, character_files = index_reference_folder(refs_dir)
-
-    # location plate
-    source = location_files.get(slugify(scene.location))
-    if source is not None:
-        out = _card_path(cards_dir, "location", scene.location, _user_file_key(source), width, height)
-        if not out.exists():
-            _save_png(cover(open_reference_image(source).convert("RGB"), width, height), out)
-        location = ReferenceImage(name=scene.location, kind="location", path=str(out), generated=False)
-    else:
-        out = _card_path(cards_dir, "location", scene.location, scene.time_of_day, scene.mood, scene.heading, width, height)
-        if not out.exists():
-            _save_png(paint_location_plate(scene.location, scene.time_of_day, scene.mood, width, height, scene.heading), out)
-        location = ReferenceImage(name=scene.location, kind="location", path=str(out), generated=True)
-
-    characters: list[ReferenceImage] = []
-    for name in _scene_characters(scene):
-        source = character_files.get(slugify(name))
-        if source is not None:
-            out = _card_path(cards_dir, "character", name, _user_file_key(source), height)
-            if not out.exists():
-                _save_png(_fit_character(open_reference_image(source), height), out)
-            characters.append(ReferenceImage(name=name, kind="character", path=str(out), generated=False))
-        else:
-            out = _card_path(cards_dir, "character", name, height)
-            if not out.exists():
-                _save_png(paint_character_card(name, height), out)
-            characters.append(ReferenceImage(name=name, kind="character", path=str(out), generated=True))
-    return ReferenceSet(scene_id=scene.scene_id, location=location, characters=characters)

@@ -1,0 +1,110 @@
+"""A scene's reference set: its location plate and one image per character, as normalised PNGs.
+
+Each name takes the user's image when the refs folder has one, else a painted card
+(``generated=True``). Everything is written into ``cards_dir`` under a content-addressed name, so
+later stages only ever read clean PNGs and a changed source or painter gives a new file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from filmcraft.contracts import ReferenceImage, ReferenceSet, SceneBlock
+from filmcraft.references.cards import CARD_VERSION, paint_character_card, paint_location_plate
+from filmcraft.references.names import slugify, stable_digest
+from filmcraft.references.user_images import (
+    MIN_REFERENCE_SIDE,
+    ReferenceImageError,
+    index_reference_folder,
+    open_reference_image,
+)
+from filmcraft.store import atomic_path
+
+
+def cover(im: Image.Image, width: int, height: int) -> Image.Image:
+    """Resize and centre-crop ``im`` to exactly fill width x height (like CSS object-fit: cover)."""
+    return ImageOps.fit(im, (width, height), method=Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+
+
+def _fit_character(im: Image.Image, height: int) -> Image.Image:
+    longest = max(im.size)
+    if longest <= height:
+        return im
+    scale = height / longest
+    size = (max(1, round(im.size[0] * scale)), max(1, round(im.size[1] * scale)))
+    if im.mode == "RGBA":  # premultiply so transparent pixels do not bleed dark fringes
+        return im.convert("RGBa").resize(size, Image.Resampling.LANCZOS).convert("RGBA")
+    return im.resize(size, Image.Resampling.LANCZOS)
+
+
+def _save_png(im: Image.Image, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        im.save(tmp, format="PNG", optimize=False)
+    return path
+
+
+def _scene_characters(scene: SceneBlock) -> list[str]:
+    names: list[str] = []
+    seen: set[str] = set()
+    for name in [*scene.characters, *(c for shot in scene.shots for c in shot.characters)]:
+        slug = slugify(name)
+        if slug and slug not in seen:
+            seen.add(slug)
+            names.append(name)
+    return names
+
+
+def _card_path(cards_dir: Path, kind: str, name: str, *key: object) -> Path:
+    return cards_dir / f"{kind}_{slugify(name) or 'unnamed'}_{stable_digest(CARD_VERSION, kind, name, *key)[:10]}.png"
+
+
+def _user_file_key(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_reference_set(scene: SceneBlock, refs_dir: Path | None, cards_dir: Path, width: int, height: int) -> ReferenceSet:
+    """Resolve the scene's location plate and character images, writing normalised PNGs to cards_dir."""
+    if width < MIN_REFERENCE_SIDE or height < MIN_REFERENCE_SIDE:
+        raise ValueError(f"card size {width}x{height} is too small: use at least {MIN_REFERENCE_SIDE} px per side")
+    cards_dir = Path(cards_dir)
+    location_files: dict[str, Path] = {}
+    character_files: dict[str, Path] = {}
+    if refs_dir is not None:
+        refs_dir = Path(refs_dir)
+        if not refs_dir.is_dir():
+            raise ReferenceImageError(
+                f"reference folder {refs_dir} does not exist or is not a folder: create it with characters/ and "
+                "locations/ subfolders, or leave refs_dir empty to use generated cards"
+            )
+        location_files, character_files = index_reference_folder(refs_dir)
+
+    # location plate
+    source = location_files.get(slugify(scene.location))
+    if source is not None:
+        out = _card_path(cards_dir, "location", scene.location, _user_file_key(source), width, height)
+        if not out.exists():
+            _save_png(cover(open_reference_image(source).convert("RGB"), width, height), out)
+        location = ReferenceImage(name=scene.location, kind="location", path=str(out), generated=False)
+    else:
+        out = _card_path(cards_dir, "location", scene.location, scene.time_of_day, scene.mood, scene.heading, width, height)
+        if not out.exists():
+            _save_png(paint_location_plate(scene.location, scene.time_of_day, scene.mood, width, height, scene.heading), out)
+        location = ReferenceImage(name=scene.location, kind="location", path=str(out), generated=True)
+
+    characters: list[ReferenceImage] = []
+    for name in _scene_characters(scene):
+        source = character_files.get(slugify(name))
+        if source is not None:
+            out = _card_path(cards_dir, "character", name, _user_file_key(source), height)
+            if not out.exists():
+                _save_png(_fit_character(open_reference_image(source), height), out)
+            characters.append(ReferenceImage(name=name, kind="character", path=str(out), generated=False))
+        else:
+            out = _card_path(cards_dir, "character", name, height)
+            if not out.exists():
+                _save_png(paint_character_card(name, height), out)
+            characters.append(ReferenceImage(name=name, kind="character", path=str(out), generated=True))
+    return ReferenceSet(scene_id=scene.scene_id, location=location, characters=characters)
