@@ -17,10 +17,8 @@ differently) are averaged per criterion; each criterion keeps its sample scores 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean, pstdev
-from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,8 +26,7 @@ from evaluation.criteria import CODES, RUBRICS, derive
 from evaluation.offline_judge import FilmEvalInputs
 from filmcraft.contracts import CRITERIA, CriterionScore, FilmEvalScores
 from filmcraft.media import extract_frame
-
-T = TypeVar("T", bound=BaseModel)
+from filmcraft.roles import Keyframe, VisionJudge
 
 JUDGE_NAME = "llm-vision-judge-v1"
 
@@ -59,21 +56,6 @@ class JudgeVerdict(BaseModel):
 
 
 assert tuple(JudgeVerdict.model_fields) == CRITERIA  # the schema and the contracts name the same twelve
-
-
-@dataclass(frozen=True)
-class Keyframe:
-    path: Path
-    timecode_s: float
-    shot_id: str
-
-
-class VisionJudge(Protocol):
-    """A multimodal JSON judge (see ``resources.vision.OpenAIVisionJudge``)."""
-
-    name: str
-
-    def judge_json(self, instructions: str, text: str, frames: list[Keyframe], schema: type[T], sample: int = 0) -> T: ...
 
 
 def timecode(seconds: float) -> str:

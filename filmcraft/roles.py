@@ -6,6 +6,7 @@ Domain stages receive these objects, never a Dagster resource.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -38,3 +39,20 @@ class VoiceModel(Protocol):
     def speak(self, text: str, voice: str, out_wav: Path) -> float:
         """Write speech as a mono WAV at ``out_wav``; return its duration in seconds."""
         ...
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """A still of the cut shown to a vision model: the image file, where it sits in the film, its shot."""
+
+    path: Path
+    timecode_s: float
+    shot_id: str
+
+
+class VisionJudge(Protocol):
+    """A multimodal JSON judge (see ``resources.vision.OpenAIVisionJudge``)."""
+
+    name: str
+
+    def judge_json(self, instructions: str, text: str, frames: list[Keyframe], schema: type[T], sample: int = 0) -> T: ...

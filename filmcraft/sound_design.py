@@ -22,7 +22,7 @@ import soundfile as sf
 from pydantic import BaseModel, Field
 
 from filmcraft.contracts import AudioCue, AudioHit, CueSheet, PictureLock, SceneBlock, SceneBlocks, ShotPlan
-from filmcraft.roles import VoiceModel
+from filmcraft.roles import Keyframe, VisionJudge, VoiceModel
 from filmcraft.store import atomic_path, content_key
 from filmcraft.voice import DEFAULT_RATE_WPM, clean_line, has_words, voice_for
 
@@ -355,10 +355,8 @@ VISION_SPOTTING = ("You are a film sound designer spotting foley and sound effec
                    "and props make; sfx: everything else), each with where it happens in the shot (0-1).")
 
 
-def vision_spotter(judge, keyframe_for: Callable[[ShotPlan], Path]) -> EventSpotter:
+def vision_spotter(judge: VisionJudge, keyframe_for: Callable[[ShotPlan], Path]) -> EventSpotter:
     """Intra-shot spotting by a multimodal model (``judge.judge_json``) from each shot's keyframe."""
-    from evaluation.llm_judge import Keyframe
-
     def spot(plan: ShotPlan) -> list[SpottedEvent]:
         frame = Keyframe(path=keyframe_for(plan), timecode_s=plan.camera.duration_s / 2, shot_id=plan.shot_id)
         text = json.dumps({"shot_id": plan.shot_id, "prompt": plan.prompt, "action": plan.action,

@@ -10,26 +10,24 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import TYPE_CHECKING, Optional, TypeVar
+from typing import Optional, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from filmcraft.budget import Budget
+from filmcraft.roles import Keyframe
 from filmcraft.store import Studio, sha256_file
 from resources.models import FailFastOnBudget, _EndpointResource
 from resources.openai_backends import (
     ModelRoleError, _ask_twice, _client, _validation_fault, budgeted_create, chat_text,
 )
 
-if TYPE_CHECKING:
-    from evaluation.llm_judge import Keyframe
-
 T = TypeVar("T", bound=BaseModel)
 
 _MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
 
-def _data_uri(frame: "Keyframe") -> str:
+def _data_uri(frame: Keyframe) -> str:
     mime = _MIME.get(frame.path.suffix.lower())
     if mime is None:
         raise ValueError(f"keyframe {frame.path}: only JPEG or PNG frames can be sent to the judge")
@@ -59,7 +57,7 @@ class OpenAIVisionJudge:
         self.calls = 0  # real requests sent (cache hits excluded)
         self.budget = budget  # the film's LLM token budget: vision answers spend tokens too
 
-    def judge_json(self, instructions: str, text: str, frames: list["Keyframe"], schema: type[T], sample: int = 0) -> T:
+    def judge_json(self, instructions: str, text: str, frames: list[Keyframe], schema: type[T], sample: int = 0) -> T:
         if self.studio is None:
             return self._ask(instructions, text, frames, schema, sample)
         # Content-addressed: the same film, prompt, model and sample seed is never paid for twice.
@@ -71,7 +69,7 @@ class OpenAIVisionJudge:
             "vision-judge", key, lambda: self._ask(instructions, text, frames, schema, sample).model_dump(mode="json"))
         return schema.model_validate(value)
 
-    def _ask(self, instructions: str, text: str, frames: list["Keyframe"], schema: type[T], sample: int) -> T:
+    def _ask(self, instructions: str, text: str, frames: list[Keyframe], schema: type[T], sample: int) -> T:
         from evaluation.llm_judge import timecode
 
         content: list[dict] = [{"type": "text", "text": text}]

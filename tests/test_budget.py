@@ -69,7 +69,7 @@ def test_vision_answers_spend_the_film_token_budget(tmp_path):
     from PIL import Image
     from pydantic import BaseModel
 
-    from evaluation.llm_judge import Keyframe
+    from filmcraft.roles import Keyframe
     from resources.vision import VisionModelResource
     from tests.openai_server import OpenAIServer, Reply, chat_reply
 

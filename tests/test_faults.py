@@ -98,9 +98,9 @@ def _job(status: str) -> dict:
 
 
 def _roles(media: dict[str, Path]) -> dict[str, Role]:
-    from evaluation.llm_judge import Keyframe
-    from filmcraft.sound_design import ShotSoundEvents
     from filmcraft.media import probe
+    from filmcraft.roles import Keyframe
+    from filmcraft.sound_design import ShotSoundEvents
     from resources.vision import OpenAIVisionJudge
 
     chat = "POST /v1/chat/completions"
