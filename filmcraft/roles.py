@@ -13,6 +13,8 @@ from typing import Protocol, TypeVar
 import numpy as np
 from pydantic import BaseModel
 
+from filmcraft.voice import DEFAULT_RATE_WPM
+
 T = TypeVar("T", bound=BaseModel)
 
 
@@ -36,8 +38,8 @@ class Embedder(Protocol):
 class VoiceModel(Protocol):
     name: str
 
-    def speak(self, text: str, voice: str, out_wav: Path) -> float:
-        """Write speech as a mono WAV at ``out_wav``; return its duration in seconds."""
+    def speak(self, text: str, voice: str, out_wav: Path, rate: int = DEFAULT_RATE_WPM) -> float:
+        """Write speech at ``rate`` words per minute as a mono WAV at ``out_wav``; return its duration in seconds."""
         ...
 
 

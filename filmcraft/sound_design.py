@@ -11,7 +11,6 @@ Retrieval is injected (``LibrarySearch``) so this module needs no index library.
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from dataclasses import dataclass
@@ -40,13 +39,6 @@ MAX_EVENTS_PER_SHOT = 3
 
 # --- voice-over ----------------------------------------------------------------------------
 
-def _accepts_rate(voice: VoiceModel) -> bool:
-    try:
-        return "rate" in inspect.signature(voice.speak).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def _synth_line(voice: VoiceModel, text: str, voice_name: str, rate: int, out_dir: Path) -> tuple[Path, float]:
     """Content-addressed synthesis: the file name is a hash of text, voice, rate and backend."""
     key = content_key({"text": text, "voice": voice_name, "rate": rate, "backend": getattr(voice, "name", type(voice).__name__)})
@@ -57,10 +49,7 @@ def _synth_line(voice: VoiceModel, text: str, voice_name: str, rate: int, out_di
         except RuntimeError:
             pass  # a damaged take: synthesise it again
     with atomic_path(path) as tmp:
-        if _accepts_rate(voice):
-            voice.speak(text, voice_name, tmp, rate=rate)  # type: ignore[call-arg]
-        else:
-            voice.speak(text, voice_name, tmp)
+        voice.speak(text, voice_name, tmp, rate=rate)
     return path, float(sf.info(str(path)).duration)
 
 
@@ -73,7 +62,7 @@ def fit_line(
     """
     rate = DEFAULT_RATE_WPM
     path, spoken = _synth_line(voice, text, voice_name, rate, out_dir)
-    if spoken > available_s and _accepts_rate(voice):
+    if spoken > available_s:
         rate = int(min(DEFAULT_RATE_WPM * MAX_SPEEDUP, round(DEFAULT_RATE_WPM * spoken / available_s * 1.03)))
         path, spoken = _synth_line(voice, text, voice_name, rate, out_dir)
     return path, spoken, min(spoken, available_s), rate

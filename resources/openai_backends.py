@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from filmcraft.budget import Budget, BudgetExceeded
 from filmcraft.store import Studio, atomic_path
+from filmcraft.voice import DEFAULT_RATE_WPM
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
@@ -296,16 +297,17 @@ class OpenAIVoice:
         self.model = model
         self._client = _client(base_url, api_key, timeout_s, max_retries)
 
-    def speak(self, text: str, voice: str, out_wav: Path, rate: float | None = None) -> float:
+    def speak(self, text: str, voice: str, out_wav: Path, rate: int = DEFAULT_RATE_WPM) -> float:
         if not text.strip():
             raise ValueError("voice-over text is empty")
         # eSpeak-style voice names mean nothing to a speech endpoint: map to a stock voice.
         api_voice = voice if voice.isalpha() else "alloy"
-        kwargs = {"speed": max(0.25, min(4.0, rate / 165.0))} if rate else {}
+        # The endpoint's ``speed`` is a multiple of its natural pace (0.25-4.0); the default rate is 1.0.
+        speed = max(0.25, min(4.0, rate / DEFAULT_RATE_WPM))
 
         def request() -> bytes:
             return self._client.audio.speech.create(model=self.model, voice=api_voice, input=text,
-                                                    response_format="wav", **kwargs).content
+                                                    response_format="wav", speed=speed).content
 
         audio = _ask_twice("voice", request, _wav_bytes)
         with atomic_path(out_wav) as tmp:

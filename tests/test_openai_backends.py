@@ -9,6 +9,7 @@ import soundfile as sf
 
 from filmcraft.contracts import Synopsis
 from filmcraft.store import Studio
+from filmcraft.voice import DEFAULT_RATE_WPM
 from resources.openai_backends import ModelRoleError, OpenAIChatModel, OpenAIEmbedder, OpenAIVideo, OpenAIVoice
 from tests.openai_server import OpenAIServer, Reply, chat_reply
 
@@ -89,6 +90,18 @@ def test_speech_writes_a_wav(server, tmp_path):
     server.queue("POST /v1/audio/speech", Reply(raw=buf.getvalue()))
     dur = OpenAIVoice(server.base_url, "tts").speak("Hello harbour.", "alloy", tmp_path / "vo.wav")
     assert dur == pytest.approx(1.0) and (tmp_path / "vo.wav").exists()
+
+
+def test_speech_rate_is_sent_as_speed(server, tmp_path):
+    """Words per minute map onto the endpoint's speed multiple: the default rate is speed 1.0."""
+    buf = io.BytesIO()
+    sf.write(buf, np.zeros(22050, dtype=np.float32), 22050, format="WAV")
+    server.queue("POST /v1/audio/speech", Reply(raw=buf.getvalue()))
+    voice = OpenAIVoice(server.base_url, "tts")
+    voice.speak("Hello harbour.", "alloy", tmp_path / "a.wav")
+    voice.speak("Hello harbour.", "alloy", tmp_path / "b.wav", rate=round(DEFAULT_RATE_WPM * 1.5))
+    sent = [json.loads(body)["speed"] for _method, _path, body in server.requests]
+    assert sent == [1.0, pytest.approx(1.5, abs=0.01)]
 
 
 def test_speech_garbage_is_refused_and_nothing_is_left(server, tmp_path):
