@@ -22,12 +22,13 @@ def main() -> None:
     args = ap.parse_args()
     studio_dir = args.studio or tempfile.mkdtemp(prefix="filmaster-bench-")
 
-    from filmaster_assets.cli import _setup_env, build_request, demo_text, make_film
+    from filmaster_assets.cli.film import build_request, demo_text, make_film
+    from filmaster_assets.cli.runtime import setup_env
     from filmcraft.contracts import PictureLock
     from filmcraft.media import probe
     from filmcraft.store import read_model
 
-    studio = _setup_env(studio_dir)
+    studio = setup_env(studio_dir)
     req = build_request(demo_text(), "demo", None, "general", args.hd, 0)
     timings = []
     for label in ("first make (cold caches, builds libraries)", "second make (nothing changed)"):

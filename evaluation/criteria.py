@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from statistics import fmean
 
-from filmcraft.contracts import CRITERIA
+from filmcraft.contracts import CRITERIA, FilmEvalScores
 
 CODES: dict[str, str] = dict(zip(CRITERIA, ("SF", "NC", "VQ", "CC", "PLC", "VAQ", "CT", "AVR", "NP", "VAC", "CD", "OQ")))
 BY_CODE: dict[str, str] = {code: name for name, code in CODES.items()}
@@ -125,3 +125,23 @@ def derive(scores: dict[str, float | None]) -> tuple[float | None, float | None,
     all_codes = [CODES[name] for name in CRITERIA if CODES[name] in by_code]
     average = fmean(by_code[c] for c in all_codes) if all_codes else None
     return cl, crh, average, {"camera_language": cl_from, "cinematic_rhythm": crh_from, "average": all_codes}
+
+
+def completeness_problems(scores: FilmEvalScores) -> list[str]:
+    """What makes a FilmEval result incomplete: a criterion missing, repeated or out of order, one
+    without a reason (a score or a 'not measured' must say why), or derived values that do not follow
+    from the criteria."""
+    problems = []
+    names = [c.criterion for c in scores.criteria]
+    if names != list(CRITERIA):
+        missing = [c for c in CRITERIA if c not in names]
+        extra = [c for c in names if c not in CRITERIA]
+        problems.append(f"criteria are not the twelve in order (missing: {', '.join(missing) or 'none'}; "
+                        f"unknown or repeated: {', '.join(extra) or 'none'})")
+    problems += [f"{c.criterion} has no reason" for c in scores.criteria if not c.reason.strip()]
+    cl, crh, average, _ = derive({c.criterion: c.score for c in scores.criteria})
+    for label, want, got in (("CL", cl, scores.camera_language), ("CRh", crh, scores.cinematic_rhythm),
+                             ("average", average, scores.average)):
+        if (want is None) != (got is None) or (want is not None and abs(want - got) > 0.0005):  # stored to 3 places
+            problems.append(f"{label} is {got} but the criteria give {want}")
+    return problems

@@ -1,5 +1,5 @@
 """Jobs: one per partitioning, because a run targets one partition of one partitions definition.
-Each job's partitioning is inferred from its assets."""
+Each job's partitioning is inferred from its assets; asset checks of the selected assets run with them."""
 
 import dagster as dg
 
@@ -18,9 +18,12 @@ corpus_ingest_job = dg.define_asset_job(
 script_job = dg.define_asset_job("script_job", selection=dg.AssetSelection.groups("script"),
                                  description="Theme -> synopsis -> storyboards -> scene blocks, and the audience profile.")
 camera_job = dg.define_asset_job("camera_job", selection=dg.AssetSelection.groups("camera"),
-                                 description="One scene: caption retrieval, multi-shot re-planning, clips.")
+                                 description="One scene: its block, caption retrieval, multi-shot re-planning, clips.")
 post_production_job = dg.define_asset_job(
     "post_production_job", selection=dg.AssetSelection.groups("cut", "sound", "deliver", "evaluation"),
     description="Rough cut -> audience review -> fine cut -> sound design -> mix -> final film, OTIO, FilmEval.")
+benchmark_report_job = dg.define_asset_job(
+    "benchmark_report_job", selection=dg.AssetSelection.assets("filmeval_benchmark_report"),
+    description="Aggregate the FilmEval scores of every bench-<case>-<variant> film into one report.")
 
-ALL_JOBS = [reindex_job, corpus_ingest_job, script_job, camera_job, post_production_job]
+ALL_JOBS = [reindex_job, corpus_ingest_job, script_job, camera_job, post_production_job, benchmark_report_job]

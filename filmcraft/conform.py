@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from filmcraft.contracts import EditDecision
+from filmcraft.contracts import DeliveredFilm, EditDecision, PictureLock
 from filmcraft.media import MediaError, probe, run_ffmpeg
 from filmcraft.store import atomic_path
 
@@ -204,3 +204,18 @@ def mux_final(video: Path, audio_wav: Path, out_path: Path) -> None:
             "-af", f"apad=whole_dur={runtime:.6f},atrim=end={runtime:.6f}",
             "-c:a", "aac", "-b:a", "192k", "-movflags", "+faststart", str(tmp),
         ], f"muxing {video.name} with {audio_wav.name}", timeout=3600)
+
+
+def delivery_problems(film: DeliveredFilm, lock: PictureLock) -> list[str]:
+    """What keeps final.mp4 from delivery: a missing stream, or a runtime that is not the picture lock's
+    (within a frame, plus the audio encoder's priming)."""
+    problems = []
+    if not film.video_codec:
+        problems.append(f"{film.path} has no video stream")
+    if not film.audio_codec:
+        problems.append(f"{film.path} has no audio stream")
+    tolerance = 1.0 / lock.fps + 0.05
+    if abs(film.duration_s - lock.runtime_s) > tolerance:
+        problems.append(f"{film.path} runs {film.duration_s:.3f} s but the picture lock runs {lock.runtime_s:.3f} s "
+                        f"(tolerance {tolerance:.3f} s)")
+    return problems

@@ -116,6 +116,11 @@ class FilmRequest(Contract):
     video_seconds_budget: Optional[float] = Field(default=None, ge=1)  # seconds of video generated
 
 
+# Budgets limit what a film may spend; they are not what it is made from, so raising one must not
+# make finished work look changed (they are left out of the request's data version).
+BUDGET_FIELDS = ("llm_token_budget", "video_seconds_budget")
+
+
 # --- script ------------------------------------------------------------------------------
 
 class Character(Contract):
@@ -203,6 +208,31 @@ class SceneBlocks(Contract):
     scenes: list[SceneBlock]
 
 
+class SceneContinuity(Contract):
+    """What a scene's camera plan needs from its neighbours: where and when the scene before it plays
+    (a time jump in the same place opens on a dissolve) and whether it ends the film (a fade out)."""
+
+    previous_heading: Optional[str] = None
+    previous_location: Optional[str] = None
+    previous_time_of_day: Optional[TimeOfDay] = None
+    last_scene: bool = False
+
+    @classmethod
+    def following(cls, previous: Optional[SceneBlock], last_scene: bool) -> "SceneContinuity":
+        if previous is None:
+            return cls(last_scene=last_scene)
+        return cls(previous_heading=previous.heading, previous_location=previous.location,
+                   previous_time_of_day=previous.time_of_day, last_scene=last_scene)
+
+
+class SceneToShoot(Contract):
+    """One scene as the camera department gets it: the block with the film-maker's overrides applied,
+    and its continuity. Its content is what a scene's camera work is made from."""
+
+    block: SceneBlock
+    continuity: SceneContinuity
+
+
 # --- camera ------------------------------------------------------------------------------
 
 class RetrievedReference(Contract):
@@ -252,6 +282,13 @@ class ScenePlan(Contract):
     shots: list[ShotPlan]
 
 
+class FilmShotPlans(Contract):
+    """Every shot plan of the film in order: the camera plan as one document (``shot_plans.json``)."""
+
+    film_id: str
+    shots: list[ShotPlan]
+
+
 class ReferenceImage(Contract):
     name: str
     kind: Literal["character", "location"]
@@ -275,11 +312,13 @@ class ClipInfo(Contract):
     fps: int
     sha256: str
     backend: str  # "previs" or "openai:<model>"
+    keyframe_path: Optional[str] = None  # a still from the middle of the clip (contact sheets, vision spotting)
 
 
 class SceneClips(Contract):
     scene_id: str
     clips: list[ClipInfo]
+    contact_sheet_path: Optional[str] = None
 
 
 # --- cut ---------------------------------------------------------------------------------
@@ -408,6 +447,21 @@ class MixReport(Contract):
     master_lufs: float
     master_true_peak_dbtp: float
     sample_rate: int
+
+
+# --- deliver -----------------------------------------------------------------------------
+
+class DeliveredFilm(Contract):
+    """final.mp4 as delivered: where it is and what it measured."""
+
+    path: str
+    sha256: str
+    bytes: int
+    duration_s: float
+    video_codec: Optional[str]
+    audio_codec: Optional[str]
+    width: Optional[int]
+    height: Optional[int]
 
 
 # --- evaluation --------------------------------------------------------------------------

@@ -34,13 +34,11 @@ class FilmLayout:
     def scene_refs_set(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "reference_set.json"
     def scene_cards(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "refs"
     def scene_clips(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "clips.json"
-    def scene_fingerprint(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "made_from.sha256"
+    def scene_block(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "scene_block.json"
     @property
     def shots(self) -> Path: return self.root / "shots"
     @property
     def shot_plans(self) -> Path: return self.root / "shot_plans.json"
-    @property
-    def contact_sheet(self) -> Path: return self.root / "contact_sheet.png"
 
     # cut
     @property
@@ -77,9 +75,31 @@ class FilmLayout:
     @property
     def final(self) -> Path: return self.root / "final.mp4"
     @property
+    def final_record(self) -> Path: return self.root / "deliver" / "final_film.json"
+    @property
     def timeline(self) -> Path: return self.root / "timeline.otio"
     @property
     def filmeval(self) -> Path: return self.root / "filmeval.json"
+
+
+    # Each stage's contract by asset name: the IO manager stores film and scene assets' outputs here.
+    def artifact(self, asset: str, scene_id: str | None = None) -> Path:
+        if scene_id is not None:
+            scene_paths = {"scene_block": self.scene_block, "scene_references": self.scene_references,
+                           "shot_plans": self.scene_plan, "clips": self.scene_clips}
+            if asset not in scene_paths:
+                raise KeyError(f"no scene artifact named {asset!r}: one of {', '.join(scene_paths)}")
+            return scene_paths[asset](scene_id)
+        film_paths = {"film_request": self.request, "synopsis": self.synopsis,
+                      "simplified_storyboard": self.simplified_storyboard, "detailed_storyboard": self.detailed_storyboard,
+                      "scene_blocks": self.scene_blocks, "audience_profile": self.audience_profile,
+                      "rough_cut": self.rough_cut, "audience_review": self.audience_review,
+                      "edit_analysis": self.edit_analysis, "picture_lock": self.picture_lock,
+                      "sound_design": self.cue_sheet, "mix": self.mix_report, "final_film": self.final_record,
+                      "filmeval_scores": self.filmeval}
+        if asset not in film_paths:
+            raise KeyError(f"no film artifact named {asset!r}: one of {', '.join(film_paths)}")
+        return film_paths[asset]
 
 
 @dataclass(frozen=True)

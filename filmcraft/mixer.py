@@ -327,3 +327,26 @@ def mix(cues: CueSheet, out_dir: Path, targets: MixTargets | None = None, sample
         master_true_peak_dbtp=round(tp, 2),
         sample_rate=sample_rate,
     )
+
+
+# --- delivery check --------------------------------------------------------------------------
+
+DELIVERY_TOLERANCE_LU = 0.5
+
+
+def loudness_problems(report: MixReport, targets: MixTargets | None = None,
+                      tolerance_lu: float = DELIVERY_TOLERANCE_LU) -> list[str]:
+    """What keeps a mix from delivery: a stem or the master off its loudness target by more than
+    ``tolerance_lu``, or a true peak over the ceiling. A silent stem (a film without music) is fine."""
+    targets = targets or MixTargets()
+    problems = []
+    levels = [(s.stem, s.target_lufs, s.measured_lufs, s.true_peak_dbtp) for s in report.stems]
+    levels.append(("master", report.master_target_lufs, report.master_lufs, report.master_true_peak_dbtp))
+    for name, target, measured, peak in levels:
+        if measured is None:
+            continue
+        if target is not None and abs(measured - target) > tolerance_lu:
+            problems.append(f"{name} is {measured:.2f} LUFS, target {target:.1f} +/- {tolerance_lu} LU")
+        if peak is not None and peak > targets.true_peak:
+            problems.append(f"{name} true peak {peak:.2f} dBTP is over the {targets.true_peak:.1f} dBTP ceiling")
+    return problems

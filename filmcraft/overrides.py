@@ -10,13 +10,12 @@ Only the overridden scene's downstream work is redone: its block's content chang
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from filmcraft.contracts import SceneBlock, SceneBlocks, shot_id
+from filmcraft.contracts import SceneBlock, SceneBlocks, SceneContinuity, SceneToShoot, shot_id
 
 EDITABLE = sorted(set(SceneBlock.model_fields) - {"scene_id", "index"})
 NAMED = ("heading", "location", "mood", "narrative_objective")  # text a scene cannot do without
@@ -86,18 +85,22 @@ def apply_overrides(blocks: SceneBlocks, overrides: dict[str, dict], source: str
     return blocks.model_copy(update={"scenes": scenes})
 
 
-# Budgets limit what a film may spend; they are not what a scene is made from, so raising one
-# must not make finished scenes look changed.
-NOT_SCENE_INPUTS = ("llm_token_budget", "video_seconds_budget")
+def scenes_to_shoot(blocks: SceneBlocks, overrides: dict[str, dict],
+                    source: str = "scene_overrides.json") -> list[SceneToShoot]:
+    """Every scene with its overrides applied and its continuity, in film order."""
+    scenes = apply_overrides(blocks, overrides, source).scenes
+    out = []
+    for i, block in enumerate(scenes):
+        continuity = SceneContinuity.following(scenes[i - 1] if i else None, last_scene=i == len(scenes) - 1)
+        out.append(SceneToShoot(block=block, continuity=continuity))
+    return out
 
 
-def scene_fingerprint(block: SceneBlock, request_json: str) -> str:
-    """What a scene's camera work was made from: its effective block and the film request."""
-    try:
-        request = json.loads(request_json)
-    except json.JSONDecodeError:
-        request = request_json
-    if isinstance(request, dict):
-        request = {k: v for k, v in request.items() if k not in NOT_SCENE_INPUTS}
-    blob = block.model_dump_json() + "\n" + json.dumps(request, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+def scene_to_shoot(blocks: SceneBlocks, overrides: dict[str, dict], scene: str,
+                   source: str = "scene_overrides.json") -> SceneToShoot:
+    """One scene slot of the film; a slot the film does not use is refused naming the ones it has."""
+    for item in scenes_to_shoot(blocks, overrides, source):
+        if item.block.scene_id == scene:
+            return item
+    raise OverrideError(f"film {blocks.film_id!r} has scenes {', '.join(b.scene_id for b in blocks.scenes)}; "
+                        f"slot {scene} is unused: request only those slots")

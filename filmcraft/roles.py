@@ -13,7 +13,6 @@ from typing import Protocol, TypeVar
 import numpy as np
 from pydantic import BaseModel
 
-from filmcraft.voice import DEFAULT_RATE_WPM
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -33,6 +32,9 @@ class Embedder(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray:
         """Return float32 L2-normalised vectors, shape (len(texts), dim)."""
         ...
+
+
+DEFAULT_RATE_WPM = 165  # a calm narration pace; every voice backend takes its speed in words per minute
 
 
 class VoiceModel(Protocol):

@@ -23,7 +23,8 @@ from pydantic import BaseModel, Field
 from filmcraft.contracts import AudioCue, AudioHit, CueSheet, PictureLock, SceneBlock, SceneBlocks, ShotPlan
 from filmcraft.roles import Keyframe, VisionJudge, VoiceModel
 from filmcraft.store import atomic_path, content_key
-from filmcraft.voice import DEFAULT_RATE_WPM, clean_line, has_words, voice_for
+from filmcraft.roles import DEFAULT_RATE_WPM
+from filmcraft.voice import clean_line, has_words, voice_for
 
 LibrarySearch = Callable[[str, str, int], list[AudioHit]]  # (query text, kind, k) -> hits, best first
 TimelineItem = tuple[str, str, float, float]  # (shot_id, scene_id, record_in, duration)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from filmcraft.contracts import (
     AudienceProfile, AudienceReview, DetailedStoryboard, EditAnalysis, FilmRequest, RoughCut,
-    SceneBlocks, ScenePlan, SceneReferences, ShotPlan, SimplifiedStoryboard, Synopsis, MAX_SCENES,
+    SceneBlocks, SceneContinuity, ScenePlan, SceneReferences, ShotPlan, SimplifiedStoryboard, Synopsis, MAX_SCENES,
     scene_id, shot_id,
 )
 from filmcraft.director import audience, camera, editor, script
@@ -101,13 +101,14 @@ def grammar_problems(plan: ScenePlan, block) -> list[str]:
     return problems
 
 
-def replan_scene(block, refs: SceneReferences, llm: ChatModel | None, previous=None, last_scene: bool = False,
+def replan_scene(block, refs: SceneReferences, llm: ChatModel | None, continuity: SceneContinuity | None = None,
                  refine_rounds: int = 1) -> ScenePlan:
-    """``previous`` (the scene before) lets a time jump open on a dissolve; the last scene fades out."""
+    """``continuity`` (the scene before, whether this one is last) lets a time jump open on a dissolve and
+    the last scene fade out."""
     if llm is None:
-        return camera.replan_scene(block, refs, previous=previous, last_scene=last_scene)
+        return camera.replan_scene(block, refs, continuity)
     payload = {"scene_block": block.model_dump(), "references": refs.model_dump(),
-               "previous_scene": previous.model_dump() if previous else None, "last_scene": last_scene}
+               "continuity": continuity.model_dump() if continuity else None}
     plan = llm.complete_json("cinematographer", CINEMATOGRAPHER, payload, ScenePlan)
     # Multi-turn refinement: the plan goes back with the film-grammar problems found in it.
     for _ in range(refine_rounds):

@@ -150,16 +150,70 @@ def read_json_or_none(path: str | Path) -> object | None:
         return None
 
 
+# Every contract document in a studio carries this version. Bump it when a contract changes shape and
+# add a migration below from the previous version, so studios made by older releases keep loading.
+SCHEMA_VERSION = 1
+SCHEMA_KEY = "schema_version"
+
+
+class StudioFileError(ValueError):
+    """A studio JSON file that cannot be read as its contract: names the file and what to do."""
+
+
+def _migrate_v0(doc: dict) -> dict:
+    """Version 0: files written before documents were versioned. Same shape as version 1."""
+    return doc
+
+
+# from-version -> function returning the document at from-version + 1
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {0: _migrate_v0}
+
+
+def model_document(model: BaseModel) -> dict:
+    """A contract as the versioned JSON document stored in the studio."""
+    return {SCHEMA_KEY: SCHEMA_VERSION, **model.model_dump(mode="json")}
+
+
 def write_model(path: str | Path, model: BaseModel | list[BaseModel]) -> Path:
+    """Write a contract as a versioned document (a list of contracts, e.g. a library manifest, stays a list)."""
     if isinstance(model, list):
         text = json.dumps([m.model_dump(mode="json") for m in model], indent=2, ensure_ascii=False)
     else:
-        text = model.model_dump_json(indent=2)
+        text = json.dumps(model_document(model), indent=2, ensure_ascii=False)
     return write_text(path, text + "\n")
 
 
+def upgrade_document(doc: dict, where: str) -> dict:
+    """Bring a stored document to the current schema version, or refuse with what to do."""
+    doc = dict(doc)
+    version = doc.pop(SCHEMA_KEY, 0)
+    if not isinstance(version, int) or version < 0:
+        raise StudioFileError(f"{where}: {SCHEMA_KEY} {version!r} is not a version number: restore the file "
+                              "or delete it and make the film again")
+    if version > SCHEMA_VERSION:
+        raise StudioFileError(f"{where} was written by a newer filmaster (schema version {version}; this one "
+                              f"reads up to {SCHEMA_VERSION}): upgrade filmaster, or make the film again in "
+                              "another studio folder")
+    while version < SCHEMA_VERSION:
+        if version not in MIGRATIONS:
+            raise StudioFileError(f"{where} has schema version {version}, which this filmaster cannot migrate: "
+                                  "make the film again (`filmaster update FILM_ID` rewrites it)")
+        doc = MIGRATIONS[version](doc)
+        version += 1
+    return doc
+
+
 def read_model(path: str | Path, model: type[M]) -> M:
-    return model.model_validate_json(Path(path).read_text(encoding="utf-8"))
+    """Read a contract document, migrating older schema versions."""
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StudioFileError(f"{path} is not readable JSON ({exc}): restore it, or delete it and make the "
+                              "film again") from exc
+    if isinstance(raw, dict):
+        raw = upgrade_document(raw, str(path))
+    return model.model_validate(raw)
 
 
 def read_models(path: str | Path, model: type[M]) -> list[M]:

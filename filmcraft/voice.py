@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from filmcraft.roles import DEFAULT_RATE_WPM
 from filmcraft.store import atomic_path
 
 # espeak_AUDIO_OUTPUT: SYNCHRONOUS makes espeak_Synth return only after every sample went
@@ -30,7 +31,6 @@ _EE_OK = 0
 
 MIN_RATE_WPM = 80
 MAX_RATE_WPM = 450
-DEFAULT_RATE_WPM = 165
 NARRATOR_VOICE = "en-us+m3"
 
 # Character voices: English base voice + an eSpeak variant. Distinct timbres, all intelligible.

@@ -22,7 +22,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from resources.models import EmbeddingResource, StudioResource, TextModelResource, VideoResource, VoiceResource
+from resources.film_store import FilmStoreIOManager
+from resources.embeddings import EmbeddingResource
+from resources.studio import StudioResource
+from resources.text import TextModelResource
+from resources.video import VideoResource
+from resources.voice import VoiceResource
 from resources.vision import VisionModelResource
 
 ROLE_ENV = {"text_model": "LLM", "embeddings": "EMBED", "voice": "TTS", "video": "VIDEO", "vision": "VISION"}
@@ -55,7 +60,8 @@ def _endpoint_config(prefix: str) -> dict:
 
 
 def build_resources() -> dict:
-    resources: dict = {"studio": StudioResource(root=str(studio_root()))}
+    root = str(studio_root())
+    resources: dict = {"studio": StudioResource(root=root), "io_manager": FilmStoreIOManager(root=root)}
     for key, prefix in ROLE_ENV.items():
         resources[key] = ROLE_CLASS[key](**_endpoint_config(prefix))
     return resources

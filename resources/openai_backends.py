@@ -1,6 +1,6 @@
 """Real backends for every model role: any OpenAI-compatible endpoint, via the ``openai`` client.
 
-Plain Python (no Dagster): the Dagster resources in ``resources.models`` build these. The
+Plain Python (no Dagster): the role resources (``resources.text``, ``.embeddings``, ``.voice``, ``.video``, ``.vision``) build these. The
 client is constructed directly with ``base_url``, a timeout and a retry budget (the openai
 client retries 429/5xx with exponential backoff and honours Retry-After). API keys are held in
 memory only and never written to caches, logs or metadata.
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from filmcraft.budget import Budget, BudgetExceeded
 from filmcraft.store import Studio, atomic_path
-from filmcraft.voice import DEFAULT_RATE_WPM
+from filmcraft.roles import DEFAULT_RATE_WPM
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
@@ -34,7 +34,7 @@ class ModelRoleError(RuntimeError):
         self.fault = fault
 
 
-def _client(base_url: str, api_key: str | None, timeout_s: float, max_retries: int):
+def openai_client(base_url: str, api_key: str | None, timeout_s: float, max_retries: int):
     import openai
 
     # Local servers often need no key; the client insists on a non-empty string.
@@ -92,7 +92,7 @@ def _not_media(data: bytes, expected: str) -> None:
         raise _BadAnswer(f"{WRONG_SCHEMA}: JSON {_preview(data)} where {expected} was expected")
 
 
-def _ask_twice(role: str, request: Callable[[], R], read: Callable[[R], V]) -> V:
+def ask_twice(role: str, request: Callable[[], R], read: Callable[[R], V]) -> V:
     """Send and read; an unusable answer gets one repeated request, then a ModelRoleError naming the
     role and the fault. API errors (after the client's own retries) become a ModelRoleError at once."""
     problem: _BadAnswer | None = None
@@ -117,7 +117,7 @@ def _ask_twice(role: str, request: Callable[[], R], read: Callable[[R], V]) -> V
     raise ModelRoleError(role, f"{problem} (twice in a row)") from problem
 
 
-def _validation_fault(text: str, exc: ValidationError) -> str:
+def validation_fault(text: str, exc: ValidationError) -> str:
     """Which answer fault a failed validation was: empty, broken JSON, or the wrong schema."""
     if not text.strip():
         return EMPTY
@@ -152,7 +152,7 @@ class OpenAIChatModel:
         self.seed = seed
         self.studio = studio
         self.budget = budget
-        self._client = _client(base_url, api_key, timeout_s, max_retries)
+        self._client = openai_client(base_url, api_key, timeout_s, max_retries)
         self.calls = 0  # real requests sent (cache hits excluded); tests and budgets read it
 
     def complete_json(self, role: str, instructions: str, payload: dict, schema: type[T]) -> T:
@@ -184,7 +184,7 @@ class OpenAIChatModel:
                 return schema.model_validate_json(text)
             except ValidationError as second:
                 raise ModelRoleError(role, f"answer is not valid {schema.__name__} JSON "
-                                           f"({_validation_fault(text, second)}) after one repair request: "
+                                           f"({validation_fault(text, second)}) after one repair request: "
                                            f"{str(second).splitlines()[0]}") from second
 
     def _send(self, role: str, messages: list[dict], schema: type[BaseModel]) -> str:
@@ -199,7 +199,7 @@ class OpenAIChatModel:
                                  "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()}},
             )
 
-        return _ask_twice(role, lambda: budgeted_create(self.budget, role, messages, send), chat_text)
+        return ask_twice(role, lambda: budgeted_create(self.budget, role, messages, send), chat_text)
 
 
 IMAGE_TOKENS = 85  # what a low-detail image costs on OpenAI's models; its base64 is not text
@@ -236,7 +236,7 @@ class OpenAIEmbedder:
         self.name = f"openai-compatible:{model}"
         self.model = model
         self.batch_size = batch_size
-        self._client = _client(base_url, api_key, timeout_s, max_retries)
+        self._client = openai_client(base_url, api_key, timeout_s, max_retries)
         self._dim: int | None = None
 
     @property
@@ -249,7 +249,7 @@ class OpenAIEmbedder:
         out: list[np.ndarray] = []
         for i in range(0, len(texts), self.batch_size):
             batch = [t if t.strip() else " " for t in texts[i:i + self.batch_size]]
-            out.append(_ask_twice("embedder", lambda b=batch: self._request(b), lambda r, b=batch: self._vectors(r, len(b))))
+            out.append(ask_twice("embedder", lambda b=batch: self._request(b), lambda r, b=batch: self._vectors(r, len(b))))
         if not out:
             return np.zeros((0, self._dim or 0), dtype=np.float32)
         if len({v.shape[1] for v in out}) > 1:
@@ -295,7 +295,7 @@ class OpenAIVoice:
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120, max_retries: int = 3):
         self.name = f"openai-compatible:{model}"
         self.model = model
-        self._client = _client(base_url, api_key, timeout_s, max_retries)
+        self._client = openai_client(base_url, api_key, timeout_s, max_retries)
 
     def speak(self, text: str, voice: str, out_wav: Path, rate: int = DEFAULT_RATE_WPM) -> float:
         if not text.strip():
@@ -309,7 +309,7 @@ class OpenAIVoice:
             return self._client.audio.speech.create(model=self.model, voice=api_voice, input=text,
                                                     response_format="wav", speed=speed).content
 
-        audio = _ask_twice("voice", request, _wav_bytes)
+        audio = ask_twice("voice", request, _wav_bytes)
         with atomic_path(out_wav) as tmp:
             tmp.write_bytes(audio)
         return _wav_seconds(audio)
@@ -347,7 +347,7 @@ class OpenAIVideo:
         self.model = model
         self.poll_s = poll_s
         self.max_wait_s = max_wait_s
-        self._client = _client(base_url, api_key, timeout_s, max_retries)
+        self._client = openai_client(base_url, api_key, timeout_s, max_retries)
 
     @classmethod
     def seconds_for(cls, duration_s: float) -> int:
@@ -366,16 +366,16 @@ class OpenAIVideo:
             with open(reference_image, "rb") as ref:
                 return self._client.videos.create(input_reference=ref, **kwargs)
 
-        job = _ask_twice("video", create, _video_job)
+        job = ask_twice("video", create, _video_job)
         deadline = time.monotonic() + self.max_wait_s
         while job.status in ("queued", "in_progress"):
             if time.monotonic() > deadline:
                 raise ModelRoleError("video", f"job {job.id} still {job.status} after {self.max_wait_s:.0f}s")
             time.sleep(self.poll_s)
-            job = _ask_twice("video", lambda jid=job.id: self._client.videos.retrieve(jid), _video_job)
+            job = ask_twice("video", lambda jid=job.id: self._client.videos.retrieve(jid), _video_job)
         if job.status != "completed":
             raise ModelRoleError("video", f"job {job.id} ended with status {job.status}: {getattr(job, 'error', None)}")
-        content = _ask_twice("video", lambda: self._client.videos.download_content(job.id).content,
+        content = ask_twice("video", lambda: self._client.videos.download_content(job.id).content,
                              lambda data: (_not_media(data, "MP4 video"), data)[1])
         with atomic_path(out_path) as tmp:
             tmp.write_bytes(content)

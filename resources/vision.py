@@ -17,9 +17,9 @@ from pydantic import BaseModel, ValidationError
 from filmcraft.budget import Budget
 from filmcraft.roles import Keyframe
 from filmcraft.store import Studio, sha256_file
-from resources.models import FailFastOnBudget, _EndpointResource
+from resources.endpoint import EndpointResource, FailFastOnBudget
 from resources.openai_backends import (
-    ModelRoleError, _ask_twice, _client, _validation_fault, budgeted_create, chat_text,
+    ModelRoleError, ask_twice, budgeted_create, chat_text, openai_client, validation_fault,
 )
 
 T = TypeVar("T", bound=BaseModel)
@@ -53,7 +53,7 @@ class OpenAIVisionJudge:
         self.temperature = temperature
         self.detail = detail
         self.studio = studio
-        self._client = _client(base_url, api_key, timeout_s, max_retries)
+        self._client = openai_client(base_url, api_key, timeout_s, max_retries)
         self.calls = 0  # real requests sent (cache hits excluded)
         self.budget = budget  # the film's LLM token budget: vision answers spend tokens too
 
@@ -97,7 +97,7 @@ class OpenAIVisionJudge:
                 return schema.model_validate_json(answer)
             except ValidationError as second:
                 raise ModelRoleError(self.role, f"answer is not a valid {schema.__name__} "
-                                                f"({_validation_fault(answer, second)}) after one repeated "
+                                                f"({validation_fault(answer, second)}) after one repeated "
                                                 f"request: {_errors(second)}") from second
 
     def _send(self, messages: list[dict], schema: type[BaseModel], sample: int) -> str:
@@ -110,7 +110,7 @@ class OpenAIVisionJudge:
             )
 
         # an empty answer comes back as '' and gets the repeated request of _ask
-        return _ask_twice(self.role, lambda: budgeted_create(self.budget, self.role, messages, send), chat_text)
+        return ask_twice(self.role, lambda: budgeted_create(self.budget, self.role, messages, send), chat_text)
 
 
 def _errors(exc: ValidationError, limit: int = 8) -> str:
@@ -125,7 +125,7 @@ def _errors(exc: ValidationError, limit: int = 8) -> str:
     return "; ".join(items) + (f"; and {more} more" if more > 0 else "")
 
 
-class VisionModelResource(_EndpointResource):
+class VisionModelResource(EndpointResource):
     """The FilmEval judge. Offline (no base URL): the measured-proxy judge is used instead."""
 
     model: str = "gpt-4o-mini"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from filmcraft.contracts import (AudienceProfile, AudienceReview, DetailedStoryboard, FilmRequest, SceneBlock,
+from filmcraft.contracts import (AudienceProfile, AudienceReview, DetailedStoryboard, FilmRequest, SceneBlock, SceneContinuity,
                                  SceneReferences, SimplifiedStoryboard, Synopsis)
 from filmcraft.director import camera, script
 from tests.openai_server import chat_reply
@@ -39,9 +39,8 @@ class DirectorLLM:
         if schema == "ScenePlan":
             block = SceneBlock(**p["scene_block"])
             self.scene_calls[block.scene_id] += 1
-            previous = SceneBlock(**p["previous_scene"]) if p.get("previous_scene") else None
-            return camera.replan_scene(block, SceneReferences(**p["references"]), previous=previous,
-                                       last_scene=p["last_scene"]).model_dump(mode="json")
+            continuity = SceneContinuity(**p["continuity"]) if p.get("continuity") else None
+            return camera.replan_scene(block, SceneReferences(**p["references"]), continuity).model_dump(mode="json")
         if schema == "AudienceReview":
             # The payload carries only the cut's text description: a terse viewer with no notes.
             profile = AudienceProfile(**p["profile"])

@@ -117,7 +117,8 @@ def test_video_budget_reserves_and_refunds(tmp_path):
 
 
 def test_limits_validated_and_read_from_the_environment(tmp_path, monkeypatch):
-    from filmaster_assets.cli import CliError, build_request
+    from filmaster_assets.cli.film import build_request
+    from filmaster_assets.cli.runtime import CliError
 
     with pytest.raises(ValueError, match="llm_token_budget"):
         FilmRequest(film_id="f", text="x", llm_token_budget=0)
@@ -146,12 +147,13 @@ def _retries(instance, message: str) -> int:
 
 @pytest.mark.slow
 def test_offline_film_stops_at_its_video_budget_and_resumes(tmp_path, monkeypatch, studio_with_library):
-    from filmaster_assets.cli import CliError, _setup_env, build_request, make_film
+    from filmaster_assets.cli.film import build_request, make_film
+    from filmaster_assets.cli.runtime import CliError, setup_env
     from filmcraft.contracts import ScenePlan
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
     (tmp_path / "dh").mkdir()
-    studio = _setup_env(str(tmp_path / "studio"))
+    studio = setup_env(str(tmp_path / "studio"))
     small = {"width": 256, "height": 144, "fps": 12, "max_scenes": 2, "max_shots_per_scene": 2}
     req = FilmRequest(**{**build_request(THEME, "vbud", None, "general", False, 0, video_seconds_budget=5).model_dump(),
                          **small})
@@ -183,7 +185,9 @@ def test_offline_film_stops_at_its_video_budget_and_resumes(tmp_path, monkeypatc
 @pytest.mark.slow
 def test_llm_token_budget_stops_the_script_chain_and_keeps_its_outputs(tmp_path, monkeypatch, capsys,
                                                                    studio_with_library):
-    from filmaster_assets.cli import _setup_env, build_request, main, make_film
+    from filmaster_assets.cli import main
+    from filmaster_assets.cli.film import build_request, make_film
+    from filmaster_assets.cli.runtime import setup_env
     from tests.director_llm import DirectorLLM
     from tests.openai_server import OpenAIServer
 
@@ -210,7 +214,7 @@ def test_llm_token_budget_stops_the_script_chain_and_keeps_its_outputs(tmp_path,
         assert (ledger.llm_tokens, ledger.llm_requests, ledger.llm_tokens_estimated) == (60, 3, 0)
 
         # raised budget: the film is finished and the chain already paid for is not asked again
-        studio = _setup_env(out)
+        studio = setup_env(out)
         req = FilmRequest(**{**build_request(THEME, "tok", None, "general", False, 0, llm_token_budget=5000).model_dump(),
                              "width": 256, "height": 144, "fps": 12, "max_scenes": 2, "max_shots_per_scene": 1})
         make_film(req, studio)

@@ -22,13 +22,17 @@ def test_definitions_load_and_graph_is_complete():
     graph = repo.asset_graph
     # lineage: each stage reads what it says it reads
     parents = lambda k: {p.to_user_string() for p in graph.get(dg.AssetKey(k)).parent_keys}
-    assert parents("scene_block") == {"scene_blocks"}
-    assert parents("scene_references") == {"scene_block", "clip_caption_index"}
-    assert parents("rough_cut") == {"clips", "shot_plans", "scene_blocks"}
+    assert parents("synopsis") == {"film_request"}
+    assert parents("scene_block") == {"scene_blocks", "scene_overrides"}
+    assert parents("scene_references") == {"scene_block", "clip_caption_index", "film_request"}
+    assert parents("shot_plans") == {"scene_block", "scene_references", "film_request"}
+    assert parents("clips") == {"scene_block", "shot_plans", "film_request"}
+    assert parents("rough_cut") == {"film_request", "scene_blocks", "scene_block", "shot_plans", "clips"}
     assert parents("final_film") == {"picture_lock", "mix"}
-    assert "audio_library_index" in parents("sound_design")
+    assert {"audio_library_index", "clips", "picture_lock"} <= parents("sound_design")
+    assert {"final_film", "mix", "sound_design", "synopsis"} <= parents("filmeval_scores")
     for name in ("reindex_job", "corpus_ingest_job", "script_job", "camera_job",
-                 "post_production_job"):
+                 "post_production_job", "benchmark_report_job"):
         assert defs.resolve_job_def(name) is not None
     sensors = {s.name: s for s in repo.sensor_defs}
     assert {"film_request_sensor", "scene_fanout_sensor", "post_production_sensor"} <= set(sensors)
@@ -56,3 +60,57 @@ def test_scene_assets_use_film_by_scene_partitions():
     for key in ("scene_block", "scene_references", "shot_plans", "clips"):
         assert graph.get(dg.AssetKey(key)).partitions_def == film_scene_partitions
     assert len(film_scene_partitions.partitions_defs) == 2
+
+
+def test_quality_gates_are_asset_checks():
+    from filmaster_assets.definitions import defs
+
+    graph = defs.get_repository_def().asset_graph
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert {("mix", "mix_loudness"), ("final_film", "final_film_streams"),
+            ("otio_timeline", "timeline_media_present"), ("filmeval_scores", "filmeval_complete")} <= checks
+    blocking = {k.name for k in graph.asset_check_keys if graph.get_check_spec(k).blocking}
+    assert {"mix_loudness", "final_film_streams"} <= blocking
+    post = defs.resolve_job_def("post_production_job")
+    assert {k.name for k in post.asset_layer.asset_graph.asset_check_keys} >= {"mix_loudness", "filmeval_complete"}
+
+
+def test_assets_read_only_what_they_declare():
+    """Inputs are typed parameters: no asset module reads a stage's contract file by path."""
+    defs_dir = ROOT / "filmaster_assets" / "defs"
+    for path in defs_dir.rglob("*.py"):
+        text = path.read_text()
+        for forbidden in ("read_model(", "effective_blocks(files", "files.request", "code_version="):
+            if forbidden == "read_model(" and path.name == "assets.py" and path.parent.name == "script":
+                assert text.count("read_model(") == 1  # film_request re-reads its own stored request
+                continue
+            assert forbidden not in text, f"{path.relative_to(ROOT)} uses {forbidden}"
+
+
+def test_code_versions_are_derived_from_the_code(monkeypatch):
+    from filmaster_assets import code_versions
+    from filmaster_assets.code_versions import code_version_of, compute_fn
+    from filmaster_assets.definitions import ASSET_MODULES, defs
+
+    graph = defs.get_repository_def().asset_graph
+    for module in ASSET_MODULES:
+        for assets_def in vars(module).values():
+            if isinstance(assets_def, dg.AssetsDefinition) and assets_def.is_executable:
+                for key in assets_def.keys:
+                    assert graph.get(key).code_version == code_version_of(compute_fn(assets_def))
+    from filmaster_assets.defs.camera.assets import clips, scene_references
+    from filmaster_assets.defs.script.assets import synopsis
+
+    before = {a: code_version_of(compute_fn(a)) for a in (clips, scene_references, synopsis)}
+    # a change to the renderer's logic (not its comments) changes the clips' version, and only theirs
+    real = code_versions._module_source
+    code_versions._module_source.cache_clear()
+
+    def edited(name):
+        source, imports = real(name)
+        return (source + "changed" if name == "filmcraft.previs" else source), imports
+    monkeypatch.setattr(code_versions, "_module_source", edited)
+    after = {a: code_version_of(compute_fn(a)) for a in (clips, scene_references, synopsis)}
+    assert after[clips] != before[clips]
+    assert after[scene_references] == before[scene_references] and after[synopsis] == before[synopsis]
+    assert code_versions._normalised("x = 1  # a comment\n") == code_versions._normalised('"""doc"""\nx = 1\n')

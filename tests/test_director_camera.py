@@ -10,7 +10,7 @@ import pytest
 
 from filmcraft.camera_vocab import parse_camera_attributes
 from filmcraft.contracts import (
-    MOVEMENTS, RetrievedReference, SceneBlock, SceneReferences, ShotPrompt, SoundSketch, shot_id,
+    MOVEMENTS, RetrievedReference, SceneBlock, SceneContinuity, SceneReferences, ShotPrompt, SoundSketch, shot_id,
 )
 from filmcraft.director.camera import replan_scene, scene_query
 
@@ -182,7 +182,7 @@ def test_fields_override_parsed_text_and_transitions() -> None:
     assert any("f1" in s.cited_references for s in plan.shots)
     assert plan.shots[-1].camera.transition == "fade"
     prev = block.model_copy(update={"scene_id": "s01", "time_of_day": "day"})
-    again = replan_scene(block, refs, previous=prev, last_scene=False)
+    again = replan_scene(block, refs, SceneContinuity.following(prev, last_scene=False))
     assert again.shots[0].camera.transition == "dissolve" and again.shots[-1].camera.transition == "cut"
     with pytest.raises(ValueError, match="scene"):
         replan_scene(block, SceneReferences(scene_id="s09", query="q", k=0, references=[]))

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from filmcraft.contracts import (
-    AudienceReview, CutShot, FilmRequest, RetrievedReference, ReviewNote, RoughCut, SceneReferences,
+    AudienceReview, CutShot, FilmRequest, RetrievedReference, ReviewNote, RoughCut, SceneContinuity, SceneReferences,
 )
 from filmcraft.director.audience import (
     AUDIENCE_PROFILES, describe_cut, get_profile, review_rough_cut, timecode,
@@ -30,7 +30,7 @@ def _film(text: str = SYNOPSIS):
     for i, b in enumerate(blocks.scenes):
         refs = SceneReferences(scene_id=b.scene_id, query="q", k=len(REFS), references=[
             RetrievedReference(caption_id=c, score=s, text=t, source="test") for c, s, t in REFS])
-        for p in replan_scene(b, refs, previous=prev, last_scene=i == len(blocks.scenes) - 1).shots:
+        for p in replan_scene(b, refs, SceneContinuity.following(prev, last_scene=i == len(blocks.scenes) - 1)).shots:
             plans[p.shot_id] = p
         prev = b
     shots, t = [], 0.0

@@ -24,10 +24,11 @@ def tiny_film(tmp_path_factory, library_template):
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     (tmp / "dagster_home").mkdir()
-    from filmaster_assets.cli import _setup_env, build_request, make_film
+    from filmaster_assets.cli.film import build_request, make_film
+    from filmaster_assets.cli.runtime import setup_env
     from filmcraft.contracts import FilmRequest
 
-    studio = _setup_env(str(tmp / "studio"))
+    studio = setup_env(str(tmp / "studio"))
     req = build_request(THEME, "tiny", None, "general", False, 0)
     req = FilmRequest(**{**req.model_dump(), "width": 320, "height": 180, "fps": 12, "max_scenes": 2,
                          "max_shots_per_scene": 2})
@@ -141,7 +142,7 @@ def test_rerun_redoes_no_scene(tiny_film):
     no render) and rebuilds only the film-level post-production."""
     import dagster as dg
 
-    from filmaster_assets.cli import make_film
+    from filmaster_assets.cli.film import make_film
     from filmcraft.contracts import FilmRequest
     from filmcraft.store import read_model
 

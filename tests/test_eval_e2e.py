@@ -87,7 +87,8 @@ def test_filmeval_asset_uses_the_vision_judge_when_configured(eval_run):
     from evaluation.criteria import CODES
     from filmaster_assets.defs.evaluation.assets import filmeval_scores
     from filmcraft.contracts import CRITERIA
-    from resources.models import EmbeddingResource, StudioResource
+    from resources.embeddings import EmbeddingResource
+    from resources.studio import StudioResource
     from resources.vision import VisionModelResource
     from tests.openai_server import OpenAIServer, chat_reply
 

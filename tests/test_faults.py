@@ -269,7 +269,8 @@ def test_text_role_failing_mid_chain_then_resumes_without_repeated_calls(tmp_pat
     """The analyst (edit analysis, after the rough cut and the audience review) answers HTTP 500 for ever:
     the make fails naming the role and the fault, nothing made so far is lost or half-written; once the
     endpoint recovers, the re-make pays only for the analyst: zero repeated calls for answers already had."""
-    from filmaster_assets.cli import CliError, _setup_env, build_request, make_film
+    from filmaster_assets.cli.film import build_request, make_film
+    from filmaster_assets.cli.runtime import CliError, setup_env
     from filmcraft.contracts import FilmRequest
     from filmcraft.store import sha256_file
     from tests.director_llm import DirectorLLM
@@ -288,7 +289,7 @@ def test_text_role_failing_mid_chain_then_resumes_without_repeated_calls(tmp_pat
                      "FILMASTER_LLM_MAX_RETRIES": "1", "DAGSTER_HOME": str(tmp_path / "dh")}.items():
             monkeypatch.setenv(k, v)
         (tmp_path / "dh").mkdir()
-        studio = _setup_env(str(tmp_path / "studio"))
+        studio = setup_env(str(tmp_path / "studio"))
         req = FilmRequest(**{**build_request(THEME, "faulty", None, "general", False, 0).model_dump(),
                              "width": 256, "height": 144, "fps": 12, "max_scenes": 2, "max_shots_per_scene": 1})
         with pytest.raises(CliError, match=r"(?s)post_production_job failed for faulty.*edit_analysis: "

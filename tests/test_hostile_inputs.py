@@ -252,8 +252,8 @@ def sensor_tick(env: Env, drops: dict[str, bytes | str | Callable[[Path], None]]
     """Drop files into <studio>/.requests and evaluate the request sensor once."""
     import dagster as dg
 
-    from filmaster_assets.sensors import film_request_sensor
-    from resources.models import StudioResource
+    from filmaster_assets.defs.script.sensors import film_request_sensor
+    from resources.studio import StudioResource
 
     folder = env.studio / ".requests"
     folder.mkdir(parents=True)

@@ -394,7 +394,7 @@ def test_drop_sensor_requests_partition_and_ingest_run(tmp_path):
     import dagster as dg
 
     from filmaster_assets.defs.corpus.sensors import SETTLE_SECONDS, corpus_drop_sensor
-    from resources.models import StudioResource
+    from resources.studio import StudioResource
 
     lib = LibraryLayout(tmp_path / ".library")
     (lib.drop / "captions").mkdir(parents=True)

@@ -9,7 +9,7 @@ import soundfile as sf
 
 from filmcraft.contracts import Synopsis
 from filmcraft.store import Studio
-from filmcraft.voice import DEFAULT_RATE_WPM
+from filmcraft.roles import DEFAULT_RATE_WPM
 from resources.openai_backends import ModelRoleError, OpenAIChatModel, OpenAIEmbedder, OpenAIVideo, OpenAIVoice
 from tests.openai_server import OpenAIServer, Reply, chat_reply
 

@@ -11,7 +11,7 @@ import sys
 import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRun
 
-from filmaster_assets.cli import RUN_HOST_TAG, RUN_PID_TAG, fail_orphaned_runs
+from filmaster_assets.cli.runtime import RUN_HOST_TAG, RUN_PID_TAG, fail_orphaned_runs
 
 
 def _dead_pid() -> int:

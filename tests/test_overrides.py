@@ -6,7 +6,9 @@ import pytest
 
 from filmcraft.contracts import FilmRequest
 from filmcraft.director import script
-from filmcraft.overrides import OverrideError, apply_overrides, load_overrides, scene_fingerprint
+from filmaster_assets.metadata import contract_version
+from filmcraft.contracts import BUDGET_FIELDS
+from filmcraft.overrides import OverrideError, apply_overrides, load_overrides, scene_to_shoot, scenes_to_shoot
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +24,24 @@ def test_override_changes_one_scene_only(blocks):
     out = apply_overrides(blocks, {"s02": {"time_of_day": "night", "mood": "eerie"}})
     assert out.scenes[1].time_of_day == "night" and out.scenes[1].mood == "eerie"
     assert out.scenes[0] == blocks.scenes[0]
-    fp = lambda b: scene_fingerprint(b, "{}")
-    assert fp(out.scenes[0]) == fp(blocks.scenes[0]) and fp(out.scenes[1]) != fp(blocks.scenes[1])
+    # what the last scene is shot from (its block and continuity) changes; the first scene's does not
+    before = scenes_to_shoot(blocks, {})
+    after = scenes_to_shoot(blocks, {"s02": {"time_of_day": "night", "mood": "eerie"}})
+    assert contract_version(after[0]) == contract_version(before[0])
+    assert contract_version(after[1]) != contract_version(before[1])
+
+
+def test_continuity_carries_the_scene_before_and_the_end(blocks):
+    first, second = scenes_to_shoot(blocks, {})[:2]
+    assert first.continuity.previous_location is None and not first.continuity.last_scene
+    assert second.continuity.previous_location == blocks.scenes[0].location
+    assert second.continuity.previous_time_of_day == blocks.scenes[0].time_of_day
+    assert scenes_to_shoot(blocks, {})[-1].continuity.last_scene
+    # a scene's data version follows the place and time of the scene before it, not its other fields
+    moved = scenes_to_shoot(blocks, {"s01": {"mood": "eerie"}})[1]
+    assert contract_version(moved) == contract_version(second)
+    with pytest.raises(OverrideError, match="slot s09 is unused"):
+        scene_to_shoot(blocks, {}, "s09")
 
 
 def test_replaced_shots_get_stable_ids(blocks):
@@ -56,10 +74,10 @@ def test_override_file_must_be_json_object(tmp_path):
     assert load_overrides(path) == {"s01": {"mood": "calm"}}
 
 
-def test_budgets_are_not_scene_inputs(blocks):
-    block = blocks.scenes[0]
+def test_budgets_are_not_what_a_film_is_made_from():
     base = FilmRequest(film_id="f", text="A night at sea.")
     raised = base.model_copy(update={"llm_token_budget": 5000, "video_seconds_budget": 90.0})
     moved = base.model_copy(update={"seed": 7})
-    assert scene_fingerprint(block, base.model_dump_json()) == scene_fingerprint(block, raised.model_dump_json())
-    assert scene_fingerprint(block, base.model_dump_json()) != scene_fingerprint(block, moved.model_dump_json())
+    version = lambda r: contract_version(r, exclude=set(BUDGET_FIELDS))  # noqa: E731 (as film_request versions)
+    assert version(base) == version(raised)
+    assert version(base) != version(moved)

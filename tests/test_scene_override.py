@@ -39,10 +39,11 @@ def test_override_redoes_only_that_scene(tmp_path, monkeypatch, studio_with_libr
         monkeypatch.setenv("FILMASTER_LLM_API_KEY", SECRET)
         monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
         (tmp_path / "dh").mkdir()
-        from filmaster_assets.cli import _setup_env, build_request, make_film
+        from filmaster_assets.cli.film import build_request, make_film
+        from filmaster_assets.cli.runtime import setup_env
         from filmcraft.contracts import FilmRequest
 
-        studio = _setup_env(str(tmp_path / "studio"))
+        studio = setup_env(str(tmp_path / "studio"))
         req = FilmRequest(**{**build_request(THEME, "ovr", None, "general", False, 0).model_dump(),
                              "width": 256, "height": 144, "fps": 12, "max_scenes": 2, "max_shots_per_scene": 2})
         film = make_film(req, studio)

@@ -4,8 +4,8 @@ import json
 
 import dagster as dg
 
-from filmaster_assets.sensors import film_request_sensor
-from resources.models import StudioResource
+from filmaster_assets.defs.script.sensors import film_request_sensor
+from resources.studio import StudioResource
 
 
 def test_request_sensor_adds_partition_and_run(tmp_path):
@@ -20,7 +20,9 @@ def test_request_sensor_adds_partition_and_run(tmp_path):
         result = film_request_sensor(ctx)
     assert [r.partition_key for r in result.run_requests] == ["harbour"]
     assert result.dynamic_partitions_requests[0].partition_keys == ["harbour"]
-    assert json.loads((tmp_path / "harbour" / "request.json").read_text())["text"] == "A storm over the harbour."
+    # the request rides to film_request as launch config: the asset writes request.json, not the sensor
+    assert result.run_requests[0].run_config["ops"]["film_request"]["config"]["text"] == "A storm over the harbour."
+    assert not (tmp_path / "harbour" / "request.json").exists()
     assert (drops / "accepted" / "good.json").exists()
     assert "film id" in (drops / "rejected" / "bad_id.json.error.txt").read_text()
     assert (drops / "rejected" / "latin1.json.error.txt").exists()
@@ -36,9 +38,9 @@ def test_request_files_get_the_environment_budgets_they_leave_out(tmp_path, monk
     (drops / "plain.json").write_text(json.dumps({"film_id": "plain", "text": "A storm over the harbour."}))
     (drops / "own.json").write_text(json.dumps({"film_id": "own", "text": "A storm.", "video_seconds_budget": 12}))
     with dg.instance_for_test() as instance:
-        film_request_sensor(dg.build_sensor_context(instance=instance, resources={"studio": StudioResource(root=str(tmp_path))}))
-    budgets = {f: {k: v for k, v in json.loads((tmp_path / f / "request.json").read_text()).items() if k.endswith("_budget")}
-               for f in ("plain", "own")}
+        result = film_request_sensor(dg.build_sensor_context(instance=instance, resources={"studio": StudioResource(root=str(tmp_path))}))
+    configs = {r.partition_key: r.run_config["ops"]["film_request"]["config"] for r in result.run_requests}
+    budgets = {f: {k: v for k, v in configs[f].items() if k.endswith("_budget")} for f in ("plain", "own")}
     assert budgets == {"plain": {"llm_token_budget": 5000, "video_seconds_budget": 90.0},
                        "own": {"llm_token_budget": 5000, "video_seconds_budget": 12.0}}
 
@@ -71,38 +73,71 @@ def _film_with_scenes(tmp_path, film_id: str, n: int):
     return files
 
 
-def test_scene_fanout_requests_only_the_slots_the_film_uses(tmp_path):
-    from filmaster_assets.sensors import scene_fanout_sensor
+def _report(instance, asset: str, partition=None, data_version: str | None = None):
+    tags = {"dagster/data_version": data_version} if data_version else None
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset, partition=partition, tags=tags))
 
-    _film_with_scenes(tmp_path, "f1", 3)
+
+def _shoot(instance, files, scenes):
+    """Record the camera chain of ``scenes`` as made (in lineage order), as a camera run would."""
+    from filmaster_assets.metadata import contract_version
+    from filmaster_assets.orchestration import planned_scenes
+
+    film = files.root.name
+    for scene in planned_scenes(files):
+        if scene.block.scene_id in scenes:
+            key = f"{film}|{scene.block.scene_id}"
+            _report(instance, "scene_block", key, contract_version(scene).value)
+            for asset in ("scene_references", "shot_plans", "clips"):
+                _report(instance, asset, key)
+
+
+def _film_made(instance, files):
+    film = files.root.name
+    instance.add_dynamic_partitions("filmaster_films", [film])
+    _report(instance, "clip_caption_index")
+    _report(instance, "film_request", film)
+    _report(instance, "scene_blocks", film)
+
+
+def _tick(sensor, instance, tmp_path):
+    ctx = dg.build_sensor_context(instance=instance, resources={"studio": StudioResource(root=str(tmp_path))},
+                                  definitions=_defs())
+    with dg.partition_loading_context(dynamic_partitions_store=instance):
+        return list(sensor.evaluate_tick(ctx).run_requests)
+
+
+def test_scene_fanout_requests_only_the_scenes_that_changed(tmp_path):
+    from filmaster_assets.defs.camera.sensors import scene_fanout_sensor
+
+    files = _film_with_scenes(tmp_path, "f1", 3)
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("filmaster_films", ["f1"])
-        instance.report_runless_asset_event(dg.AssetMaterialization("scene_blocks", partition="f1"))
-        ctx = dg.build_sensor_context(instance=instance, resources={"studio": StudioResource(root=str(tmp_path))},
-                                      definitions=_defs())
-        with dg.partition_loading_context(dynamic_partitions_store=instance):
-            requests = scene_fanout_sensor.evaluate_tick(ctx).run_requests
-    keys = [r.partition_key for r in requests]
-    assert [k.keys_by_dimension for k in keys] == [{"film": "f1", "scene": s} for s in ("s01", "s02", "s03")]
-    assert len({r.run_key for r in requests}) == 3
+        _film_made(instance, files)
+        requests = _tick(scene_fanout_sensor, instance, tmp_path)
+        keys = [r.partition_key.keys_by_dimension for r in requests]
+        assert keys == [{"film": "f1", "scene": s} for s in ("s01", "s02", "s03")]  # never the unused slots
+        assert {r.job_name for r in requests} == {"camera_job"} and len({r.run_key for r in requests}) == 3
+
+        _shoot(instance, files, {"s01", "s02", "s03"})
+        (files.root / "scene_overrides.json").write_text(json.dumps({"s02": {"mood": "eerie"}}))
+        _report(instance, "scene_blocks", "f1")  # the script ran again, same blocks; s02 was edited
+        requests = _tick(scene_fanout_sensor, instance, tmp_path)
+        assert [r.partition_key.keys_by_dimension["scene"] for r in requests] == ["s02"]
+
+        _shoot(instance, files, {"s02"})
+        _report(instance, "scene_blocks", "f1")  # nothing changed: straight to post-production
+        requests = _tick(scene_fanout_sensor, instance, tmp_path)
+        assert [(r.job_name, r.partition_key) for r in requests] == [("post_production_job", "f1")]
 
 
 def test_post_production_waits_for_every_scene(tmp_path):
-    from filmaster_assets.sensors import post_production_sensor
-    from filmcraft.store import write_text
+    from filmaster_assets.defs.cut.sensors import post_production_sensor
 
     files = _film_with_scenes(tmp_path, "f2", 2)
-    resources = {"studio": StudioResource(root=str(tmp_path))}
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("filmaster_films", ["f2"])
-        write_text(files.scene_clips("s01"), "{}")
-        instance.report_runless_asset_event(dg.AssetMaterialization("clips", partition="f2|s01"))
-        with dg.partition_loading_context(dynamic_partitions_store=instance):
-            first = post_production_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, resources=resources, definitions=_defs())).run_requests
-        assert first == []
-        write_text(files.scene_clips("s02"), "{}")
-        instance.report_runless_asset_event(dg.AssetMaterialization("clips", partition="f2|s02"))
-        with dg.partition_loading_context(dynamic_partitions_store=instance):
-            requests = post_production_sensor.evaluate_tick(
-                dg.build_sensor_context(instance=instance, resources=resources, definitions=_defs())).run_requests
+        _film_made(instance, files)
+        _shoot(instance, files, {"s01"})
+        assert _tick(post_production_sensor, instance, tmp_path) == []
+        _shoot(instance, files, {"s02"})
+        requests = _tick(post_production_sensor, instance, tmp_path)
     assert [r.partition_key for r in requests] == ["f2"]

@@ -17,7 +17,8 @@ from filmcraft.contracts import (
 )
 from filmcraft.mixer import mix
 from filmcraft.sound_design import design_sound, place_voice_over, scene_spans, spot_events
-from filmcraft.voice import DEFAULT_RATE_WPM, EspeakVoice
+from filmcraft.roles import DEFAULT_RATE_WPM
+from filmcraft.voice import EspeakVoice
 
 KIT = [
     "amb-harbour-gulls", "amb-fire-crackle", "amb-city-traffic", "amb-forest-birds", "amb-room-tone",

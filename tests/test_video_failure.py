@@ -14,7 +14,8 @@ THEME = ("At night in the harbour, Mara chases a thief along the wet docks. "
 
 
 def test_failing_scene_fails_alone_and_resumes(tmp_path, monkeypatch, studio_with_library):
-    from filmaster_assets.cli import CliError, _setup_env, build_request, make_film
+    from filmaster_assets.cli.film import build_request, make_film
+    from filmaster_assets.cli.runtime import CliError, setup_env
     from filmcraft.contracts import FilmRequest
     from filmcraft.media import run_ffmpeg
 
@@ -38,7 +39,7 @@ def test_failing_scene_fails_alone_and_resumes(tmp_path, monkeypatch, studio_wit
                      "FILMASTER_VIDEO_MAX_RETRIES": "1", "DAGSTER_HOME": str(tmp_path / "dh")}.items():
             monkeypatch.setenv(k, v)
         (tmp_path / "dh").mkdir()
-        studio = _setup_env(str(tmp_path / "studio"))
+        studio = setup_env(str(tmp_path / "studio"))
         req = FilmRequest(**{**build_request(THEME, "vfail", None, "general", False, 0).model_dump(),
                              "width": 256, "height": 144, "fps": 12, "max_scenes": 2, "max_shots_per_scene": 1})
         with pytest.raises(CliError, match=r"(?s)1 of 2 scenes failed.*camera_job failed for vfail\|s02.*model role 'video' failed: HTTP 500"):

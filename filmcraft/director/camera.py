@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from filmcraft.camera_vocab import parse_camera_attributes
 from filmcraft.contracts import (
-    ANGLES, MOVEMENTS, SHOT_SIZES, CameraSpec, RetrievedReference, SceneBlock, ScenePlan,
+    ANGLES, MOVEMENTS, SHOT_SIZES, CameraSpec, RetrievedReference, SceneBlock, SceneContinuity, ScenePlan,
     SceneReferences, ShotPlan, ShotPrompt,
 )
 from filmcraft.director import lexicon as lx
@@ -192,14 +192,13 @@ def _mirror(move: str) -> str:
     return move.replace("left", "@").replace("right", "left").replace("@", "right")
 
 
-def replan_scene(block: SceneBlock, refs: SceneReferences, *, previous: SceneBlock | None = None,
-                 last_scene: bool | None = None) -> ScenePlan:
+def replan_scene(block: SceneBlock, refs: SceneReferences, continuity: SceneContinuity | None = None) -> ScenePlan:
     """Plan every shot of ``block`` together.
 
-    ``previous`` (the scene before, if known) lets a time jump in the same place open on a
-    dissolve; ``last_scene`` ends the film on a fade (default: a scene whose objective resolves
-    the story). ``transition`` on a shot is the transition into it, except ``fade`` on the final
-    shot of the last scene, which fades the film out.
+    ``continuity`` (the scene before, and whether this one ends the film) lets a time jump in the same
+    place open on a dissolve and the last scene end on a fade; without it the last scene is the one
+    whose objective resolves the story. ``transition`` on a shot is the transition into it, except
+    ``fade`` on the final shot of the last scene, which fades the film out.
     """
     if not block.shots:
         raise ValueError(f"scene {block.scene_id} has no shots: run structure_scene_blocks to give it 2-5 shot prompts")
@@ -211,10 +210,14 @@ def replan_scene(block: SceneBlock, refs: SceneReferences, *, previous: SceneBlo
     ref_attrs = [(r, _ref_attributes(r)) for r in refs.references]
     ref_attrs = [(r, a) for r, a in ref_attrs if a]
     ref_words = {r.caption_id: _content_words(r.text) for r, _ in ref_attrs}
-    if last_scene is None:
+    if continuity is None:
         last_scene = block.narrative_objective.lower().startswith("resolve")
-    time_jump = previous is not None and previous.location == block.location and previous.time_of_day != block.time_of_day
-    if previous is None and block.shots[0].kind == "contextual" and block.shots[0].prompt.startswith("Back at"):
+        continuity = SceneContinuity(last_scene=last_scene)
+    last_scene = continuity.last_scene
+    first_scene = continuity.previous_location is None
+    time_jump = (not first_scene and continuity.previous_location == block.location
+                 and continuity.previous_time_of_day != block.time_of_day)
+    if first_scene and block.shots[0].kind == "contextual" and block.shots[0].prompt.startswith("Back at"):
         time_jump = True  # the writer marks a return to a place after time has passed this way
     targets = _target_sizes(block.shots)
     reverse_ok = any(w in (s.action + " " + s.prompt).lower() for s in block.shots for w in REVERSAL_WORDS)

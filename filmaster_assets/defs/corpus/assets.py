@@ -15,7 +15,8 @@ import dagster as dg
 
 from filmaster_assets.defs.corpus.partitions import corpus_source_partitions, source_of_partition
 from filmcraft.layout import LibraryLayout
-from resources.models import EmbeddingResource, StudioResource
+from resources.embeddings import EmbeddingResource
+from resources.studio import StudioResource
 
 
 def library_layout(studio: StudioResource) -> LibraryLayout:
@@ -56,7 +57,7 @@ def _ingest_metadata(report: dict, lib: LibraryLayout) -> dict:
 
 # --- built-in audio library ------------------------------------------------------------------
 
-@dg.asset(group_name="corpus", code_version="1")
+@dg.asset(group_name="corpus")
 def audio_library(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
     """The procedurally synthesised, tagged and measured built-in audio library."""
     from filmcraft.audio_library import build_builtin_library
@@ -76,7 +77,7 @@ def audio_library(context: dg.AssetExecutionContext, studio: StudioResource) -> 
 
 # --- ingested sources (partitioned) ----------------------------------------------------------
 
-@dg.asset(group_name="corpus", partitions_def=corpus_source_partitions, code_version="1")
+@dg.asset(group_name="corpus", partitions_def=corpus_source_partitions)
 def corpus_source(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
     """One registered source read, normalised and validated into Parquet; bad rows go to quarantine.
 
@@ -97,7 +98,7 @@ def corpus_source(context: dg.AssetExecutionContext, studio: StudioResource) -> 
                                 data_version=dg.DataVersion(report["rows_hash"]))
 
 
-@dg.asset(group_name="corpus", partitions_def=corpus_source_partitions, deps=[corpus_source], code_version="1")
+@dg.asset(group_name="corpus", partitions_def=corpus_source_partitions, deps=[corpus_source])
 def source_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
                       embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """Vectors for one source (caption texts, or audio tag texts), incremental by content hash:
@@ -114,7 +115,7 @@ def source_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
 
 # --- the indexes over all sources ------------------------------------------------------------
 
-@dg.asset(group_name="corpus", deps=[audio_library, source_embeddings], code_version="2")
+@dg.asset(group_name="corpus", deps=[audio_library, source_embeddings])
 def audio_library_index(context: dg.AssetExecutionContext, studio: StudioResource, embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """FAISS index over every audio source's descriptions, tags and emotions (built-in library included)."""
     from corpus_ingest.audio_files import ensure_builtin_audio_source
@@ -129,7 +130,7 @@ def audio_library_index(context: dg.AssetExecutionContext, studio: StudioResourc
     return dg.MaterializeResult(metadata={**_index_metadata(meta), "rebuilt": meta["rebuilt"]}, data_version=_index_version(meta))
 
 
-@dg.asset(group_name="corpus", deps=[source_embeddings], code_version="2")
+@dg.asset(group_name="corpus", deps=[source_embeddings])
 def clip_caption_index(context: dg.AssetExecutionContext, studio: StudioResource, embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """FAISS index over every caption source (the packaged starter corpus included)."""
     from corpus_ingest.reindex import rebuild_caption_index

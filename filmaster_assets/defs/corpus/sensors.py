@@ -17,7 +17,7 @@ from filmaster_assets.defs.corpus.partitions import corpus_source_partitions, so
 from filmaster_assets.jobs import corpus_ingest_job
 from filmcraft.layout import LibraryLayout
 from filmcraft.store import write_text
-from resources.models import StudioResource
+from resources.studio import StudioResource
 
 SETTLE_SECONDS = 5.0  # an entry modified more recently than this may still be copying
 

@@ -1,169 +1,109 @@
 """Cut group: rough cut with placeholder voice-over, simulated audience review, edit analysis,
-fine cut (picture lock)."""
+fine cut (picture lock).
 
-
-from pathlib import Path
+Per-scene inputs (``scene_block``, ``shot_plans``, ``clips``) arrive as ``{scene_id: contract}`` for the
+scenes that have them; the film's ``scene_blocks`` say which scenes it needs, in which order.
+"""
 
 import dagster as dg
 
-from filmaster_assets.common import data_version, effective_blocks, file_metadata, layout, md_table
-from filmaster_assets.defs.camera.assets import clips, shot_plans
-from filmaster_assets.defs.script.assets import LLM_POOL, LLM_RETRY, audience_profile, scene_blocks
+from filmaster_assets.metadata import contract_version, file_metadata, md_table
 from filmaster_assets.partitions import film_partitions
+from filmaster_assets.policies import LLM_POOL, LLM_RETRY
 from filmcraft import stages
+from filmcraft.assembly import MissingSceneWork, effective_blocks, retained, shot_plans_by_id
 from filmcraft.budget import Budget
-from filmcraft.contracts import (AudienceProfile, AudienceReview, CueSheet, CutShot, EditAnalysis, EditDecision,
-                                 FilmRequest, PictureLock, RoughCut, SceneBlocks, SceneClips, ScenePlan, ShotPlan)
-from filmcraft.layout import FilmLayout
-from filmcraft.store import read_model, write_model
-from resources.models import StudioResource, TextModelResource, VoiceResource
+from filmcraft.contracts import (AudienceProfile, AudienceReview, EditAnalysis, FilmRequest, FilmShotPlans,
+                                 PictureLock, RoughCut, SceneBlocks, SceneClips, ScenePlan, SceneToShoot)
+from filmcraft.store import write_model
+from resources.studio import StudioResource
+from resources.text import TextModelResource
+from resources.voice import VoiceResource
 
 _common = dict(partitions_def=film_partitions, group_name="cut")
 
 
-def load_plans(files: FilmLayout, blocks: SceneBlocks) -> dict[str, ShotPlan]:
-    """Every scene's shot plan, in film order. A scene without one names the run to make it."""
-    plans: dict[str, ShotPlan] = {}
-    for block in blocks.scenes:
-        path = files.scene_plan(block.scene_id)
-        if not path.exists():
-            raise dg.Failure(f"scene {block.scene_id} of film {blocks.film_id!r} has no shot plan yet: "
-                             f"materialize the camera assets for partition {blocks.film_id}|{block.scene_id}")
-        for shot in read_model(path, ScenePlan).shots:
-            plans[shot.shot_id] = shot
-    return plans
+def _film_scenes(fn, *args):
+    """A film-level view of per-scene work; a scene without it names the partition to make."""
+    try:
+        return fn(*args)
+    except MissingSceneWork as exc:
+        raise dg.Failure(str(exc), allow_retries=False) from None
 
 
-def _scene_clips(files: FilmLayout, blocks: SceneBlocks) -> list[SceneClips]:
-    out = []
-    for block in blocks.scenes:
-        path = files.scene_clips(block.scene_id)
-        if not path.exists():
-            raise dg.Failure(f"scene {block.scene_id} of film {blocks.film_id!r} has no clips yet: "
-                             f"materialize `clips` for partition {blocks.film_id}|{block.scene_id}")
-        out.append(read_model(path, SceneClips))
-    return out
-
-
-def retained(shots: list[CutShot]) -> list[EditDecision]:
-    """Every shot kept whole, in order: the rough cut as an edit decision list."""
-    return [EditDecision(shot_id=s.shot_id, scene_id=s.scene_id, clip_path=s.clip_path, decision="retain",
-                         source_in=0.0, source_out=s.duration, record_in=s.record_in) for s in shots]
-
-
-def render_with_audio(decisions: list[EditDecision], cues: CueSheet, video_out: Path, mix_dir: Path,
-                      req: FilmRequest) -> tuple[float, Path]:
-    """Conform the picture and lay a mixed track under it (used for the rough cut's placeholder VO)."""
-    from filmcraft.conform import mux_final, render_cut
-    from filmcraft.mixer import mix
-
-    silent = video_out.with_name(video_out.stem + ".picture.mp4")
-    runtime = render_cut(decisions, silent, req.width, req.height, req.fps)
-    report = mix(cues, mix_dir)
-    mux_final(silent, Path(report.master_path), video_out)
-    return runtime, Path(report.master_path)
-
-
-@dg.asset(**_common, deps=[clips, shot_plans, scene_blocks], code_version="1")
-def rough_cut(context: dg.AssetExecutionContext, studio: StudioResource, voice: VoiceResource) -> dg.MaterializeResult:
+@dg.asset(**_common)
+def rough_cut(film_request: FilmRequest, scene_blocks: SceneBlocks, scene_block: dict[str, SceneToShoot],
+              shot_plans: dict[str, ScenePlan], clips: dict[str, SceneClips], studio: StudioResource,
+              voice: VoiceResource) -> dg.Output[RoughCut]:
     """All clips in script order with placeholder voice-over, and a timecoded description for the reviewer."""
-    from filmcraft.director.audience import describe_cut
-    from filmcraft.sound_design import place_voice_over
+    from filmcraft.assembly import assemble_rough_cut
 
-    film_id = context.partition_key
-    files = layout(studio, film_id)
-    req = read_model(files.request, FilmRequest)
-    blocks = effective_blocks(files)
-    plans = load_plans(files, blocks)
-    write_model(files.shot_plans, list(plans.values()))
-
-    shots, t = [], 0.0
-    for scene in _scene_clips(files, blocks):
-        for clip in scene.clips:
-            shots.append(CutShot(shot_id=clip.shot_id, scene_id=clip.scene_id, clip_path=clip.path, record_in=t,
-                                 duration=clip.duration_s))
-            t += clip.duration_s
-    decisions = retained(shots)
-    vo_cues = place_voice_over([(s.shot_id, s.scene_id, s.record_in, s.duration) for s in shots], blocks, plans,
-                               voice.voice(), files.vo_dir)
-    cues = CueSheet(film_id=film_id, runtime_s=t, cues=vo_cues)
-    runtime, vo_mix = render_with_audio(decisions, cues, files.rough_cut_video, files.cut_dir / "rough_mix", req)
-    cut = RoughCut(film_id=film_id, shots=shots, runtime_s=runtime, description=describe_cut(shots, plans),
-                   video_path=str(files.rough_cut_video), vo_path=str(vo_mix))
-    write_model(files.rough_cut, cut)
-    return dg.MaterializeResult(
-        metadata={**file_metadata(files.rough_cut_video, runtime), "shots": len(shots), "vo_lines": len(vo_cues),
-                  "cut_description": dg.MetadataValue.md(f"```\n{cut.description}\n```")},
-        data_version=data_version(files.rough_cut),
-    )
+    files = studio.film(film_request.film_id)
+    blocks = _film_scenes(effective_blocks, scene_blocks, scene_block)
+    plans = _film_scenes(shot_plans_by_id, scene_blocks, shot_plans)
+    write_model(files.shot_plans, FilmShotPlans(film_id=film_request.film_id, shots=list(plans.values())))
+    cut, vo_lines = _film_scenes(assemble_rough_cut, film_request, blocks, plans, clips, voice.voice(), files)
+    return dg.Output(cut, data_version=contract_version(cut, files.rough_cut_video), metadata={
+        **file_metadata(files.rough_cut_video, cut.runtime_s), "shots": len(cut.shots), "vo_lines": vo_lines,
+        "cut_description": dg.MetadataValue.md(f"```\n{cut.description}\n```")})
 
 
-@dg.asset(**_common, deps=[rough_cut, audience_profile], pool=LLM_POOL, retry_policy=LLM_RETRY, code_version="1")
-def audience_review(context: dg.AssetExecutionContext, studio: StudioResource, text_model: TextModelResource) -> dg.MaterializeResult:
+@dg.asset(**_common, pool=LLM_POOL, retry_policy=LLM_RETRY)
+def audience_review(rough_cut: RoughCut, audience_profile: AudienceProfile, film_request: FilmRequest,
+                    scene_blocks: SceneBlocks, scene_block: dict[str, SceneToShoot], shot_plans: dict[str, ScenePlan],
+                    studio: StudioResource, text_model: TextModelResource) -> dg.Output[AudienceReview]:
     """The simulated target audience watches the rough cut and critiques it."""
-    files = layout(studio, context.partition_key)
-    cut = read_model(files.rough_cut, RoughCut)
-    blocks = effective_blocks(files)
-    profile = read_model(files.audience_profile, AudienceProfile)
-    review = stages.review(cut, load_plans(files, blocks), blocks, profile, text_model.chat_model(studio.studio(), Budget.for_film(files.root)))
-    write_model(files.audience_review, review)
-    return dg.MaterializeResult(
-        metadata={"profile": review.profile, "summary": review.summary, "notes": len(review.notes),
-                  "critique": md_table(["category", "shot", "tc (s)", "note"],
-                                       [[n.category, n.shot_id or "", f"{n.timecode:.1f}" if n.timecode is not None else "",
-                                         n.text] for n in review.notes])},
-        data_version=data_version(files.audience_review),
-    )
+    llm = text_model.chat_model(studio.studio(), Budget(studio.film(film_request.film_id).root, film_request))
+    blocks = _film_scenes(effective_blocks, scene_blocks, scene_block)
+    plans = _film_scenes(shot_plans_by_id, scene_blocks, shot_plans)
+    review = stages.review(rough_cut, plans, blocks, audience_profile, llm)
+    return dg.Output(review, data_version=contract_version(review), metadata={
+        "profile": review.profile, "summary": review.summary, "notes": len(review.notes),
+        "critique": md_table(["category", "shot", "tc (s)", "note"],
+                             [[n.category, n.shot_id or "", f"{n.timecode:.1f}" if n.timecode is not None else "",
+                               n.text] for n in review.notes])})
 
 
-@dg.asset(**_common, deps=[audience_review], pool=LLM_POOL, retry_policy=LLM_RETRY, code_version="1")
-def edit_analysis(context: dg.AssetExecutionContext, studio: StudioResource, text_model: TextModelResource) -> dg.MaterializeResult:
+@dg.asset(**_common, pool=LLM_POOL, retry_policy=LLM_RETRY)
+def edit_analysis(audience_review: AudienceReview, rough_cut: RoughCut, audience_profile: AudienceProfile,
+                  film_request: FilmRequest, scene_blocks: SceneBlocks, shot_plans: dict[str, ScenePlan],
+                  studio: StudioResource, text_model: TextModelResource) -> dg.Output[EditAnalysis]:
     """The critique sorted into structure, timing and audio actions on named shots."""
-    files = layout(studio, context.partition_key)
-    cut = read_model(files.rough_cut, RoughCut)
-    blocks = effective_blocks(files)
-    review = read_model(files.audience_review, AudienceReview)
-    profile = read_model(files.audience_profile, AudienceProfile)
-    analysis = stages.analyse(review, cut, load_plans(files, blocks), profile, text_model.chat_model(studio.studio(), Budget.for_film(files.root)))
-    write_model(files.edit_analysis, analysis)
+    llm = text_model.chat_model(studio.studio(), Budget(studio.film(film_request.film_id).root, film_request))
+    plans = _film_scenes(shot_plans_by_id, scene_blocks, shot_plans)
+    analysis = stages.analyse(audience_review, rough_cut, plans, audience_profile, llm)
     counts = {g: sum(1 for a in analysis.actions if a.group == g) for g in ("structure", "timing", "audio")}
-    return dg.MaterializeResult(
-        metadata={**{f"{g}_actions": n for g, n in counts.items()},
-                  "actions": md_table(["group", "action", "shot", "params", "reason"],
-                                      [[a.group, a.action, a.shot_id or "", a.params, a.reason] for a in analysis.actions])},
-        data_version=data_version(files.edit_analysis),
-    )
+    return dg.Output(analysis, data_version=contract_version(analysis), metadata={
+        **{f"{g}_actions": n for g, n in counts.items()},
+        "actions": md_table(["group", "action", "shot", "params", "reason"],
+                            [[a.group, a.action, a.shot_id or "", a.params, a.reason] for a in analysis.actions])})
 
 
-@dg.asset(**_common, deps=[edit_analysis], code_version="1")
-def picture_lock(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
+@dg.asset(**_common)
+def picture_lock(edit_analysis: EditAnalysis, rough_cut: RoughCut, film_request: FilmRequest,
+                 scene_blocks: SceneBlocks, shot_plans: dict[str, ScenePlan],
+                 studio: StudioResource) -> dg.Output[PictureLock]:
     """The fine cut: reorder/remove, then per shot trim, accelerate or retain; rendered silent."""
     from filmcraft.conform import render_cut
     from filmcraft.director.editor import apply_fine_cut
 
-    film_id = context.partition_key
-    files = layout(studio, film_id)
-    req = read_model(files.request, FilmRequest)
-    cut = read_model(files.rough_cut, RoughCut)
-    analysis = read_model(files.edit_analysis, EditAnalysis)
+    req = film_request
+    files = studio.film(req.film_id)
     if req.variant == "no_rhythm":
         # Ablation: no audience-driven rhythm control; the rough cut is locked as it is.
-        decisions, removed = retained(cut.shots), []
+        decisions, removed = retained(rough_cut.shots), []
     else:
-        decisions, removed = apply_fine_cut(cut, analysis)
+        decisions, removed = apply_fine_cut(rough_cut, edit_analysis)
     # The planned transition into each shot survives the edit (dissolves at time jumps, the final fade).
-    plans = load_plans(files, effective_blocks(files))
+    plans = _film_scenes(shot_plans_by_id, scene_blocks, shot_plans)
     decisions = [d.model_copy(update={"transition": plans[d.shot_id].camera.transition}) for d in decisions]
     runtime = render_cut(decisions, files.picture_lock_video, req.width, req.height, req.fps)
-    lock = PictureLock(film_id=film_id, width=req.width, height=req.height, fps=req.fps, decisions=decisions,
+    lock = PictureLock(film_id=req.film_id, width=req.width, height=req.height, fps=req.fps, decisions=decisions,
                        removed=removed, runtime_s=runtime, video_path=str(files.picture_lock_video))
-    write_model(files.picture_lock, lock)
-    return dg.MaterializeResult(
-        metadata={**file_metadata(files.picture_lock_video, runtime), "shots": len(decisions), "removed": len(removed),
-                  "rough_cut_runtime_s": round(cut.runtime_s, 2),
-                  "edl": md_table(["#", "shot", "decision", "src in", "src out", "speed", "rec in", "rec out"],
-                                  [[i, d.shot_id, d.decision, f"{d.source_in:.2f}", f"{d.source_out:.2f}",
-                                    f"{d.speed:.2f}", f"{d.record_in:.2f}", f"{d.record_out:.2f}"]
-                                   for i, d in enumerate(decisions, 1)])},
-        data_version=data_version(files.picture_lock),
-    )
+    return dg.Output(lock, data_version=contract_version(lock, files.picture_lock_video), metadata={
+        **file_metadata(files.picture_lock_video, runtime), "shots": len(decisions), "removed": len(removed),
+        "rough_cut_runtime_s": round(rough_cut.runtime_s, 2),
+        "edl": md_table(["#", "shot", "decision", "src in", "src out", "speed", "rec in", "rec out"],
+                        [[i, d.shot_id, d.decision, f"{d.source_in:.2f}", f"{d.source_out:.2f}",
+                          f"{d.speed:.2f}", f"{d.record_in:.2f}", f"{d.record_out:.2f}"]
+                         for i, d in enumerate(decisions, 1)])})

@@ -5,16 +5,18 @@ sampled keyframes and the film's texts (``evaluation.llm_judge``); otherwise the
 measures proxies (``evaluation.offline_judge``).
 """
 
+from pathlib import Path
+
 import dagster as dg
 
-from filmaster_assets.common import data_version, layout, md_table
-from filmaster_assets.defs.deliver.assets import final_film, otio_timeline
-from filmaster_assets.defs.cut.assets import load_plans
+from filmaster_assets.metadata import contract_version, data_version, md_table
 from filmaster_assets.partitions import film_partitions
+from filmcraft.assembly import MissingSceneWork, shot_plans_by_id
 from filmcraft.budget import Budget
-from filmcraft.contracts import (AudienceProfile, CueSheet, FilmRequest, MixReport, PictureLock, SceneBlocks, Synopsis)
-from filmcraft.store import read_model, write_model
-from resources.models import EmbeddingResource, StudioResource
+from filmcraft.contracts import (AudienceProfile, CueSheet, DeliveredFilm, FilmEvalScores, FilmRequest, MixReport,
+                                 PictureLock, SceneBlocks, ScenePlan, Synopsis)
+from resources.embeddings import EmbeddingResource
+from resources.studio import StudioResource
 from resources.vision import VisionModelResource
 
 # The report is unpartitioned: it lives in its own group so the film-partitioned post-production
@@ -22,48 +24,42 @@ from resources.vision import VisionModelResource
 BENCHMARK_GROUP = "benchmark"
 
 
-@dg.asset(partitions_def=film_partitions, group_name="evaluation", deps=[final_film, otio_timeline], code_version="2")
-def filmeval_scores(context: dg.AssetExecutionContext, studio: StudioResource, embeddings: EmbeddingResource,
-                    vision: VisionModelResource) -> dg.MaterializeResult:
+@dg.asset(partitions_def=film_partitions, group_name="evaluation")
+def filmeval_scores(film_request: FilmRequest, synopsis: Synopsis, scene_blocks: SceneBlocks,
+                    shot_plans: dict[str, ScenePlan], picture_lock: PictureLock, sound_design: CueSheet,
+                    mix: MixReport, final_film: DeliveredFilm, audience_profile: AudienceProfile,
+                    studio: StudioResource, embeddings: EmbeddingResource,
+                    vision: VisionModelResource) -> dg.Output[FilmEvalScores]:
     """Twelve FilmEval criteria (None where not measurable offline), plus CL and CRh."""
     from evaluation.llm_judge import judge_llm
     from evaluation.offline_judge import FilmEvalInputs, judge_offline
 
-    files = layout(studio, context.partition_key)
-    blocks = read_model(files.scene_blocks, SceneBlocks)
-    judge = vision.judge(studio.studio(), budget=Budget.for_film(files.root))
+    files = studio.film(film_request.film_id)
+    try:
+        plans = shot_plans_by_id(scene_blocks, shot_plans)
+    except MissingSceneWork as exc:
+        raise dg.Failure(str(exc), allow_retries=False) from None
+    judge = vision.judge(studio.studio(), budget=Budget(files.root, film_request))
     inputs = FilmEvalInputs(
-        film_id=context.partition_key,
-        request_text=read_model(files.request, FilmRequest).text,
-        synopsis=read_model(files.synopsis, Synopsis),
-        scenes=blocks,
-        plans=list(load_plans(files, blocks).values()),
-        lock=read_model(files.picture_lock, PictureLock),
-        cues=read_model(files.cue_sheet, CueSheet),
-        mix=read_model(files.mix_report, MixReport),
-        final_video=files.final,
-        profile=read_model(files.audience_profile, AudienceProfile),
-        embedder=None if judge is not None else embeddings.embedder(),
-    )
+        film_id=film_request.film_id, request_text=film_request.text, synopsis=synopsis, scenes=scene_blocks,
+        plans=list(plans.values()), lock=picture_lock, cues=sound_design, mix=mix, final_video=Path(final_film.path),
+        profile=audience_profile, embedder=None if judge is not None else embeddings.embedder())
     if judge is None:
         scores = judge_offline(inputs)
     else:
         scores = judge_llm(inputs, judge, files.root / "eval" / "keyframes", vision.samples, vision.keyframes)
-    write_model(files.filmeval, scores)
 
     def fmt(v):
         return "not measured" if v is None else f"{v:.2f}"
-    return dg.MaterializeResult(
-        metadata={"CL": scores.camera_language, "CRh": scores.cinematic_rhythm, "average": scores.average,
-                  "judge": scores.judge, "backend": vision.backend_name(),
-                  "scores": md_table(["criterion", "score", "reason"],
-                                     [[c.criterion, fmt(c.score), c.reason] for c in scores.criteria])},
-        data_version=data_version(files.filmeval),
-    )
+    return dg.Output(scores, data_version=contract_version(scores), metadata={
+        "CL": scores.camera_language, "CRh": scores.cinematic_rhythm, "average": scores.average,
+        "judge": scores.judge, "backend": vision.backend_name(),
+        "scores": md_table(["criterion", "score", "reason"],
+                           [[c.criterion, fmt(c.score), c.reason] for c in scores.criteria])})
 
 
-@dg.asset(group_name=BENCHMARK_GROUP, deps=[filmeval_scores], code_version="1")
-def filmeval_benchmark_report(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
+@dg.asset(group_name=BENCHMARK_GROUP, deps=["filmeval_scores"])
+def filmeval_benchmark_report(studio: StudioResource) -> dg.MaterializeResult:
     """report.md, scores.parquet, proxies.parquet and plots over every judged ``bench-<case>-<variant>`` film."""
     from evaluation.benchmark import collect_benchmark_films
     from evaluation.report import variant_means, write_report
@@ -72,7 +68,7 @@ def filmeval_benchmark_report(context: dg.AssetExecutionContext, studio: StudioR
     films = collect_benchmark_films(root)
     if not films:
         raise dg.Failure("no judged bench- films in the studio: run `filmaster eval` (or make bench-<case>-<variant> "
-                         "films) first")
+                         "films) first", allow_retries=False)
     files = write_report(films, root / ".benchmark", title="FilmEval benchmark (all bench- films in the studio)")
     means = variant_means(films)
 
@@ -83,10 +79,4 @@ def filmeval_benchmark_report(context: dg.AssetExecutionContext, studio: StudioR
                   "scores": dg.MetadataValue.path(str(files.scores)),
                   "by_variant": md_table(["variant", "CL", "CRh", "average"],
                                          [[v, fmt(m["CL"]), fmt(m["CRh"]), fmt(m["average"])] for v, m in means.items()])},
-        data_version=data_version(files.scores, files.report),
-    )
-
-
-benchmark_report_job = dg.define_asset_job(
-    "benchmark_report_job", selection=[filmeval_benchmark_report],
-    description="Aggregate the FilmEval scores of every bench-<case>-<variant> film into one report.")
+        data_version=data_version(files.scores, files.report))

@@ -1,116 +1,133 @@
-"""Script group: the four-step chain from theme to scene blocks, plus the audience profile."""
+"""Script group: the film request, the four-step chain from theme to scene blocks, the audience profile,
+and the film-maker's scene overrides (a file they edit, shown as an external asset)."""
 
+from typing import Optional
 
 import dagster as dg
 
-from filmaster_assets.common import data_version, layout, md_table
+from filmaster_assets.metadata import contract_version, md_table
 from filmaster_assets.partitions import film_partitions
+from filmaster_assets.policies import LLM_POOL, LLM_RETRY
 from filmcraft import stages
 from filmcraft.budget import Budget
-from filmcraft.contracts import (DetailedStoryboard, FilmRequest, SceneBlocks, SimplifiedStoryboard, Synopsis)
-from filmcraft.store import read_model, write_model
-from resources.models import StudioResource, TextModelResource
-
-LLM_POOL = "filmaster_llm"  # concurrency pool: keeps parallel runs from flooding an endpoint
-LLM_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+from filmcraft.contracts import (BUDGET_FIELDS, AudienceProfile, DetailedStoryboard, FilmRequest, SceneBlocks,
+                                 SimplifiedStoryboard, Synopsis)
+from filmcraft.request import RequestError, parse_request, request_fields
+from filmcraft.store import read_model
+from resources.studio import StudioResource
+from resources.text import TextModelResource
 
 _common = dict(partitions_def=film_partitions, group_name="script")
 _llm = dict(pool=LLM_POOL, retry_policy=LLM_RETRY)
 
-
-@dg.asset(**_common, code_version="1")
-def film_request(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
-    """The validated request (theme, audience, refs, format) written by the CLI or the request sensor."""
-    files = layout(studio, context.partition_key)
-    if not files.request.exists():
-        raise dg.Failure(f"no request.json for film {context.partition_key!r} in {files.root}: "
-                         "create films with `filmaster make` or drop a request file in the requests folder")
-    req = read_model(files.request, FilmRequest)
-    return dg.MaterializeResult(
-        metadata={"theme": req.text[:300], "words": len(req.text.split()), "audience": req.audience,
-                  "format": f"{req.width}x{req.height}@{req.fps}", "refs_dir": req.refs_dir or "generated cards"},
-        data_version=data_version(files.request),
-    )
+scene_overrides = dg.AssetSpec(
+    "scene_overrides", partitions_def=film_partitions, group_name="script",
+    description="<film>/scene_overrides.json: the film-maker's edits to single scene blocks, e.g. "
+                '{"s02": {"time_of_day": "night"}}. Only the edited scenes are shot again.')
 
 
-@dg.asset(**_common, **_llm, deps=[film_request], code_version="1")
-def synopsis(context: dg.AssetExecutionContext, studio: StudioResource, text_model: TextModelResource) -> dg.MaterializeResult:
-    files = layout(studio, context.partition_key)
-    req = read_model(files.request, FilmRequest)
-    syn = stages.synopsis(req, text_model.chat_model(studio.studio(), Budget.for_film(files.root)))
-    write_model(files.synopsis, syn)
-    return dg.MaterializeResult(
-        metadata={"title": syn.title, "logline": syn.logline, "genre": syn.genre, "mood": syn.mood,
-                  "characters": ", ".join(c.name for c in syn.characters),
-                  "locations": ", ".join(loc.name for loc in syn.locations),
-                  "backend": text_model.backend_name()},
-        data_version=data_version(files.synopsis),
-    )
+class FilmRequestConfig(dg.Config):
+    """A film's theme and settings; validated by the same parser as `filmaster make` and request files.
+    Leave `text` empty to make the film again from its stored request."""
+
+    text: str = ""
+    audience: Optional[str] = None
+    refs_dir: Optional[str] = None
+    width: Optional[int] = None
+    height: Optional[int] = None
+    fps: Optional[int] = None
+    seed: Optional[int] = None
+    top_k: Optional[int] = None
+    max_scenes: Optional[int] = None
+    max_shots_per_scene: Optional[int] = None
+    variant: Optional[str] = None
+    llm_token_budget: Optional[int] = None
+    video_seconds_budget: Optional[float] = None
 
 
-@dg.asset(**_common, **_llm, deps=[synopsis], code_version="1")
-def simplified_storyboard(context: dg.AssetExecutionContext, studio: StudioResource, text_model: TextModelResource) -> dg.MaterializeResult:
-    files = layout(studio, context.partition_key)
-    syn = read_model(files.synopsis, Synopsis)
-    board = stages.simplified_storyboard(syn, text_model.chat_model(studio.studio(), Budget.for_film(files.root)))
-    write_model(files.simplified_storyboard, board)
-    return dg.MaterializeResult(
-        metadata={"beats": len(board.causal_chain),
-                  "causal_chain": md_table(["#", "kind", "beat", "because"],
-                                           [[i, b.kind, b.text, b.cause] for i, b in enumerate(board.causal_chain, 1)])},
-        data_version=data_version(files.simplified_storyboard),
-    )
+def _request(film_id: str, config: FilmRequestConfig, studio: StudioResource) -> FilmRequest:
+    fields = config.model_dump(exclude_none=True)
+    if not fields.get("text", "").strip():
+        stored = studio.film(film_id).request
+        if not stored.is_file():
+            raise dg.Failure(f"film {film_id!r} has no request yet: give its theme in the `text` config field "
+                             "(or use `filmaster make`, or drop a request file in the studio's .requests folder)",
+                             allow_retries=False)
+        fields = request_fields(read_model(stored, FilmRequest))
+    try:
+        return parse_request({**fields, "film_id": film_id})
+    except RequestError as exc:
+        raise dg.Failure(f"film request for {film_id!r}: {exc}", allow_retries=False) from None
 
 
-@dg.asset(**_common, **_llm, deps=[simplified_storyboard], code_version="1")
-def detailed_storyboard(context: dg.AssetExecutionContext, studio: StudioResource, text_model: TextModelResource) -> dg.MaterializeResult:
-    files = layout(studio, context.partition_key)
-    syn = read_model(files.synopsis, Synopsis)
-    simple = read_model(files.simplified_storyboard, SimplifiedStoryboard)
-    board = stages.detailed_storyboard(syn, simple, text_model.chat_model(studio.studio(), Budget.for_film(files.root)))
-    write_model(files.detailed_storyboard, board)
-    return dg.MaterializeResult(
-        metadata={"scenes": len(board.scenes), "shots": sum(len(s.shots) for s in board.scenes),
-                  "storyboard": md_table(["scene", "location", "time", "shot kind", "description"],
-                                         [[s.index, s.location, s.time_of_day, sh.kind, sh.description]
-                                          for s in board.scenes for sh in s.shots])},
-        data_version=data_version(files.detailed_storyboard),
-    )
+@dg.asset(**_common)
+def film_request(context: dg.AssetExecutionContext, config: FilmRequestConfig,
+                 studio: StudioResource) -> dg.Output[FilmRequest]:
+    """The validated request: theme, audience, references, format, budgets."""
+    req = _request(context.partition_key, config, studio)
+    return dg.Output(req, data_version=contract_version(req, exclude=set(BUDGET_FIELDS)), metadata={
+        "theme": req.text[:300], "words": len(req.text.split()), "audience": req.audience,
+        "format": f"{req.width}x{req.height}@{req.fps}", "refs_dir": req.refs_dir or "generated cards"})
 
 
-@dg.asset(**_common, **_llm, deps=[detailed_storyboard], code_version="1")
-def scene_blocks(context: dg.AssetExecutionContext, studio: StudioResource, text_model: TextModelResource) -> dg.MaterializeResult:
+def _writer(text_model: TextModelResource, studio: StudioResource, film_request: FilmRequest):
+    """The text role for this film, spending its LLM token budget."""
+    return text_model.chat_model(studio.studio(), Budget(studio.film(film_request.film_id).root, film_request))
+
+
+@dg.asset(**_common, **_llm)
+def synopsis(film_request: FilmRequest, studio: StudioResource, text_model: TextModelResource) -> dg.Output[Synopsis]:
+    syn = stages.synopsis(film_request, _writer(text_model, studio, film_request))
+    return dg.Output(syn, data_version=contract_version(syn), metadata={
+        "title": syn.title, "logline": syn.logline, "genre": syn.genre, "mood": syn.mood,
+        "characters": ", ".join(c.name for c in syn.characters),
+        "locations": ", ".join(loc.name for loc in syn.locations), "backend": text_model.backend_name()})
+
+
+@dg.asset(**_common, **_llm)
+def simplified_storyboard(film_request: FilmRequest, synopsis: Synopsis, studio: StudioResource,
+                          text_model: TextModelResource) -> dg.Output[SimplifiedStoryboard]:
+    board = stages.simplified_storyboard(synopsis, _writer(text_model, studio, film_request))
+    return dg.Output(board, data_version=contract_version(board), metadata={
+        "beats": len(board.causal_chain),
+        "causal_chain": md_table(["#", "kind", "beat", "because"],
+                                 [[i, b.kind, b.text, b.cause] for i, b in enumerate(board.causal_chain, 1)])})
+
+
+@dg.asset(**_common, **_llm)
+def detailed_storyboard(film_request: FilmRequest, synopsis: Synopsis, simplified_storyboard: SimplifiedStoryboard,
+                        studio: StudioResource, text_model: TextModelResource) -> dg.Output[DetailedStoryboard]:
+    board = stages.detailed_storyboard(synopsis, simplified_storyboard, _writer(text_model, studio, film_request))
+    return dg.Output(board, data_version=contract_version(board), metadata={
+        "scenes": len(board.scenes), "shots": sum(len(s.shots) for s in board.scenes),
+        "storyboard": md_table(["scene", "location", "time", "shot kind", "description"],
+                               [[s.index, s.location, s.time_of_day, sh.kind, sh.description]
+                                for s in board.scenes for sh in s.shots])})
+
+
+@dg.asset(**_common, **_llm)
+def scene_blocks(film_request: FilmRequest, synopsis: Synopsis, simplified_storyboard: SimplifiedStoryboard,
+                 detailed_storyboard: DetailedStoryboard, studio: StudioResource,
+                 text_model: TextModelResource) -> dg.Output[SceneBlocks]:
     """Scene blocks: the unit of retrieval, re-planning and rendering. Their count picks the scene slots."""
-    film_id = context.partition_key
-    files = layout(studio, film_id)
-    syn = read_model(files.synopsis, Synopsis)
-    simple = read_model(files.simplified_storyboard, SimplifiedStoryboard)
-    detailed = read_model(files.detailed_storyboard, DetailedStoryboard)
-    req = read_model(files.request, FilmRequest)
-    blocks = stages.scene_blocks(film_id, syn, simple, detailed, text_model.chat_model(studio.studio(), Budget.for_film(files.root)),
-                                 max_scenes=req.max_scenes, max_shots=req.max_shots_per_scene)
-    write_model(files.scene_blocks, blocks)
-    return dg.MaterializeResult(
-        metadata={"scene_count": len(blocks.scenes), "shot_count": sum(len(s.shots) for s in blocks.scenes),
-                  "scene_slots": ", ".join(s.scene_id for s in blocks.scenes),
-                  "scene_blocks": md_table(
-                      ["scene", "heading", "characters", "objective", "mood", "shots", "ambience", "music"],
-                      [[s.scene_id, s.heading, ", ".join(s.characters), s.narrative_objective, s.mood, len(s.shots),
-                        s.sound_sketch.ambience, s.sound_sketch.music_mood] for s in blocks.scenes])},
-        data_version=data_version(files.scene_blocks),
-    )
+    blocks = stages.scene_blocks(film_request.film_id, synopsis, simplified_storyboard, detailed_storyboard,
+                                 _writer(text_model, studio, film_request), max_scenes=film_request.max_scenes,
+                                 max_shots=film_request.max_shots_per_scene)
+    return dg.Output(blocks, data_version=contract_version(blocks), metadata={
+        "scene_count": len(blocks.scenes), "shot_count": sum(len(s.shots) for s in blocks.scenes),
+        "scene_slots": ", ".join(s.scene_id for s in blocks.scenes),
+        "scene_blocks": md_table(
+            ["scene", "heading", "characters", "objective", "mood", "shots", "ambience", "music"],
+            [[s.scene_id, s.heading, ", ".join(s.characters), s.narrative_objective, s.mood, len(s.shots),
+              s.sound_sketch.ambience, s.sound_sketch.music_mood] for s in blocks.scenes])})
 
 
-@dg.asset(**_common, **_llm, deps=[film_request], code_version="1")
-def audience_profile(context: dg.AssetExecutionContext, studio: StudioResource, text_model: TextModelResource) -> dg.MaterializeResult:
+@dg.asset(**_common, **_llm)
+def audience_profile(film_request: FilmRequest, studio: StudioResource,
+                     text_model: TextModelResource) -> dg.Output[AudienceProfile]:
     """The simulated target audience whose preferences drive the fine cut."""
-    files = layout(studio, context.partition_key)
-    req = read_model(files.request, FilmRequest)
-    profile = stages.audience_profile(req.audience, text_model.chat_model(studio.studio(), Budget.for_film(files.root)))
-    write_model(files.audience_profile, profile)
-    return dg.MaterializeResult(
-        metadata={"profile": profile.name, "description": profile.description,
-                  "shot_length_s": f"{profile.shot_length_s[0]}-{profile.shot_length_s[1]}",
-                  "runtime_s": f"{profile.runtime_s[0]}-{profile.runtime_s[1]}"},
-        data_version=data_version(files.audience_profile),
-    )
+    profile = stages.audience_profile(film_request.audience, _writer(text_model, studio, film_request))
+    return dg.Output(profile, data_version=contract_version(profile), metadata={
+        "profile": profile.name, "description": profile.description,
+        "shot_length_s": f"{profile.shot_length_s[0]}-{profile.shot_length_s[1]}",
+        "runtime_s": f"{profile.runtime_s[0]}-{profile.runtime_s[1]}"})

@@ -1,23 +1,16 @@
-"""Small helpers shared by the thin assets: paths, metadata, previews."""
+"""What the thin assets show in the Dagster UI (tables, previews, file facts) and their data versions."""
 
 from __future__ import annotations
 
 import base64
 import io
+import warnings
 from pathlib import Path
 
 import dagster as dg
+from pydantic import BaseModel
 
-from filmcraft.contracts import SceneBlocks
-from filmcraft.layout import FilmLayout
-from filmcraft.overrides import OverrideError, apply_overrides, load_overrides
-from filmcraft.store import read_model
-from filmcraft.store import sha256_file
-from resources.models import StudioResource
-
-
-def layout(studio: StudioResource, film_id: str) -> FilmLayout:
-    return FilmLayout(studio.studio().film_dir(film_id))
+from filmcraft.store import content_key, sha256_file
 
 
 def file_metadata(path: Path, duration_s: float | None = None) -> dict:
@@ -50,14 +43,17 @@ def image_preview(path: Path, max_width: int = 640) -> dg.MetadataValue:
 
 
 def data_version(*paths: Path) -> dg.DataVersion:
-    """Content hash of what an asset wrote: downstream staleness follows real changes only."""
+    """Content hash of files an asset wrote: downstream staleness follows real changes only."""
     return dg.DataVersion("-".join(sha256_file(p)[:16] for p in paths))
 
 
-def effective_blocks(files: FilmLayout) -> SceneBlocks:
-    """The director's scene blocks with the film-maker's scene overrides applied."""
-    blocks = read_model(files.scene_blocks, SceneBlocks)
-    try:
-        return apply_overrides(blocks, load_overrides(files.scene_overrides), str(files.scene_overrides))
-    except OverrideError as exc:
-        raise dg.Failure(str(exc)) from exc
+# Outputs carry the data version of their content; Dagster marks the parameter beta, and says so on
+# every step. It is the documented way to version an IO-managed output.
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*`data_version`.*")
+
+
+def contract_version(model: BaseModel, *media: Path, exclude: set[str] | None = None) -> dg.DataVersion:
+    """Content hash of a stage's contract (and of the media it points at): the same content, the same
+    version, so an unchanged stage leaves everything after it fresh."""
+    digest = content_key(model.model_dump(mode="json", exclude=exclude))
+    return dg.DataVersion("-".join([digest[:24], *(sha256_file(p)[:16] for p in media)]))

@@ -4,7 +4,7 @@
                    [--out DIR] [--studio DIR] [--preview/--no-preview] [--tiny]
     filmaster eval correlate RATINGS.csv SCORES [--out FILE.md]
 
-Each case x variant is made by the production graph (``filmaster_assets.cli.make_film``) as film
+Each case x variant is made by the production graph (``filmaster_assets.cli.film.make_film``) as film
 ``bench-<case>-<variant>`` in the studio, judged by the ``filmeval_scores`` asset, then reported.
 """
 
@@ -14,7 +14,7 @@ import argparse
 import os
 from pathlib import Path
 
-from filmaster_assets.cli import DEFAULT_STUDIO, CliError
+from filmaster_assets.cli.runtime import DEFAULT_STUDIO, CliError
 
 DEFAULT_REPORT_DIR = "filmeval-report"
 JUDGE_PREFIX = {"offline": "offline-measured-proxies", "llm": "llm-vision-judge"}
@@ -36,7 +36,8 @@ def cmd_eval(args) -> int:
     if args.judge == "offline":
         # The filmeval_scores asset judges with the vision role when one is configured: switch it off.
         os.environ.pop("FILMASTER_VISION_BASE_URL", None)
-    from filmaster_assets.cli import _setup_env, make_film
+    from filmaster_assets.cli.film import make_film
+    from filmaster_assets.cli.runtime import setup_env
     from filmcraft.director.audience import get_profile
 
     try:
@@ -44,7 +45,7 @@ def cmd_eval(args) -> int:
     except ValueError as exc:
         raise CliError(f"--audience: {exc}") from exc
     size = "tiny" if args.tiny else ("preview" if args.preview else "full")
-    studio = _setup_env(args.studio)
+    studio = setup_env(args.studio)
     out_dir = Path(args.out or DEFAULT_REPORT_DIR).expanduser().resolve()
     print(f"FilmEval benchmark: {len(cases)} cases x {len(variants)} variants ({', '.join(variants)}), "
           f"{size} films, {args.judge} judge; studio {studio}")
@@ -60,12 +61,12 @@ def cmd_eval(args) -> int:
 
 def _materialize_report() -> None:
     """The graph's own aggregate (every bench- film in the studio), so the UI shows the benchmark too."""
-    from filmaster_assets.cli import _execute, _instance, _stage
+    from filmaster_assets.cli.runtime import execute, open_instance, stage
     from filmaster_assets.definitions import build_defs
 
     try:
-        _stage("[benchmark] filmeval_benchmark_report over every bench- film in the studio",
-               lambda: _execute(build_defs(), "benchmark_report_job", _instance()))
+        stage("[benchmark] filmeval_benchmark_report over every bench- film in the studio",
+               lambda: execute(build_defs(), "benchmark_report_job", open_instance()))
     except CliError as exc:  # the per-run report below does not depend on it
         print(f"\nwarning: the studio-wide report asset failed: {exc}")
 

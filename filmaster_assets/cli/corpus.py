@@ -14,22 +14,9 @@ import json
 import sys
 from pathlib import Path
 
-from filmaster_assets.cli import DEFAULT_STUDIO, CliError, _execute, _instance, _setup_env, _stage
+from filmaster_assets.cli.runtime import DEFAULT_STUDIO, CliError, execute, open_instance, setup_env, stage
 
 AUDIO_KIND_CHOICES = ("auto", "ambience", "music", "foley", "sfx")
-
-
-def _friendly(command):
-    """Print CliError like cli.main does: under ``python -m filmaster_assets.cli`` main() catches
-    the ``__main__`` copy of CliError, not the one imported here."""
-    def run(args) -> int:
-        try:
-            return command(args)
-        except CliError as exc:
-            print(f"filmaster: error: {exc}", file=sys.stderr)
-            return 2
-    run.__doc__ = command.__doc__
-    return run
 
 
 def _library(studio: Path):
@@ -103,12 +90,12 @@ def cmd_ingest(args) -> int:
 
     spec = _spec_for(args)
     mapping = _validate(spec)
-    studio = _setup_env(args.out)
+    studio = setup_env(args.out)
     from filmaster_assets.definitions import build_defs
 
     lib = _library(studio)
     register_source(lib, spec)
-    instance = _instance()
+    instance = open_instance()
     key = source_partition_key(spec.kind, spec.name)
     if not instance.has_dynamic_partition(corpus_source_partitions.name, key):
         instance.add_dynamic_partitions(corpus_source_partitions.name, [key])
@@ -116,8 +103,8 @@ def cmd_ingest(args) -> int:
     tags = {"filmaster/corpus": f"{spec.kind}/{spec.name}"}
     if args.force:
         tags["filmaster/force"] = "1"
-    _stage(f"[ingest {spec.kind}/{spec.name}] read, validate, embed new rows, rebuild the index",
-           lambda: _execute(build_defs(), "corpus_ingest_job", instance, key, tags))
+    stage(f"[ingest {spec.kind}/{spec.name}] read, validate, embed new rows, rebuild the index",
+           lambda: execute(build_defs(), "corpus_ingest_job", instance, key, tags))
     report = read_report(lib, spec.kind, spec.name) or {}
     embedded = read_report(lib, spec.kind, spec.name, "embeddings.json") or {}
     index = read_meta(lib.clip_caption_index if spec.kind == "captions" else lib.audio_library_index) or {}
@@ -140,8 +127,8 @@ def _ensure_index(studio: Path, kind: str, quiet: bool) -> Path:
 
         # Progress lines go to stderr under --json so stdout stays one JSON document.
         with contextlib.redirect_stdout(sys.stderr) if quiet else contextlib.nullcontext():
-            _stage("[corpus] first use: built-in audio library, caption and audio indexes",
-                   lambda: _execute(build_defs(), "reindex_job", _instance()))
+            stage("[corpus] first use: built-in audio library, caption and audio indexes",
+                   lambda: execute(build_defs(), "reindex_job", open_instance()))
     return index_dir
 
 
@@ -156,7 +143,7 @@ def cmd_search(args) -> int:
         raise CliError("QUERY is empty: describe what you look for, e.g. 'slow push-in on a face at night'")
     if args.k < 1 or args.k > 1000:
         raise CliError(f"-k {args.k}: ask for 1 to 1000 results")
-    studio = _setup_env(args.out)
+    studio = setup_env(args.out)
     index_dir = _ensure_index(studio, args.kind, args.json)
     embedder = _embedder()
     results: list[dict] = []
@@ -194,7 +181,7 @@ def cmd_search(args) -> int:
 def cmd_corpus_stats(args) -> int:
     from corpus_ingest.sources import corpus_stats
 
-    studio = _setup_env(args.out)
+    studio = setup_env(args.out)
     stats = corpus_stats(_library(studio))
     if args.json:
         print(json.dumps(stats, indent=2, ensure_ascii=False, default=str))
@@ -213,12 +200,12 @@ def cmd_corpus_stats(args) -> int:
 
 
 def cmd_corpus_reindex(args) -> int:
-    studio = _setup_env(args.out)
+    studio = setup_env(args.out)
     from filmaster_assets.definitions import build_defs
 
     tags = {"filmaster/force": "1"} if args.force else {}
-    _stage("[corpus] built-in library + both indexes over all sources",
-           lambda: _execute(build_defs(), "reindex_job", _instance(), tags=tags))
+    stage("[corpus] built-in library + both indexes over all sources",
+           lambda: execute(build_defs(), "reindex_job", open_instance(), tags=tags))
     return cmd_corpus_stats(argparse.Namespace(out=args.out, json=False))
 
 
@@ -232,10 +219,10 @@ def cmd_corpus_remove(args) -> int:
         raise CliError(str(exc)) from exc
     if args.source == BUILTIN_SOURCES[args.kind]:
         raise CliError(f"{args.source!r} is built in and cannot be removed")
-    studio = _setup_env(args.out)
+    studio = setup_env(args.out)
     if not remove_source(_library(studio), args.kind, args.source):
         raise CliError(f"no {args.kind} source {args.source!r} in {studio}: see `filmaster corpus stats`")
-    instance = _instance()
+    instance = open_instance()
     key = source_partition_key(args.kind, args.source)
     if instance.has_dynamic_partition(corpus_source_partitions.name, key):
         instance.delete_dynamic_partition(corpus_source_partitions.name, key)
@@ -256,7 +243,7 @@ def add_corpus_commands(sub) -> None:
         p.add_argument("--source", help="source name (default: from the file or folder name)")
         p.add_argument("--force", action="store_true", help="re-read the input even if it did not change")
         p.add_argument("--out", help=out_help)
-        p.set_defaults(func=_friendly(cmd_ingest))
+        p.set_defaults(func=cmd_ingest)
     cap.add_argument("--text-field", help="field holding the caption (default: text, caption, merged_caption, ...; "
                                           "nested JSON as a.b)")
     cap.add_argument("--id-field", help="field holding a unique row id (default: id, clip_id, video_id, ...; "
@@ -277,20 +264,20 @@ def add_corpus_commands(sub) -> None:
     search.add_argument("--audio-kind", choices=("ambience", "music", "foley", "sfx"),
                         help="audio only: restrict to one kind")
     search.add_argument("--out", help=out_help)
-    search.set_defaults(func=_friendly(cmd_search))
+    search.set_defaults(func=cmd_search)
 
     corpus = sub.add_parser("corpus", help="corpus statistics and maintenance")
     ops = corpus.add_subparsers(dest="op", required=True)
     stats = ops.add_parser("stats", help="rows, sources, quarantined rows and index type per corpus")
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--out", help=out_help)
-    stats.set_defaults(func=_friendly(cmd_corpus_stats))
+    stats.set_defaults(func=cmd_corpus_stats)
     reindex = ops.add_parser("reindex", help="rebuild both indexes over all sources (e.g. after an embedder change)")
     reindex.add_argument("--force", action="store_true", help="rebuild even if the sources did not change")
     reindex.add_argument("--out", help=out_help)
-    reindex.set_defaults(func=_friendly(cmd_corpus_reindex))
+    reindex.set_defaults(func=cmd_corpus_reindex)
     remove = ops.add_parser("remove", help="remove an ingested source and rebuild the indexes without it")
     remove.add_argument("kind", choices=("captions", "audio"))
     remove.add_argument("source")
     remove.add_argument("--out", help=out_help)
-    remove.set_defaults(func=_friendly(cmd_corpus_remove))
+    remove.set_defaults(func=cmd_corpus_remove)

@@ -1,0 +1,15 @@
+"""When a scene's clips materialize and every scene of the film is current, request post-production."""
+
+import dagster as dg
+
+from filmaster_assets.jobs import post_production_job
+from filmaster_assets.orchestration import scene_statuses
+from resources.studio import StudioResource
+
+
+@dg.asset_sensor(asset_key=dg.AssetKey("clips"), job=post_production_job, default_status=dg.DefaultSensorStatus.RUNNING)
+def post_production_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry, studio: StudioResource):
+    film_id = asset_event.dagster_event.partition.split("|")[0]  # multi-partition keys read "film|scene"
+    statuses = scene_statuses(context.instance, context.repository_def.asset_graph, studio.film(film_id))
+    if statuses and all(s.current for s in statuses):
+        yield dg.RunRequest(partition_key=film_id, run_key=f"{film_id}:post:{asset_event.timestamp}")

@@ -1,0 +1,83 @@
+"""The assembly: every scene's shots in script order, cut with a placeholder voice-over.
+
+Also the film-level view of per-scene work: the film-level stages receive each scene's output keyed by
+scene id and take them in the film's order, naming the scene (and the partition to make) when one is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+from filmcraft.contracts import (CueSheet, CutShot, EditDecision, FilmRequest, RoughCut, SceneBlocks, SceneClips,
+                                 ScenePlan, SceneToShoot, ShotPlan)
+from filmcraft.layout import FilmLayout
+from filmcraft.roles import VoiceModel
+
+T = TypeVar("T")
+
+
+class MissingSceneWork(ValueError):
+    """A scene of the film has not been through the camera stage yet."""
+
+
+def in_film_order(blocks: SceneBlocks, per_scene: dict[str, T], what: str) -> list[T]:
+    """``per_scene`` values for the film's scenes, in order (slots the film does not use are ignored)."""
+    out = []
+    for block in blocks.scenes:
+        if block.scene_id not in per_scene:
+            raise MissingSceneWork(f"scene {block.scene_id} of film {blocks.film_id!r} has no {what} yet: materialize "
+                                   f"the camera assets for partition {blocks.film_id}|{block.scene_id}")
+        out.append(per_scene[block.scene_id])
+    return out
+
+
+def effective_blocks(blocks: SceneBlocks, scenes: dict[str, SceneToShoot]) -> SceneBlocks:
+    """The director's scene blocks as shot: each scene with the film-maker's overrides applied."""
+    return blocks.model_copy(update={"scenes": [s.block for s in in_film_order(blocks, scenes, "scene block")]})
+
+
+def shot_plans_by_id(blocks: SceneBlocks, plans: dict[str, ScenePlan]) -> dict[str, ShotPlan]:
+    """Every shot plan of the film, in film order, by shot id."""
+    return {shot.shot_id: shot for plan in in_film_order(blocks, plans, "shot plan") for shot in plan.shots}
+
+
+def retained(shots: list[CutShot]) -> list[EditDecision]:
+    """Every shot kept whole, in order: the rough cut as an edit decision list."""
+    return [EditDecision(shot_id=s.shot_id, scene_id=s.scene_id, clip_path=s.clip_path, decision="retain",
+                         source_in=0.0, source_out=s.duration, record_in=s.record_in) for s in shots]
+
+
+def render_with_audio(decisions: list[EditDecision], cues: CueSheet, video_out: Path, mix_dir: Path,
+                      req: FilmRequest) -> tuple[float, Path]:
+    """Conform the picture and lay a mixed track under it (used for the rough cut's placeholder VO)."""
+    from filmcraft.conform import mux_final, render_cut
+    from filmcraft.mixer import mix
+
+    silent = video_out.with_name(video_out.stem + ".picture.mp4")
+    runtime = render_cut(decisions, silent, req.width, req.height, req.fps)
+    report = mix(cues, mix_dir)
+    mux_final(silent, Path(report.master_path), video_out)
+    return runtime, Path(report.master_path)
+
+
+def assemble_rough_cut(req: FilmRequest, blocks: SceneBlocks, plans: dict[str, ShotPlan],
+                       clips: dict[str, SceneClips], voice: VoiceModel, files: FilmLayout) -> tuple[RoughCut, int]:
+    """All clips in script order with placeholder voice-over, and a timecoded description for the reviewer;
+    also the number of voice-over lines laid."""
+    from filmcraft.director.audience import describe_cut
+    from filmcraft.sound_design import place_voice_over
+
+    shots, t = [], 0.0
+    for scene in in_film_order(blocks, clips, "clips"):
+        for clip in scene.clips:
+            shots.append(CutShot(shot_id=clip.shot_id, scene_id=clip.scene_id, clip_path=clip.path, record_in=t,
+                                 duration=clip.duration_s))
+            t += clip.duration_s
+    vo_cues = place_voice_over([(s.shot_id, s.scene_id, s.record_in, s.duration) for s in shots], blocks, plans,
+                               voice, files.vo_dir)
+    cues = CueSheet(film_id=blocks.film_id, runtime_s=t, cues=vo_cues)
+    runtime, vo_mix = render_with_audio(retained(shots), cues, files.rough_cut_video, files.cut_dir / "rough_mix", req)
+    cut = RoughCut(film_id=blocks.film_id, shots=shots, runtime_s=runtime, description=describe_cut(shots, plans),
+                   video_path=str(files.rough_cut_video), vo_path=str(vo_mix))
+    return cut, len(vo_cues)

@@ -1,0 +1,18 @@
+"""The voice-over role: an OpenAI-compatible speech endpoint, or eSpeak NG from its wheel."""
+
+from __future__ import annotations
+
+from resources.endpoint import EndpointResource
+
+
+class VoiceResource(EndpointResource):
+    model: str = "gpt-4o-mini-tts"
+
+    def voice(self):
+        if self.is_offline:
+            from filmcraft.voice import EspeakVoice
+
+            return EspeakVoice()
+        from resources.openai_backends import OpenAIVoice
+
+        return OpenAIVoice(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries)
