@@ -268,7 +268,7 @@ def sensor_tick(env: Env, drops: dict[str, bytes | str | Callable[[Path], None]]
         result = film_request_sensor(ctx)
     # the good request beside the hostile one always gets its partition and run
     assert [r.partition_key for r in result.run_requests] == ["harbour"]
-    assert (env.studio / "harbour" / "request.json").is_file()
+    assert result.run_requests[0].run_config["ops"]["film_request"]["config"]["text"] == "A storm over the harbour."
     return folder
 
 

@@ -60,3 +60,35 @@ def test_temps_of_killed_processes_are_swept_and_live_ones_kept(tmp_path):
         left = sorted(p.name for p in tmp_path.iterdir() if p != scratch)
     assert left == sorted([".notes", f"{temp_prefix('mine')}live"])
     assert not scratch.exists()
+
+
+def test_studio_documents_carry_a_schema_version(tmp_path):
+    import json
+
+    import pytest
+
+    from filmcraft.contracts import Synopsis
+    from filmcraft.store import SCHEMA_VERSION, StudioFileError, read_model, write_model
+
+    syn = Synopsis(title="t", logline="l", synopsis="s", genre="drama", mood="calm", characters=[], locations=[])
+    path = write_model(tmp_path / "synopsis.json", syn)
+    doc = json.loads(path.read_text())
+    assert doc["schema_version"] == SCHEMA_VERSION and read_model(path, Synopsis) == syn
+
+    # a studio made before documents were versioned still loads (version 0 migrates to 1)
+    old = tmp_path / "old.json"
+    old.write_text(syn.model_dump_json())
+    assert read_model(old, Synopsis) == syn
+
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({**doc, "schema_version": SCHEMA_VERSION + 1}))
+    with pytest.raises(StudioFileError, match="written by a newer filmaster.*upgrade filmaster"):
+        read_model(newer, Synopsis)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"schema_version": 1, "title": ')
+    with pytest.raises(StudioFileError, match="broken.json is not readable JSON"):
+        read_model(broken, Synopsis)
+    weird = tmp_path / "weird.json"
+    weird.write_text(json.dumps({**doc, "schema_version": "one"}))
+    with pytest.raises(StudioFileError, match="not a version number"):
+        read_model(weird, Synopsis)

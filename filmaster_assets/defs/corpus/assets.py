@@ -41,7 +41,7 @@ def _forced(context: dg.AssetExecutionContext) -> bool:
 
 
 def _ingest_metadata(report: dict, lib: LibraryLayout) -> dict:
-    from filmaster_assets.common import md_table
+    from filmaster_assets.metadata import md_table
 
     folder = lib.source_dir(report["kind"], report["source"])
     meta = {k: report[k] for k in ("rows", "quarantined", "seconds", "measured", "reused", "text_field", "id_field",
