@@ -150,6 +150,7 @@ def test_offline_film_stops_at_its_video_budget_and_resumes(tmp_path, monkeypatc
     from filmaster_assets.cli.film import build_request, make_film
     from filmaster_assets.cli.runtime import CliError, setup_env
     from filmcraft.contracts import ScenePlan
+    from filmcraft.store import read_model
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
     (tmp_path / "dh").mkdir()
@@ -172,8 +173,7 @@ def test_offline_film_stops_at_its_video_budget_and_resumes(tmp_path, monkeypatc
 
     raised = req.model_copy(update={"video_seconds_budget": 120.0})
     make_film(raised, studio)
-    plans = [s for sc in ("s01", "s02") for s in ScenePlan.model_validate_json(
-        (film / "scenes" / sc / "shot_plan.json").read_text()).shots]
+    plans = [s for sc in ("s01", "s02") for s in read_model(film / "scenes" / sc / "shot_plan.json", ScenePlan).shots]
     after = Budget.for_film(film).read()
     # each shot charged exactly once over both runs: the clips made before the limit were reused
     assert after.video_shots == len(plans) == 4

@@ -65,7 +65,8 @@ def test_scene_blocks_and_plans_are_tiny_and_cite_references(tiny_film):
     assert [s["scene_id"] for s in blocks["scenes"]] == ["s01", "s02"]
     assert all(len(s["shots"]) == 2 for s in blocks["scenes"])
     plans = json.loads((tiny_film / "shot_plans.json").read_text())
-    assert len(plans) == 4 and all(p["cited_references"] for p in plans)
+    assert plans["schema_version"] == 1 and plans["film_id"] == tiny_film.name
+    assert len(plans["shots"]) == 4 and all(p["cited_references"] for p in plans["shots"])
 
 
 def test_otio_has_six_tracks_with_existing_media(tiny_film):

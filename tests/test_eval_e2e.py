@@ -85,9 +85,10 @@ def test_filmeval_asset_uses_the_vision_judge_when_configured(eval_run):
     import dagster as dg
 
     from evaluation.criteria import CODES
-    from filmaster_assets.defs.evaluation.assets import filmeval_scores
+    from filmaster_assets.definitions import ASSET_MODULES
     from filmcraft.contracts import CRITERIA
     from resources.embeddings import EmbeddingResource
+    from resources.film_store import FilmStoreIOManager
     from resources.studio import StudioResource
     from resources.vision import VisionModelResource
     from tests.openai_server import OpenAIServer, chat_reply
@@ -96,9 +97,12 @@ def test_filmeval_asset_uses_the_vision_judge_when_configured(eval_run):
     answer = json.dumps({name: {"score": 4 if CODES[name] != "VQ" else 2, "reason": "seen"} for name in CRITERIA})
     with OpenAIServer() as server:
         server.queue("POST /v1/chat/completions", chat_reply(answer))
+        # only filmeval_scores runs; its inputs are the film's stored contracts, read by the film store
         result = dg.materialize(
-            [filmeval_scores], partition_key="bench-harbour-thief-full", instance=dg.DagsterInstance.get(),
+            dg.load_assets_from_modules(ASSET_MODULES), selection=["filmeval_scores"],
+            partition_key="bench-harbour-thief-full", instance=dg.DagsterInstance.get(),
             resources={"studio": StudioResource(root=str(tmp / "studio")), "embeddings": EmbeddingResource(),
+                       "io_manager": FilmStoreIOManager(root=str(tmp / "studio")),
                        "vision": VisionModelResource(base_url=server.base_url, model="judge-test", samples=1,
                                                      keyframes=3)})
         sent = json.loads(server.requests[0][2])
