@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from filmcraft.audio_analysis import estimate_tempo_bpm, integrated_lufs, measure_audio, spectral_centroid_hz
-from filmcraft.audio_library import (
-    CATALOGUE, LIBRARY_VERSION, SR, TARGET_LUFS, VERSION_FILE, build_builtin_library, load_library, render,
+from corpus_ingest.builtin_audio.build import (
+    LIBRARY_VERSION, TARGET_LUFS, VERSION_FILE, build_builtin_library, load_library, render,
 )
+from corpus_ingest.builtin_audio.catalogue import CATALOGUE
+from corpus_ingest.builtin_audio.dsp import SR
+from filmcraft.audio_analysis import estimate_tempo_bpm, integrated_lufs, measure_audio, spectral_centroid_hz
 from filmcraft.contracts import AudioAsset
 
 

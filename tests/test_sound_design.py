@@ -11,7 +11,7 @@ import pyloudnorm
 import pytest
 import soundfile as sf
 
-from filmcraft.audio_library import build_assets
+from corpus_ingest.builtin_audio.build import build_assets
 from filmcraft.contracts import (
     AudioAsset, AudioHit, CameraSpec, EditDecision, PictureLock, SceneBlock, SceneBlocks, ShotPlan, ShotPrompt, SoundSketch,
 )

@@ -60,7 +60,7 @@ def _ingest_metadata(report: dict, lib: LibraryLayout) -> dict:
 @dg.asset(group_name="corpus")
 def audio_library(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
     """The procedurally synthesised, tagged and measured built-in audio library."""
-    from filmcraft.audio_library import build_builtin_library
+    from corpus_ingest.builtin_audio.build import build_builtin_library
 
     lib = library_layout(studio)
     # one process per core: ~35 s of synthesis on one core is most of a first film's wait
@@ -119,8 +119,8 @@ def source_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
 def audio_library_index(context: dg.AssetExecutionContext, studio: StudioResource, embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """FAISS index over every audio source's descriptions, tags and emotions (built-in library included)."""
     from corpus_ingest.audio_files import ensure_builtin_audio_source
+    from corpus_ingest.builtin_audio.build import build_builtin_library
     from corpus_ingest.reindex import rebuild_audio_index
-    from filmcraft.audio_library import build_builtin_library
 
     lib = library_layout(studio)
     ensure_builtin_audio_source(lib, build_builtin_library(lib.audio_library))
