@@ -4,8 +4,8 @@ One command::
 
     python benchmarks/bench_ingest.py [--rows 440000] [--minilm-sample 2000] [--json out.json]
 
-What it does, through the same functions the Dagster assets call (corpus_ingest.sources /
-corpus_ingest.reindex), in a temporary studio library:
+What it does, through the same functions the Dagster assets call (corpus_ingest.caption_sources,
+corpus_ingest.embedding, corpus_ingest.reindex), in a temporary studio library:
 
 1. generates ``--rows`` distinct camera-language captions (JSONL, deterministic) with structured
    fields, plus 0.5% dirty rows (empty, duplicate, absurdly long, broken JSON lines);
@@ -49,11 +49,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from corpus_ingest.caption_sources import ingest_caption_source  # noqa: E402
+from corpus_ingest.embedding import embed_source, embed_texts_of  # noqa: E402
 from corpus_ingest.index import VectorIndex  # noqa: E402
+from corpus_ingest.registry import SourceSpec, register_source  # noqa: E402
 from corpus_ingest.reindex import rebuild_caption_index  # noqa: E402
-from corpus_ingest.sources import (  # noqa: E402
-    SourceSpec, embed_source, embed_texts_of, ingest_caption_source, read_table, register_source,
-)
+from corpus_ingest.tables import read_table  # noqa: E402
 from filmcraft.contracts import ANGLES, MOVEMENTS, SHOT_SIZES  # noqa: E402
 from filmcraft.layout import LibraryLayout  # noqa: E402
 

@@ -1,7 +1,8 @@
-"""Tagged audio library -> text-embedded index for scene-level retrieval of ambience, music, foley, SFX.
+"""The audio library index: what an asset is embedded as, and top-k search over the built index.
 
-Also ``ensure_builtin_indexes``: the starter caption index and the built-in audio index, built
-under the cache on first use and rebuilt when the corpus, the library or the embedder changes.
+``corpus_ingest.reindex`` builds the index over every audio source (the built-in library
+included); the assets live in assets.json inside the index folder, beside their vectors.
+Searches can keep to one kind (ambience, music, foley, sfx).
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ from pathlib import Path
 
 from filmcraft.contracts import AudioAsset, AudioHit
 from filmcraft.roles import Embedder
-from filmcraft.store import content_key
 
-from corpus_ingest.captions import ensure_starter_caption_index
-from corpus_ingest.index import build_index, load_cached, read_meta
+from corpus_ingest.index import load_cached
 
 ASSETS_FILE = "assets.json"
 AUDIO_INDEX_VERSION = 1  # bump when the embedded text or stored layout changes
@@ -37,47 +36,13 @@ def audio_text(asset: AudioAsset) -> str:
     return ". ".join(parts)
 
 
-def _library_fingerprint(assets: list[AudioAsset]) -> str:
-    return content_key([a.model_dump(mode="json") for a in assets])
-
-
-def build_audio_index(assets: list[AudioAsset], embedder: Embedder, out_dir: Path, extra_meta: dict | None = None) -> dict:
-    """Embed every asset's tag text and install the index at ``out_dir``; return its meta."""
-    assets = list(assets)
-    if not assets:
-        raise ValueError("the audio library is empty: build or ingest some assets before indexing")
-    bad = [a for a in assets if not isinstance(a, AudioAsset)]
-    if bad:
-        raise ValueError(f"audio index takes AudioAsset models, got {type(bad[0]).__name__}: validate with AudioAsset.model_validate")
-    ids = [a.asset_id for a in assets]
-    if len(set(ids)) != len(ids):
-        dup = sorted({i for i in ids if ids.count(i) > 1})[:3]
-        raise ValueError(f"duplicate audio asset ids {dup}: give every library file a unique asset_id")
-    vecs = embedder.encode([audio_text(a) for a in assets])
-
-    def write_assets(folder: Path) -> None:
-        (folder / ASSETS_FILE).write_text(
-            json.dumps([a.model_dump(mode="json") for a in assets], ensure_ascii=False), encoding="utf-8"
-        )
-
-    kinds = {k: sum(a.kind == k for a in assets) for k in ("ambience", "music", "foley", "sfx")}
-    meta = {
-        "kind": "audio",
-        "version": AUDIO_INDEX_VERSION,
-        "library_fingerprint": _library_fingerprint(assets),
-        "kinds": kinds,
-        **(extra_meta or {}),
-    }
-    return build_index(vecs, ids, Path(out_dir), embedder.name, meta=meta, write_extra=write_assets)
-
-
 _ASSET_CACHE: dict[str, tuple[int, dict[str, AudioAsset]]] = {}
 
 
 def _assets_by_id(index_dir: Path) -> dict[str, AudioAsset]:
     path = Path(index_dir) / ASSETS_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"{index_dir} has no {ASSETS_FILE}: it is not an audio index; build it with build_audio_index")
+        raise FileNotFoundError(f"{index_dir} has no {ASSETS_FILE}: it is not an audio index; build it with rebuild_audio_index")
     stamp = path.stat().st_ino
     key = str(path.resolve())
     hit = _ASSET_CACHE.get(key)
@@ -115,27 +80,3 @@ def search_audio(index_dir: Path, embedder: Embedder, query: str, k: int = 5, ki
             order = np.argsort(-scores)[:k]
             hits = [(index.ids[wanted[o]], float(scores[o])) for o in order]
     return [AudioHit(asset=assets[i], score=round(s, 6)) for i, s in hits]
-
-
-def ensure_audio_index(index_dir: Path, embedder: Embedder, assets: list[AudioAsset]) -> dict:
-    """Build the audio index at ``index_dir`` unless a fresh one is there; return its meta.
-
-    Fresh = same stored layout version, same library content (every asset field), same embedder.
-    """
-    assets = list(assets)
-    want = {"kind": "audio", "version": AUDIO_INDEX_VERSION,
-            "library_fingerprint": _library_fingerprint(assets), "embedder": embedder.name}
-    meta = read_meta(Path(index_dir))
-    if meta is not None and all(meta.get(k) == v for k, v in want.items()):
-        return meta
-    return build_audio_index(assets, embedder, Path(index_dir))
-
-
-def ensure_builtin_indexes(cache_root: Path, embedder: Embedder, audio_assets: list[AudioAsset]) -> tuple[Path, Path]:
-    """Build (if absent or stale) the starter caption index and the built-in audio index; return their dirs."""
-    base = Path(cache_root) / "indexes"
-    caption_dir = base / "starter_captions"
-    audio_dir = base / "builtin_audio"
-    ensure_starter_caption_index(caption_dir, embedder)
-    ensure_audio_index(audio_dir, embedder, audio_assets)
-    return caption_dir, audio_dir

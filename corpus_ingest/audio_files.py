@@ -7,6 +7,9 @@ table found at the top of the folder), a per-file JSON sidecar (``clip.wav.json`
 duration, integrated loudness, peak, spectral centroid, tempo for music. Unreadable, silent,
 absurdly short or long, and byte-identical duplicate files are quarantined with the reason;
 unchanged files (same bytes, same tags) keep their previous measurements.
+
+The built-in library, synthesised and measured already (corpus_ingest.builtin_audio), is stored
+as audio source ``builtin`` by ``ensure_builtin_audio_source``.
 """
 
 from __future__ import annotations
@@ -22,11 +25,14 @@ from filmcraft.contracts import AudioAsset
 from filmcraft.layout import LibraryLayout
 from filmcraft.store import sha256_file, write_text
 
+from corpus_ingest.audio import audio_text
+from corpus_ingest.catalog import refresh_catalog
 from corpus_ingest.embedstore import text_hash
 from corpus_ingest.readers import TABLE_FORMATS, peek_fields, read_rows, resolve_field
-from corpus_ingest.sources import (
-    INGEST_VERSION, QUARANTINE_FILE, REPORT_FILE, ROWS_FILE, SourceSpec, _excerpt, _rows_hash, _write_table,
-    now_iso, quarantine_schema, read_report, reason_counts, refresh_catalog, source_dir,
+from corpus_ingest.registry import REPORT_FILE, SourceSpec, now_iso, read_report, register_source, source_dir
+from corpus_ingest.tables import (
+    INGEST_VERSION, QUARANTINE_FILE, ROWS_FILE, audio_schema, excerpt, quarantine_schema, reason_counts, rows_hash,
+    write_table,
 )
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
@@ -142,30 +148,7 @@ def _file_sidecar(path: Path) -> dict:
     return {}
 
 
-def audio_schema():
-    import pyarrow as pa
-
-    return pa.schema([
-        ("asset_id", pa.string()), ("relpath", pa.string()), ("path", pa.string()), ("sha256", pa.string()),
-        ("kind", pa.string()), ("description", pa.string()), ("tags", pa.list_(pa.string())),
-        ("emotions", pa.list_(pa.string())), ("duration_s", pa.float64()), ("loudness_lufs", pa.float64()),
-        ("peak_dbfs", pa.float64()), ("spectral_centroid_hz", pa.float64()), ("tempo_bpm", pa.float64()),
-        ("key", pa.string()), ("source", pa.string()), ("fields_json", pa.string()), ("tag_hash", pa.string()),
-        ("embed_hash", pa.string()), ("row", pa.int64()),
-    ])
-
-
-ASSET_FIELDS = ("asset_id", "kind", "path", "description", "tags", "emotions", "duration_s", "loudness_lufs",
-                "peak_dbfs", "spectral_centroid_hz", "tempo_bpm", "key", "source")
-
-
-def asset_from_row(row: dict) -> AudioAsset:
-    return AudioAsset.model_validate({k: row[k] for k in ASSET_FIELDS})
-
-
 def row_from_asset(asset: AudioAsset, **extra: Any) -> dict:
-    from corpus_ingest.audio import audio_text
-
     row = asset.model_dump(mode="json")
     row.update(extra)
     row["embed_hash"] = text_hash(audio_text(asset))
@@ -180,12 +163,12 @@ def _sidecar_rows(info: dict, bad: list[dict], source: str) -> dict[str, tuple[i
     for row_no, rec, problem in read_rows(Path(info["table"])):
         if rec is None:
             bad.append({"kind": "audio", "source": source, "row": row_no, "id": None,
-                        "reason": f"unreadable tags row: {problem}", "excerpt": _excerpt(problem)})
+                        "reason": f"unreadable tags row: {problem}", "excerpt": excerpt(problem)})
             continue
         name = rec.get(info["file_field"])
         if not name:
             bad.append({"kind": "audio", "source": source, "row": row_no, "id": None,
-                        "reason": f"tags row without a file name (field {info['file_field']!r})", "excerpt": _excerpt(rec)})
+                        "reason": f"tags row without a file name (field {info['file_field']!r})", "excerpt": excerpt(rec)})
             continue
         out.setdefault(str(name).replace("\\", "/").lstrip("./"), (row_no, rec))
     return out
@@ -232,7 +215,7 @@ def ingest_audio_source(lib: LibraryLayout, spec: SourceSpec, force: bool = Fals
 
             def refuse(reason: str, record: Any = None) -> None:
                 bad.append({"kind": "audio", "source": spec.name, "row": n, "id": asset_id, "reason": reason,
-                            "excerpt": _excerpt(record if record is not None else rel)})
+                            "excerpt": excerpt(record if record is not None else rel)})
 
             side_key = rel if rel in sidecar else path.name if path.name in sidecar else None
             side_row, side = sidecar.get(side_key, (None, {})) if side_key else (None, {})
@@ -313,19 +296,19 @@ def ingest_audio_source(lib: LibraryLayout, spec: SourceSpec, force: bool = Fals
         if key not in used_sidecar:
             bad.append({"kind": "audio", "source": spec.name, "row": row_no, "id": key,
                         "reason": f"listed in the tags table but no such audio file under {folder.name}/",
-                        "excerpt": _excerpt(rec)})
+                        "excerpt": excerpt(rec)})
     if not good:
         raise ValueError(f"{folder}: none of {len(files)} audio files is usable (reasons: {list(reason_counts(bad))[:3]}); "
                          "supply readable, non-silent wav/flac/ogg/mp3 files")
-    _write_table(out_dir / ROWS_FILE, good, audio_schema())
-    _write_table(out_dir / QUARANTINE_FILE, bad, quarantine_schema())
+    write_table(out_dir / ROWS_FILE, good, audio_schema())
+    write_table(out_dir / QUARANTINE_FILE, bad, quarantine_schema())
     kinds = {k: sum(r["kind"] == k for r in good) for k in AUDIO_KINDS}
     report = {
         "kind": "audio", "source": spec.name, "path": str(folder), "version": INGEST_VERSION,
         "rows": len(good), "quarantined": len(bad), "quarantine_reasons": reason_counts(bad),
         "measured": measured, "reused": reused, "kinds": kinds,
         "tags_table": info.get("table"), "tags_field": info.get("tags_field"),
-        "rows_hash": _rows_hash(good, ("asset_id", "embed_hash", "path", "sha256")),
+        "rows_hash": rows_hash(good, ("asset_id", "embed_hash", "path", "sha256")),
         "seconds": round(time.perf_counter() - t0, 3), "ingested_at": now_iso(), "unchanged": False,
     }
     write_text(out_dir / REPORT_FILE, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
@@ -335,20 +318,18 @@ def ingest_audio_source(lib: LibraryLayout, spec: SourceSpec, force: bool = Fals
 
 def ensure_builtin_audio_source(lib: LibraryLayout, assets: list[AudioAsset]) -> dict:
     """Store the synthesised built-in library (already measured) as audio source 'builtin'."""
-    from corpus_ingest.sources import register_source
-
     out_dir = source_dir(lib, "audio", "builtin")
     rows = [row_from_asset(a, relpath=Path(a.path).name, sha256="", tag_hash="", row=n, fields_json="{}")
             for n, a in enumerate(assets, 1)]
-    rows_hash = _rows_hash(rows, ("asset_id", "embed_hash", "path", "sha256"))
+    fingerprint = rows_hash(rows, ("asset_id", "embed_hash", "path", "sha256"))
     previous = read_report(lib, "audio", "builtin")
-    if previous and previous.get("rows_hash") == rows_hash and (out_dir / ROWS_FILE).is_file():
+    if previous and previous.get("rows_hash") == fingerprint and (out_dir / ROWS_FILE).is_file():
         return {**previous, "unchanged": True}
     register_source(lib, SourceSpec(kind="audio", name="builtin", path=str(lib.audio_library), registered_at="package"))
-    _write_table(out_dir / ROWS_FILE, rows, audio_schema())
-    _write_table(out_dir / QUARANTINE_FILE, [], quarantine_schema())
+    write_table(out_dir / ROWS_FILE, rows, audio_schema())
+    write_table(out_dir / QUARANTINE_FILE, [], quarantine_schema())
     report = {"kind": "audio", "source": "builtin", "path": str(lib.audio_library), "version": INGEST_VERSION,
-              "rows": len(rows), "quarantined": 0, "quarantine_reasons": {}, "rows_hash": rows_hash,
+              "rows": len(rows), "quarantined": 0, "quarantine_reasons": {}, "rows_hash": fingerprint,
               "kinds": {k: sum(r["kind"] == k for r in rows) for k in AUDIO_KINDS},
               "ingested_at": now_iso(), "unchanged": False}
     write_text(out_dir / REPORT_FILE, json.dumps(report, indent=2) + "\n")

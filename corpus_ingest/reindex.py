@@ -24,11 +24,11 @@ from filmcraft.roles import Embedder
 from filmcraft.store import content_key
 
 from corpus_ingest.audio import ASSETS_FILE, AUDIO_INDEX_VERSION
-from corpus_ingest.captions import CAPTION_INDEX_VERSION, ROWS_FILE as INDEX_ROWS_FILE
+from corpus_ingest.captions import CAPTION_INDEX_VERSION, INDEX_ROWS_FILE
+from corpus_ingest.embedding import embed_source, embedding_store
 from corpus_ingest.index import build_index, read_meta
-from corpus_ingest.sources import (
-    embed_source, embedding_store, file_lock, list_sources, read_report, read_table,
-)
+from corpus_ingest.registry import file_lock, list_sources, read_report
+from corpus_ingest.tables import asset_from_row, read_table
 
 EXACT_THRESHOLD = 50_000  # below: exact flat search (~4 ms at 50k); above: HNSW (~0.2 ms at 440k)
 
@@ -109,7 +109,7 @@ def rebuild_caption_index(lib: LibraryLayout, embedder: Embedder, exact_threshol
         gather_s = time.perf_counter() - t0
 
         def write_rows(folder: Path) -> None:
-            # Same columns as corpus_ingest.captions.build_caption_index: search_captions reads them.
+            # The columns search_captions reads (corpus_ingest.captions).
             pq.write_table(pa.table({"id": keys, "text": texts, "source": src, "fields_json": fields}),
                            folder / INDEX_ROWS_FILE)
 
@@ -128,8 +128,6 @@ def rebuild_caption_index(lib: LibraryLayout, embedder: Embedder, exact_threshol
 def rebuild_audio_index(lib: LibraryLayout, embedder: Embedder, exact_threshold: int = EXACT_THRESHOLD,
                         force: bool = False, progress: bool = True) -> dict:
     """Index every ingested audio source (built-in library included) into ``lib.audio_library_index``."""
-    from corpus_ingest.audio_files import asset_from_row
-
     with file_lock(lib.root / ".audio_library_index.lock"):
         sources = list_sources(lib, "audio", ingested_only=True)
         if not sources:

@@ -7,7 +7,6 @@ can vote on retrieved labels with no third-party data present.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -15,11 +14,6 @@ from filmcraft.contracts import ANGLES, MOVEMENTS, SHOT_SIZES
 
 STARTER_PATH = Path(__file__).resolve().parent / "data" / "starter_captions.jsonl"
 REQUIRED_FIELDS = ("id", "text", "shot_size", "movement", "angle", "lens_mm", "lighting", "mood", "genre")
-
-
-def starter_fingerprint(path: Path = STARTER_PATH) -> str:
-    """Content hash of the corpus file: an index built from another version is stale."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def load_starter_captions(path: Path = STARTER_PATH) -> list[dict]:

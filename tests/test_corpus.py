@@ -1,4 +1,9 @@
-"""Starter corpus, MiniLM embedder, FAISS indexes and caption/audio retrieval (real model, real FAISS)."""
+"""Starter corpus, MiniLM embedder, FAISS indexes and caption/audio retrieval (real model, real FAISS).
+
+Indexes are built the way the product builds them: sources registered and ingested
+(corpus_ingest.caption_sources / audio_files), embedded, and indexed over all sources
+(corpus_ingest.reindex) in a studio library.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from filmcraft.contracts import ANGLES, MOVEMENTS, SHOT_SIZES, AudioAsset, RetrievedReference
-
 from corpus_ingest import index as index_mod
-from corpus_ingest.audio import build_audio_index, ensure_audio_index, ensure_builtin_indexes, search_audio
-from corpus_ingest.captions import build_caption_index, ensure_starter_caption_index, search_captions
+from corpus_ingest.audio import search_audio
+from corpus_ingest.audio_files import ensure_builtin_audio_source
+from corpus_ingest.caption_sources import ensure_starter_source, ingest_caption_source
+from corpus_ingest.captions import search_captions
 from corpus_ingest.index import (
     EF_TUNE_TARGET, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, VectorIndex, build_index, read_meta,
 )
+from corpus_ingest.registry import SourceSpec, register_source
+from corpus_ingest.reindex import rebuild_audio_index, rebuild_caption_index
 from corpus_ingest.starter import load_starter_captions
+from corpus_ingest.tables import QUARANTINE_FILE, read_table
+from filmcraft.contracts import ANGLES, MOVEMENTS, SHOT_SIZES, AudioAsset, RetrievedReference
+from filmcraft.layout import LibraryLayout
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CAMERABENCH = DATA / "camerabench_captions" / "merged_captions.jsonl.gz"
@@ -36,9 +46,23 @@ def embedder():
 
 @pytest.fixture(scope="module")
 def starter_index(embedder, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("starter") / "captions"
-    build_caption_index(load_starter_captions(), embedder, out)
-    return out
+    """The caption index over the built-in starter source alone."""
+    lib = LibraryLayout(tmp_path_factory.mktemp("starter") / ".library")
+    ensure_starter_source(lib)
+    rebuild_caption_index(lib, embedder, progress=False)
+    return lib.clip_caption_index
+
+
+def _lib(tmp_path: Path) -> LibraryLayout:
+    return LibraryLayout(tmp_path / "studio" / ".library")
+
+
+def _caption_source(lib: LibraryLayout, name: str, path: Path, rows: list[dict], **mapping) -> dict:
+    """Write ``rows`` as JSONL, register them as caption source ``name`` and ingest it; return the report."""
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    spec = SourceSpec(kind="captions", name=name, path=str(path), **mapping)
+    register_source(lib, spec)
+    return ingest_caption_source(lib, spec)
 
 
 def _unit(rows: int, dim: int, seed: int) -> np.ndarray:
@@ -236,25 +260,29 @@ def test_caption_retrieval_precision_at_5(embedder, starter_index):
 
 
 def test_caption_index_quarantines_dirty_rows(embedder, tmp_path):
+    lib = _lib(tmp_path)
     rows = [
         {"id": "a", "text": "A wide shot of a harbour at night.", "movement": "static", "note": None},
         {"id": "a", "text": "Duplicate id row."},
         {"id": None, "text": "No id."},
         {"id": "b", "text": None},
         {"id": "c", "text": "word " * 2000},
-        {"id": "d", "text": "  A   close-up of   a candle.  ", "source": "mine", "tags": ["x", "y"]},
+        {"id": "d", "text": "  A   close-up of   a candle.  ", "source": "elsewhere", "tags": ["x", "y"]},
     ]
-    meta = build_caption_index(rows, embedder, tmp_path / "dirty")
+    report = _caption_source(lib, "mine", tmp_path / "dirty.jsonl", rows)
+    assert report["rows"] == 2 and report["quarantined"] == 4
+    quarantine = read_table(lib, "captions", "mine", QUARANTINE_FILE)
+    assert {q["reason"].split(" (")[0] for q in quarantine} == {"duplicate id", "missing id", "empty text", "text too long"}
+    meta = rebuild_caption_index(lib, embedder, progress=False)
     assert meta["rows"] == 2 and meta["quarantined"] == 4
-    quarantine = [json.loads(x) for x in (tmp_path / "dirty" / "quarantine.jsonl").read_text().splitlines()]
-    assert {q["reason"].split(" ")[0] for q in quarantine} == {"duplicate", "missing", "text"}
-    hit = search_captions(tmp_path / "dirty", embedder, "candle close-up", k=1)[0]
-    assert hit.caption_id == "d" and hit.source == "mine" and hit.text == "A close-up of a candle."
+    hit = search_captions(lib.clip_caption_index, embedder, "candle close-up", k=1)[0]
+    # a hit's source is the registered source (a row's own "source" column is not kept); its id is namespaced by it
+    assert hit.caption_id == "mine:d" and hit.source == "mine" and hit.text == "A close-up of a candle."
     assert hit.fields == {"tags": '["x", "y"]'}
     with pytest.raises(ValueError, match="no usable caption rows"):
-        build_caption_index([{"id": "z"}], embedder, tmp_path / "none")
+        _caption_source(lib, "none", tmp_path / "none.jsonl", [{"id": "z", "text": None}])
     with pytest.raises(ValueError, match="query is empty"):
-        search_captions(tmp_path / "dirty", embedder, "   ")
+        search_captions(lib.clip_caption_index, embedder, "   ")
 
 
 def test_camerabench_sample_retrieves_queried_motion(embedder, tmp_path):
@@ -265,16 +293,21 @@ def test_camerabench_sample_retrieves_queried_motion(embedder, tmp_path):
     # Camera parts only: 4x faster to embed than merged paragraphs, and the test is about motion.
     rows = load_camerabench_captions(CAMERABENCH, sample=500, seed=0, text_from="camera")
     assert len(rows) == 500 and all(r["camera"] and r["source"] == "camerabench" for r in rows)
-    meta = build_caption_index(rows, embedder, tmp_path / "cb")
-    assert meta["rows"] == 500 and meta["sources"] == ["camerabench"]
+    lib = _lib(tmp_path)
+    report = _caption_source(lib, "camerabench", tmp_path / "cb.jsonl", rows, text_field="text", id_field="id")
+    # 4 of the 500 camera parts repeat another's text word for word: ingest keeps the first of each
+    assert report["rows"] + report["quarantined"] == 500 and set(report["quarantine_reasons"]) == {"duplicate text"}
+    meta = rebuild_caption_index(lib, embedder, progress=False)
+    assert meta["rows"] == report["rows"] >= 490 and meta["sources"] == {"camerabench": report["rows"]}
+    indexed = [json.loads(r["fields_json"]) for r in read_table(lib, "captions", "camerabench")]
     # measured (seed 0): zoom 5/5, pan 5/5, arc 4/5, static 5/5, truck 5/5; base rates 5-25%
     checks = [("the camera zooms in", "zoom"), ("the camera pans to the right", "pan"),
               ("the camera arcs around the subject", "arc"), ("a static shot, the camera does not move", "static"),
               ("the camera trucks left", "truck")]
     for query, word in checks:
-        hits = search_captions(tmp_path / "cb", embedder, query, k=5)
+        hits = search_captions(lib.clip_caption_index, embedder, query, k=5)
         mentioning = sum(word in h.fields["camera"].lower() for h in hits)
-        base_rate = sum(word in r["camera"].lower() for r in rows) / len(rows)
+        base_rate = sum(word in r["camera"].lower() for r in indexed) / len(indexed)
         assert mentioning >= 3 and mentioning / 5 > 2 * base_rate, (query, mentioning, base_rate)
 
 
@@ -299,20 +332,28 @@ LIBRARY = [
 ] + [_asset(f"sfx-water-{i}", "sfx", f"water splash number {i} in a harbour", ["water", "splash"]) for i in range(40)]
 
 
+def _audio_index(lib: LibraryLayout, embedder, assets: list[AudioAsset]) -> dict:
+    """Index already-measured assets as the corpus job indexes its built-in library (audio source 'builtin')."""
+    ensure_builtin_audio_source(lib, assets)
+    return rebuild_audio_index(lib, embedder, progress=False)
+
+
 def test_audio_index_search_and_kind_filter(embedder, tmp_path):
-    meta = build_audio_index(LIBRARY, embedder, tmp_path / "audio")
+    lib = _lib(tmp_path)
+    meta = _audio_index(lib, embedder, LIBRARY)
     assert meta["rows"] == len(LIBRARY) and meta["kinds"]["sfx"] == 42
-    hits = search_audio(tmp_path / "audio", embedder, "a tense suspenseful score", k=2, kind="music")
+    index = lib.audio_library_index
+    hits = search_audio(index, embedder, "a tense suspenseful score", k=2, kind="music")
     assert [h.asset.asset_id for h in hits][0] == "mus-tense" and all(h.asset.kind == "music" for h in hits)
-    assert search_audio(tmp_path / "audio", embedder, "melancholic piano", k=1)[0].asset.asset_id == "mus-tender"
+    assert search_audio(index, embedder, "melancholic piano", k=1)[0].asset.asset_id == "mus-tender"
     # The 40 harbour splashes crowd out the over-fetch; the exact fallback still finds the ambience.
-    amb = search_audio(tmp_path / "audio", embedder, "water splash in a harbour", k=3, kind="ambience")
+    amb = search_audio(index, embedder, "water splash in a harbour", k=3, kind="ambience")
     assert len(amb) == 3 and amb[0].asset.asset_id == "amb-harbour"
     assert {h.asset.kind for h in amb} == {"ambience"}
     with pytest.raises(ValueError, match="unknown"):
-        search_audio(tmp_path / "audio", embedder, "x", kind="speech")
-    with pytest.raises(ValueError, match="duplicate audio asset ids"):
-        build_audio_index(LIBRARY + LIBRARY[:1], embedder, tmp_path / "dup")
+        search_audio(index, embedder, "x", kind="speech")
+    with pytest.raises(ValueError, match="duplicate id 'amb-harbour'"):
+        _audio_index(_lib(tmp_path / "dup"), embedder, LIBRARY + LIBRARY[:1])
 
 
 class _Renamed:
@@ -325,25 +366,34 @@ class _Renamed:
         return self.inner.encode(texts)
 
 
-def test_ensure_builtin_indexes_builds_once_and_rebuilds_when_stale(embedder, tmp_path):
-    cap_dir, audio_dir = ensure_builtin_indexes(tmp_path, embedder, LIBRARY[:8])
-    first_cap, first_audio = read_meta(cap_dir), read_meta(audio_dir)
+def test_builtin_indexes_build_once_and_rebuild_when_stale(embedder, tmp_path):
+    lib = _lib(tmp_path)
+    cap_dir, audio_dir = lib.clip_caption_index, lib.audio_library_index
+
+    def refresh(emb, assets: list[AudioAsset]) -> tuple[dict, dict]:
+        """What the corpus job runs: ingest the built-in sources (a no-op when current), then both indexes."""
+        ensure_starter_source(lib)
+        ensure_builtin_audio_source(lib, assets)
+        return rebuild_caption_index(lib, emb, progress=False), rebuild_audio_index(lib, emb, progress=False)
+
+    first_cap, first_audio = refresh(embedder, LIBRARY[:8])
+    assert first_cap["rebuilt"] and first_audio["rebuilt"]
     assert first_cap["rows"] == len(load_starter_captions()) and first_audio["rows"] == 8
     stamp = (cap_dir / "meta.json").stat().st_ino
 
-    again = ensure_builtin_indexes(tmp_path, embedder, LIBRARY[:8])
-    assert again == (cap_dir, audio_dir) and (cap_dir / "meta.json").stat().st_ino == stamp  # not rebuilt
-    assert ensure_starter_caption_index(cap_dir, embedder) == first_cap
-    assert ensure_audio_index(audio_dir, embedder, LIBRARY[:8]) == first_audio
+    cap, audio = refresh(embedder, LIBRARY[:8])
+    assert not cap["rebuilt"] and not audio["rebuilt"] and (cap_dir / "meta.json").stat().st_ino == stamp
+    assert {**cap, "rebuilt": True} == first_cap and {**audio, "rebuilt": True} == first_audio
 
-    ensure_builtin_indexes(tmp_path, embedder, LIBRARY[:9])  # library changed: audio only
-    assert (cap_dir / "meta.json").stat().st_ino == stamp and read_meta(audio_dir)["rows"] == 9
+    cap, audio = refresh(embedder, LIBRARY[:9])  # library changed: audio only
+    assert not cap["rebuilt"] and (cap_dir / "meta.json").stat().st_ino == stamp
+    assert audio["rebuilt"] and read_meta(audio_dir)["rows"] == 9
 
     other = _Renamed(embedder, "other-embedder")
     with pytest.raises(ValueError, match="re-index"):
         search_captions(cap_dir, other, "a chase")
-    ensure_builtin_indexes(tmp_path, other, LIBRARY[:9])
-    assert read_meta(cap_dir)["embedder"] == "other-embedder"
+    refresh(other, LIBRARY[:9])
+    assert read_meta(cap_dir)["embedder"] == "other-embedder" and read_meta(audio_dir)["embedder"] == "other-embedder"
     assert search_captions(cap_dir, other, "a chase", k=1)[0].caption_id.startswith("fm-")
 
 

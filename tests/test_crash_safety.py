@@ -198,7 +198,9 @@ def _generated_captions(path: Path, n: int = 2000) -> int:
 INGEST = """
 import sys
 from pathlib import Path
-from corpus_ingest.sources import SourceSpec, embed_source, ingest_caption_source, register_source
+from corpus_ingest.caption_sources import ingest_caption_source
+from corpus_ingest.embedding import embed_source
+from corpus_ingest.registry import SourceSpec, register_source
 from filmcraft.layout import LibraryLayout
 from resources import build_resources
 lib = LibraryLayout(Path(sys.argv[1]))

@@ -148,7 +148,8 @@ def cards_written(env: Env) -> list[Path]:
 
 
 def ingest_captions(env: Env, name: str, data: bytes, **fields):
-    from corpus_ingest.sources import SourceSpec, ingest_caption_source
+    from corpus_ingest.caption_sources import ingest_caption_source
+    from corpus_ingest.registry import SourceSpec
     from filmcraft.layout import LibraryLayout
 
     path = env.tmp / name
@@ -186,7 +187,7 @@ def audio_outcome(env: Env, bad_name: str, data: bytes, reason: str, kind: str =
     import pyarrow.parquet as pq
 
     from corpus_ingest.audio_files import ingest_audio_source
-    from corpus_ingest.sources import SourceSpec
+    from corpus_ingest.registry import SourceSpec
     from filmcraft.layout import LibraryLayout
 
     folder = env.tmp / "library"

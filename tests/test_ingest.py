@@ -16,13 +16,15 @@ import soundfile as sf
 from corpus_ingest import embedstore
 from corpus_ingest.audio import search_audio
 from corpus_ingest.audio_files import ingest_audio_source
+from corpus_ingest.caption_sources import ingest_caption_source
 from corpus_ingest.captions import search_captions
+from corpus_ingest.catalog import corpus_stats, query_catalog
+from corpus_ingest.embedding import embed_source
 from corpus_ingest.index import VectorIndex, read_meta
 from corpus_ingest.readers import SourceFormatError, read_rows
+from corpus_ingest.registry import SourceSpec, register_source
 from corpus_ingest.reindex import rebuild_audio_index, rebuild_caption_index
-from corpus_ingest.sources import (
-    SourceSpec, corpus_stats, embed_source, ingest_caption_source, query_catalog, read_table, register_source,
-)
+from corpus_ingest.tables import read_table
 from filmcraft.layout import LibraryLayout
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -223,7 +225,7 @@ def test_killed_embedding_keeps_previous_index_and_resumes(tmp_path, minilm, mon
 
 
 def test_index_spans_sources_with_starter_and_hnsw_above_threshold(tmp_path, minilm):
-    from corpus_ingest.sources import ensure_starter_source
+    from corpus_ingest.caption_sources import ensure_starter_source
 
     lib = _lib(tmp_path)
     ensure_starter_source(lib)
@@ -366,7 +368,7 @@ def test_camerabench_camera_captions_precision_against_labels(tmp_path, minilm):
 # --- drop folder --------------------------------------------------------------------------------
 
 def test_drop_folder_registers_sources_and_rejects_junk(tmp_path):
-    from corpus_ingest.sources import read_spec
+    from corpus_ingest.registry import read_spec
     from filmaster_assets.defs.corpus.sensors import SETTLE_SECONDS, scan_drop_folder
 
     lib = _lib(tmp_path)

@@ -26,7 +26,7 @@ def _library(studio: Path):
 
 
 def _source_name(kind: str, path: Path, given: str | None) -> str:
-    from corpus_ingest.sources import BUILTIN_SOURCES, check_source_name, source_name_from
+    from corpus_ingest.registry import BUILTIN_SOURCES, check_source_name, source_name_from
 
     name = given or source_name_from(path)
     try:
@@ -39,7 +39,7 @@ def _source_name(kind: str, path: Path, given: str | None) -> str:
 
 
 def _spec_for(args) -> "SourceSpec":  # noqa: F821 (imported lazily)
-    from corpus_ingest.sources import SourceSpec
+    from corpus_ingest.registry import SourceSpec
 
     path = Path(args.path).expanduser()
     if not path.exists():
@@ -64,8 +64,8 @@ def _spec_for(args) -> "SourceSpec":  # noqa: F821 (imported lazily)
 def _validate(spec) -> str:
     """Check the mapping before anything is registered; return a one-line description of it."""
     from corpus_ingest.audio_files import list_audio_files, resolve_audio_fields
+    from corpus_ingest.caption_sources import resolve_caption_fields
     from corpus_ingest.readers import SourceFormatError
-    from corpus_ingest.sources import resolve_caption_fields
 
     try:
         if spec.kind == "captions":
@@ -85,7 +85,7 @@ def _validate(spec) -> str:
 
 def cmd_ingest(args) -> int:
     from corpus_ingest.index import read_meta
-    from corpus_ingest.sources import read_report, register_source, source_dir
+    from corpus_ingest.registry import read_report, register_source, source_dir
     from filmaster_assets.defs.corpus.partitions import corpus_source_partitions, source_partition_key
 
     spec = _spec_for(args)
@@ -179,7 +179,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_corpus_stats(args) -> int:
-    from corpus_ingest.sources import corpus_stats
+    from corpus_ingest.catalog import corpus_stats
 
     studio = setup_env(args.out)
     stats = corpus_stats(_library(studio))
@@ -210,7 +210,8 @@ def cmd_corpus_reindex(args) -> int:
 
 
 def cmd_corpus_remove(args) -> int:
-    from corpus_ingest.sources import BUILTIN_SOURCES, check_source_name, remove_source
+    from corpus_ingest.catalog import remove_source
+    from corpus_ingest.registry import BUILTIN_SOURCES, check_source_name
     from filmaster_assets.defs.corpus.partitions import corpus_source_partitions, source_partition_key
 
     try:

@@ -85,7 +85,8 @@ def corpus_source(context: dg.AssetExecutionContext, studio: StudioResource) -> 
     JSON, embedded tags) and measured duration, loudness, peak, spectral centroid and tempo;
     unreadable or silent files are quarantined."""
     from corpus_ingest.audio_files import ingest_audio_source
-    from corpus_ingest.sources import ingest_caption_source, read_spec
+    from corpus_ingest.caption_sources import ingest_caption_source
+    from corpus_ingest.registry import read_spec
 
     kind, name = source_of_partition(context.partition_key)
     lib = library_layout(studio)
@@ -103,7 +104,7 @@ def source_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
                       embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """Vectors for one source (caption texts, or audio tag texts), incremental by content hash:
     only new or changed rows are embedded."""
-    from corpus_ingest.sources import embed_source
+    from corpus_ingest.embedding import embed_source
 
     kind, name = source_of_partition(context.partition_key)
     embedder = embeddings.embedder()
@@ -133,8 +134,8 @@ def audio_library_index(context: dg.AssetExecutionContext, studio: StudioResourc
 @dg.asset(group_name="corpus", deps=[source_embeddings])
 def clip_caption_index(context: dg.AssetExecutionContext, studio: StudioResource, embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """FAISS index over every caption source (the packaged starter corpus included)."""
+    from corpus_ingest.caption_sources import ensure_starter_source
     from corpus_ingest.reindex import rebuild_caption_index
-    from corpus_ingest.sources import ensure_starter_source
 
     lib = library_layout(studio)
     ensure_starter_source(lib)

@@ -51,10 +51,9 @@ def scan_drop_folder(lib: LibraryLayout, now: float | None = None) -> tuple[list
     Plain Python (no Dagster) so it can be tested directly.
     """
     from corpus_ingest.audio_files import resolve_audio_fields
+    from corpus_ingest.caption_sources import resolve_caption_fields
     from corpus_ingest.readers import table_format
-    from corpus_ingest.sources import (
-        BUILTIN_SOURCES, SourceSpec, read_spec, register_source, resolve_caption_fields, source_name_from,
-    )
+    from corpus_ingest.registry import BUILTIN_SOURCES, SourceSpec, read_spec, register_source, source_name_from
 
     now = time.time() if now is None else now
     ready: list[tuple[str, str, str]] = []
