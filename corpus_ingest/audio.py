@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from filmcraft.contracts import AudioAsset, AudioHit
+from filmcraft.layout import LibraryLayout
 from filmcraft.roles import Embedder
 
 from corpus_ingest.index import load_cached
@@ -80,3 +81,13 @@ def search_audio(index_dir: Path, embedder: Embedder, query: str, k: int = 5, ki
             order = np.argsort(-scores)[:k]
             hits = [(index.ids[wanted[o]], float(scores[o])) for o in order]
     return [AudioHit(asset=assets[i], score=round(s, 6)) for i, s in hits]
+
+
+def library_search(lib: LibraryLayout, embedder: Embedder):
+    """Sound design's search over the studio's audio index: ``search(query, kind, k)`` with every hit's
+    path made absolute (library manifests keep paths relative to the library folder, so a studio can move)."""
+    def search(query: str, kind: str, k: int) -> list[AudioHit]:
+        hits = search_audio(lib.audio_library_index, embedder, query, k=k, kind=kind)
+        return [h.model_copy(update={"asset": h.asset.model_copy(update={"path": str(lib.audio_library / h.asset.path)})})
+                if not Path(h.asset.path).is_absolute() else h for h in hits]
+    return search

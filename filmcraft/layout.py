@@ -117,7 +117,7 @@ class LibraryLayout:
     @property
     def audio_library_index(self) -> Path: return self.root / "audio_library_index"
 
-    # ingested corpora (corpus_ingest.sources): per-source tables, embeddings, catalog, drop folder
+    # ingested corpora (corpus_ingest.registry and its neighbours): per-source tables, embeddings, catalog, drop folder
     @property
     def sources(self) -> Path: return self.root / "sources"
     def source_dir(self, kind: str, source: str) -> Path: return self.sources / kind / source

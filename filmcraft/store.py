@@ -139,6 +139,16 @@ def write_text(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
+def set_aside(path: Path, folder: str, reason: str | None = None) -> None:
+    """Move a handled entry of a drop folder into ``folder`` beside it (``accepted``, ``rejected``), with
+    the reason in ``<name>.error.txt`` when there is one, so the drop folder holds only what is new."""
+    target = path.parent / folder
+    target.mkdir(exist_ok=True)
+    if reason is not None:
+        write_text(target / f"{path.name}.error.txt", reason + "\n")
+    os.replace(path, target / path.name)
+
+
 def read_json_or_none(path: str | Path) -> object | None:
     """A JSON file's value, or None when it is missing or unreadable (a build that never finished)."""
     path = Path(path)

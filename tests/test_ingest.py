@@ -369,7 +369,7 @@ def test_camerabench_camera_captions_precision_against_labels(tmp_path, minilm):
 
 def test_drop_folder_registers_sources_and_rejects_junk(tmp_path):
     from corpus_ingest.registry import read_spec
-    from filmaster_assets.defs.corpus.sensors import SETTLE_SECONDS, scan_drop_folder
+    from corpus_ingest.drop_folder import SETTLE_SECONDS, scan_drop_folder
 
     lib = _lib(tmp_path)
     (lib.drop / "captions").mkdir(parents=True)
@@ -395,7 +395,8 @@ def test_drop_sensor_requests_partition_and_ingest_run(tmp_path):
 
     import dagster as dg
 
-    from filmaster_assets.defs.corpus.sensors import SETTLE_SECONDS, corpus_drop_sensor
+    from corpus_ingest.drop_folder import SETTLE_SECONDS
+    from filmaster_assets.defs.corpus.sensors import corpus_drop_sensor
     from resources.studio import StudioResource
 
     lib = LibraryLayout(tmp_path / ".library")

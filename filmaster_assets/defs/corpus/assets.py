@@ -19,10 +19,6 @@ from resources.embeddings import EmbeddingResource
 from resources.studio import StudioResource
 
 
-def library_layout(studio: StudioResource) -> LibraryLayout:
-    return LibraryLayout(studio.studio().root / ".library")
-
-
 def _index_metadata(meta: dict) -> dict:
     out = {k: meta[k] for k in ("rows", "dim", "index_type", "embedder", "build_seconds", "quarantined",
                                 "cross_source_duplicates", "created_at") if k in meta}
@@ -62,7 +58,7 @@ def audio_library(context: dg.AssetExecutionContext, studio: StudioResource) -> 
     """The procedurally synthesised, tagged and measured built-in audio library."""
     from corpus_ingest.builtin_audio.build import build_builtin_library
 
-    lib = library_layout(studio)
+    lib = studio.library()
     # one process per core: ~35 s of synthesis on one core is most of a first film's wait
     assets = build_builtin_library(lib.audio_library, workers=os.cpu_count() or 1)
     by_kind: dict[str, int] = {}
@@ -89,7 +85,7 @@ def corpus_source(context: dg.AssetExecutionContext, studio: StudioResource) -> 
     from corpus_ingest.registry import read_spec
 
     kind, name = source_of_partition(context.partition_key)
-    lib = library_layout(studio)
+    lib = studio.library()
     ingest = ingest_caption_source if kind == "captions" else ingest_audio_source
     report = ingest(lib, read_spec(lib, kind, name), force=_forced(context))
     measured = f" ({report['measured']} measured)" if kind == "audio" else ""
@@ -108,7 +104,7 @@ def source_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
 
     kind, name = source_of_partition(context.partition_key)
     embedder = embeddings.embedder()
-    report = embed_source(library_layout(studio), kind, name, embedder)
+    report = embed_source(studio.library(), kind, name, embedder)
     return dg.MaterializeResult(
         metadata={"kind": kind, **{k: report[k] for k in ("rows", "embedded", "reused", "stale_dropped", "embedder", "seconds")}},
         data_version=dg.DataVersion(f"{embedder.name}:{report['rows']}:{report['embedded']}:{report['embedded_at']}"))
@@ -123,7 +119,7 @@ def audio_library_index(context: dg.AssetExecutionContext, studio: StudioResourc
     from corpus_ingest.builtin_audio.build import build_builtin_library
     from corpus_ingest.reindex import rebuild_audio_index
 
-    lib = library_layout(studio)
+    lib = studio.library()
     ensure_builtin_audio_source(lib, build_builtin_library(lib.audio_library))
     meta = rebuild_audio_index(lib, embeddings.embedder(), force=_forced(context) and not context.has_partition_key)
     context.log.info(f"audio index: {meta['rows']} rows ({meta['index_type']}), "
@@ -137,7 +133,7 @@ def clip_caption_index(context: dg.AssetExecutionContext, studio: StudioResource
     from corpus_ingest.caption_sources import ensure_starter_source
     from corpus_ingest.reindex import rebuild_caption_index
 
-    lib = library_layout(studio)
+    lib = studio.library()
     ensure_starter_source(lib)
     meta = rebuild_caption_index(lib, embeddings.embedder(), force=_forced(context) and not context.has_partition_key)
     context.log.info(f"caption index: {meta['rows']} rows ({meta['index_type']}), "

@@ -2,26 +2,14 @@
 (dynamic partitions cannot be added from the Dagster CLI). The request is checked by the same parser as
 ``filmaster make`` and the launchpad; a bad one is moved to ``rejected/`` with the reason beside it."""
 
-import os
-from pathlib import Path
-
 import dagster as dg
 
 from filmaster_assets.jobs import script_job
 from filmaster_assets.orchestration import script_run_config
 from filmaster_assets.partitions import film_partitions
 from filmcraft.request import RequestError, read_request_file, request_fields
-from filmcraft.store import content_key, write_text
+from filmcraft.store import content_key, set_aside
 from resources.studio import StudioResource
-
-
-def _set_aside(path: Path, folder: str, reason: str | None = None) -> None:
-    """Move a handled request out of the drop folder (with the reason beside a rejected one)."""
-    target = path.parent / folder
-    target.mkdir(exist_ok=True)
-    if reason is not None:
-        write_text(target / f"{path.name}.error.txt", reason + "\n")
-    os.replace(path, target / path.name)
 
 
 @dg.sensor(job=script_job, minimum_interval_seconds=10, default_status=dg.DefaultSensorStatus.RUNNING)
@@ -35,10 +23,10 @@ def film_request_sensor(context: dg.SensorEvaluationContext, studio: StudioResou
         except (RequestError, OSError) as exc:
             # one bad file must not stop the tick: requests already accepted would lose their runs
             context.log.warning(f"rejected film request {path.name}: {exc}")
-            _set_aside(path, "rejected", f"{path.name} was rejected: {exc}")
+            set_aside(path, "rejected", f"{path.name} was rejected: {exc}")
             continue
         mtime = path.stat().st_mtime_ns
-        _set_aside(path, "accepted")
+        set_aside(path, "accepted")
         films.append(req.film_id)
         fields = request_fields(req)
         runs.append(dg.RunRequest(partition_key=req.film_id, run_config=script_run_config(fields),

@@ -25,7 +25,7 @@ def sound_design(picture_lock: PictureLock, film_request: FilmRequest, scene_blo
                  vision: VisionModelResource) -> dg.Output[CueSheet]:
     """Cue sheet: scene ambience + music (retrieved), shot voice-over, intra-shot foley + SFX (spotted from the
     shot plans offline, or by the multimodal vision role from each shot's keyframe)."""
-    from corpus_ingest.audio import search_audio
+    from corpus_ingest.audio import library_search
     from filmcraft.sound_design import design_sound, vision_spotter
 
     files = studio.film(film_request.film_id)
@@ -34,15 +34,7 @@ def sound_design(picture_lock: PictureLock, film_request: FilmRequest, scene_blo
         plans = shot_plans_by_id(scene_blocks, shot_plans)
     except MissingSceneWork as exc:
         raise dg.Failure(str(exc), allow_retries=False) from None
-    embedder = embeddings.embedder()
-    libs = studio.library()
-
-    def search(query: str, kind: str, k: int):
-        # library manifests keep paths relative to the library folder, so a studio can move
-        hits = search_audio(libs.audio_library_index, embedder, query, k=k, kind=kind)
-        return [h.model_copy(update={"asset": h.asset.model_copy(update={"path": str(libs.audio_library / h.asset.path)})})
-                if not Path(h.asset.path).is_absolute() else h for h in hits]
-
+    search = library_search(studio.library(), embeddings.embedder())
     judge = vision.judge(studio.studio(), role="foley/SFX spotter", budget=Budget(files.root, film_request))
     keyframes = {c.shot_id: Path(c.keyframe_path) for scene in clips.values() for c in scene.clips if c.keyframe_path}
     spotter = None if judge is None else vision_spotter(judge, lambda plan: keyframes[plan.shot_id])
