@@ -88,6 +88,7 @@ def test_filmeval_asset_uses_the_vision_judge_when_configured(eval_run):
     from filmaster_assets.definitions import ASSET_MODULES
     from filmcraft.contracts import CRITERIA
     from resources.embeddings import EmbeddingResource
+    from resources import build_resources
     from resources.film_store import FilmStoreIOManager
     from resources.studio import StudioResource
     from resources.vision import VisionModelResource
@@ -101,8 +102,8 @@ def test_filmeval_asset_uses_the_vision_judge_when_configured(eval_run):
         result = dg.materialize(
             dg.load_assets_from_modules(ASSET_MODULES), selection=["filmeval_scores"],
             partition_key="bench-harbour-thief-full", instance=dg.DagsterInstance.get(),
-            resources={"studio": StudioResource(root=str(tmp / "studio")), "embeddings": EmbeddingResource(),
-                       "io_manager": FilmStoreIOManager(root=str(tmp / "studio")),
+            resources={**build_resources(), "studio": StudioResource(root=str(tmp / "studio")),
+                       "embeddings": EmbeddingResource(), "io_manager": FilmStoreIOManager(root=str(tmp / "studio")),
                        "vision": VisionModelResource(base_url=server.base_url, model="judge-test", samples=1,
                                                      keyframes=3)})
         sent = json.loads(server.requests[0][2])
