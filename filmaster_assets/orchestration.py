@@ -63,7 +63,8 @@ def _latest_data_version(instance: dg.DagsterInstance, asset: str, partition: st
 
 
 def scene_statuses(instance: dg.DagsterInstance, asset_graph, files: FilmLayout) -> list[SceneStatus]:
-    """Every scene of the film, and whether its camera work is current."""
+    """Every scene of the film, and whether its camera work is current. Raises ValueError (a bad override
+    file, an unreadable scene blocks file) with a message that names the file and the fix."""
     film_id = files.root.name
     resolver = _stale_resolver(instance, asset_graph)
     out = []

@@ -124,6 +124,10 @@ def test_scene_fanout_requests_only_the_scenes_that_changed(tmp_path):
         requests = _tick(scene_fanout_sensor, instance, tmp_path)
         assert [r.partition_key.keys_by_dimension["scene"] for r in requests] == ["s02"]
 
+        (files.root / "scene_overrides.json").write_text('{"s02": {"time_of_day": "teatime"}}')
+        assert _tick(scene_fanout_sensor, instance, tmp_path) == []  # a bad override waits for its fix
+        (files.root / "scene_overrides.json").write_text(json.dumps({"s02": {"mood": "eerie"}}))
+
         _shoot(instance, files, {"s02"})
         _report(instance, "scene_blocks", "f1")  # nothing changed: straight to post-production
         requests = _tick(scene_fanout_sensor, instance, tmp_path)
