@@ -200,12 +200,12 @@ def cmd_corpus_stats(args) -> int:
 
 
 def cmd_corpus_reindex(args) -> int:
-    studio = setup_env(args.out)
+    setup_env(args.out)
     from filmaster_assets.definitions import build_defs
 
     tags = {"filmaster/force": "1"} if args.force else {}
     stage("[corpus] built-in library + both indexes over all sources",
-           lambda: execute(build_defs(), "reindex_job", open_instance(), tags=tags))
+          lambda: execute(build_defs(), "reindex_job", open_instance(), tags=tags))
     return cmd_corpus_stats(argparse.Namespace(out=args.out, json=False))
 
 

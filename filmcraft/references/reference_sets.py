@@ -17,7 +17,6 @@ from filmcraft.references.cards import CARD_VERSION, paint_character_card, paint
 from filmcraft.references.names import slugify, stable_digest
 from filmcraft.references.user_images import (
     MIN_REFERENCE_SIDE,
-    ReferenceImageError,
     index_reference_folder,
     open_reference_image,
 )
@@ -73,13 +72,7 @@ def load_reference_set(scene: SceneBlock, refs_dir: Path | None, cards_dir: Path
     location_files: dict[str, Path] = {}
     character_files: dict[str, Path] = {}
     if refs_dir is not None:
-        refs_dir = Path(refs_dir)
-        if not refs_dir.is_dir():
-            raise ReferenceImageError(
-                f"reference folder {refs_dir} does not exist or is not a folder: create it with characters/ and "
-                "locations/ subfolders, or leave refs_dir empty to use generated cards"
-            )
-        location_files, character_files = index_reference_folder(refs_dir)
+        location_files, character_files = index_reference_folder(Path(refs_dir))
 
     # location plate
     source = location_files.get(slugify(scene.location))

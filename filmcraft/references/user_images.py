@@ -93,6 +93,11 @@ def _index_manifest(refs_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
 def index_reference_folder(refs_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
     """(locations, characters): slug -> image file, from the subfolders and the manifest (which wins)."""
     refs_dir = Path(refs_dir)
+    if not refs_dir.is_dir():
+        raise ReferenceImageError(
+            f"reference folder {refs_dir} does not exist or is not a folder: create it with characters/ and "
+            "locations/ subfolders, or leave it out to use generated cards"
+        )
     manifest_locations, manifest_characters = _index_manifest(refs_dir)
     return ({**_index_folder(refs_dir / "locations", refs_dir), **manifest_locations},
             {**_index_folder(refs_dir / "characters", refs_dir), **manifest_characters})
@@ -104,13 +109,7 @@ def check_reference_folder(refs_dir: Path) -> int:
     Raises ReferenceImageError naming the first bad file (or manifest entry) and the fix, so a broken
     reference stops the request at once instead of failing a scene's camera step later.
     """
-    refs_dir = Path(refs_dir)
-    if not refs_dir.is_dir():
-        raise ReferenceImageError(
-            f"reference folder {refs_dir} does not exist or is not a folder: create it with characters/ and "
-            "locations/ subfolders, or leave it out to use generated cards"
-        )
-    locations, characters = index_reference_folder(refs_dir)
+    locations, characters = index_reference_folder(Path(refs_dir))
     files = sorted(set(locations.values()) | set(characters.values()))
     for path in files:
         open_reference_image(path).close()
