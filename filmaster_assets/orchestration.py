@@ -30,6 +30,9 @@ from filmcraft.store import read_model
 SCRIPT_JOB, CAMERA_JOB, POST_JOB = "script_job", "camera_job", "post_production_job"
 # The scene's camera chain after scene_block: fresh means made from the current inputs and code.
 CAMERA_CHAIN = ("scene_references", "shot_plans", "clips")
+# Post-production is current when every film-level asset after the camera is fresh.
+POST_ASSETS = ("rough_cut", "audience_review", "edit_analysis", "picture_lock", "sound_design", "mix", "final_film",
+               "otio_timeline", "filmeval_scores")
 
 
 @dataclass(frozen=True)
@@ -80,3 +83,16 @@ def script_run_config(fields: dict) -> dict:
     """Run config that hands a film's request fields to ``film_request`` (the one request parser checks
     them again there, as it does for the launchpad)."""
     return {"ops": {"film_request": {"config": {k: v for k, v in fields.items() if v is not None}}}}
+
+
+def post_production_needed(instance: dg.DagsterInstance, asset_graph, film_id: str) -> bool:
+    """True unless the film's post-production is fresh or a post-production run of it is already under way
+    (a sensor must not start a second one: the first one's results are what it would make)."""
+    under_way = instance.get_run_records(dg.RunsFilter(
+        job_name=POST_JOB, tags={"dagster/partition": film_id},
+        statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+                  dg.DagsterRunStatus.STARTED]), limit=1)
+    if under_way:
+        return False
+    resolver = _stale_resolver(instance, asset_graph)
+    return any(resolver.get_status(dg.AssetKey(asset), film_id) != StaleStatus.FRESH for asset in POST_ASSETS)

@@ -60,6 +60,21 @@ def test_final_film_has_picture_and_sound(tiny_film):
     assert abs(info.duration_s - lock.runtime_s) < 0.25
 
 
+def test_a_made_film_is_current_for_the_cli_and_the_sensors(tiny_film):
+    """Dagster's change tracking, as the CLI and the sensors read it: nothing left to make."""
+    import dagster as dg
+
+    from filmaster_assets.definitions import defs
+    from filmaster_assets.orchestration import post_production_needed, scene_statuses
+    from filmcraft.layout import FilmLayout
+
+    instance = dg.DagsterInstance.get()
+    graph = defs.get_repository_def().asset_graph
+    assert [(s.scene_id, s.current) for s in scene_statuses(instance, graph, FilmLayout(tiny_film))] == \
+        [("s01", True), ("s02", True)]
+    assert not post_production_needed(instance, graph, tiny_film.name)
+
+
 def test_scene_blocks_and_plans_are_tiny_and_cite_references(tiny_film):
     blocks = json.loads((tiny_film / "scene_blocks.json").read_text())
     assert [s["scene_id"] for s in blocks["scenes"]] == ["s01", "s02"]

@@ -96,8 +96,9 @@ def _film_made(instance, files):
     film = files.root.name
     instance.add_dynamic_partitions("filmaster_films", [film])
     _report(instance, "clip_caption_index")
-    _report(instance, "film_request", film)
-    _report(instance, "scene_blocks", film)
+    for asset in ("film_request", "synopsis", "audience_profile", "scene_blocks"):
+        _report(instance, asset, film)
+    _report(instance, "audio_library_index")
 
 
 def _tick(sensor, instance, tmp_path):
@@ -144,4 +145,10 @@ def test_post_production_waits_for_every_scene(tmp_path):
         assert _tick(post_production_sensor, instance, tmp_path) == []
         _shoot(instance, files, {"s02"})
         requests = _tick(post_production_sensor, instance, tmp_path)
-    assert [r.partition_key for r in requests] == ["f2"]
+        assert [r.partition_key for r in requests] == ["f2"]
+        # a post-production run of the film already under way: no second one
+        from dagster._core.storage.dagster_run import DagsterRun
+
+        instance.add_run(DagsterRun(job_name="post_production_job", run_id="0" * 36,
+                                    status=dg.DagsterRunStatus.STARTED, tags={"dagster/partition": "f2"}))
+        assert _tick(post_production_sensor, instance, tmp_path) == []

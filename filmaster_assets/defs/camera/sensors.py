@@ -1,10 +1,11 @@
 """When a film's scene blocks materialize, request ``camera_job`` for exactly the scenes whose camera work
-is not current (never the unused slots, never an unchanged scene); if none is, request post-production."""
+is not current (never the unused slots, never an unchanged scene); if none is, request post-production
+unless it is current or already under way."""
 
 import dagster as dg
 
 from filmaster_assets.jobs import camera_job, post_production_job
-from filmaster_assets.orchestration import scene_statuses
+from filmaster_assets.orchestration import post_production_needed, scene_statuses
 from filmaster_assets.partitions import scene_key
 from resources.studio import StudioResource
 
@@ -22,6 +23,6 @@ def scene_fanout_sensor(context: dg.SensorEvaluationContext, asset_event: dg.Eve
     for s in todo:
         yield dg.RunRequest(job_name=camera_job.name, partition_key=scene_key(film_id, s.scene_id),
                             run_key=f"{film_id}:{s.scene_id}:{asset_event.timestamp}")
-    if not todo:
+    if not todo and post_production_needed(context.instance, context.repository_def.asset_graph, film_id):
         yield dg.RunRequest(job_name=post_production_job.name, partition_key=film_id,
                             run_key=f"{film_id}:post:{asset_event.timestamp}")

@@ -1,9 +1,10 @@
-"""When a scene's clips materialize and every scene of the film is current, request post-production."""
+"""When a scene's clips materialize and every scene of the film is current, request post-production
+(unless it is current or already under way)."""
 
 import dagster as dg
 
 from filmaster_assets.jobs import post_production_job
-from filmaster_assets.orchestration import scene_statuses
+from filmaster_assets.orchestration import post_production_needed, scene_statuses
 from resources.studio import StudioResource
 
 
@@ -15,5 +16,6 @@ def post_production_sensor(context: dg.SensorEvaluationContext, asset_event: dg.
     except ValueError as exc:  # a bad override: this film waits for its fix, other films go on
         context.log.warning(f"film {film_id}: {exc}")
         return
-    if statuses and all(s.current for s in statuses):
+    graph = context.repository_def.asset_graph
+    if statuses and all(s.current for s in statuses) and post_production_needed(context.instance, graph, film_id):
         yield dg.RunRequest(partition_key=film_id, run_key=f"{film_id}:post:{asset_event.timestamp}")

@@ -13,7 +13,7 @@ def mix_loudness(mix: MixReport) -> dg.AssetCheckResult:
     problems = loudness_problems(mix)
     levels = {s.stem: s.measured_lufs for s in mix.stems}
     return dg.AssetCheckResult(passed=not problems, severity=dg.AssetCheckSeverity.ERROR, metadata={
-        "master_lufs": mix.master_lufs, "master_target_lufs": mix.master_target_lufs,
-        "master_true_peak_dbtp": mix.master_true_peak_dbtp,
-        **{f"{stem}_lufs": ("silent" if v is None else v) for stem, v in levels.items()},
+        "master_lufs": round(mix.master_lufs, 2), "master_target_lufs": mix.master_target_lufs,
+        "master_true_peak_dbtp": round(mix.master_true_peak_dbtp, 2),
+        **{f"{stem}_lufs": ("silent" if v is None else round(v, 2)) for stem, v in levels.items()},
         "problems": "; ".join(problems) or "none"})
