@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from filmcraft.layout import LibraryLayout
-from filmcraft.store import atomic_path
+from filmcraft.store import atomic_path, file_lock
 
 from corpus_ingest.index import read_meta
-from corpus_ingest.registry import KINDS, file_lock, list_sources, read_report, source_dir
+from corpus_ingest.registry import KINDS, list_sources, read_report, source_dir
 from corpus_ingest.tables import QUARANTINE_FILE, ROWS_FILE
 
 

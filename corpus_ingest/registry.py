@@ -16,12 +16,10 @@ ingest leaves the previous tables (and the index built from them) intact.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import fcntl
 import re
 from pathlib import Path
-from typing import Iterator, Literal, Optional
+from typing import Literal, Optional
 
 from pydantic import BaseModel, field_validator
 
@@ -127,15 +125,3 @@ def list_sources(lib: LibraryLayout, kind: str, ingested_only: bool = False) -> 
 
 def read_report(lib: LibraryLayout, kind: str, name: str, file: str = REPORT_FILE) -> dict | None:
     return read_json_or_none(source_dir(lib, kind, name) / file)
-
-
-@contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Exclusive advisory lock: index builds and catalog refreshes of one studio run one at a time."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -21,13 +21,13 @@ import numpy as np
 from filmcraft.contracts import AudioAsset
 from filmcraft.layout import LibraryLayout
 from filmcraft.roles import Embedder
-from filmcraft.store import content_key
+from filmcraft.store import content_key, file_lock
 
 from corpus_ingest.audio import ASSETS_FILE, AUDIO_INDEX_VERSION
 from corpus_ingest.captions import CAPTION_INDEX_VERSION, INDEX_ROWS_FILE
 from corpus_ingest.embedding import embed_source, embedding_store
 from corpus_ingest.index import build_index, read_meta
-from corpus_ingest.registry import file_lock, list_sources, read_report
+from corpus_ingest.registry import list_sources, read_report
 from corpus_ingest.tables import asset_from_row, read_table
 
 EXACT_THRESHOLD = 50_000  # below: exact flat search (~4 ms at 50k); above: HNSW (~0.2 ms at 440k)

@@ -12,7 +12,7 @@ from filmaster_assets.defs.camera import assets as camera, sensors as camera_sen
 from filmaster_assets.defs.corpus import assets as corpus, sensors as corpus_sensors
 from filmaster_assets.defs.cut import assets as cut, sensors as cut_sensors
 from filmaster_assets.defs.deliver import assets as deliver, checks as deliver_checks
-from filmaster_assets.defs.evaluation import assets as evaluation, checks as evaluation_checks
+from filmaster_assets.defs.evaluation import assets as evaluation, checks as evaluation_checks, sensors as evaluation_sensors
 from filmaster_assets.defs.script import assets as script, sensors as script_sensors
 from filmaster_assets.defs.sound import assets as sound, checks as sound_checks
 from filmaster_assets.jobs import ALL_JOBS
@@ -20,7 +20,7 @@ from resources import build_resources
 
 ASSET_MODULES = [corpus, script, camera, cut, sound, deliver, evaluation]
 CHECK_MODULES = [sound_checks, deliver_checks, evaluation_checks]
-SENSOR_MODULES = [script_sensors, camera_sensors, cut_sensors, corpus_sensors]
+SENSOR_MODULES = [script_sensors, camera_sensors, cut_sensors, corpus_sensors, evaluation_sensors]
 
 
 def build_defs() -> dg.Definitions:

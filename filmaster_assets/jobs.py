@@ -26,4 +26,9 @@ benchmark_report_job = dg.define_asset_job(
     "benchmark_report_job", selection=dg.AssetSelection.assets("filmeval_benchmark_report"),
     description="Aggregate the FilmEval scores of every bench-<case>-<variant> film into one report.")
 
-ALL_JOBS = [reindex_job, corpus_ingest_job, script_job, camera_job, post_production_job, benchmark_report_job]
+benchmark_job = dg.define_asset_job(
+    "benchmark_job", selection=dg.AssetSelection.assets("benchmark_requests"),
+    description="Launch a FilmEval benchmark: drop one film request per case x variant (films follow by sensor).")
+
+ALL_JOBS = [reindex_job, corpus_ingest_job, script_job, camera_job, post_production_job, benchmark_report_job,
+            benchmark_job]

@@ -81,3 +81,13 @@ def assemble_rough_cut(req: FilmRequest, blocks: SceneBlocks, plans: dict[str, S
     cut = RoughCut(film_id=blocks.film_id, shots=shots, runtime_s=runtime, description=describe_cut(shots, plans),
                    video_path=str(files.rough_cut_video), vo_path=str(vo_mix))
     return cut, len(vo_cues)
+
+
+def film_contact_sheet(blocks: SceneBlocks, clips: dict[str, SceneClips], out_png: Path) -> Path:
+    """Every shot's keyframe in script order, labelled with its shot id and scene heading."""
+    from filmcraft.previs import contact_sheet
+
+    frames = [(f"{c.shot_id}  {b.heading}"[:48], Path(c.keyframe_path))
+              for b, scene in zip(blocks.scenes, in_film_order(blocks, clips, "clips"))
+              for c in scene.clips if c.keyframe_path]
+    return contact_sheet(frames, out_png, columns=4, tile_width=240)

@@ -15,7 +15,6 @@ same time cannot both slip under it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from filmcraft.contracts import FilmRequest
-from filmcraft.store import read_model, write_text
+from filmcraft.store import file_lock, read_model, write_text
 
 LEDGER_NAME = "budget.json"
 LOCK_NAME = "budget.lock"
@@ -95,16 +94,11 @@ class Budget:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[Ledger]:
         """Read-modify-write under an exclusive lock: safe across Dagster's step processes."""
-        self.film_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.film_dir / LOCK_NAME, "a+") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            try:
-                ledger = self.read()
-                yield ledger
-                ledger.updated_at = time.time()
-                write_text(self.ledger_path, json.dumps(asdict(ledger), indent=2) + "\n")
-            finally:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+        with file_lock(self.film_dir / LOCK_NAME):
+            ledger = self.read()
+            yield ledger
+            ledger.updated_at = time.time()
+            write_text(self.ledger_path, json.dumps(asdict(ledger), indent=2) + "\n")
 
     # --- LLM tokens ------------------------------------------------------------------------
 

@@ -48,6 +48,8 @@ class FilmLayout:
     @property
     def rough_cut_video(self) -> Path: return self.cut_dir / "rough_cut.mp4"
     @property
+    def contact_sheet(self) -> Path: return self.cut_dir / "contact_sheet.png"
+    @property
     def audience_review(self) -> Path: return self.cut_dir / "audience_review.json"
     @property
     def edit_analysis(self) -> Path: return self.cut_dir / "edit_analysis.json"
@@ -70,6 +72,8 @@ class FilmLayout:
     def mix(self) -> Path: return self.root / "mix.wav"
     @property
     def mix_report(self) -> Path: return self.root / "mix_report.json"
+    @property
+    def mix_plot(self) -> Path: return self.root / "sound" / "mix_levels.png"
 
     # deliver + evaluation
     @property

@@ -85,6 +85,26 @@ def apply_overrides(blocks: SceneBlocks, overrides: dict[str, dict], source: str
     return blocks.model_copy(update={"scenes": scenes})
 
 
+def edit_override(path: Path, blocks: SceneBlocks, scene: str, fields: dict | None = None,
+                  clear: bool = False) -> dict[str, dict]:
+    """Set (merge ``fields`` into) or ``clear`` one scene's override in the film's overrides file, after
+    checking the result applies; returns all overrides. A refused edit leaves the file as it was."""
+    from filmcraft.store import file_lock, write_text
+
+    if scene not in {b.scene_id for b in blocks.scenes}:
+        raise OverrideError(f"film {blocks.film_id!r} has scenes {', '.join(b.scene_id for b in blocks.scenes)}; "
+                            f"slot {scene} is unused: edit one of those")
+    with file_lock(path.with_name(f".{path.name}.lock")):  # two scenes edited at once both land
+        overrides = load_overrides(path)
+        if clear:
+            overrides.pop(scene, None)
+        if fields:
+            overrides[scene] = {**overrides.get(scene, {}), **fields}
+        apply_overrides(blocks, overrides, str(path))  # refuse before anything is written
+        write_text(path, json.dumps(overrides, indent=2, ensure_ascii=False) + "\n")
+    return overrides
+
+
 def scenes_to_shoot(blocks: SceneBlocks, overrides: dict[str, dict],
                     source: str = "scene_overrides.json") -> list[SceneToShoot]:
     """Every scene with its overrides applied and its continuity, in film order."""

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from filmaster_assets.cli.runtime import DEFAULT_STUDIO, CliError, execute, open_instance, setup_env, stage
 
-AUDIO_KIND_CHOICES = ("auto", "ambience", "music", "foley", "sfx")
+# How setup messages name each input here: the flag a person typed.
+FLAG_NAMES = {"name": "--source", "tags_csv": "--tags-csv", "audio_kind": "--kind"}
 
 
 def _library(studio: Path):
@@ -25,62 +26,20 @@ def _library(studio: Path):
     return LibraryLayout(studio / ".library")
 
 
-def _source_name(kind: str, path: Path, given: str | None) -> str:
-    from corpus_ingest.registry import BUILTIN_SOURCES, check_source_name, source_name_from
+def _spec_for(args):
+    """The checked source spec and its one-line mapping description, before anything is registered."""
+    from corpus_ingest.source_setup import SourceSetupError, check_mapping, source_spec
 
-    name = given or source_name_from(path)
+    audio = {} if args.kind == "captions" else dict(
+        tags_csv=args.tags_csv, file_field=args.file_field, tags_field=args.tags_field,
+        description_field=args.description_field, audio_kind=args.audio_kind)
+    captions = dict(text_field=args.text_field, id_field=args.id_field,
+                    keep_fields=args.keep_fields) if args.kind == "captions" else {}
     try:
-        check_source_name(kind, name)
-    except ValueError as exc:
-        raise CliError(f"--source: {exc}") from exc
-    if name == BUILTIN_SOURCES[kind]:
-        raise CliError(f"--source {name!r} is the built-in {kind} source's name: choose another name")
-    return name
-
-
-def _spec_for(args) -> "SourceSpec":  # noqa: F821 (imported lazily)
-    from corpus_ingest.registry import SourceSpec
-
-    path = Path(args.path).expanduser()
-    if not path.exists():
-        raise CliError(f"{args.path}: no such file or folder")
-    path = path.resolve()
-    name = _source_name(args.kind, path, args.source)
-    if args.kind == "captions":
-        if not path.is_file():
-            raise CliError(f"{args.path} is a folder: a caption source is one CSV, TSV, JSONL(.gz), JSON or Parquet file")
-        keep = [f.strip() for f in args.keep_fields.split(",") if f.strip()] if args.keep_fields else None
-        return SourceSpec(kind="captions", name=name, path=str(path), text_field=args.text_field,
-                          id_field=args.id_field, keep_fields=keep)
-    if not path.is_dir():
-        raise CliError(f"{args.path} is not a folder: an audio source is a folder of wav/flac/ogg/mp3 files")
-    tags = str(Path(args.tags_csv).expanduser().resolve()) if args.tags_csv else None
-    if tags and not Path(tags).is_file():
-        raise CliError(f"--tags-csv {args.tags_csv}: no such file")
-    return SourceSpec(kind="audio", name=name, path=str(path), tags_csv=tags, file_field=args.file_field,
-                      tags_field=args.tags_field, description_field=args.description_field, audio_kind=args.audio_kind)
-
-
-def _validate(spec) -> str:
-    """Check the mapping before anything is registered; return a one-line description of it."""
-    from corpus_ingest.audio_files import list_audio_files, resolve_audio_fields
-    from corpus_ingest.caption_sources import resolve_caption_fields
-    from corpus_ingest.readers import SourceFormatError
-
-    try:
-        if spec.kind == "captions":
-            text_field, id_field, fields = resolve_caption_fields(spec)
-            return f"text from {text_field!r}, ids from {id_field or '(text hash)'!r}, {len(fields)} fields"
-        info = resolve_audio_fields(spec)
-        files = list_audio_files(Path(spec.path))
-        if not files:
-            raise CliError(f"{spec.path}: no audio files (wav, flac, ogg, mp3, aiff) in this folder or below")
-        if info.get("table") is None:
-            return f"{len(files)} audio files, tags from per-file JSON sidecars and embedded tags"
-        return (f"{len(files)} audio files, tags from {Path(info['table']).name} "
-                f"(file {info['file_field']!r}, tags {info['tags_field']!r})")
-    except (SourceFormatError, ValueError, FileNotFoundError) as exc:
-        raise CliError(str(exc)) from exc
+        spec = source_spec(args.kind, args.path, args.source, FLAG_NAMES, **captions, **audio)
+        return spec, check_mapping(spec)
+    except SourceSetupError as exc:
+        raise CliError(str(exc)) from None
 
 
 def cmd_ingest(args) -> int:
@@ -88,8 +47,7 @@ def cmd_ingest(args) -> int:
     from corpus_ingest.registry import read_report, register_source, source_dir
     from filmaster_assets.defs.corpus.partitions import corpus_source_partitions, source_partition_key
 
-    spec = _spec_for(args)
-    mapping = _validate(spec)
+    spec, mapping = _spec_for(args)
     studio = setup_env(args.out)
     from filmaster_assets.definitions import build_defs
 
@@ -101,10 +59,9 @@ def cmd_ingest(args) -> int:
         instance.add_dynamic_partitions(corpus_source_partitions.name, [key])
     print(f"source {spec.kind}/{spec.name}: {mapping}")
     tags = {"filmaster/corpus": f"{spec.kind}/{spec.name}"}
-    if args.force:
-        tags["filmaster/force"] = "1"
+    config = {"ops": {"corpus_source": {"config": {"force": True}}}} if args.force else None
     stage(f"[ingest {spec.kind}/{spec.name}] read, validate, embed new rows, rebuild the index",
-           lambda: execute(build_defs(), "corpus_ingest_job", instance, key, tags))
+           lambda: execute(build_defs(), "corpus_ingest_job", instance, key, tags, config))
     report = read_report(lib, spec.kind, spec.name) or {}
     embedded = read_report(lib, spec.kind, spec.name, "embeddings.json") or {}
     index = read_meta(lib.clip_caption_index if spec.kind == "captions" else lib.audio_library_index) or {}
@@ -203,9 +160,10 @@ def cmd_corpus_reindex(args) -> int:
     setup_env(args.out)
     from filmaster_assets.definitions import build_defs
 
-    tags = {"filmaster/force": "1"} if args.force else {}
+    force = {"config": {"force": True}}
+    config = {"ops": {"clip_caption_index": force, "audio_library_index": force}} if args.force else None
     stage("[corpus] built-in library + both indexes over all sources",
-          lambda: execute(build_defs(), "reindex_job", open_instance(), tags=tags))
+          lambda: execute(build_defs(), "reindex_job", open_instance(), run_config=config))
     return cmd_corpus_stats(argparse.Namespace(out=args.out, json=False))
 
 
@@ -233,6 +191,8 @@ def cmd_corpus_remove(args) -> int:
 
 def add_corpus_commands(sub) -> None:
     """Register ``ingest``, ``search`` and ``corpus`` on the filmaster sub-command parser."""
+    from corpus_ingest.source_setup import AUDIO_KIND_CHOICES
+
     out_help = f"studio folder (default $FILMASTER_HOME or ./{DEFAULT_STUDIO})"
 
     ingest = sub.add_parser("ingest", help="ingest a caption corpus or an audio library as a named source")

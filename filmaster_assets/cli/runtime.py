@@ -44,14 +44,13 @@ def setup_env(out: str | None) -> Path:
 
 
 def open_instance():
-    import fcntl
-
     import dagster as dg
+
+    from filmcraft.store import file_lock
 
     # Two commands starting at once on a new DAGSTER_HOME would both create the SQLite schema and
     # one dies with "table runs already exists": the first creates it under a lock, the others wait.
-    with open(Path(os.environ["DAGSTER_HOME"]) / ".filmaster-instance.lock", "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with file_lock(Path(os.environ["DAGSTER_HOME"]) / ".filmaster-instance.lock"):
         instance = dg.DagsterInstance.get()
         fail_orphaned_runs(instance)
         return instance

@@ -5,6 +5,8 @@ A slot past the film's scene count is never requested by the CLI or the sensors;
 hand it fails with a message saying which slots exist.
 """
 
+import json
+
 import dagster as dg
 
 from filmaster_assets.metadata import contract_version, image_preview, md_table
@@ -14,7 +16,7 @@ from filmcraft import stages
 from filmcraft.budget import Budget
 from filmcraft.contracts import FilmRequest, SceneBlocks, SceneClips, ScenePlan, SceneReferences, SceneToShoot
 from filmcraft.director.camera import scene_query
-from filmcraft.overrides import OverrideError, load_overrides, scene_to_shoot
+from filmcraft.overrides import OverrideError, edit_override, load_overrides, scene_to_shoot
 from resources.embeddings import EmbeddingResource
 from resources.studio import StudioResource
 from resources.text import TextModelResource
@@ -23,14 +25,37 @@ from resources.video import VideoResource
 _common = dict(partitions_def=film_scene_partitions, group_name="camera")
 
 
+class SceneOverrideConfig(dg.Config):
+    """Edit this scene before it is shot again: `override` is a JSON object of scene-block fields, e.g.
+    {"time_of_day": "night", "mood": "eerie"}, merged into the film's scene_overrides.json; `clear`
+    removes the scene's override. Leave both empty to shoot the scene as the overrides file says."""
+
+    override: str = ""
+    clear: bool = False
+
+
+def _edit(config: SceneOverrideConfig, files, blocks: SceneBlocks, scene: str) -> None:
+    if not config.override.strip() and not config.clear:
+        return
+    try:
+        fields = json.loads(config.override) if config.override.strip() else None
+    except json.JSONDecodeError as exc:
+        raise OverrideError(f"override: not JSON ({exc.msg} at character {exc.pos}): write an object such as "
+                            '{"time_of_day": "night"}') from None
+    if fields is not None and not isinstance(fields, dict):
+        raise OverrideError('override: write one JSON object of scene-block fields, e.g. {"time_of_day": "night"}')
+    edit_override(files.scene_overrides, blocks, scene, fields, clear=config.clear)
+
+
 @dg.asset(**_common, deps=["scene_overrides"])
-def scene_block(context: dg.AssetExecutionContext, scene_blocks: SceneBlocks,
+def scene_block(context: dg.AssetExecutionContext, config: SceneOverrideConfig, scene_blocks: SceneBlocks,
                 studio: StudioResource) -> dg.Output[SceneToShoot]:
     """One scene's block with the film-maker's overrides applied, and its continuity. Its data version is
     its content, so editing one scene leaves the other scenes' camera work fresh."""
     film_id, scene = film_and_scene(context)
     files = studio.film(film_id)
     try:
+        _edit(config, files, scene_blocks, scene)
         overrides = load_overrides(files.scene_overrides)
         item = scene_to_shoot(scene_blocks, overrides, scene, str(files.scene_overrides))
     except OverrideError as exc:

@@ -10,6 +10,7 @@ swapped in atomically, so running films keep reading.
 
 import json
 import os
+from typing import Optional
 
 import dagster as dg
 
@@ -31,9 +32,43 @@ def _index_version(meta: dict) -> dg.DataVersion:
     return dg.DataVersion(str(meta.get("sources_fingerprint") or json.dumps(_index_metadata(meta), sort_keys=True, default=str)))
 
 
-def _forced(context: dg.AssetExecutionContext) -> bool:
-    """``filmaster ingest --force`` / ``corpus reindex --force`` tag their runs."""
-    return context.run.tags.get("filmaster/force") == "1"
+class SourceConfig(dg.Config):
+    """Register this partition's source from a path and field mapping (checked as `filmaster ingest` checks
+    its flags), or leave `path` empty to ingest the source as registered. `force` re-reads an unchanged input."""
+
+    path: str = ""
+    text_field: Optional[str] = None  # captions: the field holding the caption (nested JSON as a.b)
+    id_field: Optional[str] = None  # captions: a unique row id (default: a hash of the text)
+    keep_fields: Optional[str] = None  # captions: comma-separated fields kept as metadata
+    tags_csv: Optional[str] = None  # audio: a table of per-file tags
+    file_field: Optional[str] = None  # audio: the tags table's column naming the file
+    tags_field: Optional[str] = None  # audio: the tags table's column with the tags
+    description_field: Optional[str] = None  # audio: the tags table's column with a description
+    audio_kind: str = "auto"  # audio: ambience, music, foley, sfx, or auto (from tags and words)
+    force: bool = False
+
+
+class IndexConfig(dg.Config):
+    """`force` rebuilds the index even when none of its sources changed (e.g. after a bad build)."""
+
+    force: bool = False
+
+
+def _register(kind: str, name: str, config: SourceConfig, lib: LibraryLayout) -> None:
+    from corpus_ingest.registry import register_source
+    from corpus_ingest.source_setup import SourceSetupError, check_mapping, source_spec
+
+    fields = config.model_dump(exclude={"path", "force"})
+    if kind == "captions":
+        fields = {k: fields[k] for k in ("text_field", "id_field", "keep_fields")}
+    else:
+        fields = {k: v for k, v in fields.items() if k not in ("text_field", "id_field", "keep_fields")}
+    try:
+        spec = source_spec(kind, config.path, name, **fields)
+        check_mapping(spec)
+    except SourceSetupError as exc:
+        raise dg.Failure(f"source {kind}:{name}: {exc}", allow_retries=False) from None
+    register_source(lib, spec)
 
 
 def _ingest_metadata(report: dict, lib: LibraryLayout) -> dict:
@@ -74,7 +109,7 @@ def audio_library(context: dg.AssetExecutionContext, studio: StudioResource) -> 
 # --- ingested sources (partitioned) ----------------------------------------------------------
 
 @dg.asset(group_name="corpus", partitions_def=corpus_source_partitions)
-def corpus_source(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
+def corpus_source(context: dg.AssetExecutionContext, config: SourceConfig, studio: StudioResource) -> dg.MaterializeResult:
     """One registered source read, normalised and validated into Parquet; bad rows go to quarantine.
 
     Captions: field mapping, normalisation, de-duplication. Audio: tags (sidecar table, per-file
@@ -86,8 +121,15 @@ def corpus_source(context: dg.AssetExecutionContext, studio: StudioResource) -> 
 
     kind, name = source_of_partition(context.partition_key)
     lib = studio.library()
+    if config.path.strip():
+        _register(kind, name, config, lib)
+    try:
+        spec = read_spec(lib, kind, name)
+    except (FileNotFoundError, ValueError) as exc:
+        raise dg.Failure(f"source {kind}:{name} is not registered ({exc}): give its `path` in the config, or use "
+                         "`filmaster ingest` or the drop folder", allow_retries=False) from None
     ingest = ingest_caption_source if kind == "captions" else ingest_audio_source
-    report = ingest(lib, read_spec(lib, kind, name), force=_forced(context))
+    report = ingest(lib, spec, force=config.force)
     measured = f" ({report['measured']} measured)" if kind == "audio" else ""
     context.log.info(f"{kind}/{name}: {report['rows']} rows{measured}, {report['quarantined']} quarantined "
                      f"{report.get('quarantine_reasons') or ''}{' (unchanged)' if report.get('unchanged') else ''}")
@@ -113,7 +155,8 @@ def source_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
 # --- the indexes over all sources ------------------------------------------------------------
 
 @dg.asset(group_name="corpus", deps=[audio_library, source_embeddings])
-def audio_library_index(context: dg.AssetExecutionContext, studio: StudioResource, embeddings: EmbeddingResource) -> dg.MaterializeResult:
+def audio_library_index(context: dg.AssetExecutionContext, config: IndexConfig, studio: StudioResource,
+                        embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """FAISS index over every audio source's descriptions, tags and emotions (built-in library included)."""
     from corpus_ingest.audio_files import ensure_builtin_audio_source
     from corpus_ingest.builtin_audio.build import build_builtin_library
@@ -121,21 +164,22 @@ def audio_library_index(context: dg.AssetExecutionContext, studio: StudioResourc
 
     lib = studio.library()
     ensure_builtin_audio_source(lib, build_builtin_library(lib.audio_library))
-    meta = rebuild_audio_index(lib, embeddings.embedder(), force=_forced(context) and not context.has_partition_key)
+    meta = rebuild_audio_index(lib, embeddings.embedder(), force=config.force)
     context.log.info(f"audio index: {meta['rows']} rows ({meta['index_type']}), "
                      f"{'rebuilt' if meta['rebuilt'] else 'already current'}")
     return dg.MaterializeResult(metadata={**_index_metadata(meta), "rebuilt": meta["rebuilt"]}, data_version=_index_version(meta))
 
 
 @dg.asset(group_name="corpus", deps=[source_embeddings])
-def clip_caption_index(context: dg.AssetExecutionContext, studio: StudioResource, embeddings: EmbeddingResource) -> dg.MaterializeResult:
+def clip_caption_index(context: dg.AssetExecutionContext, config: IndexConfig, studio: StudioResource,
+                       embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """FAISS index over every caption source (the packaged starter corpus included)."""
     from corpus_ingest.caption_sources import ensure_starter_source
     from corpus_ingest.reindex import rebuild_caption_index
 
     lib = studio.library()
     ensure_starter_source(lib)
-    meta = rebuild_caption_index(lib, embeddings.embedder(), force=_forced(context) and not context.has_partition_key)
+    meta = rebuild_caption_index(lib, embeddings.embedder(), force=config.force)
     context.log.info(f"caption index: {meta['rows']} rows ({meta['index_type']}), "
                      f"{'rebuilt' if meta['rebuilt'] else 'already current'}")
     return dg.MaterializeResult(metadata={**_index_metadata(meta), "rebuilt": meta["rebuilt"]}, data_version=_index_version(meta))

@@ -7,7 +7,7 @@ scenes that have them; the film's ``scene_blocks`` say which scenes it needs, in
 
 import dagster as dg
 
-from filmaster_assets.metadata import contract_version, file_metadata, md_table
+from filmaster_assets.metadata import contract_version, file_metadata, image_preview, md_table
 from filmaster_assets.partitions import film_partitions
 from filmaster_assets.policies import LLM_POOL, LLM_RETRY
 from filmcraft import stages
@@ -36,15 +36,17 @@ def rough_cut(film_request: FilmRequest, scene_blocks: SceneBlocks, scene_block:
               shot_plans: dict[str, ScenePlan], clips: dict[str, SceneClips], studio: StudioResource,
               voice: VoiceResource) -> dg.Output[RoughCut]:
     """All clips in script order with placeholder voice-over, and a timecoded description for the reviewer."""
-    from filmcraft.assembly import assemble_rough_cut
+    from filmcraft.assembly import assemble_rough_cut, film_contact_sheet
 
     files = studio.film(film_request.film_id)
     blocks = _film_scenes(effective_blocks, scene_blocks, scene_block)
     plans = _film_scenes(shot_plans_by_id, scene_blocks, shot_plans)
     write_model(files.shot_plans, FilmShotPlans(film_id=film_request.film_id, shots=list(plans.values())))
     cut, vo_lines = _film_scenes(assemble_rough_cut, film_request, blocks, plans, clips, voice.voice(), files)
+    sheet = film_contact_sheet(blocks, clips, files.contact_sheet)
     return dg.Output(cut, data_version=contract_version(cut, files.rough_cut_video), metadata={
         **file_metadata(files.rough_cut_video, cut.runtime_s), "shots": len(cut.shots), "vo_lines": vo_lines,
+        "contact_sheet": image_preview(sheet, max_width=960), "contact_sheet_path": dg.MetadataValue.path(str(sheet)),
         "cut_description": dg.MetadataValue.md(f"```\n{cut.description}\n```")})
 
 

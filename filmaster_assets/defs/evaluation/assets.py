@@ -6,6 +6,7 @@ measures proxies (``evaluation.offline_judge``).
 """
 
 from pathlib import Path
+from typing import Optional
 
 import dagster as dg
 
@@ -56,6 +57,46 @@ def filmeval_scores(film_request: FilmRequest, synopsis: Synopsis, scene_blocks:
         "judge": scores.judge, "backend": vision.backend_name(),
         "scores": md_table(["criterion", "score", "reason"],
                            [[c.criterion, fmt(c.score), c.reason] for c in scores.criteria])})
+
+
+class BenchmarkConfig(dg.Config):
+    """Which cases and variants to make as films ``bench-<case>-<variant>``: a JSONL case file (empty: the
+    shipped cases), the first `limit` of them, comma-separated variants, and the film size."""
+
+    cases: str = ""
+    limit: Optional[int] = None
+    variants: str = "full,no_rag,no_rhythm"
+    size: str = "preview"  # preview (640x360, 3x3), tiny (320x180, 2x2) or full (720p)
+    audience: str = "general"
+    seed: int = 0
+
+
+@dg.asset(group_name=BENCHMARK_GROUP)
+def benchmark_requests(context: dg.AssetExecutionContext, config: BenchmarkConfig,
+                       studio: StudioResource) -> dg.MaterializeResult:
+    """A FilmEval benchmark launched from the UI: one film request per case x variant, dropped in the studio's
+    requests folder, so each film is made by the production graph as any dropped request is (the request
+    sensor, the scene fan-out, post-production) and judged; the report follows each judged film."""
+    from evaluation.benchmark import benchmark_request, parse_variants
+    from evaluation.cases import load_cases
+    from filmcraft.request import parse_request
+    from filmcraft.store import write_text
+
+    try:  # every request checked before any is dropped: a bad setting drops none
+        cases = load_cases(config.cases.strip() or None, config.limit)
+        variants = parse_variants(config.variants)
+        requests = [parse_request(benchmark_request(c, v, config.size, config.audience, config.seed).model_dump())
+                    for c in cases for v in variants]
+    except ValueError as exc:  # RequestError is a ValueError
+        raise dg.Failure(f"benchmark: {exc}", allow_retries=False) from None
+    drops = studio.studio().requests_dir
+    for req in requests:
+        write_text(drops / f"{req.film_id}.json", req.model_dump_json(indent=2) + "\n")
+    context.log.info(f"{len(requests)} benchmark film requests dropped in {drops}")
+    return dg.MaterializeResult(metadata={
+        "films": len(requests), "cases": len(cases), "variants": ", ".join(variants), "size": config.size,
+        "requests_folder": dg.MetadataValue.path(str(drops)),
+        "film_ids": md_table(["film"], [[r.film_id] for r in requests])})
 
 
 @dg.asset(group_name=BENCHMARK_GROUP, deps=["filmeval_scores"])

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from filmaster_assets.metadata import contract_version, file_metadata, md_table
+from filmaster_assets.metadata import contract_version, file_metadata, image_preview, md_table
 from filmaster_assets.partitions import film_partitions
 from filmcraft.assembly import MissingSceneWork, effective_blocks, shot_plans_by_id
 from filmcraft.budget import Budget
@@ -51,10 +51,12 @@ def sound_design(picture_lock: PictureLock, film_request: FilmRequest, scene_blo
 @dg.asset(**_common)
 def mix(context: dg.AssetExecutionContext, sound_design: CueSheet, studio: StudioResource) -> dg.Output[MixReport]:
     """Five stems normalised to their loudness targets, background cleared under the voice, mastered."""
+    from filmcraft.mix_plot import mix_plot
     from filmcraft.mixer import mix as run_mix
 
     files = studio.film(context.partition_key)
     report = run_mix(sound_design, files.mix_dir)
+    plot = mix_plot(report, files.mix_plot)
 
     def fmt(v):
         return "silent" if v is None else f"{v:.2f}"
@@ -62,6 +64,7 @@ def mix(context: dg.AssetExecutionContext, sound_design: CueSheet, studio: Studi
         **file_metadata(files.mix), "master_lufs": round(report.master_lufs, 2),
         "master_true_peak_dbtp": round(report.master_true_peak_dbtp, 2),
         "master_target_lufs": report.master_target_lufs,
+        "levels": image_preview(plot, max_width=960), "levels_path": dg.MetadataValue.path(str(plot)),
         "stems": md_table(["stem", "target LUFS", "measured LUFS", "true peak dBTP"],
                           [[s.stem, fmt(s.target_lufs), fmt(s.measured_lufs), fmt(s.true_peak_dbtp)]
                            for s in report.stems])})
