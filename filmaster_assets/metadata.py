@@ -20,12 +20,11 @@ def file_metadata(path: Path, duration_s: float | None = None) -> dict:
     return meta
 
 
-def md_table(headers: list[str], rows: list[list]) -> dg.MetadataValue:
-    def cell(v) -> str:
-        return str(v).replace("|", "/").replace("\n", " ")
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return dg.MetadataValue.md("\n".join(lines))
+def table(headers: list[str], rows: list[list]) -> dg.MetadataValue:
+    """A table the Dagster UI shows inline on the asset page (cells as text; None as empty)."""
+    schema = dg.TableSchema(columns=[dg.TableColumn(h, "string") for h in headers])
+    records = [dg.TableRecord({h: "" if v is None else str(v) for h, v in zip(headers, row)}) for row in rows]
+    return dg.MetadataValue.table(records=records, schema=schema)
 
 
 def image_preview(path: Path, max_width: int = 640) -> dg.MetadataValue:

@@ -30,6 +30,8 @@ from filmcraft.store import read_model
 SCRIPT_JOB, CAMERA_JOB, POST_JOB = "script_job", "camera_job", "post_production_job"
 # The scene's camera chain after scene_block: fresh means made from the current inputs and code.
 CAMERA_CHAIN = ("scene_references", "shot_plans", "clips")
+# The script after the request: what a film_request materialized alone (the UI's Materialize) still needs.
+SCRIPT_AFTER_REQUEST = ("synopsis", "simplified_storyboard", "detailed_storyboard", "scene_blocks", "audience_profile")
 # Post-production is current when every film-level asset after the camera is fresh.
 POST_ASSETS = ("rough_cut", "audience_review", "edit_analysis", "picture_lock", "sound_design", "mix", "final_film",
                "otio_timeline", "filmeval_scores")
@@ -85,14 +87,23 @@ def script_run_config(fields: dict) -> dict:
     return {"ops": {"film_request": {"config": {k: v for k, v in fields.items() if v is not None}}}}
 
 
-def post_production_needed(instance: dg.DagsterInstance, asset_graph, film_id: str) -> bool:
-    """True unless the film's post-production is fresh or a post-production run of it is already under way
-    (a sensor must not start a second one: the first one's results are what it would make)."""
+def _needed(instance: dg.DagsterInstance, asset_graph, film_id: str, job: str, assets: tuple[str, ...]) -> bool:
+    """True unless ``assets`` are fresh for the film or a ``job`` run of it is already under way (a sensor
+    must not start a second one: the first one's results are what it would make)."""
     under_way = instance.get_run_records(dg.RunsFilter(
-        job_name=POST_JOB, tags={"dagster/partition": film_id},
+        job_name=job, tags={"dagster/partition": film_id},
         statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
                   dg.DagsterRunStatus.STARTED]), limit=1)
     if under_way:
         return False
     resolver = _stale_resolver(instance, asset_graph)
-    return any(resolver.get_status(dg.AssetKey(asset), film_id) != StaleStatus.FRESH for asset in POST_ASSETS)
+    return any(resolver.get_status(dg.AssetKey(asset), film_id) != StaleStatus.FRESH for asset in assets)
+
+
+def post_production_needed(instance: dg.DagsterInstance, asset_graph, film_id: str) -> bool:
+    return _needed(instance, asset_graph, film_id, POST_JOB, POST_ASSETS)
+
+
+def script_needed(instance: dg.DagsterInstance, asset_graph, film_id: str) -> bool:
+    """A request made (or changed) on its own, e.g. from the UI, still needs the rest of the script."""
+    return _needed(instance, asset_graph, film_id, SCRIPT_JOB, SCRIPT_AFTER_REQUEST)

@@ -9,7 +9,7 @@ import json
 
 import dagster as dg
 
-from filmaster_assets.metadata import contract_version, image_preview, md_table
+from filmaster_assets.metadata import contract_version, image_preview, table
 from filmaster_assets.partitions import film_and_scene, film_scene_partitions
 from filmaster_assets.policies import CLIP_RETRY, LLM_POOL, LLM_RETRY
 from filmcraft import stages
@@ -81,7 +81,7 @@ def scene_references(context: dg.AssetExecutionContext, scene_block: SceneToShoo
         refs = SceneReferences(scene_id=scene, query=query, k=film_request.top_k, references=hits)
     return dg.Output(refs, data_version=contract_version(refs), metadata={
         "query": query, "k": refs.k, "top_score": round(refs.references[0].score, 4) if refs.references else None,
-        "references": md_table(["id", "score", "caption"],
+        "references": table(["id", "score", "caption"],
                                [[r.caption_id, f"{r.score:.3f}", r.text[:160]] for r in refs.references])})
 
 
@@ -95,7 +95,7 @@ def shot_plans(scene_block: SceneToShoot, scene_references: SceneReferences, fil
     return dg.Output(plan, data_version=contract_version(plan), metadata={
         "shots": len(plan.shots), "distinct_setups": len(setups),
         "scene_duration_s": round(sum(s.camera.duration_s for s in plan.shots), 2),
-        "shot_plan": md_table(["shot", "size", "movement", "angle", "lens", "grade", "dur", "cites", "prompt"],
+        "shot_plan": table(["shot", "size", "movement", "angle", "lens", "grade", "dur", "cites", "prompt"],
                               [[s.shot_id, s.camera.shot_size, s.camera.movement, s.camera.angle,
                                 f"{s.camera.lens_mm:.0f}mm", s.camera.grade, f"{s.camera.duration_s:.1f}s",
                                 ", ".join(s.cited_references[:3]), s.prompt[:120]] for s in plan.shots]),

@@ -11,7 +11,7 @@ from resources.studio import StudioResource
 
 
 @dg.asset_sensor(asset_key=dg.AssetKey("scene_blocks"), jobs=[camera_job, post_production_job],
-                 default_status=dg.DefaultSensorStatus.RUNNING)
+                 minimum_interval_seconds=10, default_status=dg.DefaultSensorStatus.RUNNING)
 def scene_fanout_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry, studio: StudioResource):
     film_id = asset_event.dagster_event.partition
     try:

@@ -72,7 +72,7 @@ def _register(kind: str, name: str, config: SourceConfig, lib: LibraryLayout) ->
 
 
 def _ingest_metadata(report: dict, lib: LibraryLayout) -> dict:
-    from filmaster_assets.metadata import md_table
+    from filmaster_assets.metadata import table
 
     folder = lib.source_dir(report["kind"], report["source"])
     meta = {k: report[k] for k in ("rows", "quarantined", "seconds", "measured", "reused", "text_field", "id_field",
@@ -80,7 +80,7 @@ def _ingest_metadata(report: dict, lib: LibraryLayout) -> dict:
     meta["input"] = dg.MetadataValue.path(report["path"])
     meta["rows_table"] = dg.MetadataValue.path(str(folder / "rows.parquet"))
     if report.get("quarantine_reasons"):
-        meta["quarantine_reasons"] = md_table(["reason", "rows"], [[r, n] for r, n in report["quarantine_reasons"].items()])
+        meta["quarantine_reasons"] = table(["reason", "rows"], [[r, n] for r, n in report["quarantine_reasons"].items()])
     if report.get("kinds"):
         meta["kinds"] = dg.MetadataValue.json(report["kinds"])
     return meta

@@ -7,7 +7,7 @@ scenes that have them; the film's ``scene_blocks`` say which scenes it needs, in
 
 import dagster as dg
 
-from filmaster_assets.metadata import contract_version, file_metadata, image_preview, md_table
+from filmaster_assets.metadata import contract_version, file_metadata, image_preview, table
 from filmaster_assets.partitions import film_partitions
 from filmaster_assets.policies import LLM_POOL, LLM_RETRY
 from filmcraft import stages
@@ -61,7 +61,7 @@ def audience_review(rough_cut: RoughCut, audience_profile: AudienceProfile, film
     review = stages.review(rough_cut, plans, blocks, audience_profile, llm)
     return dg.Output(review, data_version=contract_version(review), metadata={
         "profile": review.profile, "summary": review.summary, "notes": len(review.notes),
-        "critique": md_table(["category", "shot", "tc (s)", "note"],
+        "critique": table(["category", "shot", "tc (s)", "note"],
                              [[n.category, n.shot_id or "", f"{n.timecode:.1f}" if n.timecode is not None else "",
                                n.text] for n in review.notes])})
 
@@ -77,7 +77,7 @@ def edit_analysis(audience_review: AudienceReview, rough_cut: RoughCut, audience
     counts = {g: sum(1 for a in analysis.actions if a.group == g) for g in ("structure", "timing", "audio")}
     return dg.Output(analysis, data_version=contract_version(analysis), metadata={
         **{f"{g}_actions": n for g, n in counts.items()},
-        "actions": md_table(["group", "action", "shot", "params", "reason"],
+        "actions": table(["group", "action", "shot", "params", "reason"],
                             [[a.group, a.action, a.shot_id or "", a.params, a.reason] for a in analysis.actions])})
 
 
@@ -105,7 +105,7 @@ def picture_lock(edit_analysis: EditAnalysis, rough_cut: RoughCut, film_request:
     return dg.Output(lock, data_version=contract_version(lock, files.picture_lock_video), metadata={
         **file_metadata(files.picture_lock_video, runtime), "shots": len(decisions), "removed": len(removed),
         "rough_cut_runtime_s": round(rough_cut.runtime_s, 2),
-        "edl": md_table(["#", "shot", "decision", "src in", "src out", "speed", "rec in", "rec out"],
+        "edl": table(["#", "shot", "decision", "src in", "src out", "speed", "rec in", "rec out"],
                         [[i, d.shot_id, d.decision, f"{d.source_in:.2f}", f"{d.source_out:.2f}",
                           f"{d.speed:.2f}", f"{d.record_in:.2f}", f"{d.record_out:.2f}"]
                          for i, d in enumerate(decisions, 1)])})

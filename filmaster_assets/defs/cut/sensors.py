@@ -8,7 +8,8 @@ from filmaster_assets.orchestration import post_production_needed, scene_statuse
 from resources.studio import StudioResource
 
 
-@dg.asset_sensor(asset_key=dg.AssetKey("clips"), job=post_production_job, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.asset_sensor(asset_key=dg.AssetKey("clips"), job=post_production_job, minimum_interval_seconds=10,
+                 default_status=dg.DefaultSensorStatus.RUNNING)
 def post_production_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry, studio: StudioResource):
     film_id = asset_event.dagster_event.partition.split("|")[0]  # multi-partition keys read "film|scene"
     try:

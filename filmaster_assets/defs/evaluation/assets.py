@@ -10,7 +10,7 @@ from typing import Optional
 
 import dagster as dg
 
-from filmaster_assets.metadata import contract_version, data_version, md_table
+from filmaster_assets.metadata import contract_version, data_version, table
 from filmaster_assets.partitions import film_partitions
 from filmcraft.assembly import MissingSceneWork, shot_plans_by_id
 from filmcraft.budget import Budget
@@ -55,7 +55,7 @@ def filmeval_scores(film_request: FilmRequest, synopsis: Synopsis, scene_blocks:
     return dg.Output(scores, data_version=contract_version(scores), metadata={
         "CL": scores.camera_language, "CRh": scores.cinematic_rhythm, "average": scores.average,
         "judge": scores.judge, "backend": vision.backend_name(),
-        "scores": md_table(["criterion", "score", "reason"],
+        "scores": table(["criterion", "score", "reason"],
                            [[c.criterion, fmt(c.score), c.reason] for c in scores.criteria])})
 
 
@@ -96,7 +96,7 @@ def benchmark_requests(context: dg.AssetExecutionContext, config: BenchmarkConfi
     return dg.MaterializeResult(metadata={
         "films": len(requests), "cases": len(cases), "variants": ", ".join(variants), "size": config.size,
         "requests_folder": dg.MetadataValue.path(str(drops)),
-        "film_ids": md_table(["film"], [[r.film_id] for r in requests])})
+        "film_ids": table(["film"], [[r.film_id] for r in requests])})
 
 
 @dg.asset(group_name=BENCHMARK_GROUP, deps=["filmeval_scores"])
@@ -118,6 +118,6 @@ def filmeval_benchmark_report(studio: StudioResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={"films": len(films), "report": dg.MetadataValue.path(str(files.report)),
                   "scores": dg.MetadataValue.path(str(files.scores)),
-                  "by_variant": md_table(["variant", "CL", "CRh", "average"],
+                  "by_variant": table(["variant", "CL", "CRh", "average"],
                                          [[v, fmt(m["CL"]), fmt(m["CRh"]), fmt(m["average"])] for v, m in means.items()])},
         data_version=data_version(files.scores, files.report))

@@ -7,7 +7,7 @@ from evaluation.cases import split_film_id
 from filmaster_assets.jobs import benchmark_report_job
 
 
-@dg.asset_sensor(asset_key=dg.AssetKey("filmeval_scores"), job=benchmark_report_job,
+@dg.asset_sensor(asset_key=dg.AssetKey("filmeval_scores"), job=benchmark_report_job, minimum_interval_seconds=10,
                  default_status=dg.DefaultSensorStatus.RUNNING)
 def benchmark_report_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
     film_id = asset_event.dagster_event.partition

@@ -5,7 +5,7 @@ from typing import Optional
 
 import dagster as dg
 
-from filmaster_assets.metadata import contract_version, md_table
+from filmaster_assets.metadata import contract_version, table
 from filmaster_assets.partitions import film_partitions
 from filmaster_assets.policies import LLM_POOL, LLM_RETRY
 from filmcraft import stages
@@ -90,7 +90,7 @@ def simplified_storyboard(film_request: FilmRequest, synopsis: Synopsis, studio:
     board = stages.simplified_storyboard(synopsis, _writer(text_model, studio, film_request))
     return dg.Output(board, data_version=contract_version(board), metadata={
         "beats": len(board.causal_chain),
-        "causal_chain": md_table(["#", "kind", "beat", "because"],
+        "causal_chain": table(["#", "kind", "beat", "because"],
                                  [[i, b.kind, b.text, b.cause] for i, b in enumerate(board.causal_chain, 1)])})
 
 
@@ -100,7 +100,7 @@ def detailed_storyboard(film_request: FilmRequest, synopsis: Synopsis, simplifie
     board = stages.detailed_storyboard(synopsis, simplified_storyboard, _writer(text_model, studio, film_request))
     return dg.Output(board, data_version=contract_version(board), metadata={
         "scenes": len(board.scenes), "shots": sum(len(s.shots) for s in board.scenes),
-        "storyboard": md_table(["scene", "location", "time", "shot kind", "description"],
+        "storyboard": table(["scene", "location", "time", "shot kind", "description"],
                                [[s.index, s.location, s.time_of_day, sh.kind, sh.description]
                                 for s in board.scenes for sh in s.shots])})
 
@@ -116,7 +116,7 @@ def scene_blocks(film_request: FilmRequest, synopsis: Synopsis, simplified_story
     return dg.Output(blocks, data_version=contract_version(blocks), metadata={
         "scene_count": len(blocks.scenes), "shot_count": sum(len(s.shots) for s in blocks.scenes),
         "scene_slots": ", ".join(s.scene_id for s in blocks.scenes),
-        "scene_blocks": md_table(
+        "scene_blocks": table(
             ["scene", "heading", "characters", "objective", "mood", "shots", "ambience", "music"],
             [[s.scene_id, s.heading, ", ".join(s.characters), s.narrative_objective, s.mood, len(s.shots),
               s.sound_sketch.ambience, s.sound_sketch.music_mood] for s in blocks.scenes])})

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from filmaster_assets.metadata import contract_version, file_metadata, image_preview, md_table
+from filmaster_assets.metadata import contract_version, file_metadata, image_preview, table
 from filmaster_assets.partitions import film_partitions
 from filmcraft.assembly import MissingSceneWork, effective_blocks, shot_plans_by_id
 from filmcraft.budget import Budget
@@ -43,7 +43,7 @@ def sound_design(picture_lock: PictureLock, film_request: FilmRequest, scene_blo
     return dg.Output(cues, data_version=contract_version(cues), metadata={
         **{f"{s}_cues": n for s, n in per_stem.items()},
         "foley_sfx_spotting": "vision model on keyframes" if spotter else "offline, from shot plans",
-        "cue_sheet": md_table(["cue", "stem", "in (s)", "dur (s)", "scene/shot", "description"],
+        "cue_sheet": table(["cue", "stem", "in (s)", "dur (s)", "scene/shot", "description"],
                               [[c.cue_id, c.stem, f"{c.record_in:.2f}", f"{c.duration:.2f}",
                                 c.shot_id or c.scene_id or "", c.description[:80]] for c in cues.cues])})
 
@@ -65,6 +65,6 @@ def mix(context: dg.AssetExecutionContext, sound_design: CueSheet, studio: Studi
         "master_true_peak_dbtp": round(report.master_true_peak_dbtp, 2),
         "master_target_lufs": report.master_target_lufs,
         "levels": image_preview(plot, max_width=960), "levels_path": dg.MetadataValue.path(str(plot)),
-        "stems": md_table(["stem", "target LUFS", "measured LUFS", "true peak dBTP"],
+        "stems": table(["stem", "target LUFS", "measured LUFS", "true peak dBTP"],
                           [[s.stem, fmt(s.target_lufs), fmt(s.measured_lufs), fmt(s.true_peak_dbtp)]
                            for s in report.stems])})
