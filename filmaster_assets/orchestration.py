@@ -100,6 +100,11 @@ def _needed(instance: dg.DagsterInstance, asset_graph, film_id: str, job: str, a
     return any(resolver.get_status(dg.AssetKey(asset), film_id) != StaleStatus.FRESH for asset in assets)
 
 
+def camera_needed(instance: dg.DagsterInstance, asset_graph, scene_partition: str) -> bool:
+    """A scene block made on its own (an override edited from the UI) still needs the scene's camera chain."""
+    return _needed(instance, asset_graph, scene_partition, CAMERA_JOB, CAMERA_CHAIN)
+
+
 def post_production_needed(instance: dg.DagsterInstance, asset_graph, film_id: str) -> bool:
     return _needed(instance, asset_graph, film_id, POST_JOB, POST_ASSETS)
 

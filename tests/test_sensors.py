@@ -152,3 +152,17 @@ def test_post_production_waits_for_every_scene(tmp_path):
         instance.add_run(DagsterRun(job_name="post_production_job", run_id="0" * 36,
                                     status=dg.DagsterRunStatus.STARTED, tags={"dagster/partition": "f2"}))
         assert _tick(post_production_sensor, instance, tmp_path) == []
+
+
+def test_an_edited_scene_block_goes_on_to_its_camera_chain(tmp_path):
+    from filmaster_assets.defs.camera.sensors import scene_edit_sensor
+
+    files = _film_with_scenes(tmp_path, "f3", 2)
+    with dg.instance_for_test() as instance:
+        _film_made(instance, files)
+        _shoot(instance, files, {"s01", "s02"})
+        assert _tick(scene_edit_sensor, instance, tmp_path) == []  # shot as it is: nothing to do
+        _report(instance, "scene_block", "f3|s02", "edited")  # materialized alone, e.g. from the UI
+        requests = _tick(scene_edit_sensor, instance, tmp_path)
+    assert [(r.partition_key.keys_by_dimension["scene"], sorted(k.to_user_string() for k in r.asset_selection))
+            for r in requests] == [("s02", ["clips", "scene_references", "shot_plans"])]
