@@ -39,13 +39,10 @@ def studio_with_library(library_template, tmp_path) -> Path:
     return studio_from_template(library_template, tmp_path / "studio")
 
 
-# Longest modules first: with one worker per core and a module per worker (--dist loadscope), a long
-# module scheduled last leaves the other core idle while it runs. The browser tests mostly wait on the
-# daemon, so they start first and overlap with the rest.
-FIRST = ("test_ui.py", "test_concurrency.py", "test_crash_safety.py", "test_e2e.py", "test_eval_e2e.py",
-         "test_scene_override.py", "test_budget.py", "test_faults.py", "test_corpus_cli.py", "test_corpus.py")
+# The browser tests start first: they mostly wait on the daemon's runs, so they overlap with the rest
+# instead of running alone at the end (one worker per core, a module per worker).
+FIRST = ("test_ui.py",)
 
 
 def pytest_collection_modifyitems(config, items):
-    rank = {name: i for i, name in enumerate(FIRST)}
-    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).name, len(FIRST)))
+    items.sort(key=lambda item: Path(str(item.fspath)).name not in FIRST)

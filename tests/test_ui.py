@@ -34,6 +34,12 @@ TINY = {"width": 320, "height": 180, "fps": 12, "max_scenes": 2, "max_shots_per_
 FILM_WAIT_S = 600
 
 
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -73,7 +79,9 @@ class UI:
         """Materialize film_request for a new partition with this launch config, as a film-maker would."""
         page = self.page
         self.goto("/assets/film_request")
-        page.get_by_role("button", name="Materialize", exact=False).first.click()
+        materialize = page.get_by_role("button", name="Materialize", exact=False).first
+        expect(materialize).to_be_enabled(timeout=120_000)  # disabled until the asset's definition has loaded
+        materialize.click()
         page.get_by_text("Add a partition").click()
         dialog = page.get_by_role("dialog").filter(has_text="Add a partition for filmaster_films")
         dialog.get_by_role("textbox").fill(film_id)
@@ -133,7 +141,7 @@ def ui(library_template, tmp_path_factory):
                 "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync"])
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.set_default_timeout(60_000)
+            page.set_default_timeout(120_000)  # a busy 2-core machine renders the UI slowly
             shots = tmp / "screenshots"
             shots.mkdir()
             yield UI(base, studio, home, shots, page)
