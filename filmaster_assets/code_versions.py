@@ -13,6 +13,8 @@ import functools
 import hashlib
 import importlib.util
 import inspect
+import json
+import tempfile
 import textwrap
 import types
 import typing
@@ -146,10 +148,38 @@ def compute_fn(assets_def: dg.AssetsDefinition) -> types.FunctionType:
     return assets_def.op.compute_fn.decorated_fn
 
 
+def _sources_fingerprint() -> str:
+    """Names, sizes and modification times of every project source file: cheap to read, and any edit moves it."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for package in (*LOGIC_PACKAGES, "filmaster_assets"):
+        for path in sorted((root / package).rglob("*.py")):
+            st = path.stat()
+            digest.update(f"{path.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}\n".encode("utf-8"))
+    return digest.hexdigest()[:24]
+
+
+def _versions(assets: list[dg.AssetsDefinition]) -> dict[str, str]:
+    """Code version per asset function. Every step process of the multiprocess executor loads the
+    definitions, and parsing the sources takes about a second, so the result is kept in the system temp
+    folder under a fingerprint of the sources (an edited file makes a new one)."""
+    from filmcraft.store import read_json_or_none, write_text
+
+    cache = Path(tempfile.gettempdir()) / "filmaster-code-versions" / f"{_sources_fingerprint()}.json"
+    names = {a.op.name for a in assets}
+    cached = read_json_or_none(cache)
+    if isinstance(cached, dict) and names <= set(cached):
+        return cached
+    versions = {a.op.name: code_version_of(compute_fn(a)) for a in assets}
+    try:
+        write_text(cache, json.dumps(versions, sort_keys=True))
+    except OSError:
+        pass  # a read-only temp folder only costs the parse next time
+    return versions
+
+
 def with_derived_code_versions(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
     """Every asset with the code version of the function that makes it (never written by hand)."""
-    out = []
-    for assets_def in assets:
-        version = code_version_of(compute_fn(assets_def))
-        out.append(assets_def.map_asset_specs(lambda spec, v=version: spec.replace_attributes(code_version=v)))
-    return out
+    versions = _versions(assets)
+    return [a.map_asset_specs(lambda spec, v=versions[a.op.name]: spec.replace_attributes(code_version=v))
+            for a in assets]
