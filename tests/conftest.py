@@ -38,11 +38,3 @@ def studio_with_library(library_template, tmp_path) -> Path:
 
     return studio_from_template(library_template, tmp_path / "studio")
 
-
-# The browser tests start first: they mostly wait on the daemon's runs, so they overlap with the rest
-# instead of running alone at the end (one worker per core, a module per worker).
-FIRST = ("test_ui.py",)
-
-
-def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: Path(str(item.fspath)).name not in FIRST)

@@ -116,7 +116,10 @@ def ui(library_template, tmp_path_factory):
     studio = studio_from_template(library_template, tmp / "studio")
     home = tmp / "dagster_home"
     home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    # the run queue is checked every second instead of every 5 s: a film is 5 runs
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\nrun_coordinator:\n"
+                                       "  module: dagster.core.run_coordinator\n  class: QueuedRunCoordinator\n"
+                                       "  config:\n    dequeue_interval_seconds: 1\n")
     port = _free_port()
     env = {**os.environ, "FILMASTER_HOME": str(studio), "DAGSTER_HOME": str(home), "HF_HUB_OFFLINE": "1"}
     for key in [k for k in env if k.startswith("FILMASTER_") and k.endswith("_BASE_URL")]:
