@@ -40,6 +40,10 @@ TIMES_OF_DAY: tuple[str, ...] = TimeOfDay.__args__
 
 Transition = Literal["cut", "dissolve", "fade"]
 
+# what the sky does in a scene: the previs animates it and the sound design hears it
+Weather = Literal["clear", "overcast", "wind", "rain", "storm", "snow", "blizzard", "fog"]
+WEATHERS: tuple[str, ...] = Weather.__args__
+
 
 class Contract(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -185,6 +189,8 @@ class ShotPrompt(Contract):
     action: str = ""  # what moves in the shot; drives camera choice and foley
     characters: list[str] = []
     dialogue: Optional[str] = None  # spoken line, if any (speaker is characters[0])
+    subject: str = ""  # what the shot frames: a character, or a prop or creature ("the seagull", "an hourglass")
+    props: list[str] = []  # props and creatures in the shot, as nouns ("seagull", "lamp", "boat")
 
 
 class SceneBlock(Contract):
@@ -200,6 +206,7 @@ class SceneBlock(Contract):
     shots: list[ShotPrompt]
     sound_sketch: SoundSketch
     voice_over: str = ""  # narration for the scene (shot-level VO lines come from shots)
+    weather: Weather = "clear"
 
 
 class SceneBlocks(Contract):
@@ -275,6 +282,9 @@ class ShotPlan(Contract):
     dialogue: Optional[str] = None
     cited_references: list[str] = []  # caption ids that shaped the camera spec
     rationale: str = ""
+    weather: Weather = "clear"
+    subject: str = ""  # what the shot frames (from the storyboard); empty: its first character
+    props: list[str] = []  # props and creatures in the shot
 
 
 class ScenePlan(Contract):
@@ -313,6 +323,30 @@ class ClipInfo(Contract):
     sha256: str
     backend: str  # "previs" or "openai:<model>"
     keyframe_path: Optional[str] = None  # a still from the middle of the clip (contact sheets, vision spotting)
+    manifest: Optional[RenderManifest] = None  # previs only: what was drawn
+
+
+class DepictedProp(Contract):
+    noun: str  # as the shot plan names it ("seagull")
+    visual_id: str  # the visual library image drawn for it ("builtin:bird")
+
+
+class DepictedFigure(Contract):
+    name: str
+    motion: str  # "stand", "walk", "run", "climb", "fall", "turn", "embrace", ...
+    direction: Literal["left", "right", "none"] = "none"  # screen direction of the motion
+
+
+class RenderManifest(Contract):
+    """What a previs shot actually drew, and which nouns of its plan it could not depict."""
+
+    shot_id: str
+    location_kind: str  # "lighthouse", "glacier", "forest", ... or "generic"
+    weather: Weather = "clear"
+    subject: str = ""
+    props: list[DepictedProp] = []
+    figures: list[DepictedFigure] = []
+    not_depicted: list[str] = []  # subjects and props of the plan that are not in the picture
 
 
 class SceneClips(Contract):

@@ -339,6 +339,6 @@ def replan_scene(block: SceneBlock, refs: SceneReferences, continuity: SceneCont
             shot_id=shot.shot_id, scene_id=block.scene_id, index=i + 1, prompt=prompt, action=shot.action,
             characters=shot.characters, location=block.location, time_of_day=block.time_of_day,
             mood=block.mood, camera=camera, dialogue=shot.dialogue, cited_references=cited_ids,
-            rationale=rationale,
+            rationale=rationale, weather=block.weather, subject=shot.subject, props=shot.props,
         ))
     return ScenePlan(scene_id=block.scene_id, shots=plans)
