@@ -60,3 +60,20 @@ class VisionJudge(Protocol):
     name: str
 
     def judge_json(self, instructions: str, text: str, frames: list[Keyframe], schema: type[T], sample: int = 0) -> T: ...
+
+
+@dataclass(frozen=True)
+class Visual:
+    """An image from the visual library: a cut-out (RGBA PNG) of a prop, creature or landmark."""
+
+    visual_id: str  # "<source>:<name>", e.g. "builtin:lighthouse"
+    path: Path
+    tags: tuple[str, ...]
+
+
+class VisualLibrary(Protocol):
+    """Finds the image that depicts a noun of a shot plan (see ``corpus_ingest.visuals``)."""
+
+    def find(self, noun: str) -> Visual | None:
+        """The best image for ``noun`` ("seagull", "hourglass"), or None when nothing in the library depicts it."""
+        ...
