@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from filmcraft.contracts import SceneBlock, SceneBlocks, SceneContinuity, SceneToShoot, shot_id
+from filmcraft.director.lexicon import TIME_HEADING
 
 EDITABLE = sorted(set(SceneBlock.model_fields) - {"scene_id", "index"})
 NAMED = ("heading", "location", "mood", "narrative_objective")  # text a scene cannot do without
@@ -52,6 +53,18 @@ def load_overrides(path: Path) -> dict[str, dict]:
     return data
 
 
+def restated_heading(heading: str, location: str | None, time_of_day: str | None) -> str:
+    """The slug line after an edit of the scene's place or time: "EXT. HARBOUR - DAWN" with time_of_day
+    night becomes "EXT. HARBOUR - NIGHT", so labels and prompts say what the scene now is."""
+    head, sep, time_part = heading.rpartition(" - ")
+    if not sep:
+        head, time_part = heading, ""
+    prefix, _, place = head.partition(" ") if head.upper().startswith(("INT.", "EXT.", "INT/EXT.")) else ("", "", head)
+    place = location.upper() if location else place
+    time_part = TIME_HEADING.get(time_of_day, time_of_day.upper()) if time_of_day else time_part
+    return " ".join(p for p in (prefix, place) if p) + (f" - {time_part}" if time_part else "")
+
+
 def apply_overrides(blocks: SceneBlocks, overrides: dict[str, dict], source: str = "scene_overrides.json") -> SceneBlocks:
     by_id = {b.scene_id: b for b in blocks.scenes}
     unknown = sorted(set(overrides) - set(by_id))
@@ -71,8 +84,13 @@ def apply_overrides(blocks: SceneBlocks, overrides: dict[str, dict], source: str
         blank = [k for k in NAMED if k in fields and isinstance(fields[k], str) and not fields[k].strip()]
         if blank:
             raise OverrideError(f"{source}: {block.scene_id}.{blank[0]} is blank: give it a value or remove the key")
+        edit = dict(fields)
+        place, time = edit.get("location"), edit.get("time_of_day")
+        if "heading" not in edit and (isinstance(place, str) or isinstance(time, str)):
+            edit["heading"] = restated_heading(block.heading, place if isinstance(place, str) else None,
+                                               time if isinstance(time, str) else None)
         try:
-            merged = SceneBlock.model_validate({**block.model_dump(), **fields})
+            merged = SceneBlock.model_validate({**block.model_dump(), **edit})
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"])

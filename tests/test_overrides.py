@@ -23,6 +23,7 @@ def blocks():
 def test_override_changes_one_scene_only(blocks):
     out = apply_overrides(blocks, {"s02": {"time_of_day": "night", "mood": "eerie"}})
     assert out.scenes[1].time_of_day == "night" and out.scenes[1].mood == "eerie"
+    assert out.scenes[1].heading.endswith(" - NIGHT")  # the slug line follows the edit
     assert out.scenes[0] == blocks.scenes[0]
     # what the last scene is shot from (its block and continuity) changes; the first scene's does not
     before = scenes_to_shoot(blocks, {})
@@ -81,3 +82,11 @@ def test_budgets_are_not_what_a_film_is_made_from():
     version = lambda r: contract_version(r, exclude=set(BUDGET_FIELDS))  # noqa: E731 (as film_request versions)
     assert version(base) == version(raised)
     assert version(base) != version(moved)
+
+
+def test_an_edit_of_place_or_time_restates_the_heading():
+    from filmcraft.overrides import restated_heading
+
+    assert restated_heading("EXT. HARBOUR - DAWN", None, "night") == "EXT. HARBOUR - NIGHT"
+    assert restated_heading("INT. KITCHEN - DAY", "attic", None) == "INT. ATTIC - DAY"
+    assert restated_heading("EXT. HARBOUR - DAWN", None, "golden_hour") == "EXT. HARBOUR - SUNSET"
