@@ -9,6 +9,12 @@ from __future__ import annotations
 import hashlib
 import re
 
+# the physical world (places, weather, creatures, props) has its own module; re-exported here so
+# the reader keeps one lexicon
+from filmcraft.director.world import (  # noqa: F401
+    GENRE_PLACES, LOCATION_PREPOSITIONS, PLACES, RELATED_PLACES, TRAVEL_VERBS,
+)
+
 # --- text tools ---------------------------------------------------------------------------
 
 _ABBREVIATIONS = ("Mr", "Mrs", "Ms", "Dr", "St", "Prof", "Capt", "Sgt", "Lt", "Col", "Gen", "Jr", "Sr",
@@ -147,6 +153,10 @@ banker lawyer judge journalist photographer mechanic engineer inventor clerk jan
 fighter athlete runner climber diver ranger hacker scavenger survivor veteran neighbour neighbor
 friend lover couple family crew gang team villagers strangers children boys girls men women
 courier messenger granddaughter grandson niece nephew fiancee fiance partner
+violinist pianist guitarist drummer glaciologist biologist geologist archaeologist botanist researcher
+astronomer physicist chemist apprentice clockmaker blacksmith carpenter tailor weaver potter
+librarian shopkeeper innkeeper ferryman boatman skipper smuggler ranger lumberjack nomad herder
+guide poacher trapper paramedic firefighter medic bodyguard butler maid servant gardener
 """.split())
 
 # words near a mention that say the person is gone: "his brother, lost at sea", "his late friend"
@@ -167,146 +177,6 @@ PROTAGONIST_CUES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("machine", "robot", "code", "computer", "signal"), "the engineer"),
     (("crime", "murder", "clue", "case", "gun"), "the investigator"),
 )
-
-# --- places ------------------------------------------------------------------------------
-
-# place noun -> (interior?, ambience); the ambience is what the sound designer looks up
-PLACES: dict[str, tuple[bool, str]] = {
-    "harbour": (False, "harbour water lapping, rigging clinks, distant gulls"),
-    "harbor": (False, "harbour water lapping, rigging clinks, distant gulls"),
-    "port": (False, "harbour water lapping, cranes, distant ship horn"),
-    "dock": (False, "water against pilings, creaking wood"),
-    "pier": (False, "water against pilings, creaking wood, gulls"),
-    "beach": (False, "surf on sand, wind, gulls"),
-    "shore": (False, "surf on sand, wind"),
-    "coast": (False, "surf and wind on rocks"),
-    "sea": (False, "open sea swell, wind"),
-    "ocean": (False, "open sea swell, wind"),
-    "island": (False, "surf, wind in palms, birds"),
-    "lighthouse": (False, "wind, surf against rocks, foghorn"),
-    "boat": (False, "hull creaks, water slapping, engine idle"),
-    "ship": (False, "hull creaks, engine drone, wind"),
-    "forest": (False, "wind in trees, birdsong, twigs"),
-    "woods": (False, "wind in trees, birdsong, twigs"),
-    "jungle": (False, "insects, tropical birds, dripping leaves"),
-    "clearing": (False, "soft wind, insects, birdsong"),
-    "mountain": (False, "high wind, distant rockfall"),
-    "mountains": (False, "high wind, distant rockfall"),
-    "valley": (False, "wind over grass, distant stream"),
-    "river": (False, "flowing river, birds"),
-    "lake": (False, "gentle lapping water, loons"),
-    "field": (False, "wind over grass, insects"),
-    "fields": (False, "wind over grass, insects"),
-    "meadow": (False, "wind over grass, bees, birdsong"),
-    "desert": (False, "dry wind, sand hiss"),
-    "cave": (True, "dripping water, hollow echo"),
-    "garden": (False, "birdsong, leaves rustling, distant traffic"),
-    "park": (False, "children far off, birds, light traffic"),
-    "farm": (False, "livestock, wind, distant tractor"),
-    "village": (False, "distant voices, dogs, church bell"),
-    "town": (False, "light traffic, footsteps, voices"),
-    "city": (False, "city traffic, distant sirens, crowd murmur"),
-    "street": (False, "traffic passing, footsteps, voices"),
-    "streets": (False, "traffic passing, footsteps, voices"),
-    "alley": (False, "dripping pipes, distant traffic, rats"),
-    "road": (False, "wind, passing cars"),
-    "highway": (False, "fast traffic whoosh, trucks"),
-    "bridge": (False, "wind, traffic over expansion joints, water below"),
-    "rooftop": (False, "city hum from below, wind, distant sirens"),
-    "station": (False, "station announcements, trains braking, crowd"),
-    "platform": (False, "station announcements, trains braking, crowd"),
-    "train": (True, "train wheels clacking, carriage rattle"),
-    "subway": (True, "subway rumble, screeching brakes"),
-    "airport": (True, "terminal announcements, rolling luggage, jet whine"),
-    "market": (False, "market crowd, vendors calling, clatter"),
-    "square": (False, "crowd murmur, pigeons, fountain"),
-    "castle": (True, "stone room tone, distant wind, torches crackling"),
-    "palace": (True, "large hall reverb, distant footsteps"),
-    "kingdom": (False, "wind, distant bells, birds"),
-    "church": (True, "large stone reverb, distant organ"),
-    "cathedral": (True, "vast stone reverb, distant choir"),
-    "temple": (True, "large stone reverb, wind chimes"),
-    "cemetery": (False, "wind, crows, distant bell"),
-    "graveyard": (False, "wind, crows, distant bell"),
-    "school": (True, "hallway chatter, lockers, bell"),
-    "classroom": (True, "room tone, chairs scraping, chalk"),
-    "hospital": (True, "monitor beeps, ventilation hum, distant pages"),
-    "office": (True, "air conditioning hum, keyboards, phones"),
-    "laboratory": (True, "equipment hum, beeping instruments"),
-    "lab": (True, "equipment hum, beeping instruments"),
-    "factory": (True, "machinery rhythm, steam hiss"),
-    "warehouse": (True, "large empty reverb, dripping, wind through gaps"),
-    "prison": (True, "metal doors echo, distant shouts"),
-    "cell": (True, "dripping, metal echo, distant shouts"),
-    "bar": (True, "bar chatter, glasses clinking, jukebox far off"),
-    "cafe": (True, "cafe chatter, cups on saucers, espresso machine"),
-    "restaurant": (True, "diners murmuring, cutlery, kitchen clatter"),
-    "kitchen": (True, "fridge hum, ticking clock, simmering pot"),
-    "bedroom": (True, "quiet room tone, ticking clock"),
-    "house": (True, "quiet room tone, floorboards creak"),
-    "home": (True, "quiet room tone, ticking clock"),
-    "apartment": (True, "room tone, muffled neighbours, traffic outside"),
-    "attic": (True, "creaking beams, wind on roof"),
-    "basement": (True, "boiler hum, dripping"),
-    "cellar": (True, "dripping, hollow stone tone"),
-    "hallway": (True, "room tone, distant footsteps"),
-    "library": (True, "hushed room tone, pages turning, clock"),
-    "museum": (True, "large hall hush, footsteps echo"),
-    "theatre": (True, "auditorium murmur, creaking seats"),
-    "theater": (True, "auditorium murmur, creaking seats"),
-    "stage": (True, "auditorium murmur, creaking boards"),
-    "spaceship": (True, "life-support hum, electronic chirps"),
-    "planet": (False, "thin alien wind, low drone"),
-    "hideout": (True, "low room tone, dripping, muffled city"),
-    "headquarters": (True, "electronic hum, distant radio chatter"),
-    "base": (True, "electronic hum, distant radio chatter"),
-    "academy": (True, "hallway chatter, footsteps"),
-    "battlefield": (False, "distant explosions, wind, shouting"),
-    "realm": (False, "wind, distant bells"),
-    "pass": (False, "mountain wind, distant rockfall"),
-    "shop": (True, "shop bell, room tone, till"),
-    "studio": (True, "quiet room tone, ventilation"),
-    "camp": (False, "campfire crackle, wind, night insects"),
-    "mine": (True, "dripping, timber creaks, distant hammering"),
-}
-
-# where a story naturally moves next from a place, when the text moves but names no new place
-RELATED_PLACES: dict[str, tuple[str, ...]] = {
-    "harbour": ("lighthouse", "boat", "pier"), "harbor": ("lighthouse", "boat", "pier"),
-    "port": ("ship", "warehouse"), "beach": ("sea", "cliff road"), "sea": ("island", "harbour"),
-    "forest": ("clearing", "river", "cave"), "woods": ("clearing", "cabin"), "jungle": ("river", "temple"),
-    "city": ("rooftop", "alley", "subway"), "street": ("alley", "apartment", "cafe"),
-    "station": ("train", "platform", "city"), "train": ("station", "platform"),
-    "kitchen": ("garden", "bedroom", "hallway"), "house": ("garden", "attic", "street"),
-    "home": ("street", "garden", "bedroom"), "village": ("forest", "road", "river"),
-    "school": ("classroom", "street", "park"), "hospital": ("hallway", "street"),
-    "prison": ("road", "hideout"), "office": ("street", "rooftop"), "castle": ("forest", "village"),
-    "desert": ("road", "camp"), "mountain": ("valley", "cave"), "lake": ("forest", "road"),
-    "bar": ("street", "alley"), "cafe": ("street", "park"), "island": ("beach", "cave"),
-}
-
-# default settings by genre when the text names no place at all
-GENRE_PLACES: dict[str, tuple[str, ...]] = {
-    "thriller": ("city", "warehouse", "rooftop"), "action": ("city", "highway", "rooftop"),
-    "romance": ("cafe", "street", "park"), "horror": ("house", "cellar", "forest"),
-    "sci-fi": ("laboratory", "city", "spaceship"), "fantasy": ("kingdom", "forest", "castle"),
-    "comedy": ("home", "street", "office"), "drama": ("home", "street", "kitchen"),
-    "adventure": ("road", "forest", "mountain"), "mystery": ("house", "library", "street"),
-}
-
-LOCATION_PREPOSITIONS = frozenset(
-    "in at on through across into inside near by under along over beside toward towards to from "
-    "onto within outside behind beneath around past".split()
-)
-
-# verbs that move a story to another place
-TRAVEL_VERBS = frozenset("""
-travel travels travelled traveled journey journeys flee flees fled escape escapes escaped run runs ran
-go goes went ventures venture ventured returns return returned heads head headed sets embark embarks
-sails sail sailed drives drive drove flies fly flew leaves leave left hides hide hiding crosses cross
-climbs climb climbed rides ride rode arrives arrive arrived follows follow followed chases chase chased
-pursues pursue pursued
-""".split())
 
 # --- time of day -------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Story beats: the text's events as setup, development, turn, climax and outcome, each with a
-place, a time of day and its people. A short theme is expanded into an arc; a long synopsis is
-condensed to its own event sentences.
+place, a time of day and its people. A long synopsis is condensed to its own event sentences (a
+short theme is grown in ``expansion``).
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 
 from filmcraft.director import lexicon as lx
 from filmcraft.director.script.casting import CastState, cast_in
-from filmcraft.director.script.grammar import (
-    condense, object_of, place_head, predicate, strip_setting, subject_at, time_in,
-)
-from filmcraft.director.script.reading import Reading, characters_in, lower_first, places_in
+from filmcraft.director.script.grammar import condense, place_head, subject_at, time_in
+from filmcraft.director.script.reading import Reading, lower_first, places_in
 
 LONG_TEXT_WORDS = 45  # at or above this the text is a synopsis to condense, below it a theme to expand
 MAX_BEATS = 8
@@ -38,21 +36,6 @@ def advance(time: str, steps: int = 1) -> str:
     return TIME_ORDER[(TIME_ORDER.index(time) + steps) % len(TIME_ORDER)]
 
 
-_WHEN = {"dawn": "At dawn", "day": "By day", "golden_hour": "At sunset", "dusk": "At dusk", "night": "That night"}
-_IN_PLACES = {"city", "forest", "woods", "jungle", "street", "streets", "house", "kitchen", "garden", "park",
-              "village", "town", "desert", "sea", "ocean", "cave", "alley", "market", "square", "kingdom",
-              "realm", "fields", "field", "valley", "mountains", "rain", "laboratory", "lab", "office",
-              "bedroom", "attic", "basement", "cellar", "hallway", "library", "museum", "warehouse", "prison",
-              "subway", "train", "apartment", "clearing", "meadow", "hideout", "camp", "castle", "palace"}
-
-
-def _at(place: str) -> str:
-    """'in the forest' but 'at the harbour': the preposition a place takes."""
-    if place[0].isupper():
-        return ("in " if place_head(place) in _IN_PLACES else "at ") + place
-    return ("in the " if place_head(place) in _IN_PLACES else "at the ") + place
-
-
 def assign_kinds(texts: list[str]) -> list[str]:
     n = len(texts)
     if n == 1:
@@ -72,116 +55,6 @@ def assign_kinds(texts: list[str]) -> list[str]:
         if turn is not None:
             kinds[turn] = "turn"
     return kinds
-
-
-# --- expansion of a short theme --------------------------------------------------------------
-
-_ROUTINES = {
-    "harbour": "mends nets among the moored boats", "harbor": "mends nets among the moored boats",
-    "sea": "watches the swell", "forest": "follows a narrow path between the trees",
-    "city": "moves through the crowds", "street": "walks the familiar street",
-    "kitchen": "prepares a quiet meal", "station": "waits on the platform", "train": "watches the land go by",
-    "house": "moves from room to room", "home": "keeps the house in order", "village": "crosses the square",
-    "office": "works late at a desk", "school": "crosses the corridor", "beach": "walks the tideline",
-    "desert": "walks into the heat", "lighthouse": "climbs the stair to the lamp", "garden": "tends the beds",
-}
-_TURNS = {
-    "thriller": "Someone else wants {obj}, and {p} is followed to the {loc2}",
-    "action": "A rival comes for {obj}, and the fight spills into the {loc2}",
-    "romance": "{Obj} brings {p} face to face with a stranger at the {loc2}",
-    "horror": "{At2}, {obj} begins to change, and something answers in the dark",
-    "sci-fi": "{Obj} sends out a signal that draws {p} to the {loc2}",
-    "fantasy": "{Obj} wakes a power that pulls {p} toward the {loc2}",
-    "comedy": "Every attempt to keep {obj} goes wrong, all the way to the {loc2}",
-    "drama": "{Obj} stirs a memory that takes {p} to the {loc2}",
-    "adventure": "{Obj} points the way, and {p} sets out for the {loc2}",
-    "mystery": "A clue hidden in {obj} leads {p} to the {loc2}",
-}
-_CLIMAXES = {
-    "thriller": "Cornered {at2}, {p} must choose between {obj} and escape",
-    "action": "{At2}, {p} stands and fights for {obj}",
-    "horror": "{At2}, {p} faces what {obj} has woken",
-    "sci-fi": "{At2}, {p} learns what {obj} really is",
-    "fantasy": "{At2}, {p} must master {obj} or lose everything",
-    "adventure": "{At2}, {p} risks everything to reach the end of the trail",
-    "mystery": "{At2}, {p} uncovers the truth behind {obj}",
-}
-_OUTCOMES = {
-    "thriller": "{P} returns to the {loc1}, safe but no longer the same",
-    "action": "{P} walks back into the {loc1}, bruised and victorious",
-    "romance": "back {at1}, {p} is no longer alone",
-    "horror": "{P} returns to the {loc1}, but the dark has followed",
-    "sci-fi": "{P} returns to the {loc1}, carrying a secret the world is not ready for",
-    "fantasy": "{P} returns to the {loc1}, changed by what {obj} revealed",
-    "comedy": "back {at1}, {p} finally laughs at the whole affair",
-    "drama": "back {at1}, {p} makes peace with the past",
-    "adventure": "{P} comes home to the {loc1} with a story to tell",
-    "mystery": "back {at1}, {p} keeps the answer close",
-}
-
-
-_GENRE_ROUTINES = {
-    "thriller": "keeps watch {at}", "action": "trains hard {at}", "romance": "lingers {at}",
-    "horror": "settles uneasily {at}", "sci-fi": "runs the night checks {at}", "fantasy": "keeps the old ways {at}",
-    "comedy": "fumbles through the morning {at}", "drama": "goes about the day {at}",
-    "adventure": "studies an old map {at}", "mystery": "notices something out of place {at}",
-}
-
-
-def _expand_theme(reading: Reading) -> list[Beat]:
-    text = " ".join(reading.sentences)
-    p = reading.characters[0].name
-    aliases = reading.aliases.get(p, [p])
-    loc1 = reading.places[0]
-    if len(reading.places) > 1:
-        loc2 = reading.places[1]
-    else:
-        taken = set(loc1.lower().split())
-        options = [x for x in lx.RELATED_PLACES.get(place_head(loc1), ()) if x not in taken] or [
-            x for x in lx.GENRE_PLACES[reading.genre] if x not in taken] or [loc1]
-        loc2 = lx.pick(options, reading.seed, text, "loc2")
-    time0 = time_in(text) or ("night" if reading.genre == "horror" else "day")
-    events: list[str] = []
-    for s in reading.sentences:
-        events.extend(e.strip() for e in re.split(r",?\s+and then\s+|;\s+", s) if len(e.split()) >= 3)
-    pred = predicate(events[0], aliases) if events else ""
-    obj = object_of(pred)
-    last = pred.split()[-1].lower() if pred else ""
-    obj_phrase = ("the " + obj) if obj else ("the " + last if last and last not in lx.STOP_WORDS else "the moment")
-    if not pred:
-        # a noun-phrase theme ("Loneliness in a big city"): the protagonist confronts it
-        core = re.sub(r"^(?:a|an|the)\s+", "", events[0].rstrip(".") if events else text, flags=re.IGNORECASE)
-        core = strip_setting(core)
-        pred = "faces " + core[0].lower() + core[1:]
-        obj_phrase = core[0].lower() + core[1:]
-        events = [f"{p} {pred}."] + events[1:]
-    P = p[0].upper() + p[1:]
-    fmt = dict(p=p, P=P, obj=obj_phrase, Obj=obj_phrase[0].upper() + obj_phrase[1:],
-               loc1=loc1, loc2=loc2, at1=_at(loc1), at2=_at(loc2),
-               At2=_at(loc2)[0].upper() + _at(loc2)[1:])
-    routine = _ROUTINES.get(place_head(loc1)) or _GENRE_ROUTINES[reading.genre].format(at=_at(loc1))
-    when = _WHEN[time0]
-    beats = [Beat("setup", f"{when} {_at(loc1)}, {p} {routine}.", loc1, time0)]
-    # the theme's own events, in its own words (one or two development beats); the first
-    # mention of the protagonist is now known to the audience: "an old fisherman" -> "the old fisherman"
-    for e in events[:2]:
-        own = e if e.endswith(".") else e + "."
-        own = re.sub(r"^(?:An?|Two|Three|Both)\s+", "The ", own)
-        beats.append(Beat("development", own[0].upper() + own[1:], loc1, time0))
-    t_turn = advance(time0) if time0 not in ("dusk", "night") else time0
-    turn = _TURNS[reading.genre].format(**fmt)
-    if t_turn != time0:
-        turn = f"{_WHEN[t_turn]}, {lower_first(turn, reading)}"
-    beats.append(Beat("turn", turn + ".", loc2, t_turn, time_jump=t_turn != time0))
-    if reading.genre in _CLIMAXES and len(beats) < 4:
-        beats.append(Beat("climax", _CLIMAXES[reading.genre].format(**fmt) + ".", loc2, t_turn))
-    t_out = advance(t_turn)
-    out = _OUTCOMES[reading.genre].format(**fmt)
-    out = f"{_WHEN[t_out]}, {lower_first(out, reading)}"
-    beats.append(Beat("outcome", out + ".", loc1, t_out, time_jump=True))
-    for b in beats:
-        b.characters = characters_in(b.text, reading) or [p]
-    return beats
 
 
 # --- condensing a long synopsis ------------------------------------------------------------
@@ -209,21 +82,20 @@ def _split_events(sentence: str) -> list[str]:
     return [p[0].upper() + p[1:] + "." for p in pieces]
 
 
-def _condense_synopsis(reading: Reading) -> list[str]:
-    """The synopsis's own event sentences, in order, each trimmed to its main clause."""
+def condense_synopsis(reading: Reading) -> list[str]:
+    """The synopsis's own event sentences, in order, each trimmed to its main clause; every sentence
+    is told (too many events: the shortest neighbours share a beat, joined by a semicolon)."""
     events: list[str] = []
     for s in reading.sentences:
         events.extend(_split_events(s))
-    # keep eventful sentences: someone does something (a character or a long clause)
-    scored = [(i, e) for i, e in enumerate(events) if characters_in(e, reading) or len(e.split()) >= 8]
-    if len(scored) > MAX_BEATS:
-        first, last = scored[0], scored[-1]
-        middle = sorted(scored[1:-1], key=lambda ie: (-len(characters_in(ie[1], reading)), ie[0]))
-        scored = sorted([first, last] + middle[:MAX_BEATS - 2])
-    return [condense(e, 22) for _, e in scored] or [condense(events[0], 22)]
+    texts = [condense(e, 22) for e in events] or [condense(reading.sentences[0], 22)]
+    while len(texts) > MAX_BEATS:
+        i = min(range(len(texts) - 1), key=lambda k: (len(texts[k].split()) + len(texts[k + 1].split()), k))
+        texts[i:i + 2] = [texts[i].rstrip(".!?") + "; " + lower_first(texts[i + 1], reading)]
+    return texts
 
 
-def _moves(text: str) -> bool:
+def moves(text: str) -> bool:
     """Does the event take its people somewhere else? 'flees the city', 'climbs to the roof' do;
     'climbs the tower' does not."""
     toks = lx.words(text)
@@ -246,12 +118,12 @@ def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_plac
     for text, kind in zip(texts, kinds):
         here = places_in(text, reading)
         t = time_in(text)
-        travels = _moves(text)
+        travels = moves(text)
         if here:
             new_place = here[0]
         elif place is None:
             new_place = named_places[0] if named_places else genre_places[0]
-        elif travels or kind == "climax":
+        elif travels:
             # an unnamed move: a place the synopsis names but has not used, else where such a
             # story goes next from here, else the genre's next setting
             used = {b.place for b in beats} | {place}
@@ -274,14 +146,3 @@ def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_plac
         beats.append(Beat(kind, text, new_place, time, chars, jump))
         place = new_place
     return beats
-
-
-def story_beats(reading: Reading) -> list[Beat]:
-    """The story's beats: a short theme expanded into an arc, a long synopsis condensed to its events."""
-    n_words = sum(len(s.split()) for s in reading.sentences)
-    if n_words < LONG_TEXT_WORDS and len(reading.sentences) <= 2:
-        return _expand_theme(reading)
-    texts = _condense_synopsis(reading)
-    if len(texts) < 2:
-        return _expand_theme(reading)  # one event is a theme, however long: give it an arc
-    return place_beats(texts, assign_kinds(texts), reading, reading.places)

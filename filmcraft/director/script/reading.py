@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from filmcraft.contracts import Character, Synopsis
 from filmcraft.director import lexicon as lx
+from filmcraft.director import world
 from filmcraft.director.script.grammar import mentions, place_head, subject_at
 
 
@@ -130,8 +131,8 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
             ev["seen"] += 1
             first_seen.setdefault(phrase, si)
             window = [t.lower() for t in toks[end + 2:end + 8]]
-            if verb_next:
-                ev["person"] += 1  # "Tomas recognises", "Tomas finally lets"
+            if verb_next and prev not in _PROPER_PLACE_PREPOSITIONS:
+                ev["person"] += 1  # "Tomas recognises"; not "a painter in Paris falls"
             if nxt == "," and nxt2.lower() in {"a", "an", "the"} and any(
                     w in lx.ROLE_NOUNS or w.rstrip("s") in lx.ROLE_NOUNS for w in window):
                 ev["person"] += 1  # "Tomas, the old lighthouse keeper"
@@ -153,7 +154,9 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
         run = phrase.split()
         if ev["work"] and not ev["person"]:
             continue
-        if run[-1].lower() in lx.PLACES:
+        if phrase in world.PROPER_PLACES and not (run[0] in lx.TITLES and len(run) > 1):
+            places.append(phrase)  # "Paris" is a place, even as the subject of "Paris sleeps"
+        elif run[-1].lower() in lx.PLACES:
             places.append(phrase)
         elif ev["person"]:
             names.append((phrase, first_seen[phrase]))
@@ -175,20 +178,32 @@ _ROLE_RE = re.compile(
     r"\b(a|an|the|his|her|their|its|two|three|four|both|several)\s+((?:[a-z][a-z\-]*\s+){0,2}?)(%s)(?:s|es)?\b" % "|".join(
         sorted(lx.ROLE_NOUNS, key=len, reverse=True)), re.IGNORECASE)
 _PLACE_RE = re.compile(
-    r"\b(%s)\s+(?:a|an|the|his|her|their|its)?\s*((?:[a-z][a-z\-]*\s+){0,2})(%s)\b" % (
+    r"\b(%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?((?:[a-z][a-z\-]*\s+){0,2})(%s)\b(?!')" % (
         "|".join(sorted(lx.LOCATION_PREPOSITIONS, key=len, reverse=True)),
         "|".join(sorted(lx.PLACES, key=len, reverse=True))), re.IGNORECASE)
-_BARE_PLACE_RE = re.compile(r"(?<![\w-])(%s)(?![\w-])" % "|".join(sorted(lx.PLACES, key=len, reverse=True)), re.IGNORECASE)
+_BARE_PLACE_RE = re.compile(r"(?<![\w-])(%s)(?![\w-])(?!')" % "|".join(
+    sorted(set(lx.PLACES) - world.PREPOSITION_ONLY_PLACES, key=len, reverse=True)), re.IGNORECASE)
+# "-ing" words that name a kind of place ("fishing village"), not what it is doing ("dying village")
+_ING_MODIFIERS = frozenset("fishing boarding mining training parking shopping living dining landing sleeping "
+                           "meeting trading sailing".split())
 
 
-def _adjectives(span: str) -> list[str]:
+def _adjectives(span: str, place: bool = False) -> list[str]:
     out = []
     for w in span.split():
         wl = w.lower()
         if wl in lx.STOP_WORDS or wl.endswith("ly") or wl in lx.SPEECH_VERBS or wl in lx.TRAVEL_VERBS:
             return []  # not a clean adjective run: keep the bare noun
+        if place and ((wl.endswith("ing") and wl not in _ING_MODIFIERS) or wl in world.WEATHER_WORDS
+                      or wl in _TRANSIENT):
+            out = []  # "the waiting ship", "the stormy sea": a passing state is not the place's name
+            continue
         out.append(wl)
     return out
+
+
+# adjectives of a moment, not of a place's name
+_TRANSIENT = frozenset("vast same other next last first whole entire empty distant nearby remote waiting".split())
 
 
 def _role_characters(sentences: list[str], names: list[str]) -> list[tuple[str, str, int]]:
@@ -293,8 +308,9 @@ def read(text: str, seed: int) -> Reading:
     # common-noun places from prepositional phrases, then bare place nouns
     for s in sentences:
         for m in _PLACE_RE.finditer(s):
-            adjs = _adjectives(m.group(2))
-            name = " ".join(adjs + [m.group(3).lower()])
+            head = m.group(3).lower()
+            adjs = [] if head in lx.PLACES and " " in head else _adjectives(m.group(2), place=True)
+            name = " ".join(adjs + [head])
             if not any(p.split()[-1].lower() == m.group(3).lower() for p in places):
                 places = [p for p in places if p.lower() not in name.split()]  # "train" inside "train station"
                 places.append(name)
@@ -305,8 +321,22 @@ def read(text: str, seed: int) -> Reading:
                 places.append(noun)
     genre, mood = _score_genre(text)
     if not places:
-        places = [lx.GENRE_PLACES[genre][0]]
+        places = _implied_places(characters) or [lx.GENRE_PLACES[genre][0]]
     return Reading(sentences, characters, aliases, places, genre, mood, seed, probe.acting, probe.gender)
+
+
+def _implied_places(characters: list[Character]) -> list[str]:
+    """Where the people of a text with no place belong: the place their role names ("the old
+    lighthouse keeper" keeps a lighthouse), else where their trade is found ("a fisherman": harbour)."""
+    for c in characters:
+        ws = [w.lower() for w in lx.words(c.name)]
+        named = next((w for w in ws if w in lx.PLACES and w not in world.PREPOSITION_ONLY_PLACES), None)
+        if named:
+            return [named]
+        role = next((world.ROLE_PLACES[w] for w in reversed(ws) if w in world.ROLE_PLACES), None)
+        if role:
+            return [role]
+    return []
 
 
 # --- who acts, who is who: aliases, absences, genders ---------------------------------------
@@ -386,14 +416,19 @@ def places_in(text: str, reading: Reading) -> list[str]:
     hits: list[tuple[int, int, str]] = []
     for p in sorted(reading.places, key=len, reverse=True):
         flags = 0 if p[0].isupper() else re.IGNORECASE
-        ms = list(re.finditer(r"\b" + re.escape(p) + r"\b", text, flags))
+        ms = list(re.finditer(r"\b" + re.escape(p) + r"\b(?!')", text, flags))
         if not ms and not p[0].isupper():
-            ms = list(re.finditer(r"\b" + re.escape(place_head(p)) + r"\b", text, re.IGNORECASE))
+            ms = list(re.finditer(r"\b" + re.escape(place_head(p)) + r"\b(?!')", text, re.IGNORECASE))
         for m in ms:
+            if place_head(p) in world.PREPOSITION_ONLY_PLACES and not re.search(
+                    r"\b(?:%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?(?:[\w\-]+\s+){0,2}$" % "|".join(
+                        lx.LOCATION_PREPOSITIONS | {"aboard"}), text[:m.start()]):
+                continue  # "drags the boat", "climbs the tower": a thing handled, not where it happens
             if _setting_mention(text, m) and not any(a <= m.start() < b for a, b, _ in hits):
                 hits.append((m.start(), m.end(), p))
                 break
-    return [p for _, _, p in sorted(hits)]
+    # a city or a region names where, a place inside it names the set: "in Paris ... on the bridge"
+    return [p for _, _, p in sorted(hits, key=lambda h: (h[2] in world.PROPER_PLACES, h[0]))]
 
 
 def characters_in(text: str, reading: Reading) -> list[str]:

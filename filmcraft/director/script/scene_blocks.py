@@ -11,10 +11,12 @@ from filmcraft.contracts import (
     Synopsis, scene_id, shot_id,
 )
 from filmcraft.director import lexicon as lx
+from filmcraft.director import world
 from filmcraft.director.script.grammar import (
     SUBJECT_TAIL, condense, finite_verb, mentions, place_head, strip_setting, subject_at,
 )
 from filmcraft.director.script.reading import Reading, mood_of, reading_from_synopsis
+from filmcraft.director.script.setting import WeatherTrack, metaphor_subject, things_in
 
 # --- what a scene shows ---------------------------------------------------------------------
 
@@ -34,18 +36,60 @@ def _head_noun(words2: list[str]) -> str:
     return words2[0]
 
 
-def _key_elements(text: str, place: str, people: list[str]) -> list[str]:
+def _key_elements(text: str, place: str, people: list[str], things: list[str], weather: str) -> list[str]:
+    """The place, the props and creatures the scene names, its weather; nouns of the text fill in
+    only when it names no thing the lexicon knows."""
+    out: list[str] = [place] + [t for t in things if t != place_head(place)]
+    if weather != "clear":
+        out.append(weather)
+    if things:
+        return list(dict.fromkeys(out))[:8]
     skip = {w.lower() for p in people for w in p.split()} | set(lx.TIME_WORDS) | {"way", "day", "time", "one"}
-    out: list[str] = [place]
     for m in re.finditer(r"\b(?:a|an|the|his|her|their|its)\s+([a-z\-]+)(?:\s+([a-z\-]+))?", text):
         noun = _head_noun([w.lower() for w in m.groups() if w])
-        if len(noun) < 3:
+        if len(noun) < 3 or noun in _ADJECTIVES or noun.endswith(_ADJ_SUFFIX[:3]):
             continue
         if noun in lx.STOP_WORDS or noun in skip or noun.endswith("ly") or noun in lx.ROLE_NOUNS:
             continue
         if noun not in out and noun != place_head(place):
             out.append(noun)
     return out[:6]
+
+
+_INTERIOR_CUE = re.compile(r"\b(?:inside|indoors|within the walls)\b", re.IGNORECASE)
+_EXTERIOR_CUE = re.compile(r"\b(?:outside|outdoors|out onto|out into|skis out|steps out|goes out|heads out|"
+                           r"on the roof|on deck)\b", re.IGNORECASE)
+
+
+def _interior(place: str, beat: str) -> bool:
+    """INT. or EXT.: the place's kind, unless the scene says where the people are ("traps her
+    inside", "steps outside"); the first cue the scene gives wins."""
+    inside, outside = _INTERIOR_CUE.search(beat), _EXTERIOR_CUE.search(beat)
+    if inside and (not outside or inside.start() < outside.start()):
+        return True
+    if outside:
+        return False
+    return world.place_info(place)[0]
+
+
+def _shot_subject(kind: str, description: str, chars: list[str], things: list[str], place: str,
+                  reading: Reading) -> str:
+    """What the shot frames: the metaphor's image, the thing a clause is about when no person
+    acts in it ("the bird returns", "the shelf cracks"), else its first person; a place's view."""
+    if kind == "establishing":
+        return place if place[0].isupper() else "the " + place
+    if kind == "primary" and things:
+        body = description.lower()
+        acting = [c for c in chars if _subject_phrase(description, c, reading)]
+        first = min((body.find(t) for t in things if body.find(t) >= 0), default=len(body))
+        who_at = min((m.start() for c in chars for a in reading.aliases.get(c, [c]) for m in mentions(description, a)),
+                     default=len(body))
+        if not acting or first < who_at:
+            head = next((t for t in things if body.find(t) == first), things[0])
+            return "the " + head
+    if chars:
+        return chars[0]
+    return "the " + things[0] if things else (place if place[0].isupper() else "the " + place)
 
 
 def _subject_phrase(clause: str, speaker: str, reading: Reading) -> str | None:
@@ -237,6 +281,10 @@ def _line_for(clause: str, speaker: str, reading: Reading, listeners: list[str] 
 
 # --- sound, objective, and the scene block itself -------------------------------------------
 
+_WEATHER_SOUND = {"overcast": "muted air", "wind": "wind gusts", "rain": "rain on surfaces",
+                  "storm": "thunder, driving rain", "snow": "hushed snowfall", "blizzard": "howling blizzard",
+                  "fog": "muffled, distant foghorn"}
+
 def _effects(texts: list[str]) -> list[str]:
     out: list[str] = []
     for t in texts:
@@ -273,7 +321,12 @@ def structure_scene_blocks(film_id: str, syn: Synopsis, simple: SimplifiedStoryb
     blocks: list[SceneBlock] = []
     prev_time = None
     prev_place = None
+    sky = WeatherTrack()
+    known: list[str] = []  # props and creatures the story has introduced ("the bird" is the seagull)
     for i, sc in enumerate(scenes, start=1):
+        weather = sky.step(sc.beat, sc.time_of_day)
+        scene_things = things_in(sc.beat, known)
+        known += [t for t in scene_things if t not in known]
         beat_sents = lx.split_sentences(sc.beat) or [sc.beat]
         kind_order = ["setup", "development", "turn", "climax", "outcome"]
         scene_kinds = [kinds.get(s, "development") for s in beat_sents]
@@ -286,8 +339,7 @@ def structure_scene_blocks(film_id: str, syn: Synopsis, simple: SimplifiedStoryb
         if not people:
             people = [syn.characters[0].name]
         mood = mood_of(sc.beat, syn.mood)
-        head = place_head(sc.location)
-        interior = lx.PLACES.get(head, (False, ""))[0]
+        interior = _interior(sc.location, sc.beat)
         heading = f"{'INT.' if interior else 'EXT.'} {sc.location.upper()} - {lx.TIME_HEADING[sc.time_of_day]}"
         dialogue_beat = _is_dialogue_beat(sc.beat, people)
         prompts: list[ShotPrompt] = []
@@ -295,6 +347,10 @@ def structure_scene_blocks(film_id: str, syn: Synopsis, simple: SimplifiedStoryb
         for j, sh in enumerate(sc.shots, start=1):
             action = ""
             line = None
+            props = things_in(sh.description, known) if sh.kind in ("primary", "contextual") else []
+            subject = _shot_subject(sh.kind, sh.description, sh.characters, props, sc.location, reading)
+            if sh.kind == "establishing":
+                props = [t for t in scene_things if t in world.CREATURES][:2]  # the gulls over the harbour
             if sh.kind == "primary":
                 action = _verb_phrase(sh.description, sh.characters, reading)
                 speaker = sh.characters[0] if sh.characters else None
@@ -303,20 +359,24 @@ def structure_scene_blocks(film_id: str, syn: Synopsis, simple: SimplifiedStoryb
                     spoken += line is not None
             elif sh.kind == "metaphor":
                 action = re.sub(r"^(?:a|an|the|two)\s+", "", sh.description)
+                subject, props = metaphor_subject(sh.description)
             elif sh.kind == "establishing":
                 action = ""
             tod = sc.time_of_day.replace("_", " ")
-            prompt = f"{sh.description}. {sc.location}, {tod}, {mood} mood"
+            sky_words = "" if weather == "clear" else f", {weather}"
+            prompt = f"{sh.description}. {sc.location}, {tod}{sky_words}, {mood} mood"
             if sh.characters:
                 prompt += "; featuring " + ", ".join(sh.characters)
             prompts.append(ShotPrompt(shot_id=shot_id(i, j), kind=sh.kind, prompt=prompt, action=action,
-                                      characters=sh.characters, dialogue=line))
-        ambience = lx.PLACES.get(head, (False, "open air, light wind"))[1]
+                                      characters=sh.characters, dialogue=line, subject=subject, props=props))
+        ambience = world.place_info(sc.location)[1]
+        if weather != "clear":
+            ambience += ", " + _WEATHER_SOUND[weather]
         if not interior:
             ambience += ", " + lx.TIME_AMBIENCE[sc.time_of_day]
         ambience = f"{sc.time_of_day.replace('_', ' ')} {sc.location}: {ambience}"
         sketch = SoundSketch(ambience=ambience, music_mood=lx.MUSIC_FOR_MOOD.get(mood, mood),
-                             effects=_effects([p.action for p in prompts] + [sc.beat]))
+                             effects=_effects([p.action for p in prompts] + [sc.beat] + [weather]))
         time_jump = prev_time is not None and sc.location == prev_place and sc.time_of_day != prev_time
         vo = ""
         if i == 1 or i == len(scenes) or time_jump:
@@ -324,9 +384,9 @@ def structure_scene_blocks(film_id: str, syn: Synopsis, simple: SimplifiedStoryb
         blocks.append(SceneBlock(
             scene_id=scene_id(i), index=i, heading=heading, location=sc.location,
             time_of_day=sc.time_of_day, characters=people,
-            key_visual_elements=_key_elements(sc.beat, sc.location, people),
+            key_visual_elements=_key_elements(sc.beat, sc.location, people, scene_things, weather),
             narrative_objective=_objective(kind, sc.location, people, sc.beat), mood=mood,
-            shots=prompts, sound_sketch=sketch, voice_over=vo,
+            shots=prompts, sound_sketch=sketch, voice_over=vo, weather=weather,
         ))
         prev_time, prev_place = sc.time_of_day, sc.location
     return SceneBlocks(film_id=film_id, title=syn.title, scenes=blocks)

@@ -6,8 +6,10 @@ import re
 
 from filmcraft.contracts import FilmRequest, Location, Synopsis
 from filmcraft.director import lexicon as lx
-from filmcraft.director.script.beats import Beat, story_beats
-from filmcraft.director.script.grammar import condense, finite_verb, place_head, predicate
+from filmcraft.director import world
+from filmcraft.director.script.beats import Beat
+from filmcraft.director.script.expansion import story_beats
+from filmcraft.director.script.grammar import condense, finite_verb, predicate
 from filmcraft.director.script.reading import Reading, lower_first, read
 
 _VAGUE_NOUNS = frozenset("""
@@ -60,7 +62,9 @@ def _title(reading: Reading, beats: list[Beat]) -> str:
     if key:
         return "The " + " ".join(w.capitalize() for w in key.split())
     p = reading.characters[0].name
-    inciting = next((b.text for b in beats if b.kind == "development"), beats[0].text)
+    short = sum(len(s.split()) for s in reading.sentences) < 45
+    # a theme's own event names what it is about; a synopsis's first development does
+    inciting = reading.sentences[0] if short else next((b.text for b in beats if b.kind == "development"), beats[0].text)
     objs = _noun_phrases(predicate(inciting, reading.aliases.get(p, [p])), roles=True)
     if objs:
         return "The " + " ".join(w.capitalize() for w in objs[0][1].split())
@@ -85,9 +89,8 @@ def write_synopsis(req: FilmRequest) -> Synopsis:
     for b in beats:
         if b.place not in used_places:
             used_places.append(b.place)
-    locations = [Location(name=pl, description=(("interior" if lx.PLACES.get(place_head(pl), (False,))[0] else "exterior")
-                                                + f"; {lx.PLACES.get(place_head(pl), (False, 'open air'))[1]}"))
-                 for pl in used_places]
+    locations = [Location(name=pl, description=("interior" if world.place_info(pl)[0] else "exterior")
+                          + f"; {world.place_info(pl)[1]}") for pl in used_places]
     return Synopsis(
         title=_title(reading, beats),
         logline=logline,

@@ -1,0 +1,205 @@
+"""A short theme grown into beats from its own elements: its events (in its own words), what each
+event's verb needs before and after it (a rescue needs someone in trouble, a find a search), its
+places (named, or where its people belong), its times (a later "every dawn" puts the rescue in the
+night before) and its weather. No stock plot: a theme with one event gets a short film.
+"""
+
+from __future__ import annotations
+
+import re
+
+from filmcraft.director import lexicon as lx
+from filmcraft.director import world
+from filmcraft.director.script.beats import (
+    LONG_TEXT_WORDS, TIME_ORDER, Beat, assign_kinds, condense_synopsis, moves, place_beats,
+)
+from filmcraft.director.script.casting import CastState, cast_in
+from filmcraft.director.script.grammar import finite_verb, object_of, place_head, predicate, strip_setting, time_in
+from filmcraft.director.script.reading import Reading, places_in
+from filmcraft.director.script.setting import things_in, weather_in
+
+# verb -> (what happens before it, what follows it); {P} the actor, {O} the object as introduced,
+# {o} its head noun, {at} the event's place. Knowledge of what such an event needs, not a plot.
+_FRAMES: dict[tuple[str, ...], tuple[str | None, str | None]] = {
+    ("saves", "rescues", "frees", "shelters", "nurses", "heals"): (
+        "{P} sees {O} in trouble {at}", "{P} carries the {o} inside the {home} and tends it"),
+    ("finds", "discovers", "uncovers", "unearths", "spots"): (
+        "{P} searches {at}", "{P} studies the {o} closely"),
+    ("meets", "befriends", "falls", "loves"): (
+        "{P} first notices {O} {at}", "{P} and the {o} meet again {at}"),
+    ("chases", "pursues", "hunts", "tracks", "follows"): (
+        "{P} catches sight of {O} {at}", "{P} closes in on the {o}"),
+    ("fights", "battles", "confronts", "faces", "defends"): ("{P} prepares {at}", None),
+    ("builds", "repairs", "fixes", "makes", "forges", "restores", "mends"): (
+        "{P} gathers what the work needs {at}", "{P} tries the {o} for the first time"),
+    ("teaches", "trains"): (None, "the {o} tries alone for the first time"),
+    ("loses",): ("{P} keeps the {o} close {at}", "{P} searches everywhere for the {o}"),
+    ("crosses", "travels", "sails", "carries", "delivers", "races", "flees", "escapes", "walks", "drives",
+     "rides", "journeys"): ("{P} sets out from the {home}", "{P} reaches the {dest}"),
+    ("waits", "watches"): (None, None),
+}
+_HABITUAL = re.compile(r"\b(?:every|each)\s+(dawn|morning|day|night|evening|dusk|sunset|sunrise|year|spring|summer|winter)\b")
+_WATER_CUES = frozenset("drowning sinking adrift overboard swimming swims drowns capsized shipwrecked".split())
+_WEATHER_ARRIVES = {"storm": "A storm gathers over {the}{place}", "blizzard": "A blizzard closes in on {the}{place}",
+                    "rain": "Rain sweeps over {the}{place}", "snow": "Snow falls over {the}{place}",
+                    "fog": "Fog rolls in over {the}{place}", "wind": "Wind tears across {the}{place}",
+                    "overcast": "Low cloud hangs over {the}{place}"}
+_WHEN = {"dawn": "At dawn", "day": "By day", "golden_hour": "At sunset", "dusk": "At dusk", "night": "That night"}
+
+
+def _events(reading: Reading) -> list[str]:
+    """The theme's clauses that happen, in order: 'X saves a seagull during a storm, and the bird
+    returns every dawn' is two events."""
+    out: list[str] = []
+    for s in reading.sentences:
+        parts = re.split(r",?\s+and then\s+|;\s+|,\s+(?:and|but|so|until|while)\s+(?=(?:the|a|an|his|her|their|she|he|they|[A-Z])\b)", s.rstrip(".!?"))
+        for p in parts:
+            p = p.strip(" ,")
+            if len(p.split()) >= 2:
+                out.append(p[0].upper() + p[1:] + ".")
+    return out or [reading.sentences[0]]
+
+
+def _definite(text: str) -> str:
+    """The theme introduces its people ("An old keeper"); the film, once it has shown them, says 'the'."""
+    return re.sub(r"^(?:An?|Two|Three|Both)\s+", "The ", text)
+
+
+def _at(place: str) -> str:
+    return ("in " if place[0].isupper() else "at the ") + place
+
+
+def _verb_of(event: str) -> str:
+    toks = [t.strip(",.").lower() for t in event.split()]
+    return next((t for i, t in enumerate(toks) if finite_verb(t, toks[i - 1] if i else "")), "")
+
+
+def _frame(verb: str) -> tuple[str | None, str | None]:
+    base = lx.base_verb(verb)
+    return next((f for verbs, f in _FRAMES.items() if verb in verbs or base in {lx.base_verb(v) for v in verbs}),
+                (None, None))
+
+
+def _agree(text: str, plural: bool) -> str:
+    """'{P} sets out' for 'the two brothers': the verb after the actor takes the plural."""
+    if not plural:
+        return text
+    return re.sub(r"^((?:the|The) [\w\- ]+?s) ([a-z]+s)\b", lambda m: f"{m.group(1)} {lx.base_verb(m.group(2))}", text)
+
+
+def _times(events: list[str], genre: str) -> list[str]:
+    """Each event's time of day: its own, else one step before the next event that has one (a
+    return 'every dawn' follows a night), else the one before; a theme without times is by day."""
+    own = [time_in(e) for e in events]
+    out: list[str | None] = list(own)
+    for i in range(len(out) - 1, -1, -1):
+        if out[i] is None and i + 1 < len(out) and out[i + 1] is not None and own[i + 1] is not None:
+            out[i] = TIME_ORDER[(TIME_ORDER.index(out[i + 1]) - 1) % len(TIME_ORDER)]
+    default = "night" if genre == "horror" else "day"
+    last = None
+    for i, t in enumerate(out):
+        out[i] = t or last or default
+        last = out[i]
+    return [t for t in out if t]
+
+
+def expand_theme(reading: Reading) -> list[Beat]:
+    p = reading.characters[0].name
+    P = p[0].upper() + p[1:]
+    home = reading.places[0]
+    events = _events(reading)
+    times = _times(events, reading.genre)
+    beats: list[Beat] = []
+    known: list[str] = []
+    cast = CastState(recent=[p])
+
+    def add(kind: str, text: str, place: str, time: str) -> None:
+        text = text[0].upper() + text[1:]
+        prev = beats[-1] if beats else None
+        if prev is None or prev.place != place or moves(text):
+            if place.lower() not in text.lower() and place_head(place) not in text.lower():
+                text = f"{_at(place)[0].upper() + _at(place)[1:]}, {text[0].lower() + text[1:] if not text.startswith(P) or p[0].islower() else text}"
+        if (prev is None or prev.time != time) and time_in(text) != time:
+            text = f"{_WHEN[time]} {text[0].lower() + text[1:]}" if re.match(r"(?:At|In) ", text) else \
+                f"{_WHEN[time]}, {text[0].lower() + text[1:] if p[0].islower() or not text.startswith(P) else text}"
+        text = re.sub(r"\s+", " ", text).strip().rstrip(".") + "."
+        chars = cast_in(text, reading, cast) or ([beats[-1].characters[0]] if beats and beats[-1].characters else [p])
+        beats.append(Beat(kind, text, place, time, chars, bool(prev and prev.time != time)))
+
+    for i, (event, time) in enumerate(zip(events, times)):
+        known += [t for t in things_in(event, known) if t not in known]
+        own = _definite(event)
+        who = cast_in(own, reading, CastState(recent=list(cast.recent)))
+        actor = who[0] if who else None
+        pred = predicate(own, reading.aliases.get(actor, [actor])) if actor else ""
+        pred = re.sub(r"^(?:in|at|on|from|of|near)\s+(?:the\s+)?(?:[A-Z][\w']*\s*)+", "", pred).strip()
+        verb = pred.split()[0].lower() if pred else _verb_of(own)
+        obj = object_of(pred) if pred else ""
+        obj_intro = re.search(r"\b(?:a|an|the|his|her|their)\s+" + re.escape(obj), own) if obj else None
+        o_head = obj.split()[-1] if obj else ""
+        # where it happens: the place it names; a creature in the water is found at the water's edge
+        here = places_in(own, reading)
+        place = here[0] if here else home
+        words = {w.lower() for w in lx.words(own)}
+        if not here and words & _WATER_CUES:
+            place = next((x for x in lx.RELATED_PLACES.get(place_head(home), ()) if x in ("rocks", "sea", "shore", "beach", "harbour", "river", "lake")), "sea")
+        if not here and verb in ("returns", "comes") and beats:
+            place = home
+        sky = weather_in(own)
+        plural = bool(actor) and actor.split()[-1].endswith("s") and actor[0].islower()
+        if i == 0:
+            role = next((world.ROLE_ROUTINES[w.lower()] for w in reversed(lx.words(p)) if w.lower() in world.ROLE_ROUTINES), None)
+            routine = role or world.PLACE_ROUTINES.get(place_head(home))
+            opening = _agree(f"{P} {routine}", plural) if routine else ""
+            if sky and sky in _WEATHER_ARRIVES and (place == home or place in lx.RELATED_PLACES.get(place_head(home), ())):
+                arrive = _WEATHER_ARRIVES[sky].format(the="" if home[0].isupper() else "the ", place=home)
+                opening = f"{arrive} as {_agree(p + ' ' + routine, plural)}" if routine else arrive
+            if opening and actor:
+                add("setup", opening + ".", home, time)
+        pre, post = _frame(verb) if actor else (None, None)
+        if not obj:
+            pre, post = (pre if pre and "{o" not in pre.replace("{O}", "{o}") else None,
+                         post if post and "{o" not in post.replace("{O}", "{o}") else None)
+        if post and "{dest}" in post and not next((x for x in reversed(here) if x != place), ""):
+            post = None
+        fmt = dict(P=actor[0].upper() + actor[1:] if actor else P, O=obj_intro.group(0) if obj_intro else "the " + obj,
+                   o=o_head, at=_at(place), home=home, dest=next((x for x in reversed(here) if x != place), ""))
+        kind = "setup" if not beats else "development"
+        if pre:
+            add(kind, _agree(pre.format(**fmt), plural) + (" through the " + sky if sky in ("storm", "blizzard", "rain", "fog", "snow") else ""), place if "{home}" not in pre else home, time)
+            kind = "development"
+            own = re.sub(r"\b(?:a|an)\s+" + re.escape(obj), "the " + obj, own, count=1) if obj else own
+        add(kind if i < len(events) - 1 or post else "outcome", strip_setting(own) if here and False else own, place, time)
+        if post:
+            dest = home if "{home}" in post else (fmt["dest"] if "{dest}" in post else place)
+            add("development" if i < len(events) - 1 else "outcome", _agree(post.format(**fmt), plural), dest, time)
+    if len(beats) >= 3:
+        _mark_turns(beats)
+    elif len(beats) == 2:
+        beats[0].kind, beats[-1].kind = "setup", "outcome"
+    return beats
+
+
+def _mark_turns(beats: list[Beat]) -> None:
+    """setup first, outcome last; the event with the most at stake before it is the climax."""
+    beats[0].kind, beats[-1].kind = "setup", "outcome"
+    middle = range(1, len(beats) - 1)
+    climax = next((i for i in reversed(middle) if any(re.search(r"\b" + w + r"\b", beats[i].text.lower())
+                                                      for w in lx.CLIMAX_WORDS + ("saves", "rescues", "finds"))),
+                  len(beats) - 2)
+    for i in middle:
+        beats[i].kind = "development"
+    beats[climax].kind = "climax"
+    if climax >= 2:
+        beats[climax - 1].kind = "turn"
+
+
+def story_beats(reading: Reading) -> list[Beat]:
+    """The story's beats: a short theme grown from its elements, a long synopsis condensed to its events."""
+    n_words = sum(len(s.split()) for s in reading.sentences)
+    if n_words < LONG_TEXT_WORDS and len(reading.sentences) <= 2:
+        return expand_theme(reading)
+    texts = condense_synopsis(reading)
+    if len(texts) < 2:
+        return expand_theme(reading)  # one event is a theme, however long: grow it
+    return place_beats(texts, assign_kinds(texts), reading, reading.places)

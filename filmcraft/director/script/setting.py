@@ -1,0 +1,146 @@
+"""What surrounds the people of a clause: its weather (and how long the weather lasts), the props
+and creatures it names, and what a shot of it frames. Pure functions of text and the reading.
+"""
+
+from __future__ import annotations
+
+import re
+
+from filmcraft.director import lexicon as lx
+from filmcraft.director import world
+from filmcraft.director.script.grammar import finite_verb
+
+# --- weather ------------------------------------------------------------------------------
+
+_WEATHER_RE = re.compile(r"(?<![\w-])(%s)(?![\w-])" % "|".join(
+    sorted(list(world.WEATHER_WORDS) + list(world.WEATHER_PHRASES), key=len, reverse=True)))
+_END_RE = re.compile(r"\b(?:the|this|that)\s+(?:[a-z\-]+\s+)?(%s)\s+(%s)\b(?!\s+(?:over|out|loose|upon|across|on))" % (
+    "|".join(sorted(world.WEATHER_WORDS, key=len, reverse=True)),
+    "|".join(sorted(world.WEATHER_END_VERBS, key=len, reverse=True))))
+
+
+def weather_in(text: str) -> str | None:
+    """The weather a clause shows: the strongest sky it names ("a blizzard", "through the rain"),
+    None when it names none; a verb use ("they storm the gate", "the road winds") is not weather."""
+    found: list[tuple[int, str]] = []
+    for m in _WEATHER_RE.finditer(text):
+        word = m.group(1)
+        after = text[m.end():m.end() + 12].lower()
+        before = text[max(0, m.start() - 6):m.start()].lower()
+        if word in ("storm", "storms") and re.match(r"\s+(?:the|into|out|off|through|in)\b", after) \
+                and not re.search(r"\b(?:a|the)\s*$", before):
+            continue  # "storm the castle"
+        if word == "wind" and re.match(r"\s+(?:up|down|through|along|back)\b", after) and "the" not in before:
+            continue  # "they wind up", "the road will wind through"
+        kind = world.WEATHER_WORDS.get(word) or world.WEATHER_PHRASES[word]
+        found.append((_SEVERITY.index(kind), kind))
+    return max(found)[1] if found else None
+
+
+_SEVERITY = ("overcast", "wind", "fog", "rain", "snow", "storm", "blizzard")
+
+
+def weather_ends(text: str) -> bool:
+    """Does the clause end the weather ("when the storm breaks", "the fog lifts", "calm water")?"""
+    tl = text.lower()
+    return bool(_END_RE.search(tl)) or any(p in tl for p in world.WEATHER_END_PHRASES)
+
+
+class WeatherTrack:
+    """The weather through the story: what a clause names, else what it was before while the story
+    stays in the same stretch of time (a storm that broke at night is over by the next dawn)."""
+
+    def __init__(self) -> None:
+        self.current = "clear"
+        self.time: str | None = None
+
+    def step(self, text: str, time: str) -> str:
+        named = weather_in(text)
+        if self.time is not None and time != self.time and not named:
+            self.current = "clear"  # another stretch of time: the sky the text gave last is gone
+        self.time = time
+        if weather_ends(text):
+            # "when the storm breaks, she skis out": this scene is after it
+            shown, self.current = "clear", "clear"
+            return shown
+        if named:
+            self.current = named
+        return self.current
+
+
+# --- props and creatures ------------------------------------------------------------------
+
+_NOUN_RE = re.compile(r"(?<!')[A-Za-z][a-z\-]*")
+_DETS = frozenset("a an the his her their its my our your this that these those two three some every each one".split())
+
+
+def things_in(text: str, known: list[str] | None = None) -> list[str]:
+    """Props and creatures a clause names, as nouns in order ("seagull", "lamp"); a creature's kind
+    ("the bird") names the creature the story introduced (``known``), a possessive or a compound's
+    modifier ("the station's boat", "lighthouse keeper") is not a thing on its own."""
+    out: list[str] = []
+    known = known or []
+    toks = list(_NOUN_RE.finditer(text))
+    for i, m in enumerate(toks):
+        w = m.group(0).lower()
+        if text[m.end():m.end() + 2] in ("'s",):
+            continue
+        nxt = toks[i + 1].group(0).lower() if i + 1 < len(toks) and toks[i + 1].start() - m.end() <= 1 else ""
+        if nxt and (nxt in lx.ROLE_NOUNS or nxt in world.PROPS or nxt in world.PLACES) and w not in world.CREATURES:
+            continue  # "lighthouse keeper", "supply ship"
+        prev = toks[i - 1].group(0).lower() if i else ""
+        # a noun after a determiner, an adjective after one, or a preposition; not a verb after its
+        # subject ("she skis out", "the brothers cross")
+        nounish = prev in lx.LOCATION_PREPOSITIONS or prev in {"and", "or"} or _after_determiner(text, toks, i)
+        noun = None
+        kind_of = [k for k in known if world.CREATURES.get(k) == w or (w in ("creature", "animal") and k in world.CREATURES)]
+        if w in world.CREATURE_KINDS and kind_of and nounish:
+            noun = kind_of[-1]  # "the bird" is the seagull
+        elif w in world.CREATURES and (nounish or not finite_verb(w, prev)):
+            noun = w
+        elif w.endswith("s") and w[:-1] in world.CREATURES and len(w) > 4 and nounish:
+            noun = w[:-1]
+        elif w in world.PROPS and nounish and not finite_verb(w, prev if prev not in _DETS else "the"):
+            noun = w
+        if noun and noun not in out:
+            out.append(noun)
+    return out
+
+
+def _after_determiner(text: str, toks: list[re.Match], i: int) -> bool:
+    """Is token i the head of a noun phrase: a determiner or a possessive within three words before
+    it, with only modifiers between ("the station's small boat", "a waiting supply ship")?"""
+    for k in range(i - 1, max(-1, i - 4), -1):
+        w = toks[k].group(0).lower()
+        if w in _DETS or text[toks[k].end():toks[k].end() + 2] == "'s":
+            return True
+        if w in lx.ROLE_NOUNS or w.rstrip("s") in lx.ROLE_NOUNS or w in lx.STOP_WORDS or finite_verb(w, "x"):
+            return False
+    return False
+
+
+def creatures(things: list[str]) -> list[str]:
+    return [t for t in things if t in world.CREATURES]
+
+
+# --- what a shot frames ---------------------------------------------------------------------
+
+def metaphor_subject(image: str) -> tuple[str, list[str]]:
+    """'sand running through an hourglass' -> ('an hourglass', ['sand', 'hourglass']): the image's
+    chief thing (the last concrete noun it names, else its first noun phrase) and its things."""
+    things = [w for w in lx.words(image.lower()) if w in world.PROPS or w in world.CREATURES
+              or w.rstrip("s") in world.CREATURES or w in _IMAGE_NOUNS]
+    phrases = list(re.finditer(r"\b(a|an|the|two|old)\s+([a-z\-']+)(?:\s+([a-z\-]+))?", image.lower()))
+    for m in phrases:
+        head = m.group(2)
+        if head in things or head.rstrip("s") in things or head in _IMAGE_NOUNS:
+            return f"{m.group(1)} {head}", list(dict.fromkeys(things))
+    first = image.split()[0:3]
+    return (things[0] if things else " ".join(first)), list(dict.fromkeys(things))
+
+
+# nouns that metaphor images name and that a previs can draw
+_IMAGE_NOUNS = frozenset("""
+door candle chair clock boat birds bird hands lamp moth shadow storm kettle match waves kite flock road
+hourglass photographs flag fireworks sun shoot concrete light cloud window branch string ridge skyline
+""".split())
