@@ -1,7 +1,7 @@
 """Embedding a source: the texts its rows are embedded as, its vector store, and incremental embedding.
 
 Each row's ``embed_hash`` is the hash of the exact text embedded for it (a caption with its
-camera glosses, an asset's kind, description, tags and emotions), so only rows whose text is
+camera glosses, an asset's kind, description, tags and emotions, an image's name, kind and tags), so only rows whose text is
 new or changed are embedded again, and vectors no row needs any more are dropped.
 """
 
@@ -25,6 +25,11 @@ def embed_texts_of(kind: str, rows: list[dict]) -> list[str]:
     """The exact texts whose hashes are stored in the rows' ``embed_hash``."""
     if kind == "captions":
         return [caption_embed_text(r["text"], json.loads(r["fields_json"])) for r in rows]
+    if kind == "visuals":
+        from corpus_ingest.visual_files import visual_from_row
+        from corpus_ingest.visuals import visual_text
+
+        return [visual_text(visual_from_row(r)) for r in rows]
     return [audio_text(asset_from_row(r)) for r in rows]
 
 

@@ -9,8 +9,8 @@ Layout under ``<studio>/.library`` (filmcraft.layout.LibraryLayout)::
     sources/<kind>/<source>/embeddings/        vectors keyed by text hash (corpus_ingest.embedding)
     catalog.duckdb                             views over every source's Parquet files (corpus_ingest.catalog)
 
-``kind`` is ``captions`` or ``audio``. The built-in corpora are sources too: ``starter`` (captions)
-and ``builtin`` (the synthesised audio library). Every file is written atomically, so a killed
+``kind`` is ``captions``, ``audio`` or ``visuals``. The built-in corpora are sources too: ``starter``
+(captions), ``builtin`` (the synthesised audio library) and ``builtin`` (the packaged icon set). Every file is written atomically, so a killed
 ingest leaves the previous tables (and the index built from them) intact.
 """
 
@@ -26,9 +26,9 @@ from pydantic import BaseModel, field_validator
 from filmcraft.layout import LibraryLayout
 from filmcraft.store import read_json_or_none, write_text
 
-KINDS = ("captions", "audio")
+KINDS = ("captions", "audio", "visuals")
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-BUILTIN_SOURCES = {"captions": "starter", "audio": "builtin"}
+BUILTIN_SOURCES = {"captions": "starter", "audio": "builtin", "visuals": "builtin"}
 
 SPEC_FILE = "source.json"
 REPORT_FILE = "ingest.json"
@@ -51,7 +51,7 @@ def source_name_from(path: Path) -> str:
 
 def check_source_name(kind: str, name: str) -> str:
     if kind not in KINDS:
-        raise ValueError(f"corpus kind {kind!r} is unknown: use captions or audio")
+        raise ValueError(f"corpus kind {kind!r} is unknown: use captions, audio or visuals")
     if not isinstance(name, str) or not SOURCE_RE.match(name):
         raise ValueError(
             f"source name {name!r} is not valid: use 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit"
@@ -62,19 +62,21 @@ def check_source_name(kind: str, name: str) -> str:
 class SourceSpec(BaseModel):
     """A registered source: where its data is and how its fields map."""
 
-    kind: Literal["captions", "audio"]
+    kind: Literal["captions", "audio", "visuals"]
     name: str
     path: str
     # captions
     text_field: Optional[str] = None
     id_field: Optional[str] = None
     keep_fields: Optional[list[str]] = None  # None: keep every other field as metadata
-    # audio
+    # audio and visuals
     tags_csv: Optional[str] = None
     file_field: Optional[str] = None
     tags_field: Optional[str] = None
     description_field: Optional[str] = None
     audio_kind: str = "auto"  # ambience, music, foley, sfx or auto (from tags, genre and duration)
+    # visuals
+    visual_kind: Optional[str] = None  # creature, prop, vehicle, landmark, nature, or None/auto (per row or from tags)
     registered_at: str = ""
 
     @field_validator("name")
@@ -86,7 +88,8 @@ class SourceSpec(BaseModel):
 
     def mapping(self) -> dict:
         """What decides the rows besides the input bytes (part of the input fingerprint)."""
-        return self.model_dump(exclude={"registered_at", "name"})
+        # visual_kind only when set: caption and audio fingerprints stay what they were before it existed
+        return self.model_dump(exclude={"registered_at", "name"} | ({"visual_kind"} if self.visual_kind is None else set()))
 
 
 def source_dir(lib: LibraryLayout, kind: str, name: str) -> Path:

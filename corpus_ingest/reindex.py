@@ -1,6 +1,6 @@
-"""Build ``clip_caption_index`` and ``audio_library_index`` over every ingested source.
+"""Build ``clip_caption_index``, ``audio_library_index`` and ``visual_library_index`` over every ingested source.
 
-The built-in corpora count as sources (``starter`` captions, ``builtin`` audio). Vectors come from
+The built-in corpora count as sources (``starter`` captions, ``builtin`` audio and visuals). Vectors come from
 each source's embedding store (rows without a vector are embedded here, e.g. after an embedder
 change). FAISS is exact below ``exact_threshold`` rows and HNSW above; the folder is written
 beside the live index and swapped in atomically (corpus_ingest.index.build_index), so searches
@@ -156,5 +156,43 @@ def rebuild_audio_index(lib: LibraryLayout, embedder: Embedder, exact_threshold:
             "kinds": {k: sum(a.kind == k for a in assets) for k in ("ambience", "music", "foley", "sfx")},
         }
         info = build_index(np.concatenate(vectors), [a.asset_id for a in assets], lib.audio_library_index,
+                           embedder.name, exact_threshold=exact_threshold, meta=meta, write_extra=write_assets)
+        return {**info, "rebuilt": True}
+
+
+def rebuild_visual_index(lib: LibraryLayout, embedder: Embedder, exact_threshold: int = EXACT_THRESHOLD,
+                         force: bool = False, progress: bool = True) -> dict:
+    """Index every ingested visuals source (built-in icon set included) into ``lib.visual_library_index``."""
+    from corpus_ingest.visual_files import visual_from_row
+    from corpus_ingest.visuals import ASSETS_FILE as VISUAL_ASSETS_FILE, VISUAL_INDEX_VERSION, VISUAL_KINDS
+
+    with file_lock(lib.root / ".visual_library_index.lock"):
+        sources = list_sources(lib, "visuals", ingested_only=True)
+        if not sources:
+            raise ValueError("no visuals sources are ingested: run the corpus job (built-in icon set) or "
+                             "`filmaster ingest visuals DIR --tags-csv F` first")
+        fingerprint = _fingerprint("visuals", lib, sources, embedder, VISUAL_INDEX_VERSION, exact_threshold)
+        live = read_meta(lib.visual_library_index)
+        if not force and live and live.get("sources_fingerprint") == fingerprint and live.get("embedder") == embedder.name:
+            return {**live, "rebuilt": False}
+        visuals = []
+        vectors: list[np.ndarray] = []
+        per_source: dict[str, int] = {}
+        for name in sources:  # built-in first: on equal tags its image wins the exact match
+            rows = read_table(lib, "visuals", name)
+            vectors.append(_source_vectors(lib, "visuals", name, rows, embedder, progress))
+            visuals.extend(visual_from_row(r) for r in rows)
+            per_source[name] = len(rows)
+
+        def write_assets(folder: Path) -> None:
+            (folder / VISUAL_ASSETS_FILE).write_text(
+                json.dumps([v.model_dump(mode="json") for v in visuals], ensure_ascii=False), encoding="utf-8")
+
+        meta = {
+            "kind": "visuals", "version": VISUAL_INDEX_VERSION, "sources_fingerprint": fingerprint,
+            "sources": per_source, "source_rows": per_source, "quarantined": _quarantined(lib, "visuals", sources),
+            "kinds": {k: sum(v.kind == k for v in visuals) for k in VISUAL_KINDS},
+        }
+        info = build_index(np.concatenate(vectors), [v.visual_id for v in visuals], lib.visual_library_index,
                            embedder.name, exact_threshold=exact_threshold, meta=meta, write_extra=write_assets)
         return {**info, "rebuilt": True}

@@ -108,7 +108,7 @@ class FilmLayout:
 
 @dataclass(frozen=True)
 class LibraryLayout:
-    """Studio-wide libraries: the built-in audio library, ingested corpus sources and the two vector indexes."""
+    """Studio-wide libraries: the built-in audio and visual libraries, ingested corpus sources and their vector indexes."""
 
     root: Path  # <studio>/.library
 
@@ -120,6 +120,13 @@ class LibraryLayout:
     def clip_caption_index(self) -> Path: return self.root / "clip_caption_index"
     @property
     def audio_library_index(self) -> Path: return self.root / "audio_library_index"
+    # visual library (corpus_ingest.visuals): content-addressed PNG cut-outs, and the index over every visual source
+    @property
+    def visual_library(self) -> Path: return self.root / "visuals"
+    @property
+    def visual_rasters(self) -> Path: return self.visual_library / "rasters"
+    @property
+    def visual_library_index(self) -> Path: return self.root / "visual_library_index"
 
     # ingested corpora (corpus_ingest.registry and its neighbours): per-source tables, embeddings, catalog, drop folder
     @property

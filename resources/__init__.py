@@ -29,6 +29,7 @@ from resources.text import TextModelResource
 from resources.video import VideoResource
 from resources.voice import VoiceResource
 from resources.vision import VisionModelResource
+from resources.visuals import VisualLibraryResource
 
 ROLE_ENV = {"text_model": "LLM", "embeddings": "EMBED", "voice": "TTS", "video": "VIDEO", "vision": "VISION"}
 ROLE_CLASS = {"text_model": TextModelResource, "embeddings": EmbeddingResource, "voice": VoiceResource,
@@ -61,7 +62,8 @@ def _endpoint_config(prefix: str) -> dict:
 
 def build_resources() -> dict:
     root = str(studio_root())
-    resources: dict = {"studio": StudioResource(root=root), "io_manager": FilmStoreIOManager(root=root)}
+    resources: dict = {"studio": StudioResource(root=root), "io_manager": FilmStoreIOManager(root=root),
+                       "visual_library": VisualLibraryResource()}
     for key, prefix in ROLE_ENV.items():
         resources[key] = ROLE_CLASS[key](**_endpoint_config(prefix))
     return resources
