@@ -192,3 +192,17 @@ def test_scene_query_names_place_time_mood_and_action() -> None:
     q = scene_query(_block("chase"))
     for word in ("alley", "night", "tense", "two people", "chases"):
         assert word in q
+
+
+def test_an_energetic_action_moves_the_camera_in_a_quiet_scene() -> None:
+    block = _block("quiet")
+    shots = list(block.shots)
+    shots[2] = shots[2].model_copy(update={"prompt": "The ice shelf collapses under the younger sister",
+                                           "action": "collapses under the younger sister"})
+    plan = replan_scene(block.model_copy(update={"shots": shots}), _refs("s02"))
+    fall = plan.shots[2]
+    assert fall.camera.movement in ("handheld", "truck_left", "truck_right")
+    assert fall.camera.duration_s <= 3.5
+    assert "energy (collapses)" in fall.rationale
+    calm = [s for i, s in enumerate(plan.shots) if i != 2]
+    assert all(s.camera.movement not in ("handheld", "truck_left", "truck_right") for s in calm)

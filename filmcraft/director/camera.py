@@ -23,6 +23,17 @@ chase chases chased chasing run runs ran running flee flees fled escape escapes 
 fought battle attack attacks race races racing crash crashes shoot shoots explosion explodes jump
 jumps pursue pursues pursuing showdown confrontation storm sprint sprints grabs hunt hunted tracking
 """.split())
+# what makes a single shot energetic whatever the scene's mood: a fall, a collapse, a fight with the
+# weather; such a shot is handheld or tracked and cut short
+ENERGY_WORDS = ACTION_WORDS | frozenset("""
+fall falls fell falling collapse collapses collapsed collapsing crack cracks cracked cracking crumble crumbles
+crumbling plunge plunges plunged tumble tumbles tumbling slip slips slid slide slides avalanche capsize capsizes
+sink sinks sinking shatter shatters shattered struggle struggles struggling drag drags dragging haul hauls
+lightning blizzard crashing leap leaps leaping dash dashes scramble scrambles ambush ambushed raid raiders
+flood floods flooding burst bursts erupts eruption rushes rush dive dives dove swerves stumble stumbles
+skis sprints races gallops charges
+""".split())
+ROUGH_WEATHER = frozenset({"storm", "blizzard"})
 REVERSAL_WORDS = ("turns back", "turns around", "returns", "reverses", "doubles back", "back toward",
                   "back to", "retreats", "the other way")
 
@@ -111,6 +122,21 @@ def _scene_pace(block: SceneBlock) -> str:
     if block.mood in lx.QUIET_MOODS or block.mood in {"calm"}:
         return "quiet"
     return "measured"
+
+
+def _shot_energy(shot: ShotPrompt, block: SceneBlock) -> str | None:
+    """The word that makes this shot's action energetic ("collapses", "chases"), or the rough weather
+    of an exterior it is out in; None for a calm shot. A metaphor image is never energetic."""
+    if shot.kind == "metaphor":
+        return None
+    said = shot.action + " " + shot.prompt.split(". ")[0]
+    hit = next((w.lower() for w in lx.words(said) if w.lower() in ENERGY_WORDS), None)
+    if hit:
+        return hit
+    if block.weather in ROUGH_WEATHER and shot.kind in ("establishing", "primary") \
+            and not block.heading.startswith("INT."):
+        return block.weather
+    return None
 
 
 _MOVE_PRIOR = {
@@ -206,7 +232,6 @@ def replan_scene(block: SceneBlock, refs: SceneReferences, continuity: SceneCont
         raise ValueError(f"references are for scene {refs.scene_id!r} but the block is {block.scene_id!r}: "
                          "retrieve references with this scene's query")
     pace = _scene_pace(block)
-    lo, hi = DURATION[pace]
     ref_attrs = [(r, _ref_attributes(r)) for r in refs.references]
     ref_attrs = [(r, a) for r, a in ref_attrs if a]
     ref_words = {r.caption_id: _content_words(r.text) for r, _ in ref_attrs}
@@ -226,6 +251,10 @@ def replan_scene(block: SceneBlock, refs: SceneReferences, continuity: SceneCont
     prev_setup: tuple[str, str, str] | None = None
     prev_size_idx = -1
     for i, shot in enumerate(block.shots):
+        # the action's energy weighs in: an energetic shot in a calm scene is covered like action
+        energy = _shot_energy(shot, block)
+        shot_pace = "action" if energy else pace
+        lo, hi = DURATION[shot_pace]
         votes = _Votes()
         own = _content_words(shot.action + " " + shot.prompt)
         for r, attrs in ref_attrs:
@@ -246,14 +275,18 @@ def replan_scene(block: SceneBlock, refs: SceneReferences, continuity: SceneCont
             prev_size_idx = size_idx
 
         # movement: pace prior + votes, excluding what the pace never uses
-        prior = dict(_MOVE_PRIOR[pace])
+        prior = dict(_MOVE_PRIOR[shot_pace])
         if shot.kind == "establishing":
             for m, w in (("pan_right", 0.25), ("crane_down", 0.2), ("pull_out", 0.2), ("static", 0.2)):
                 prior[m] = prior.get(m, 0) + w
         if shot.kind == "metaphor":
             prior["static"] = prior.get("static", 0) + 0.3
             prior["push_in"] = prior.get("push_in", 0) + 0.2
-        banned = set(_MOVE_BANNED[pace])
+        if energy:
+            # the action itself asks for a moving camera, on top of the scene's pace
+            for m, w in (("handheld", 0.35), ("truck_left", 0.25), ("truck_right", 0.25)):
+                prior[m] = prior.get(m, 0) + w
+        banned = set(_MOVE_BANNED[shot_pace])
         if shot.kind in ("metaphor",):
             banned |= {"handheld"}
         ranked = sorted((m for m in MOVEMENTS if m not in banned),
@@ -268,7 +301,7 @@ def replan_scene(block: SceneBlock, refs: SceneReferences, continuity: SceneCont
 
         # angle: eye level unless the references or the moment argue otherwise
         angle_prior = {"eye_level": 0.35, "high": 0.1 if shot.kind == "establishing" else 0.0,
-                       "low": 0.15 if shot.kind == "primary" and pace == "action" else 0.0,
+                       "low": 0.15 if shot.kind == "primary" and shot_pace == "action" else 0.0,
                        "overhead": 0.0, "dutch": 0.1 if block.mood in {"eerie", "tense"} and shot.kind == "primary" else -0.3}
         angles = sorted(ANGLES, key=lambda a: (-(angle_prior.get(a, 0) + votes.share("angle", a)), ANGLES.index(a)))
 
@@ -335,6 +368,10 @@ def replan_scene(block: SceneBlock, refs: SceneReferences, continuity: SceneCont
                          f"({'references agree' if size_share >= 0.34 else 'grammar progression'}) and "
                          f"{MOVE_WORDS[movement]} ({round(100 * move_share)}% of weighted reference votes), "
                          f"cited from {', '.join(cited_ids) or 'no single caption'}.")
+        if energy:
+            rationale += (f" The action's energy ({energy}) weighs in with the votes: "
+                          f"{'kept moving' if pace == 'action' else 'covered as action in a ' + pace + ' scene'}, "
+                          f"{MOVE_WORDS[movement]}, cut at {duration}s.")
         plans.append(ShotPlan(
             shot_id=shot.shot_id, scene_id=block.scene_id, index=i + 1, prompt=prompt, action=shot.action,
             characters=shot.characters, location=block.location, time_of_day=block.time_of_day,
