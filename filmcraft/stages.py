@@ -17,12 +17,18 @@ WRITER = ("Turn the user's theme into a film synopsis: title, logline, a synopsi
           "the named characters and locations (invent none the story does not need; at least one of each).")
 STORY_EDITOR = ("Reduce the synopsis to a causal chain of story beats (setup, development, turn, climax, outcome); "
                 "each beat says what earlier beat causes it.")
-STORYBOARD_ARTIST = ("Expand the causal chain into a detailed storyboard: scenes of one continuous place and time, each "
+STORYBOARD_ARTIST = ("Expand the causal chain into a detailed storyboard: scenes of one continuous place and time "
+                     "(the place the story names, with its weather in the beat), each "
                      "with establishing/contextual shots where the place is new, primary shots for each action and a "
                      "metaphorical image at emotional peaks. 2-6 scenes, 2-5 shots each.")
-SCENE_STRUCTURER = ("Structure the storyboard as scene blocks: per scene a heading, location, time of day, characters, "
-                    "key visual elements, narrative objective, mood, shot prompts (with action and optional dialogue), "
-                    "a rough sound sketch (ambience, music mood, effects) and optional voice-over narration.")
+SCENE_STRUCTURER = ("Structure the storyboard as scene blocks: per scene a heading, location (a place, never a person "
+                    "or an object), time of day, weather (clear, overcast, wind, rain, storm, snow, blizzard or fog, as "
+                    "the story gives it, carried through the scenes it lasts), characters on screen, key visual "
+                    "elements (the place, its props and creatures), narrative objective, mood, shot prompts (with "
+                    "action, optional dialogue, the subject the shot frames - a character on screen, or a prop, "
+                    "creature or the metaphor's image - and the props and creatures in the shot as nouns), a rough "
+                    "sound sketch (ambience, music mood, effects) and optional voice-over narration. Tell every "
+                    "sentence of the synopsis, in story order.")
 CINEMATOGRAPHER = ("Re-plan all shots of this scene together as a cinematographer, guided by the retrieved reference "
                    "captions from real films: per shot choose shot size, movement, angle, lens, lighting, grade, "
                    "duration and transition; keep each shot's content and the scene objective; open with an "
@@ -122,7 +128,8 @@ def replan_scene(block, refs: SceneReferences, llm: ChatModel | None, continuity
         raise ValueError(f"cinematographer returned {len(plan.shots)} shots for scene {block.scene_id}, "
                          f"which has {len(block.shots)}")
     shots = [s.model_copy(update={"shot_id": b.shot_id, "scene_id": block.scene_id, "index": j,
-                                  "location": block.location, "time_of_day": block.time_of_day})
+                                  "location": block.location, "time_of_day": block.time_of_day,
+                                  "weather": block.weather, "subject": b.subject, "props": b.props})
              for j, (s, b) in enumerate(zip(plan.shots, block.shots), start=1)]
     return ScenePlan(scene_id=block.scene_id, shots=shots)
 
