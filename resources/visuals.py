@@ -1,8 +1,8 @@
 """The visual library resource: the studio's ``VisualLibrary`` (corpus_ingest.visuals) for the previs.
 
-The index is built on first use when the studio has none yet (the built-in icon set, embedded with
-the offline MiniLM unless an embeddings endpoint is configured), so a first film needs no corpus
-run; ``visual_library_index`` rebuilds it when a user source is ingested. One library object per
+The index is built on first use when the studio has none yet or it is out of date (the built-in
+icon set and every ingested visuals source, embedded with the offline MiniLM unless an embeddings
+endpoint is configured), so a first film needs no corpus run. One library object per
 studio and process: its per-noun answers and the loaded index are reused by every shot.
 """
 
@@ -23,7 +23,8 @@ _LOCK = threading.Lock()
 
 def studio_visual_library(lib: LibraryLayout, embedder: Embedder, threshold: Optional[float] = None) -> VisualLibrary:
     """The studio's visual library; builds the index (built-in set + ingested sources) if it is missing."""
-    from corpus_ingest.index import read_meta
+    from corpus_ingest.reindex import rebuild_visual_index
+    from corpus_ingest.visual_files import ensure_builtin_visual_source
     from corpus_ingest.visuals import MATCH_THRESHOLD, IndexedVisualLibrary
 
     limit = MATCH_THRESHOLD if threshold is None else threshold
@@ -32,13 +33,10 @@ def studio_visual_library(lib: LibraryLayout, embedder: Embedder, threshold: Opt
         cached = _LIBRARIES.get(key)
         if cached is not None:
             return cached
-        meta = read_meta(lib.visual_library_index)
-        if meta is None or meta.get("embedder") != embedder.name:
-            from corpus_ingest.reindex import rebuild_visual_index
-            from corpus_ingest.visual_files import ensure_builtin_visual_source
-
-            ensure_builtin_visual_source(lib)
-            rebuild_visual_index(lib, embedder, progress=False)
+        # Both are no-ops (a hash comparison) when the index is current; they build it on a studio's first
+        # use and after a package upgrade changed the built-in set.
+        ensure_builtin_visual_source(lib)
+        rebuild_visual_index(lib, embedder, progress=False)
         library = IndexedVisualLibrary(lib.visual_library_index, embedder, lib.visual_rasters, threshold=limit)
         _LIBRARIES[key] = library
         return library

@@ -23,9 +23,9 @@ SOURCE_VERSION = "7.4.47"
 # slug -> (kind, synonyms). Kinds: creature, prop, vehicle, landmark, nature.
 CURATED: dict[str, tuple[str, str]] = {
     # --- creatures
-    "bird": ("creature", "seagull, gull, sea bird, dove, pigeon, crow, raven, sparrow, swallow, songbird, robin, albatross, tern, blackbird, wings, flying bird"),
+    "bird": ("creature", "seagull, gull, sea bird, dove, pigeon, crow, raven, sparrow, swallow, songbird, robin, albatross, tern, blackbird, wings, flying bird, heron, stork, pelican, magpie, parrot, flamingo, starling, finch, cormorant, puffin, kingfisher, songbird"),
     "duck": ("creature", "goose, swan, duckling, waterfowl, mallard"),
-    "owl": ("creature", "night bird, barn owl, hawk, eagle, bird of prey, falcon"),
+    "owl": ("creature", "night bird, barn owl, hawk, eagle, bird of prey, falcon, vulture, buzzard, kite bird"),
     "penguin": ("creature", "emperor penguin, antarctic bird, polar bird"),
     "turkey": ("creature", "chicken, hen, rooster, poultry, cockerel"),
     "feather": ("creature", "quill, plume, bird feather"),
@@ -141,7 +141,7 @@ CURATED: dict[str, tuple[str, str]] = {
     "firework": ("prop", "fireworks, celebration, rocket firework"),
     "spotlight": ("prop", "stage light, spot light"),
     # --- letters, writing, paper
-    "email": ("prop", "letter, envelope, mail, sealed letter, post"),
+    "email": ("prop", "letter, envelope, mail, sealed letter, post, telegram, postcard, invitation"),
     "email-open": ("prop", "open letter, opened envelope, letter, message"),
     "mail": ("prop", "letter, envelope, message, post"),
     "mailbox": ("prop", "letterbox, post box, mail box"),
@@ -254,7 +254,7 @@ CURATED: dict[str, tuple[str, str]] = {
     "pirate": ("creature", "pirate, buccaneer, corsair"),
     "robber": ("creature", "thief, burglar, bandit, masked man"),
     # --- music, media, devices
-    "violin": ("prop", "fiddle, viola, cello, string instrument"),
+    "violin": ("prop", "fiddle, viola, cello, double bass, string instrument"),
     "guitar-acoustic": ("prop", "guitar, acoustic guitar, lute"),
     "guitar-electric": ("prop", "electric guitar, rock guitar"),
     "piano": ("prop", "keyboard, grand piano"),
