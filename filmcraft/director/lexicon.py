@@ -187,7 +187,9 @@ TIME_WORDS: dict[str, str] = {
     "sunset": "golden_hour", "golden hour": "golden_hour", "late afternoon": "golden_hour",
     "dusk": "dusk", "twilight": "dusk", "evening": "dusk", "nightfall": "dusk",
     "night": "night", "midnight": "night", "moonlight": "night", "moonlit": "night",
-    "tonight": "night", "nighttime": "night", "that night": "night",
+    "tonight": "night", "nighttime": "night", "that night": "night", "fireworks": "night", "starlit": "night",
+    "stars": "night", "lantern-lit": "night", "candlelit": "night", "breakfast": "day", "lunch": "day",
+    "supper": "dusk", "dinner": "dusk", "in the morning": "day",
 }
 TIME_HEADING = {"dawn": "DAWN", "day": "DAY", "golden_hour": "SUNSET", "dusk": "DUSK", "night": "NIGHT"}
 

@@ -14,7 +14,7 @@ from filmcraft.director.script.grammar import condense, place_head, subject_at, 
 from filmcraft.director.script.reading import Reading, lower_first, places_in
 
 LONG_TEXT_WORDS = 45  # at or above this the text is a synopsis to condense, below it a theme to expand
-MAX_BEATS = 8
+MAX_BEATS = 10
 TIME_ORDER = ("dawn", "day", "golden_hour", "dusk", "night")
 
 
@@ -88,7 +88,8 @@ def condense_synopsis(reading: Reading) -> list[str]:
     events: list[str] = []
     for s in reading.sentences:
         events.extend(_split_events(s))
-    texts = [condense(e, 22) for e in events] or [condense(reading.sentences[0], 22)]
+    # a sentence is cut only when it runs long: what it says is what the scene must tell
+    texts = [condense(e, 40) for e in events] or [condense(reading.sentences[0], 40)]
     while len(texts) > MAX_BEATS:
         i = min(range(len(texts) - 1), key=lambda k: (len(texts[k].split()) + len(texts[k + 1].split()), k))
         texts[i:i + 2] = [texts[i].rstrip(".!?") + "; " + lower_first(texts[i + 1], reading)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from filmcraft.director import lexicon as lx
+from filmcraft.director.world import WEATHER_WORDS
 
 # --- verbs and their subjects --------------------------------------------------------------
 
@@ -87,7 +88,8 @@ def condense(sentence: str, limit: int = 28) -> str:
         elif names_someone and len(" ".join(kept + [p, parts[main]]).split()) <= limit + 10:
             kept.append(p)  # "As Rubeus Hagrid helps them ...": the frame brings someone on screen
         elif len(p.split()) <= 8 and not has_finite_verb(p) and (
-                time_in(p) is not None or any(w.lower() in lx.PLACES for w in lx.words(p))):
+                time_in(p) is not None or any(w.lower() in lx.PLACES or w.lower() in WEATHER_WORDS
+                                              for w in lx.words(p))):
             kept.append(p)
     out = " ".join(kept + [parts[main]])
     out = out[0].upper() + out[1:]

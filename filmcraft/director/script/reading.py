@@ -108,8 +108,10 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
         toks = _tokens(s)
         for start, end, run in _cap_sequences(s):
             run = [_strip_possessive(t) for t in run]
-            # drop sentence openers ("After", "Meanwhile") from the front of the run
-            while run and (run[0] in lx.SENTENCE_OPENERS or run[0] in lx.CALENDAR_WORDS) and run[0] not in lx.TITLES:
+            # drop sentence openers ("After", "Meanwhile") and a trade used as a title ("Baker Marcus
+            # Bell") from the front of the run
+            while run and ((run[0] in lx.SENTENCE_OPENERS or run[0] in lx.CALENDAR_WORDS) and run[0] not in lx.TITLES
+                           or (len(run) > 1 and run[0].lower() in lx.ROLE_NOUNS and run[0] not in lx.TITLES)):
                 run, start = run[1:], start + 1
             if not run:
                 continue
@@ -143,8 +145,10 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
             if nxt.lower() in lx.ROLE_NOUNS or nxt.lower() in lx.GROUP_NOUNS:
                 ev["modifier"] += 1  # "a loyal Arendelle soldier", "the Northuldra people"
             if (prev in _PROPER_PLACE_PREPOSITIONS and nxt.lower() != "and" and len(run) <= 3) or (
-                    prev == "of" and prev2 in lx.RULER_NOUNS):
-                ev["place"] += 1
+                    prev == "of" and (prev2 in lx.RULER_NOUNS or prev2 in lx.PLACES)):
+                ev["place"] += 1  # "in Lisbon", "the queen of Arendelle", "the iron town of Kettleford"
+            if nxt.lower() in lx.PLACES and nxt.lower() not in world.PREPOSITION_ONLY_PLACES:
+                ev["modifier"] += 1  # "the Tatra mountains", "Harrow Hill caves": a place's name
             if prev == "the" or run[-1] in lx.THING_HEADS:
                 ev["thing"] += 1
     places: list[str] = []
@@ -215,6 +219,8 @@ def _role_characters(sentences: list[str], names: list[str]) -> list[tuple[str, 
             if before.endswith(",") and any(before[:-1].rstrip().endswith(n) for n in names):
                 continue  # "Maxime, a dangerous criminal" describes Maxime
             after = s[m.end():m.end() + 40]
+            if re.match(r"\s*(?:,\s+(?:a|an|the)\s+[^,.;]{0,30}?)?\b(?:named|called)\s+[A-Z]", after):
+                continue  # "her apprentice, a shy boy named Pim": Pim himself
             if re.match(r"\s*,?\s*[A-Z][a-z]+", after) and not re.match(r"\s*,?\s*(The|A|An|He|She|They|It)\b", after):
                 continue  # "the cunning Valentina": the role word is an epithet of the name
             noun = m.group(3).lower()
@@ -428,7 +434,7 @@ def places_in(text: str, reading: Reading) -> list[str]:
                 hits.append((m.start(), m.end(), p))
                 break
     # a city or a region names where, a place inside it names the set: "in Paris ... on the bridge"
-    return [p for _, _, p in sorted(hits, key=lambda h: (h[2] in world.PROPER_PLACES, h[0]))]
+    return [p for _, _, p in sorted(hits, key=lambda h: (h[2][0].isupper(), h[0]))]
 
 
 def characters_in(text: str, reading: Reading) -> list[str]:

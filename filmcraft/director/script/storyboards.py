@@ -15,6 +15,8 @@ from filmcraft.director.script.casting import CastState, cast_in
 from filmcraft.director.script.grammar import condense, has_finite_verb
 from filmcraft.director.script.reading import Reading, lower_first, reading_from_synopsis
 
+MAX_SCENES_TOLD = 8  # more scenes than this and the shortest neighbours share one
+
 
 def simplify_storyboard(syn: Synopsis) -> SimplifiedStoryboard:
     reading = reading_from_synopsis(syn)
@@ -73,7 +75,7 @@ def _group_scenes(beats: list[Beat]) -> list[list[Beat]]:
             b.time = later
         beats[split].time_jump = True
         scenes = [beats[:split], beats[split:]]
-    while len(scenes) > 6:
+    while len(scenes) > MAX_SCENES_TOLD:
         # merge the adjacent pair with the fewest beats; a place revisited merges first
         pairs = sorted(range(len(scenes) - 1), key=lambda i: (scenes[i][0].place != scenes[i + 1][0].place,
                                                                 len(scenes[i]) + len(scenes[i + 1]), i))
