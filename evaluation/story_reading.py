@@ -1,0 +1,581 @@
+"""Does the writer read the story right? Scene blocks scored against a hand-annotated story set.
+
+The set (``evaluation/story_set/``, schema in its README) gives, per text, the scenes a director
+would cut: the verbatim span each scene tells, the accepted place nouns, interior/exterior, time of
+day, weather, the characters present (with the words the text uses for them), props, creatures and
+the main action. The scorer is writer-agnostic: it reads only ``SceneBlocks`` and the film's
+``Synopsis.characters`` (whose descriptions let an invented name such as "Elias" stand for the gold
+"lighthouse keeper").
+
+Scoring a text:
+
+1. Gold scenes are aligned to predicted scenes by an order-preserving dynamic programme that
+   maximises the summed similarity (shared characters, place match, shared content words), with a
+   bonus per gold scene covered so a writer that splits finer is not read as skipping scenes. A
+   predicted scene is aligned to at most one gold scene; several may share one gold scene. The
+   aligned scene with the highest similarity is the gold scene's *primary* scene.
+2. Per gold scene, on its primary scene: location, int/ext, time of day, weather. Characters are
+   scored on every aligned pair (micro F1); props and creatures on the union of aligned scenes.
+3. Per text: sentence coverage, story order (from a separate, non-monotone best match, so that
+   shuffled scenes are seen), stock lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from filmcraft.contracts import TIMES_OF_DAY, WEATHERS, FilmRequest, SceneBlock, SceneBlocks, Synopsis
+
+SET_DIR = Path(__file__).resolve().with_name("story_set")
+REPO = Path(__file__).resolve().parents[1]
+SUBSETS = ("themes", "synopses", "movieprompts")
+
+# The issue's targets (issue 14, must-deliver 1).
+TARGETS = {"location": 0.85, "weather_recall": 0.85, "characters_f1": 0.9, "coverage": 1.0, "order": 1.0}
+MAX_STOCK_HITS = 0
+
+# Weather equivalence, kept strict: a heavier fall of the same precipitation shows the lighter one
+# (a storm film does show rain, a blizzard shows snow); nothing else counts for anything else.
+WEATHER_SHOWS = {"rain": {"rain", "storm"}, "snow": {"snow", "blizzard"}}
+
+# Phrases a template writer reaches for. A hit is a phrase in the scene text that the source text
+# does not contain (the source may legitimately say "makes peace with").
+STOCK_LINES = {
+    "makes peace with": r"\bma(?:ke|kes|de|king) (?:their |his |her )?peace with\b",
+    "comes to terms with": r"\bc(?:ome|omes|ame|oming) to terms with\b",
+    "a new beginning": r"\bnew beginnings?\b",
+    "against all odds": r"\bagainst all odds\b",
+    "lets go of the past": r"\bl(?:et|ets|etting) go of (?:the|his|her|their) past\b",
+    "the true meaning of": r"\btrue meaning of\b",
+    "self-discovery": r"\bself-discovery\b",
+    "never be the same": r"\bnever be the same\b",
+    "faces their demons": r"\bfac(?:e|es|ed|ing) (?:his|her|their) (?:inner )?(?:demons|fears)\b",
+    "finds inner peace": r"\binner peace\b",
+    "the past catches up": r"\bpast (?:catches|caught|catching) up\b",
+    "everything changes": r"\beverything (?:changes|changed)\b",
+    "a journey of": r"\ba journey of (?:hope|healing|discovery|redemption)\b",
+}
+
+STOP_WORDS = frozenset("""
+a an the and or but nor so yet for of to in on at by with from into onto over under through across toward
+towards about around after before behind below beneath beside besides between beyond during inside outside
+near off out up down upon within without against along among amid as than then when while until till once
+where whereas whether if because though although since unless i me my mine we us our ours you your yours he
+him his she her hers it its they them their theirs this that these those who whom whose which what whoever
+is are was were be been being am has have had having do does did doing will would shall should can could
+may might must not no nor never ever also just only even still again very too more most much many some any
+all both each every either neither other another such same own one ones two three there here now soon later
+yet already always often sometimes every how why whom himself herself itself themselves ourselves yourself
+meanwhile however finally suddenly quickly slowly away back together instead almost enough rather quite
+""".split())
+
+_IRREGULAR = {"men": "man", "women": "woman", "children": "child", "mice": "mouse", "geese": "goose",
+              "feet": "foot", "teeth": "tooth", "wolves": "wolf", "knives": "knife", "leaves": "leaf",
+              "shelves": "shelf", "thieves": "thief", "people": "person", "calves": "calf", "wives": "wife",
+              "ran": "run", "ate": "eat", "fell": "fall", "found": "find", "saw": "see", "took": "take",
+              "came": "come", "went": "go", "left": "leave", "lost": "lose", "held": "hold", "hid": "hide",
+              "stole": "steal", "stolen": "steal", "broke": "break", "broken": "break", "fought": "fight",
+              "caught": "catch", "brought": "bring", "told": "tell", "met": "meet", "sang": "sing",
+              "swam": "swim", "drew": "draw", "flew": "fly", "threw": "throw", "wrote": "write",
+              "written": "write", "knew": "know", "gave": "give", "begun": "begin", "began": "begin"}
+_PREPOSITIONS = frozenset("of at in on by near beside under above below inside outside behind across over "
+                          "beyond to from with into onto along through".split())
+_ARTICLES = frozenset("the a an".split())
+
+
+# --- words ---------------------------------------------------------------------------------
+
+def words(text: str) -> list[str]:
+    """Lowercased word tokens; a possessive 's is dropped ("keeper's" -> "keeper")."""
+    return [re.sub(r"'s$", "", w) for w in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", text.lower().replace("’", "'"))]
+
+
+def noun_key(word: str) -> str:
+    """Simple plural stripping for place and character nouns: "rocks" -> "rock", "ferries" -> "ferry"."""
+    w = word.lower()
+    if w in _IRREGULAR:
+        return _IRREGULAR[w]
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith(("sses", "ches", "shes", "xes", "zes")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
+def lemma(word: str) -> str:
+    """Crude lemma for nouns and verbs alike: plural/verb suffix off, then a final "e" and a doubled
+    consonant off, so "saves", "saved", "saving" and "save" all give "sav"."""
+    w = noun_key(word)
+    if w != word.lower():
+        return w.rstrip("e") if len(w) > 3 else w
+    for suffix in ("ing", "ed"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)]
+            if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "ls":
+                w = w[:-1]
+            break
+    return w.rstrip("e") if len(w) > 3 else w
+
+
+def content_lemmas(text: str) -> set[str]:
+    """Content words as used by coverage and similarity: tokens of >= 3 letters not in STOP_WORDS,
+    lemmatised by :func:`lemma`. There is no part-of-speech tagger: adjectives count as content."""
+    return {lemma(w) for w in words(text) if len(w) >= 3 and w not in STOP_WORDS}
+
+
+_ABBREV = re.compile(r"\b(Dr|Mr|Mrs|Ms|St|Prof|Capt|Sgt|Lt|Jr|Sr)\.")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence character ranges: a sentence ends at . ! ? (and a closing quote) followed by space and
+    an upper-case letter, digit or opening quote; titles such as "Dr." do not end one."""
+    masked = _ABBREV.sub(lambda m: m.group(1) + "\0", text)
+    out, start = [], 0
+    for m in re.finditer(r"[.!?]+[\"'”’)]*\s+(?=[\"'“‘(A-Z0-9])", masked):
+        out.append((start, m.end()))
+        start = m.end()
+    if text[start:].strip():
+        out.append((start, len(text)))
+    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), a + len(text[a:b].rstrip()))
+            for a, b in out if text[a:b].strip()]
+
+
+def _tokens(text: str) -> list[str]:
+    return [noun_key(w) for w in words(text) if w not in _ARTICLES]
+
+
+def _contains(seq: list[str], sub: list[str]) -> bool:
+    return bool(sub) and any(seq[i:i + len(sub)] == sub for i in range(len(seq) - len(sub) + 1))
+
+
+def _place_phrases(text: str) -> list[list[str]]:
+    """A place name cut at its prepositions: "top of the old lighthouse" -> [top], [old lighthouse]."""
+    phrases, cur = [], []
+    for w in words(text):
+        if w in _PREPOSITIONS:
+            phrases.append(cur)
+            cur = []
+        elif w not in _ARTICLES:
+            cur.append(noun_key(w))
+    phrases.append(cur)
+    return [p for p in phrases if p]
+
+
+def heading_place(heading: str) -> str:
+    h = re.sub(r"^\s*(INT\./EXT\.|EXT\./INT\.|I/E\.?|INT\.?|EXT\.?)\s*", "", heading, flags=re.I)
+    return re.sub(r"\s+-\s+[^-]*$", "", h)
+
+
+def heading_int_ext(heading: str) -> set[str]:
+    h = heading.strip().upper()
+    if h.startswith(("INT./EXT", "EXT./INT", "I/E")):
+        return {"INT", "EXT"}
+    return {"INT"} if h.startswith("INT") else {"EXT"} if h.startswith("EXT") else set()
+
+
+def location_matches(accepted: list[str], location: str, heading: str) -> bool:
+    """True when a place phrase of the scene's location or heading *ends with* an accepted noun (its
+    head noun), compared lowercased with plurals stripped: "Old Lighthouse" and "gallery of the
+    lighthouse" match "lighthouse"; "lighthouse keeper's cottage" does not (its head is cottage)."""
+    phrases = _place_phrases(location) + _place_phrases(heading_place(heading))
+    for noun in accepted:
+        want = _tokens(noun)
+        if any(len(p) >= len(want) and p[-len(want):] == want for p in phrases if want):
+            return True
+    return False
+
+
+# --- the gold set --------------------------------------------------------------------------
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GoldCharacter(_Model):
+    name: str
+    aliases: list[str] = []
+    group: bool = False  # "the Minions", "a rescue team": any number of predicted names may stand for it
+
+    def forms(self) -> list[list[str]]:
+        return [t for t in (_tokens(a) for a in [self.name, *self.aliases]) if t]
+
+
+class GoldScene(_Model):
+    span: str = ""  # verbatim excerpt (own texts)
+    sentences: Optional[tuple[int, int]] = None  # first..last sentence index (movieprompts: no copied text)
+    location: list[str]  # accepted place nouns, head noun first; [] = the text names no place (not scored)
+    int_ext: Optional[Literal["INT", "EXT"]] = None  # None: the text leaves it open (not scored)
+    time_of_day: list[str] = []  # accepted values; [] = no clue in the text (not scored)
+    weather: list[str] = ["clear"]  # accepted values, the first is the annotation
+    characters: list[GoldCharacter] = []
+    maybe: list[GoldCharacter] = []  # may be present, the text leaves it open: naming them is neither right nor wrong
+    props: list[str] = []  # nouns; "seagull|gull|bird" lists alternatives
+    creatures: list[str] = []
+    action: str = ""
+
+    @field_validator("time_of_day", "weather", mode="before")
+    @classmethod
+    def _listify(cls, v):
+        return [] if v is None else [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _labels(self) -> "GoldScene":
+        bad = [t for t in self.time_of_day if t not in TIMES_OF_DAY] + [w for w in self.weather if w not in WEATHERS]
+        if bad or not self.weather:
+            raise ValueError(f"labels outside the allowed sets: {bad or 'no weather'}")
+        if not self.span and self.sentences is None:
+            raise ValueError("a scene needs a span or a sentence range")
+        return self
+
+
+class StoryText(_Model):
+    id: str
+    subset: Literal["themes", "synopses", "movieprompts"]
+    genre: str = ""
+    text: str = ""
+    line: Optional[int] = None  # movieprompts: 1-based line of movieprompts.jsonl
+    text_sha256: str = ""  # movieprompts: the annotated text, so an edited source is noticed
+    scenes: list[GoldScene]
+    notes: str = ""
+
+    def span_range(self, scene: GoldScene) -> tuple[int, int]:
+        if scene.sentences is not None:
+            sents = sentences(self.text)
+            return sents[scene.sentences[0]][0], sents[scene.sentences[1]][1]
+        start = self.text.find(scene.span)
+        return (start, start + len(scene.span)) if start >= 0 else (-1, -1)
+
+    def span_text(self, scene: GoldScene) -> str:
+        a, b = self.span_range(scene)
+        return self.text[a:b] if a >= 0 else scene.span
+
+
+def shared_data_dir() -> Path:
+    return Path(os.environ.get("FILMASTER_SHARED_DATA") or REPO.parent / "shared" / "data")
+
+
+def load_own() -> list[StoryText]:
+    out = []
+    for name in ("themes.json", "synopses.json"):
+        out += [StoryText.model_validate(d) for d in json.loads((SET_DIR / name).read_text(encoding="utf-8"))]
+    return out
+
+
+def load_movieprompts(shared: Optional[Path] = None) -> list[StoryText]:
+    """The annotations of the ten MoviePrompts synopses with their text read from the shared data
+    (the text is never copied into the repo). FileNotFoundError when the shared data is absent."""
+    source = (shared or shared_data_dir()) / "movieprompts" / "movieprompts.jsonl"
+    lines = source.read_text(encoding="utf-8").splitlines()
+    out = []
+    for d in json.loads((SET_DIR / "movieprompts.json").read_text(encoding="utf-8")):
+        st = StoryText.model_validate(d)
+        row = json.loads(lines[st.line - 1])
+        if row["id"] != st.id:
+            raise ValueError(f"movieprompts line {st.line} is {row['id']!r}, annotated as {st.id!r}")
+        text = row["MovieScript"].strip()
+        if hashlib.sha256(text.encode("utf-8")).hexdigest() != st.text_sha256:
+            raise ValueError(f"movieprompts {st.id}: the text changed since it was annotated")
+        out.append(st.model_copy(update={"text": text}))
+    return out
+
+
+# --- the film side -------------------------------------------------------------------------
+
+def write_film(text: str, film_id: str = "story") -> tuple[Synopsis, SceneBlocks]:
+    """The offline writer's stages chained as the pipeline chains them (filmcraft.stages without a
+    ChatModel): synopsis -> causal chain -> detailed storyboard -> scene blocks."""
+    from filmcraft.director.script import (
+        detail_storyboard, simplify_storyboard, structure_scene_blocks, write_synopsis,
+    )
+
+    syn = write_synopsis(FilmRequest(film_id=film_id, text=text))
+    simple = simplify_storyboard(syn)
+    detailed = detail_storyboard(syn, simple)
+    return syn, structure_scene_blocks(film_id, syn, simple, detailed)
+
+
+def scene_text(block: SceneBlock, descriptions: dict[str, str] | None = None) -> str:
+    """Everything a scene block says in words. The descriptions of the characters in the scene are
+    included: "Elias, an old lighthouse keeper" tells the viewer he is the keeper."""
+    parts = [block.heading, block.location, block.narrative_objective, block.voice_over,
+             *block.key_visual_elements, *block.characters]
+    parts += [(descriptions or {}).get(c, "") for c in block.characters]
+    for s in block.shots:
+        parts += [s.prompt, s.action, s.dialogue or "", s.subject, *s.props, *s.characters]
+    return " . ".join(p for p in parts if p)
+
+
+def depicted_nouns_text(block: SceneBlock) -> str:
+    """Where a prop or creature counts as shown: key visual elements, shot props, subjects, prompts."""
+    parts = list(block.key_visual_elements)
+    for s in block.shots:
+        parts += [s.prompt, s.subject, *s.props]
+    return " . ".join(parts)
+
+
+# --- characters ----------------------------------------------------------------------------
+
+def _description_head(description: str) -> list[str]:
+    """"an old lighthouse keeper, who ..." -> [old, lighthouse, keeper]: the noun phrase saying who
+    the person is, before any clause that might name someone else."""
+    head = re.split(r",|;|\.|\bwho\b|\bwith\b|\bwhose\b|\bthat\b|\bfrom\b", description.lower(), maxsplit=1)[0]
+    return _tokens(head)
+
+
+def _char_level(pred: str, description: str, gold: GoldCharacter) -> int:
+    """2: the predicted name is one of the text's words for the gold character (either contains the
+    other); 1: the character's description names it; 0: no match."""
+    name = _tokens(pred)
+    for form in gold.forms():
+        if _contains(name, form) or _contains(form, name):
+            return 2
+    desc = _description_head(description)
+    return 1 if any(_contains(desc, f) for f in gold.forms()) else 0
+
+
+def match_characters(pred: list[str], gold: list[GoldCharacter], descriptions: dict[str, str],
+                     ignore: list[str] = (), maybe: list[GoldCharacter] = ()) -> tuple[int, int, int, list[str], list[str]]:
+    """One-to-one greedy matching (group characters take any number of names). Returns TP, FP, FN,
+    the unmatched predicted names and the unmatched gold names. A predicted "character" that is one
+    of ``ignore`` (the text's creatures: "the seagull") or of ``maybe`` is neither right nor wrong."""
+    pairs = sorted(((_char_level(p, descriptions.get(p, ""), g), -i, -j, i, j)
+                    for i, p in enumerate(pred) for j, g in enumerate(gold)), reverse=True)
+    used_p, used_g = set(), set()
+    for level, _, _, i, j in pairs:
+        if level == 0 or i in used_p or (j in used_g and not gold[j].group):
+            continue
+        used_p.add(i)
+        used_g.add(j)
+    ignore_keys = [[lemma(w) for w in words(n)] for n in ignore]
+    extra = [p for i, p in enumerate(pred) if i not in used_p
+             and not any(k and k[-1] in {lemma(w) for w in words(p)} for k in ignore_keys)
+             and not any(_char_level(p, descriptions.get(p, ""), g) for g in maybe)]
+    missing = [g.name for j, g in enumerate(gold) if j not in used_g]
+    return len(used_g), len(extra), len(missing), extra, missing
+
+
+# --- alignment -----------------------------------------------------------------------------
+
+COVER_BONUS = 0.25  # per gold scene that receives a predicted scene
+
+
+def similarity(st: StoryText, g: GoldScene, block: SceneBlock, descriptions: dict[str, str]) -> float:
+    """0..1: place match (0.35), share of gold characters present (0.35), share of the gold scene's
+    content words (span, action, props, creatures) found in the scene block (0.3)."""
+    loc = 1.0 if g.location and location_matches(g.location, block.location, block.heading) else 0.0
+    tp = match_characters(block.characters, g.characters, descriptions)[0] if g.characters else 0
+    chars = tp / len(g.characters) if g.characters else 0.0
+    gold_words = content_lemmas(" ".join([st.span_text(g), g.action, *g.props, *g.creatures]).replace("|", " "))
+    got = content_lemmas(scene_text(block, descriptions))
+    share = len(gold_words & got) / len(gold_words) if gold_words else 0.0
+    return 0.35 * loc + 0.35 * chars + 0.3 * share
+
+
+def align(sim: list[list[float]]) -> list[Optional[int]]:
+    """Monotone alignment by dynamic programming. ``sim[g][p]``; returns, per predicted scene, its gold
+    scene (or None). Gold indices of aligned predicted scenes never decrease; the summed similarity
+    plus COVER_BONUS per covered gold scene is maximal. Pairs of zero similarity are never aligned."""
+    m = len(sim)
+    n = len(sim[0]) if m else 0
+    NEG = float("-inf")
+    # best[j][k+1]: best score after j predicted scenes with the last aligned gold scene k (-1: none)
+    best = [[NEG] * (m + 1) for _ in range(n + 1)]
+    back: list[list[tuple[int, Optional[int]]]] = [[(0, None)] * (m + 1) for _ in range(n + 1)]
+    best[0][0] = 0.0
+    for j in range(n):
+        for k in range(-1, m):
+            here = best[j][k + 1]
+            if here == NEG:
+                continue
+            if here > best[j + 1][k + 1]:  # predicted scene j left unaligned
+                best[j + 1][k + 1], back[j + 1][k + 1] = here, (k, None)
+            for g in range(max(k, 0), m):
+                if sim[g][j] <= 0:
+                    continue
+                score = here + sim[g][j] + (COVER_BONUS if g != k else 0.0)
+                if score > best[j + 1][g + 1]:
+                    best[j + 1][g + 1], back[j + 1][g + 1] = score, (k, g)
+    k = max(range(-1, m), key=lambda kk: best[n][kk + 1])
+    out: list[Optional[int]] = [None] * n
+    for j in range(n, 0, -1):
+        prev, g = back[j][k + 1]
+        out[j - 1] = g
+        k = prev
+    return out
+
+
+def best_match(sim: list[list[float]]) -> list[Optional[int]]:
+    """Per gold scene its most similar predicted scene, ignoring order (so a shuffle shows); a
+    predicted scene already taken is avoided while an equally good free one exists."""
+    taken: set[int] = set()
+    out: list[Optional[int]] = []
+    for row in sim:
+        if not row or max(row) <= 0:
+            out.append(None)
+            continue
+        j = max(range(len(row)), key=lambda p: (row[p], p not in taken, -p))
+        taken.add(j)
+        out.append(j)
+    return out
+
+
+# --- scores --------------------------------------------------------------------------------
+
+COUNTS = ("location", "int_ext", "time_of_day", "weather_recall", "weather_false_alarm", "props",
+          "coverage", "order")
+
+
+@dataclass
+class Score:
+    """Counts (hits, total) per metric; character counts as TP/FP/FN; stock-line hits; failures."""
+
+    hits: dict[str, int] = field(default_factory=lambda: {k: 0 for k in COUNTS})
+    totals: dict[str, int] = field(default_factory=lambda: {k: 0 for k in COUNTS})
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    missed_scenes: int = 0
+    gold_scenes: int = 0
+    stock_hits: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def count(self, metric: str, ok: bool) -> None:
+        self.totals[metric] += 1
+        self.hits[metric] += int(ok)
+
+    def add(self, other: "Score") -> "Score":
+        for k in COUNTS:
+            self.hits[k] += other.hits[k]
+            self.totals[k] += other.totals[k]
+        self.tp, self.fp, self.fn = self.tp + other.tp, self.fp + other.fp, self.fn + other.fn
+        self.missed_scenes += other.missed_scenes
+        self.gold_scenes += other.gold_scenes
+        self.stock_hits += other.stock_hits
+        self.failures += other.failures
+        return self
+
+    def ratio(self, metric: str) -> Optional[float]:
+        if metric == "characters_f1":
+            denom = 2 * self.tp + self.fp + self.fn
+            return 2 * self.tp / denom if denom else None
+        return self.hits[metric] / self.totals[metric] if self.totals[metric] else None
+
+    def figures(self) -> dict:
+        out = {k: self.ratio(k) for k in (*COUNTS, "characters_f1")}
+        out.update({"counts": {k: [self.hits[k], self.totals[k]] for k in COUNTS},
+                    "characters": {"tp": self.tp, "fp": self.fp, "fn": self.fn},
+                    "gold_scenes": self.gold_scenes, "missed_scenes": self.missed_scenes,
+                    "stock_hits": len(self.stock_hits)})
+        return out
+
+    def unmet_targets(self) -> list[str]:
+        out = [f"{k} {self.ratio(k):.3f} < {t}" for k, t in TARGETS.items()
+               if self.ratio(k) is not None and self.ratio(k) < t]
+        if len(self.stock_hits) > MAX_STOCK_HITS:
+            out.append(f"{len(self.stock_hits)} stock lines: {sorted(set(self.stock_hits))}")
+        return out
+
+
+def _weather_shows(gold: str, pred: str) -> bool:
+    return pred in WEATHER_SHOWS.get(gold, {gold})
+
+
+def sentence_coverage(text: str, blocks: SceneBlocks, descriptions: dict[str, str]) -> list[tuple[str, bool]]:
+    """Per sentence of the text (with content words): covered when at least half of its distinct
+    content lemmas (:func:`content_lemmas`) appear in the text of one single scene (:func:`scene_text`)."""
+    scene_words = [content_lemmas(scene_text(b, descriptions)) for b in blocks.scenes]
+    out = []
+    for a, b in sentences(text):
+        want = content_lemmas(text[a:b])
+        if want:
+            out.append((text[a:b], any(2 * len(want & got) >= len(want) for got in scene_words)))
+    return out
+
+
+def stock_lines(text: str, blocks: SceneBlocks) -> list[str]:
+    said = " ".join(scene_text(b) for b in blocks.scenes).lower()
+    source = text.lower()
+    return [name for name, pat in STOCK_LINES.items() if re.search(pat, said) and not re.search(pat, source)]
+
+
+def _short(s: str, n: int = 48) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def score_text(st: StoryText, syn: Synopsis, blocks: SceneBlocks) -> Score:
+    """Score one film's scene blocks against one annotated text."""
+    sc = Score(gold_scenes=len(st.scenes))
+    desc = {c.name: c.description for c in syn.characters}
+    preds = blocks.scenes
+    sim = [[similarity(st, g, b, desc) for b in preds] for g in st.scenes]
+    aligned = align(sim) if preds else []
+    creatures = [c for g in st.scenes for c in g.creatures for c in c.split("|")]
+    for gi, g in enumerate(st.scenes):
+        where = f"{st.id} gold {gi + 1} «{_short(st.span_text(g))}»"
+        mine = [j for j, a in enumerate(aligned) if a == gi]
+        if not mine:
+            sc.missed_scenes += 1
+            sc.failures.append(f"{where}: no scene tells it")
+        primary = preds[max(mine, key=lambda j: sim[gi][j])] if mine else None
+        if g.location:
+            ok = primary is not None and location_matches(g.location, primary.location, primary.heading)
+            sc.count("location", ok)
+            if primary is not None and not ok:
+                sc.failures.append(f"{where}: location {primary.location!r} ({primary.heading}), want {g.location[0]!r}")
+        if g.int_ext:
+            ok = primary is not None and g.int_ext in heading_int_ext(primary.heading)
+            sc.count("int_ext", ok)
+            if primary is not None and not ok:
+                sc.failures.append(f"{where}: {primary.heading!r} is not {g.int_ext}")
+        if g.time_of_day:
+            ok = primary is not None and primary.time_of_day in g.time_of_day
+            sc.count("time_of_day", ok)
+            if primary is not None and not ok:
+                sc.failures.append(f"{where}: time {primary.time_of_day}, want {'/'.join(g.time_of_day)}")
+        if "clear" not in g.weather:
+            ok = primary is not None and any(_weather_shows(w, primary.weather) for w in g.weather)
+            sc.count("weather_recall", ok)
+            if primary is not None and not ok:
+                sc.failures.append(f"{where}: weather {primary.weather}, want {'/'.join(g.weather)}")
+        elif g.weather == ["clear"] and primary is not None:
+            alarm = primary.weather != "clear"
+            sc.count("weather_false_alarm", alarm)
+            if alarm:
+                sc.failures.append(f"{where}: weather {primary.weather} the text does not give")
+        for j in mine:
+            tp, fp, fn, extra, missing = match_characters(preds[j].characters, g.characters, desc, creatures, g.maybe)
+            sc.tp, sc.fp, sc.fn = sc.tp + tp, sc.fp + fp, sc.fn + fn
+            if extra or missing:
+                sc.failures.append(f"{where} / {preds[j].scene_id}: characters extra {extra}, missing {missing}")
+        shown = {lemma(w) for j in mine for w in words(depicted_nouns_text(preds[j]))}
+        for noun in [*g.props, *g.creatures]:
+            ok = any(words(alt) and lemma(words(alt)[-1]) in shown for alt in noun.split("|"))
+            sc.count("props", ok)
+            if mine and not ok:
+                sc.failures.append(f"{where}: {noun.split('|')[0]!r} not shown")
+    for sentence, ok in sentence_coverage(st.text, blocks, desc):
+        sc.count("coverage", ok)
+        if not ok:
+            sc.failures.append(f"{st.id}: sentence not told «{_short(sentence, 70)}»")
+    matched = best_match(sim) if preds else [None] * len(st.scenes)
+    for gi in range(len(st.scenes) - 1):
+        a, b = matched[gi], matched[gi + 1]
+        if a is not None and b is not None:
+            sc.count("order", b >= a)
+            if b < a:
+                sc.failures.append(f"{st.id}: gold {gi + 2} is told in {preds[b].scene_id}, before gold {gi + 1} "
+                                   f"({preds[a].scene_id})")
+    for hit in stock_lines(st.text, blocks):
+        sc.stock_hits.append(hit)
+        sc.failures.append(f"{st.id}: stock line {hit!r} the text does not imply")
+    return sc
