@@ -258,7 +258,7 @@ GENRE_PLACES: dict[str, tuple[str, ...]] = {
 
 LOCATION_PREPOSITIONS = frozenset(
     "in at on through across into inside near by under along over beside toward towards to from "
-    "onto within outside behind beneath around past".split()
+    "onto within outside behind beneath around past aboard".split()
 )
 
 # verbs that move a story to another place
@@ -421,3 +421,8 @@ cross icon altar grave coffin tombstone skull bones scroll scrolls tablet crysta
 relic egg hourglass ticket passport money wallet cigarette pipe typewriter manuscript record piano
 clockwork spring gears microscope specimen sample samples core cores bottle message parcel package
 """.split())
+
+# plurals name the same kind of place ("the caves", "along the canals")
+PLACES.update({k + "s": v for k, v in list(PLACES.items())
+               if " " not in k and not k.endswith(("s", "x", "sh", "ch")) and k + "s" not in PLACES})
+PREPOSITION_ONLY_PLACES = PREPOSITION_ONLY_PLACES | {p + "s" for p in PREPOSITION_ONLY_PLACES}
