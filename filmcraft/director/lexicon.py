@@ -157,6 +157,9 @@ violinist pianist guitarist drummer glaciologist biologist geologist archaeologi
 astronomer physicist chemist apprentice clockmaker blacksmith carpenter tailor weaver potter
 librarian shopkeeper innkeeper ferryman boatman skipper smuggler ranger lumberjack nomad herder
 guide poacher trapper paramedic firefighter medic bodyguard butler maid servant gardener
+pickpocket headmaster headmistress principal conductor mayor judges commander porter busker caver cavers
+historian engineer neighbour neighbours crowd fishermen farmers soldiers guards raiders smugglers
+gangsters bandits pirates sailors hunters villagers police policemen officers nurses doctors
 """.split())
 
 # words near a mention that say the person is gone: "his brother, lost at sea", "his late friend"

@@ -312,6 +312,10 @@ PROPER_PLACES: dict[str, str] = {
     "Iceland": "glacier", "Amazon": "jungle", "Mars": "planet", "Venus": "planet", "Moon": "planet",
     "Atlantic": "sea", "Pacific": "ocean", "Mediterranean": "sea", "Thames": "river", "Seine": "river",
     "Nile": "river", "Mississippi": "river", "Danube": "river",
+    **{c: "country" for c in """Egypt Morocco Kenya Nigeria Ethiopia Scotland Ireland England Wales France Italy Spain
+    Portugal Germany Austria Poland Greece Turkey Russia Ukraine Norway Sweden Finland Denmark Japan China India
+    Korea Vietnam Thailand Mexico Brazil Peru Chile Argentina Canada Australia Africa Europe Asia America
+    Patagonia Mongolia Tibet Nepal Cornwall Yorkshire Provence Tuscany Sicily Bavaria""".split()},
 }
 
 # where a person of a trade is found when the text names no place ("a lighthouse keeper")

@@ -51,7 +51,7 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
                     continue  # someone remembered, or only the owner of something ("the baby's father")
                 if (not subject and c.name not in reading.acting and len(before) >= 2
                         and before[-1].lower() in {"his", "her", "their", "my", "our"}
-                        and not finite_verb(before[-2])):
+                        and not finite_verb(before[-2]) and before[-2].lower() not in {"and", "with"}):
                     continue  # "to deliver a letter to her sister": someone the action is for, not there yet
                 cand = (0 if subject else 1, m.start(), c.name)
                 best = cand if best is None or cand < best else best

@@ -127,7 +127,10 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
             at_start = all(t in lx.SENTENCE_OPENERS or not t[0].isalnum() for t in toks[:start])
             verb_next = (_looks_like_verb(nxt) and nxt.lower() != "and") or (
                 nxt.lower().endswith("ly") and _looks_like_verb(nxt2) and nxt2.lower() != "and")
-            if at_start and (phrase.lower() in lower_words or not (
+            common = len(run) == 1 and (run[0].lower() in world.WEATHER_WORDS or run[0].lower() in world.PROPS
+                                        or run[0].lower() in world.CREATURES or run[0].lower() in lx.PLACES
+                                        or run[0].lower().endswith(("ing", "ed")))
+            if at_start and (phrase.lower() in lower_words or common or not (
                     elsewhere.get(run[0], 0) or verb_next or nxt in {"", ","})):
                 continue  # a capitalised common word opening a sentence ("Lightning strikes")
             ev["seen"] += 1
@@ -174,7 +177,12 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
             names.append((phrase, first_seen[phrase]))
     # a name that is a prefix of a longer name ("Harry" vs "Harry Potter") is the same person
     full = [n for n, _ in names]
-    kept = [(n, si) for n, si in names if not any(o != n and o.startswith(n + " ") for o in full)]
+    def bare(n: str) -> str:
+        return " ".join(w for w in n.split() if w not in lx.TITLES)
+    # ... and so is a first or last name alone beside a titled full name ("Amara", "Professor Amara Osei")
+    kept = [(n, si) for n, si in names if not any(
+        o != n and (bare(o).startswith(bare(n) + " ") or (len(n.split()) == 1 and n in bare(o).split()[1:] and
+                                                          o.split()[0] in lx.TITLES)) for o in full)]
     return places, kept
 
 
@@ -354,6 +362,8 @@ def _aliases_for(c: Character) -> list[str]:
     if c.name[0].isupper():
         if len(parts) > 1:
             al.append(parts[-1] if parts[0] in lx.TITLES else parts[0])
+            if parts[0] in lx.TITLES and len(parts) > 2:
+                al.append(parts[1])  # "Dr Leila Haddad" is also "Leila"
         # the appositive's role noun names the same person later: "the old lighthouse keeper"
         m = re.match(r"(?:a|an|the)\s+(.*)$", c.description.strip())
         if m:
