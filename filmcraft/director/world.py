@@ -366,7 +366,8 @@ PLACE_ROUTINES: dict[str, str] = {
 # word -> weather; matched as a lower-case whole word ("Cyclone" the pilot is not weather)
 WEATHER_WORDS: dict[str, str] = {
     **{w: "storm" for w in """storm storms stormy thunderstorm thunder thunderclap lightning gale gales hurricane
-       typhoon tempest squall squalls tornado storm-battered storm-tossed storm-lashed""".split()},
+       typhoon tempest squall squalls tornado storm-battered storm-tossed storm-lashed hail hailstorm hailstones
+       thunderstorms""".split()},
     **{w: "blizzard" for w in "blizzard blizzards snowstorm whiteout".split()},
     **{w: "snow" for w in """snow snowy snowing snowfall snowflakes snowbound snow-covered snowdrifts sleet
        snowfield""".split()},

@@ -53,11 +53,31 @@ def _events(reading: Reading) -> list[str]:
     out: list[str] = []
     for s in reading.sentences:
         parts = re.split(r",?\s+and then\s+|;\s+|,\s+(?:and|but|so|until|while)\s+(?=(?:the|a|an|his|her|their|she|he|they|[A-Z])\b)", s.rstrip(".!?"))
-        for p in parts:
-            p = p.strip(" ,")
-            if len(p.split()) >= 2:
-                out.append(p[0].upper() + p[1:] + ".")
+        for part in parts:
+            for p in _shared_subject_split(part.strip(" ,")):
+                if len(p.split()) >= 2:
+                    out.append(p[0].upper() + p[1:] + ".")
     return out or [reading.sentences[0]]
+
+
+_VP_AND = re.compile(r"\s+and\s+(?=([a-z]+)\s+(?:it|them|him|her|the|a|an|his|their|to|into|from|through|across|"
+                     r"home|back|away|together)\b)")
+
+
+def _shared_subject_split(clause: str) -> list[str]:
+    """'The girl and her grandfather build a kite in the attic and fly it from a windy hill' is two
+    events with one subject: the second gets the subject back."""
+    m = _VP_AND.search(clause)
+    if not m or m.group(1) in lx.STOP_WORDS or m.group(1) in world.PROPS or m.group(1) in world.CREATURES:
+        return [clause]
+    left, right = clause[:m.start()], clause[m.end():]
+    toks = left.split()
+    k = next((i for i, t in enumerate(toks) if i and (finite_verb(t, toks[i - 1]) or (
+        i + 1 < len(toks) and toks[i + 1].lower() in {"a", "an", "the", "it", "their", "his", "her"}
+        and t.islower() and t not in lx.STOP_WORDS))), None)
+    if k is None or len(right.split()) < 3:
+        return [clause]
+    return [left, " ".join(toks[:k]) + " " + right]
 
 
 def _definite(text: str) -> str:

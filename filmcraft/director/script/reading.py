@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from filmcraft.contracts import Character, Synopsis
 from filmcraft.director import lexicon as lx
 from filmcraft.director import world
-from filmcraft.director.script.grammar import mentions, place_head, subject_at
+from filmcraft.director.script.grammar import finite_verb, mentions, place_head, subject_at
 
 
 @dataclass
@@ -427,6 +427,21 @@ def _setting_mention(text: str, m: re.Match) -> bool:
     return not any(re.search(r"\b" + cue + r"\b", clause) for cue in lx.BACKGROUND_CUES)
 
 
+def _qualifies_a_noun(text: str, start: int) -> bool:
+    """'the radio link to the coast', 'the train from Vienna to Venice': a place after to/from that
+    only says which thing is meant (the word before the preposition is a noun, not a verb)."""
+    m = re.search(r"\b([A-Za-z\-]+)\s+(?:to|from)\s+(?:the\s+|a\s+|an\s+)?$", text[:start])
+    if not m:
+        return False
+    w = m.group(1).lower()
+    return not (w in lx.STOP_WORDS or finite_verb(w, "x") or w in lx.TRAVEL_VERBS or w.endswith(("ing", "ed"))
+                or w[0].isupper() or w in _VERBS_BEFORE_TO or m.group(1)[0].isupper() or w in lx.PLACES)
+
+
+# base verbs that take a place after "to": "they go to the lake", "decides to return to"
+_VERBS_BEFORE_TO = frozenset("go come run walk drive fly sail ride move return head back way down up out home".split())
+
+
 def places_in(text: str, reading: Reading) -> list[str]:
     """Places where the action of ``text`` happens, in order; a full name beats a head noun inside it."""
     hits: list[tuple[int, int, str]] = []
@@ -438,8 +453,10 @@ def places_in(text: str, reading: Reading) -> list[str]:
         for m in ms:
             if place_head(p) in world.PREPOSITION_ONLY_PLACES and not re.search(
                     r"\b(?:%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?(?:[\w\-]+\s+){0,2}$" % "|".join(
-                        lx.LOCATION_PREPOSITIONS | {"aboard"}), text[:m.start()]):
+                        lx.LOCATION_PREPOSITIONS | {"aboard"}), text[:m.start()], re.IGNORECASE):
                 continue  # "drags the boat", "climbs the tower": a thing handled, not where it happens
+            if _qualifies_a_noun(text, m.start()):
+                continue
             if _setting_mention(text, m) and not any(a <= m.start() < b for a, b, _ in hits):
                 hits.append((m.start(), m.end(), p))
                 break

@@ -46,6 +46,16 @@ def weather_ends(text: str) -> bool:
     return bool(_END_RE.search(tl)) or any(p in tl for p in world.WEATHER_END_PHRASES)
 
 
+_ORDER = ("dawn", "day", "golden_hour", "dusk", "night")
+_TIME_SKIP = re.compile(r"\b(?:next|following|later|weeks|months|years|one day|days later|the day after)\b",
+                        re.IGNORECASE)
+
+
+def _new_day(before: str, now: str) -> bool:
+    """Has the story's clock rolled over (night -> dawn)? Evening into night is one stretch of weather."""
+    return _ORDER.index(now) < _ORDER.index(before)
+
+
 class WeatherTrack:
     """The weather through the story: what a clause names, else what it was before while the story
     stays in the same stretch of time (a storm that broke at night is over by the next dawn)."""
@@ -56,8 +66,8 @@ class WeatherTrack:
 
     def step(self, text: str, time: str) -> str:
         named = weather_in(text)
-        if self.time is not None and time != self.time and not named:
-            self.current = "clear"  # another stretch of time: the sky the text gave last is gone
+        if self.time is not None and not named and (_new_day(self.time, time) or _TIME_SKIP.search(text)):
+            self.current = "clear"  # another day, or time has passed: the sky the text gave last is gone
         self.time = time
         if weather_ends(text):
             # "when the storm breaks, she skis out": this scene is after it
