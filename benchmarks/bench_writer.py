@@ -76,14 +76,14 @@ def main() -> None:
           f"{len(texts)} texts in {seconds:.1f} s")
     if skipped:
         print(skipped)
-    print(f"{'subset':13s} {'texts':>5s} {'scenes':>6s} {'missed':>6s} "
+    print(f"{'subset':13s} {'texts':>5s} {'scenes':>6s} {'missed':>6s} {'merged':>6s} "
           + " ".join(f"{h:>7s}" for _, h, _ in COLUMNS) + f" {'stock':>5s}")
     for name in (*sr.SUBSETS, "own", "overall"):
         n = sum(1 for st in texts if name in (st.subset, "overall") or (name == "own" and st.subset != "movieprompts"))
         if not n:
             continue
         s = sums[name]
-        print(f"{name:13s} {n:5d} {s.gold_scenes:6d} {s.missed_scenes:6d} "
+        print(f"{name:13s} {n:5d} {s.gold_scenes:6d} {s.missed_scenes:6d} {s.merged_scenes:6d} "
               + " ".join(f"{_cell(s.ratio(k)):>7s}" for k, _, _ in COLUMNS) + f" {len(s.stock_hits):5d}")
     print("targets: " + ", ".join(f"{k} >= {v}" for k, v in sr.TARGETS.items()) + f", stock lines <= {sr.MAX_STOCK_HITS}")
     unmet = sums["overall"].unmet_targets()

@@ -428,7 +428,8 @@ class Score:
     tp: int = 0
     fp: int = 0
     fn: int = 0
-    missed_scenes: int = 0
+    missed_scenes: int = 0  # told nowhere
+    merged_scenes: int = 0  # told only inside a scene aligned to another gold scene
     gold_scenes: int = 0
     stock_hits: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -441,6 +442,7 @@ class Score:
             self.totals[k] += other.totals[k]
         self.tp, self.fp, self.fn = self.tp + other.tp, self.fp + other.fp, self.fn + other.fn
         self.missed_scenes += other.missed_scenes
+        self.merged_scenes += other.merged_scenes
         self.gold_scenes += other.gold_scenes
         self.stock_hits += other.stock_hits
         self.failures += other.failures
@@ -454,7 +456,7 @@ class Score:
         out = {k: self.ratio(k) for k in (*COUNTS, "characters_f1")}
         out.update({"counts": {k: [self.hits[k], self.totals[k]] for k in COUNTS},
                     "characters": {"tp": self.tp, "fp": self.fp, "fn": self.fn},
-                    "gold_scenes": self.gold_scenes, "missed_scenes": self.missed_scenes,
+                    "gold_scenes": self.gold_scenes, "missed_scenes": self.missed_scenes, "merged_scenes": self.merged_scenes,
                     "stock_hits": len(self.stock_hits)})
         return out
     def unmet_targets(self) -> list[str]:
@@ -498,10 +500,20 @@ def score_text(st: StoryText, syn: Synopsis, blocks: SceneBlocks) -> Score:
     preds = blocks.scenes
     sim = [[similarity(st, g, b, desc) for b in preds] for g in st.scenes]
     aligned = align(sim) if preds else []
+    # Order is judged on what each scene tells (its words), not where: a writer that puts two
+    # gold scenes in one place must not look shuffled.
+    told = [[similarity(st, g, b, desc, STORY_WEIGHTS) for b in preds] for g in st.scenes]
+    matched = best_match(told, ORDER_FLOOR) if preds else [None] * len(st.scenes)
     creatures = [c for g in st.scenes for c in g.creatures for c in c.split("|")]
     for gi, g in enumerate(st.scenes):
         where = f"{st.id} gold {gi + 1} «{_short(st.span_text(g))}»"
         mine = [j for j, a in enumerate(aligned) if a == gi]
+        if not mine and matched[gi] is not None:
+            # Told, but inside a scene aligned to another gold scene (merged) or out of order: it is
+            # judged on that scene; the order metric charges any reordering.
+            mine = [matched[gi]]
+            sc.merged_scenes += 1
+            sc.failures.append(f"{where}: told only within {preds[mine[0]].scene_id}, aligned to another gold scene")
         if not mine:
             sc.missed_scenes += 1
             sc.failures.append(f"{where}: no scene tells it")
@@ -546,10 +558,6 @@ def score_text(st: StoryText, syn: Synopsis, blocks: SceneBlocks) -> Score:
         sc.count("coverage", ok)
         if not ok:
             sc.failures.append(f"{st.id}: sentence not told «{_short(sentence, 70)}»")
-    # Order is judged on what each scene tells (its words), not where: a writer that puts two
-    # gold scenes in one place must not look shuffled.
-    told = [[similarity(st, g, b, desc, STORY_WEIGHTS) for b in preds] for g in st.scenes]
-    matched = best_match(told, ORDER_FLOOR) if preds else [None] * len(st.scenes)
     found = [(gi, j) for gi, j in enumerate(matched) if j is not None]
     for (ga, a), (gb, b) in zip(found, found[1:]):  # consecutive gold scenes that are told at all
         sc.count("order", b >= a)
