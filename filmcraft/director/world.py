@@ -226,6 +226,39 @@ PLACES: dict[str, tuple[bool, str]] = {
     "caravan": (False, "camel bells, wind, sand"),
     "caravanserai": (False, "wind through arches, animals"),
     "attic room": (True, "creaking beams, wind on roof"),
+    "galley": (True, "pans clatter, ventilation hum"),
+    "compartment": (True, "train wheels clacking, carriage rattle"),
+    "dining car": (True, "train wheels clacking, cutlery, murmuring diners"),
+    "carriage": (True, "train wheels clacking, carriage rattle"),
+    "ramp": (False, "engines idling, wind"),
+    "tram stop": (False, "tram bell, traffic, footsteps"),
+    "bus stop": (False, "traffic, bus brakes"),
+    "fair": (False, "fairground music, crowd, animals"),
+    "fairground": (False, "fairground music, crowd, rides"),
+    "show": (False, "crowd murmur, announcer"),
+    "club": (True, "band playing, crowd chatter, glasses"),
+    "nightclub": (True, "thumping music, crowd"),
+    "hayloft": (True, "hay rustling, livestock below"),
+    "fire escape": (False, "city hum, rain on metal"),
+    "stall": (False, "market crowd, sizzling, vendors calling"),
+    "chamber": (True, "dripping, hollow echo"),
+    "cavern": (True, "dripping, vast hollow echo"),
+    "gallery": (True, "hushed hall, footsteps echo"),
+    "canal": (False, "water lapping against stone, distant bells"),
+    "hall": (True, "large hall reverb, footsteps"),
+    "ballroom": (True, "orchestra, crowd murmur"),
+    "dig": (False, "wind, trowels scraping, sand hiss"),
+    "dig site": (False, "wind, trowels scraping, sand hiss"),
+    "excavation": (False, "wind, trowels scraping"),
+    "surface": (False, "wind, open air"),
+    "yard": (False, "wind, distant dog, gravel"),
+    "farmyard": (False, "livestock, mud, wind"),
+    "hilltop": (False, "wind over grass, birdsong"),
+    "convent": (True, "stone reverb, distant bell"),
+    "porch": (False, "wind chimes, creaking boards"),
+    "shed": (True, "creaking timber, rain on the roof"),
+    "stable": (True, "horses shifting, hay rustling"),
+    "stables": (True, "horses shifting, hay rustling"),
 }
 
 # where a story naturally moves next from a place, when the text moves but names no new place
@@ -275,7 +308,8 @@ pursues pursue pursued
 # ("on the boat", "inside the tower"), never as an object ("drags the boat", "climbs the tower")
 PREPOSITION_ONLY_PLACES = frozenset("""
 boat ship train car truck bus plane helicopter submarine raft lifeboat tent tower roof ice deck caravan
-stage cell well ruins lab base camp mine pass realm home platform
+stage cell well ruins lab base camp mine pass realm home platform carriage show fair surface yard stall hall dig
+chamber canal gallery ramp
 """.split())
 
 

@@ -127,6 +127,10 @@ def expand_theme(reading: Reading) -> list[Beat]:
     p = reading.characters[0].name
     P = p[0].upper() + p[1:]
     home = reading.places[0]
+    if home[0].isupper() and len(reading.places) == 1:
+        # a city or a region frames the film; the set is where its people work ("a baker in Paris")
+        home = next((world.ROLE_PLACES[w.lower()] for w in reversed(lx.words(p)) if w.lower() in world.ROLE_PLACES),
+                    home)
     events = _events(reading)
     times = _times(events, reading.genre)
     beats: list[Beat] = []

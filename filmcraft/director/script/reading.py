@@ -453,7 +453,9 @@ def places_in(text: str, reading: Reading) -> list[str]:
         for m in ms:
             if place_head(p) in world.PREPOSITION_ONLY_PLACES and not re.search(
                     r"\b(?:%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?(?:[\w\-]+\s+){0,2}$" % "|".join(
-                        lx.LOCATION_PREPOSITIONS | {"aboard"}), text[:m.start()], re.IGNORECASE):
+                        lx.LOCATION_PREPOSITIONS | {"aboard"}), text[:m.start()], re.IGNORECASE) or re.search(
+                    r"\bto\s+$", text[:m.start()]):
+                # "drags the boat", "climbs the tower", "to train pilots": a thing or a verb, not where
                 continue  # "drags the boat", "climbs the tower": a thing handled, not where it happens
             if _qualifies_a_noun(text, m.start()):
                 continue
@@ -461,7 +463,8 @@ def places_in(text: str, reading: Reading) -> list[str]:
                 hits.append((m.start(), m.end(), p))
                 break
     # a city or a region names where, a place inside it names the set: "in Paris ... on the bridge"
-    return [p for _, _, p in sorted(hits, key=lambda h: (h[2][0].isupper(), h[0]))]
+    # and "home" is where someone belongs, not the set, when the clause names one ("at home, in the forge")
+    return [p for _, _, p in sorted(hits, key=lambda h: (h[2][0].isupper(), h[2] == "home", h[0]))]
 
 
 def characters_in(text: str, reading: Reading) -> list[str]:

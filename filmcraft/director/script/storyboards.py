@@ -14,6 +14,7 @@ from filmcraft.director.script.beats import MAX_BEATS, Beat, advance, assign_kin
 from filmcraft.director.script.casting import CastState, cast_in
 from filmcraft.director.script.grammar import condense, has_finite_verb
 from filmcraft.director.script.reading import Reading, lower_first, reading_from_synopsis
+from filmcraft.director.script.setting import things_in
 
 MAX_SCENES_TOLD = 8  # more scenes than this and the shortest neighbours share one
 
@@ -162,7 +163,9 @@ def detail_storyboard(syn: Synopsis, simple: SimplifiedStoryboard) -> DetailedSt
         # 2-5 shots: a reaction close-up pads a one-shot scene; extra primaries fold together
         if len(shots) < 2:
             who = people[0] if people else syn.characters[0].name
-            shots.append(StoryboardShot(kind="contextual", description=f"{who[0].upper() + who[1:]} reacts, the weight of the moment on the face",
+            seen = things_in(" ".join(b.text for b in group))
+            what = ("the " + seen[-1]) if seen else (place if place[0].isupper() else "the " + place)
+            shots.append(StoryboardShot(kind="contextual", description=f"{who[0].upper() + who[1:]} reacts, watching {what}",
                                         characters=[who]))
         while len(shots) > 5:
             prim = [i for i, s in enumerate(shots) if s.kind == "primary"]
