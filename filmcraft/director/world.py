@@ -410,7 +410,7 @@ WEATHER_WORDS: dict[str, str] = {
     **{w: "fog" for w in "fog foggy mist misty haze hazy fogbank fog-bound".split()},
     **{w: "wind" for w in "wind windy gust gusts sandstorm windswept wind-swept gale-force".split()},
     **{w: "overcast" for w in "overcast cloudy grey-skied".split()},
-    **{w: "rain" for w in "wet drenched soaked puddles".split()},
+    **{w: "rain" for w in "puddles rain-lashed".split()},
 }
 WEATHER_PHRASES: dict[str, str] = {"dust storm": "wind", "sand storm": "wind", "snow storm": "blizzard",
                                    "grey morning": "overcast", "grey day": "overcast", "gray morning": "overcast",
@@ -418,7 +418,7 @@ WEATHER_PHRASES: dict[str, str] = {"dust storm": "wind", "sand storm": "wind", "
                                    "grey sky": "overcast", "gray sky": "overcast", "heavy clouds": "overcast"}
 # "the storm breaks/passes": the weather ends ("a storm breaks over the lighthouse" starts one)
 WEATHER_END_VERBS = ("breaks", "passes", "clears", "ends", "subsides", "dies down", "blows over", "lifts",
-                     "abates", "eases", "stops", "burns off", "is over", "has passed", "fades")
+                     "abates", "eases", "stops", "burns off", "is over", "has passed", "fades", "drops", "dies")
 WEATHER_END_PHRASES = ("after the storm", "after the blizzard", "after the rain", "calm water", "calm sea",
                        "the sky clears", "the skies clear", "sun comes out", "clear sky", "clear skies")
 

@@ -139,8 +139,6 @@ def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_plac
             time = t or ("night" if reading.genre == "horror" else "day")
         elif t and t != time:
             time, jump = t, True
-        elif kind == "outcome" and new_place == place and not t:
-            time, jump = advance(time), True  # resolution: time has passed
         chars = cast_in(text, reading, cast)
         chars = chars or prev_chars  # nobody acts ("a storm breaks"): the people already there stay
         prev_chars = chars

@@ -178,7 +178,7 @@ def expand_theme(reading: Reading) -> list[Beat]:
             if sky and sky in _WEATHER_ARRIVES and (place == home or place in lx.RELATED_PLACES.get(place_head(home), ())):
                 arrive = _WEATHER_ARRIVES[sky].format(the="" if home[0].isupper() else "the ", place=home)
                 opening = f"{arrive} as {_agree(p + ' ' + routine, plural)}" if routine else arrive
-            if opening and actor:
+            if opening and actor and len(who) < 2:  # two people in the first event establish each other
                 add("setup", opening + ".", home, time)
         pre, post = _frame(verb) if actor else (None, None)
         if not obj:
