@@ -163,7 +163,7 @@ gangsters bandits pirates sailors hunters villagers police policemen officers nu
 """.split())
 
 # words near a mention that say the person is gone: "his brother, lost at sea", "his late friend"
-ABSENCE_CUES = frozenset("lost dead died late missing gone killed ago grave buried drowned".split())
+ABSENCE_CUES = frozenset("lost dead died late missing gone killed ago grave buried drowned vanished disappeared".split())
 
 # protagonist descriptors invented from cues in the text when no character is named
 PROTAGONIST_CUES: tuple[tuple[tuple[str, ...], str], ...] = (

@@ -63,6 +63,17 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
                 if not any(h[2] == n for h in hits):
                     hits.append((0, m.start() + k, n))
             break  # the first pronoun subject is the clause's; later ones are usually the same person
+    # "Ortiz orders her to seal the bay": an object pronoun brings the one the story follows on screen
+    for m in re.finditer(r"\b(her|him)\b", text):
+        prev = text[:m.start()].split()[-1:] or [""]
+        if not finite_verb(prev[0].strip(",")) and prev[0].lower() not in {"to", "with", "for", "at", "beside"}:
+            continue  # "her apprentice": a possessive
+        want = "f" if m.group(1) == "her" else "m"
+        pool = [n for n in state.subjects + state.recent if reading.gender.get(n) == want]
+        hit = next((n for n in pool if not any(h[2] == n for h in hits)), None)
+        if hit:
+            hits.append((1, m.start(), hit))
+        break
     hits.sort()
     people = [n for _, _, n in hits]
     subjects = [n for s, _, n in hits if s == 0 and n in people]

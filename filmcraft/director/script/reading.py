@@ -143,6 +143,8 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
                 ev["person"] += 1  # "Tomas, the old lighthouse keeper"
             if run[0] in lx.TITLES and len(run) > 1:
                 ev["person"] += 1
+            if prev in lx.PLACES or prev in {"ship", "boat", "station"}:
+                ev["thing"] += 2  # "the orbital station Kestrel", "the boat Albatross": the place's name
             if prev in {"to", "with"} and any(t.lower() in lx.GIVING_VERBS for t in toks[max(0, start - 6):start]):
                 ev["person"] += 1  # "show it to Tomas"
             if nxt.lower() in lx.ROLE_NOUNS or nxt.lower() in lx.GROUP_NOUNS:
@@ -377,6 +379,16 @@ def _aliases_for(c: Character) -> list[str]:
     return list(dict.fromkeys(al))
 
 
+def _only_past(text: str, aliases: list[str]) -> bool:
+    """Is every mention of someone a look back ("a girl vanished twenty years ago", "the story of the girl")?"""
+    for a in aliases:
+        for m in mentions(text, a):
+            window = {w.lower() for w in lx.words(text[m.end():m.end() + 40])[:6]}
+            if subject_at(text, m.end()) and not window & lx.ABSENCE_CUES:
+                return False
+    return True
+
+
 def _profile_people(reading: Reading) -> None:
     """Fill reading.acting (characters that are the subject of a verb somewhere) and reading.gender."""
     text = " ".join(reading.sentences)
@@ -384,10 +396,12 @@ def _profile_people(reading: Reading) -> None:
     for c in reading.characters:
         aliases = reading.aliases.get(c.name, [c.name])
         plural = c.name.split()[-1].endswith("s") and not c.name[0].isupper()
-        if c.name[0].isupper() or any(subject_at(text, m.end(), plural) for a in aliases for m in mentions(text, a)):
+        gone = any({w.lower() for w in lx.words(text[max(0, m.start() - 12):m.end() + 40])[:9]} & lx.ABSENCE_CUES
+                   for a in aliases for m in mentions(text, a))
+        if c.name[0].isupper() or (any(subject_at(text, m.end(), plural) for a in aliases for m in mentions(text, a))
+                                   and not (gone and _only_past(text, aliases))):
             reading.acting.add(c.name)  # named people are the cast; role nouns only when they act
-        elif any({w.lower() for w in lx.words(text[max(0, m.start() - 12):m.end() + 40])[:9]} & lx.ABSENCE_CUES
-                 for a in aliases for m in mentions(text, a)):
+        elif gone:
             reading.absent.add(c.name)  # "his brother, lost at sea twenty years ago": never on screen
         # gender: the role noun that describes them, else the pronouns that follow their mentions
         role_words = {w.lower() for w in lx.words(c.description + " " + c.name)}
@@ -407,8 +421,9 @@ def _profile_people(reading: Reading) -> None:
                         continue  # "her best friend Leah": the pronoun belongs to the sentence's subject
                     stop = min([p for p in others if p > m.end()] + [len(s)])
                     tail = s[m.end():stop].lower()
-                    votes += len(re.findall(r"\b(?:she|her|herself)\b", tail))
-                    votes -= len(re.findall(r"\b(?:he|his|him|himself)\b", tail))
+                    # subject pronouns only: "Ortiz orders her" says nothing about Ortiz
+                    votes += len(re.findall(r"\b(?:she|herself)\b", tail))
+                    votes -= len(re.findall(r"\b(?:he|himself)\b", tail))
         if votes:
             reading.gender[c.name] = "f" if votes > 0 else "m"
 
