@@ -30,11 +30,20 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from filmcraft.contracts import ReferenceSet, ShotPlan
-from filmcraft.media import extract_frame, probe, run_ffmpeg
+from filmcraft.contracts import ReferenceSet, RenderManifest, ShotPlan
+from filmcraft.media import run_ffmpeg
 from filmcraft.references.cards import lettering_font, paint_character_card
 from filmcraft.references.names import slugify
+from filmcraft import stagecraft as sc
+from filmcraft.grades import GRADES, grade_filter, grade_name
+from filmcraft.review import contact_sheet, keyframe
+from filmcraft import weather_fx as wx
+from filmcraft.references.scenery import read_plate_layout
+from filmcraft.roles import VisualLibrary
+from filmcraft.stagecraft import MAX_CARD_REPAINT, figure_rows
 from filmcraft.store import atomic_path, scratch_dir
+
+__all__ = ["GRADES", "grade_name", "contact_sheet", "keyframe", "render_shot"]  # looks and review helpers re-exported
 
 # --- film grammar tables ----------------------------------------------------------------------
 
@@ -66,44 +75,6 @@ TIGHT_SIZES = ("medium_wide", "medium", "medium_close_up", "close_up", "extreme_
 ANGLE_STAGING = {"eye_level": (1.0, 0.0), "dutch": (1.0, 0.0), "low": (1.15, 0.8), "high": (0.86, -0.6),
                  "overhead": (0.7, -1.0)}
 DUTCH_DEG = 10.0
-MAX_CARD_REPAINT = 2400  # px: sharper generated figures for close-ups, bounded cost
-
-# grade looks: ffmpeg colour filters, applied once to the master frame before the camera moves
-GRADES: dict[str, str] = {
-    "neutral": "",
-    "warm_gold": "colorbalance=rs=0.08:gs=0.02:bs=-0.10:rm=0.07:gm=0.02:bm=-0.08:rh=0.04:bh=-0.05,eq=saturation=1.12",
-    "night_blue": "colorbalance=rs=-0.18:gs=-0.05:bs=0.22:rm=-0.14:bm=0.18:rh=-0.08:bh=0.10,eq=brightness=-0.06:saturation=0.75",
-    "dusk_magenta": "colorbalance=rs=0.10:gs=-0.08:bs=0.10:rm=0.10:gm=-0.08:bm=0.06,eq=saturation=1.05:brightness=-0.03",
-    "dawn_pink": "colorbalance=rs=0.06:gs=-0.02:bs=0.04:rh=0.08:gh=0.02:bh=0.05,eq=brightness=0.03:saturation=0.9",
-    "bleach_cold": "eq=saturation=0.45:contrast=1.2,colorbalance=rs=-0.04:bs=0.08:bm=0.05",
-    "noir": "hue=s=0,eq=contrast=1.4:brightness=0.03:gamma=1.15",
-    "tense_green": "colorbalance=rs=-0.05:gs=0.10:bs=-0.02:rm=-0.06:gm=0.08:bm=-0.04,eq=saturation=0.8:contrast=1.08",
-    "teal_orange": "colorbalance=rs=-0.10:bs=0.12:rh=0.10:gh=0.02:bh=-0.10,eq=saturation=1.1",
-    "warm_soft": "colorbalance=rm=0.05:bm=-0.05,eq=contrast=0.92:saturation=1.05:brightness=0.02",
-    "cold_steel": "colorbalance=rs=-0.06:bs=0.10:rm=-0.04:bm=0.06,eq=saturation=0.7:contrast=1.1",
-    "sepia": "colorchannelmixer=.393:.769:.189:0:.349:.686:.168:0:.272:.534:.131",
-}
-GRADE_ALIASES = {
-    "none": "neutral", "natural": "neutral", "day": "neutral", "daylight": "neutral",
-    "golden": "warm_gold", "golden_hour": "warm_gold", "warm": "warm_gold", "amber": "warm_gold",
-    "night": "night_blue", "moonlight": "night_blue", "blue": "night_blue", "cool_night": "night_blue",
-    "dusk": "dusk_magenta", "magenta": "dusk_magenta", "dawn": "dawn_pink", "pink": "dawn_pink",
-    "bleach": "bleach_cold", "bleach_bypass": "bleach_cold", "cold": "bleach_cold", "cool": "cold_steel",
-    "black_and_white": "noir", "bw": "noir", "monochrome": "noir", "desaturated": "bleach_cold",
-    "green": "tense_green", "sickly_green": "tense_green", "tense": "tense_green",
-}
-
-
-def grade_name(name: str) -> str:
-    """Canonical look name for a plan's grade; unknown looks render neutral."""
-    key = slugify(name or "neutral")
-    key = GRADE_ALIASES.get(key, key)
-    return key if key in GRADES else "neutral"
-
-
-def grade_filter(name: str) -> str:
-    return GRADES[grade_name(name)]
-
 
 def lens_plate_share(lens_mm: float) -> float:
     """How much of the plate a lens sees relative to 24 mm (field of view ~ 1/focal length)."""
@@ -166,23 +137,6 @@ class Move:
     parallax: bool
 
 
-def _figure_rows(img: Image.Image) -> tuple[int, int, float]:
-    """Head-top row, feet row and head column of a figure image (ignoring a name label below)."""
-    alpha = np.asarray(img.getchannel("A")) > 16
-    rows = np.flatnonzero(alpha.any(axis=1))
-    if rows.size == 0:
-        return 0, img.height, img.width / 2
-    # the figure is the first long run of non-empty rows; a label sits below a gap
-    breaks = np.flatnonzero(np.diff(rows) > 1)
-    runs = np.split(rows, breaks + 1)
-    run = next((r for r in runs if r.size > 0.3 * img.height), max(runs, key=len))
-    top, bottom = int(run[0]), int(run[-1]) + 1
-    head_rows = alpha[top: top + max(1, (bottom - top) // 10)]
-    cols = np.flatnonzero(head_rows.any(axis=0))
-    centre = float(cols.mean()) if cols.size else img.width / 2
-    return top, bottom, centre
-
-
 def _as_figure_image(path: Path) -> Image.Image:
     img = Image.open(path)
     img.load()
@@ -205,7 +159,7 @@ def stage_figures(plan: ShotPlan, refs: ReferenceSet, aspect: float, card_height
     for name, (fx, depth, lift) in zip(plan.characters, slots):
         ref = by_slug.get(slugify(name))
         img = _as_figure_image(Path(ref.path)) if ref else paint_character_card(name, card_height)
-        top, bottom, centre = _figure_rows(img)
+        top, bottom, centre = figure_rows(img)
         figures.append(Figure(name=name, image=img, x=fx * aspect, feet_y=GROUND_Y - lift,
                               height=FIGURE_HEIGHT * scale * depth, run_top=top, run_bottom=bottom, centre_px=centre,
                               generated=ref is None or ref.generated))
@@ -255,10 +209,12 @@ def _zoom_about(w: Window, fx: float, fy: float, factor: float) -> Window:
     return replace(w, cx=fx + (w.cx - fx) * factor, cy=fy + (w.cy - fy) * factor, vh=w.vh * factor)
 
 
-def plan_move(plan: ShotPlan, figures: list[Figure], aspect: float) -> Move:
-    w = planned_window(plan, figures, aspect)
+def plan_move(plan: ShotPlan, figures: list[Figure], aspect: float, window: Window | None = None,
+              focus: tuple[float, float] | None = None) -> Move:
+    """Start and end windows of the planned move around ``window`` (default: the shot-size framing)."""
+    w = window or planned_window(plan, figures, aspect)
     vw = w.vh * aspect
-    fx, fy = _focus(plan, figures, w)
+    fx, fy = focus or _focus(plan, figures, w)
     m = plan.camera.movement
     start = end = w
     parallax = False
@@ -428,7 +384,7 @@ def paint_figures(layer: Image.Image, figures: list[Figure], canvas: Canvas) -> 
         px_per_img = fig.height * canvas.k / max(1, run_bottom - run_top)
         if fig.generated and px_per_img > 1.5:
             image = paint_character_card(fig.name, min(round(image.height * px_per_img), MAX_CARD_REPAINT))
-            run_top, run_bottom, _ = _figure_rows(image)
+            run_top, run_bottom, _ = figure_rows(image)
             px_per_img = fig.height * canvas.k / max(1, run_bottom - run_top)
         x, y = canvas.px(fig.x, fig.feet_y)
         left = x - image.width / 2 * px_per_img
@@ -464,11 +420,14 @@ def burn_in_strip(plan: ShotPlan, width: int, height: int) -> Image.Image:
 
 @dataclass(frozen=True)
 class Layer:
-    """A painted layer and the camera window's start/end (centre x, centre y, height) in its pixels."""
+    """A painted layer and the camera window's start/end (centre x, centre y, height) in its pixels;
+    ``to_px`` maps a stage point onto the layer and ``k`` is its pixels per stage unit."""
 
     image: Image.Image
     start: tuple[float, float, float]
     end: tuple[float, float, float]
+    to_px: "callable" = None
+    k: float = 1.0
 
 
 def _expand_to_aspect(box: tuple[float, float, float, float], aspect: float) -> tuple[float, float, float, float]:
@@ -528,7 +487,14 @@ def paint_layer(start: Window, end: Window, frames: int, aspect: float, k_for: "
     w_px = round(h_px * aspect) if match_aspect else math.ceil(px_box[2]) - x0
     image = image.crop((x0, y0, x0 + w_px, y0 + h_px))  # Pillow pads outside with black, never in view
     shift = lambda t: (t[0] - x0, t[1] - y0, t[2])  # noqa: E731
-    return Layer(image, shift(a), shift(b))
+
+    def stage_to_px(x: float, y: float) -> tuple[float, float]:
+        px, py = canvas.px(x, y)
+        if roll:
+            px, py = _rotate_point(px, py, *pivot_px, roll)
+        return px - x0, py - y0
+
+    return Layer(image, shift(a), shift(b), stage_to_px, canvas.k)
 
 
 def _zoompan_filter(layer: Layer, shake: Shake | None, frames: int, fps: int, width: int, height: int) -> str:
@@ -546,6 +512,11 @@ def _zoompan_filter(layer: Layer, shake: Shake | None, frames: int, fps: int, wi
 
 def _crop_filter(layer: Layer, shake: Shake | None, frames: int, width: int, height: int) -> str:
     """Translation-only camera on a layer painted 1:1 with the output: the window's corner per frame."""
+    x, y = _crop_xy(layer, shake, frames, width, height)
+    return f"crop=w={width}:h={height}:x='{x}':y='{y}':exact=1"
+
+
+def _crop_xy(layer: Layer, shake: Shake | None, frames: int, width: int, height: int) -> tuple[str, str]:
     e = _ease_expr("n", frames)
     (ax, ay, avh), (bx, by, _) = layer.start, layer.end
     x = f"{_lerp_expr(ax, bx, e)}-{width / 2:.3f}"
@@ -553,7 +524,7 @@ def _crop_filter(layer: Layer, shake: Shake | None, frames: int, width: int, hei
     if shake is not None:
         x += f"+{shake.amp_x * avh:.4f}*{shake.expr(0, 'n')}"
         y += f"+{shake.amp_y * avh:.4f}*{shake.expr(1, 'n')}"
-    return f"crop=w={width}:h={height}:x='{x}':y='{y}':exact=1"
+    return x, y
 
 
 def top_overlay(plan: ShotPlan, width: int, height: int, burn_in: bool) -> tuple[Image.Image, int, int] | None:
@@ -584,27 +555,60 @@ def _validate(plan: ShotPlan, width: int, height: int, fps: int) -> int:
 
 
 def render_shot(plan: ShotPlan, refs: ReferenceSet, out_path: Path, width: int, height: int, fps: int,
-                seed: int = 0, burn_in: bool = True) -> None:
-    """Render ``plan`` as an H.264 previs clip (yuv420p, no audio, round(duration*fps) frames)."""
+                seed: int = 0, burn_in: bool = True, visuals: VisualLibrary | None = None) -> RenderManifest:
+    """Render ``plan`` as an H.264 previs clip (yuv420p, no audio, round(duration*fps) frames).
+
+    Returns the shot's render manifest: what was drawn (``filmcraft.depiction``) and what was not.
+    """
     frames = _validate(plan, width, height, fps)
     location = Path(refs.location.path)
     if not location.exists():
         raise ValueError(f"location plate {location} for shot {plan.shot_id} is missing: rebuild the scene's reference set")
     aspect = width / height
+    dep = sc.describe_shot(plan, str(location), refs.location.generated, visuals)
     figures = stage_figures(plan, refs, aspect, card_height=height)
-    move = plan_move(plan, figures, aspect)
-    planned = planned_window(plan, figures, aspect)
+    # the framed character leads the framing; a prop subject gets a window of its own
+    framing = sorted(figures, key=lambda f: f.name != dep.subject) if not dep.subject_is_prop else figures
+    _, bias = ANGLE_STAGING[plan.camera.angle]
+    subject = sc.subject_prop_placement(dep, figures, aspect)
+    roll = DUTCH_DEG if plan.camera.angle == "dutch" else 0.0
+    if subject is not None:
+        f = sc.subject_frame(subject, plan.camera.shot_size, bias)
+        planned = Window(f.cx, f.cy, f.vh, roll)
+        focus = (subject.x, subject.feet_y - subject.height / 2)
+    else:
+        planned, focus = planned_window(plan, framing, aspect), None
+    move = plan_move(plan, framing, aspect, planned, focus)
+    frame = sc.Frame(planned.cx, planned.cy, planned.vh)
+    motions = sc.figure_motions(dep, figures, frame, aspect, plan.camera.movement)
+    props = sc.place_props(dep, figures, frame, aspect, subject, motions, fps, frames)
+    load = sc.CutoutCache()
+    still_figures = [f for f in figures if f.name not in motions]
+    behind = [p for p in props if p.motion is None and p.height > sc.HELD]
+    in_hand = [p for p in props if p.motion is None and p.height <= sc.HELD]
     shake = Shake.seeded(move.shake, 1.0, fps, seed, plan.shot_id) if move.shake else None
     shake_pad = 2.2 * move.shake * planned.vh
     pivot = (planned.cx, planned.cy)
-    plate_img = Image.open(location)
-    plate_img.load()
+    with Image.open(location) as plate_file:
+        plate_img = sc.composite_landmarks(plate_file.convert("RGB"), dep, read_plate_layout(location)
+                                           if refs.location.generated else None, load)
     grade = grade_filter(plan.camera.grade)
     blur_out = lens_blur_px(plan.camera.lens_mm, plan.camera.shot_size, height)
     loop = f"loop=loop={frames - 1}:size=1:start=0,setpts=N/({fps}*TB)"
 
+    def paint_scene(canvas: Canvas, base: Image.Image) -> Image.Image:
+        sc.paint_cutouts(base, behind, canvas, load)
+        paint_figures(base, still_figures, canvas)
+        return sc.paint_cutouts(base, in_hand, canvas, load)
+
     with scratch_dir("previs") as tmp:
         inputs: list[str] = []
+
+        def add_input(image: Image.Image, name: str) -> int:
+            image.save(tmp / name, compress_level=1)
+            inputs.extend(["-i", str(tmp / name)])
+            return wx.input_count(inputs) - 1
+
         if not move.parallax:
             def k_single(box: tuple[float, float, float, float], vh_min: float) -> float:
                 # tightest window ~1:1 with the output; the master capped at ~2.5x the frame area
@@ -614,36 +618,49 @@ def render_shot(plan: ShotPlan, refs: ReferenceSet, out_path: Path, width: int, 
             def paint_master(canvas: Canvas) -> Image.Image:
                 blur = blur_out * canvas.k * planned.vh / height
                 master = paint_plate(plate_img, canvas, planned, plan, aspect, blur).convert("RGBA")
-                return paint_figures(master, figures, canvas).convert("RGB")
+                return paint_scene(canvas, master).convert("RGB")
 
             layer = paint_layer(move.fig_start, move.fig_end, frames, aspect, k_single, shake_pad, pivot,
                                 paint_master, match_aspect=True)
-            layer.image.save(tmp / "master.png", compress_level=1)
-            inputs += ["-i", str(tmp / "master.png")]
-            chain = ["format=yuv420p", grade, loop, _zoompan_filter(layer, shake, frames, fps, width, height), "setsar=1"]
-            graph = f"[0:v]{','.join(f for f in chain if f)}[cam]"
+            add_input(layer.image, "master.png")
+            parts = [",".join(f for f in ["[0:v]format=yuv420p", grade, loop] if f) + "[m0]"]
+            # moving figures and creatures cross the master before the camera looks at it
+            base = "m0"
+            for i, sprite in enumerate(sc.sprites_for(figures, motions, props, layer.k, load, roll)):
+                idx = add_input(sprite.image, f"sprite{i}.png")
+                parts.append(sc.sprite_overlay(sprite, layer.to_px, layer.k, idx, base, f"m{i + 1}", frames, fps))
+                base = f"m{i + 1}"
+            parts.append(f"[{base}]{_zoompan_filter(layer, shake, frames, fps, width, height)},setsar=1[cam]")
+            graph = ";".join(parts)
         else:
             k_one = lambda box, vh_min: height / vh_min  # noqa: E731 - truck/orbit keep the window size: 1:1
             plate = paint_layer(move.plate_start, move.plate_end, frames, aspect, k_one, shake_pad, pivot,
                                 lambda c: paint_plate(plate_img, c, planned, plan, aspect, blur_out), match_aspect=False)
             figs = paint_layer(move.fig_start, move.fig_end, frames, aspect, k_one, shake_pad, pivot,
-                               lambda c: paint_figures(Image.new("RGBA", c.size, (0, 0, 0, 0)), figures, c),
-                               match_aspect=False)
-            plate.image.save(tmp / "plate.png", compress_level=1)
-            figs.image.save(tmp / "figures.png", compress_level=1)
-            inputs += ["-i", str(tmp / "plate.png"), "-i", str(tmp / "figures.png")]
+                               lambda c: paint_scene(c, Image.new("RGBA", c.size, (0, 0, 0, 0))), match_aspect=False)
+            add_input(plate.image, "plate.png")
+            add_input(figs.image, "figures.png")
             # both layers graded once before looping; the figure layer keeps its alpha (yuva420p)
-            graph = ";".join([
+            parts = [
                 ",".join(f for f in ("[0:v]format=yuv420p", grade, loop, _crop_filter(plate, shake, frames, width, height)) if f) + "[bg]",
                 ",".join(f for f in ("[1:v]format=yuva420p", grade, loop, _crop_filter(figs, shake, frames, width, height)) if f) + "[fg]",
-                "[bg][fg]overlay=format=yuv420,setsar=1[cam]",
-            ])
+                "[bg][fg]overlay=format=yuv420,setsar=1[c0]",
+            ]
+            # moving sprites ride the figure layer: its crop corner is their offset
+            offset = _crop_xy(figs, shake, frames, width, height)
+            base = "c0"
+            for i, sprite in enumerate(sc.sprites_for(figures, motions, props, figs.k, load, roll)):
+                idx = add_input(sprite.image, f"sprite{i}.png")
+                parts.append(sc.sprite_overlay(sprite, figs.to_px, figs.k, idx, base, f"c{i + 1}", frames, fps, offset))
+                base = f"c{i + 1}"
+            parts.append(f"[{base}]null[cam]")
+            graph = ";".join(parts)
+        graph = wx.weather_graph(graph, dep, inputs, tmp, frames, fps, seed, plan.shot_id, width, height)
         top = top_overlay(plan, width, height, burn_in)
         if top is not None:
             image, x, y = top
-            image.save(tmp / "lens.png")
-            inputs += ["-i", str(tmp / "lens.png")]
-            graph += f";[cam][{len(inputs) // 2 - 1}:v]overlay=x={x}:y={y}:format=auto,format=yuv420p[out]"
+            idx = add_input(image, "lens.png")
+            graph += f";[cam][{idx}:v]overlay=x={x}:y={y}:format=auto,format=yuv420p[out]"
         else:
             graph += ";[cam]format=yuv420p[out]"
 
@@ -653,40 +670,4 @@ def render_shot(plan: ShotPlan, refs: ReferenceSet, out_path: Path, width: int, 
                 "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-threads", "2",
                 "-an", "-movflags", "+faststart", str(out_tmp),
             ], f"rendering previs shot {plan.shot_id}")
-
-
-# --- review helpers -----------------------------------------------------------------------------
-
-def keyframe(video: Path, out_png: Path) -> Path:
-    """The mid-point frame of a clip (for contact sheets and the judge)."""
-    info = probe(video)
-    return extract_frame(video, info.duration_s / 2, out_png)
-
-
-def contact_sheet(frames: list[tuple[str, Path]], out_png: Path, columns: int = 4, tile_width: int = 320) -> Path:
-    """A grid of keyframes, each labelled with its shot id."""
-    if not frames:
-        raise ValueError("contact_sheet needs at least one (shot_id, frame) pair")
-    if columns < 1:
-        raise ValueError(f"contact_sheet columns {columns} must be at least 1")
-    tiles: list[tuple[str, Image.Image]] = []
-    for label, path in frames:
-        img = Image.open(path).convert("RGB")
-        tile_h = max(1, round(img.height * tile_width / img.width))
-        tiles.append((label, img.resize((tile_width, tile_h), Image.Resampling.LANCZOS)))
-    label_h = max(14, tile_width // 16)
-    cell_h = max(t.height for _, t in tiles) + label_h
-    gap = 4
-    rows = math.ceil(len(tiles) / columns)
-    cols = min(columns, len(tiles))
-    sheet = Image.new("RGB", (cols * (tile_width + gap) + gap, rows * (cell_h + gap) + gap), (24, 24, 24))
-    draw = ImageDraw.Draw(sheet)
-    font = lettering_font(label_h * 0.75)
-    for i, (label, tile) in enumerate(tiles):
-        x = gap + (i % columns) * (tile_width + gap)
-        y = gap + (i // columns) * (cell_h + gap)
-        sheet.paste(tile, (x, y))
-        draw.text((x + 3, y + tile.height + 1), label, font=font, fill=(235, 235, 235))
-    with atomic_path(out_png) as tmp:
-        sheet.save(tmp, format="PNG")
-    return Path(out_png)
+    return dep.manifest()

@@ -11,16 +11,22 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
-from filmcraft.contracts import ClipInfo, FilmRequest, ReferenceSet, SceneClips, ScenePlan, SceneToShoot, ShotPlan
+from filmcraft.contracts import (
+    ClipInfo, FilmRequest, ReferenceSet, RenderManifest, SceneClips, ScenePlan, SceneToShoot, ShotPlan,
+)
 from filmcraft.layout import FilmLayout
 from filmcraft.media import probe
 from filmcraft.references.reference_sets import load_reference_set
 from filmcraft.store import Studio, sha256_file, write_model
 
 # render(shot, references, out_path): writes the clip of one shot (a video backend, budget included)
-RenderShot = Callable[[ShotPlan, ReferenceSet, Path], None]
+RenderShot = Callable[[ShotPlan, ReferenceSet, Path], object]
+# describe(shot, references): what the backend's clip will show (the previs render manifest), computed
+# without rendering, so a clip taken from the cache carries its manifest too; None for a backend that
+# cannot say
+DescribeShot = Callable[[ShotPlan, ReferenceSet], Optional[RenderManifest]]
 
 
 @dataclass(frozen=True)
@@ -29,11 +35,15 @@ class ShotScene:
     rendered: int  # clips rendered now; the others came from the cache
 
 
-def clip_cache_key(shot: ShotPlan, refs: ReferenceSet, req: FilmRequest, backend: str) -> dict:
-    """Everything that changes a rendered clip."""
-    return {"shot": shot.model_dump(mode="json"),
-            "refs": [sha256_file(refs.location.path)] + [sha256_file(c.path) for c in refs.characters],
-            "size": [req.width, req.height, req.fps], "seed": req.seed, "backend": backend}
+def clip_cache_key(shot: ShotPlan, refs: ReferenceSet, req: FilmRequest, backend: str,
+                   manifest: Optional[RenderManifest] = None) -> dict:
+    """Everything that changes a rendered clip (the manifest names the library images it draws)."""
+    key = {"shot": shot.model_dump(mode="json"),
+           "refs": [sha256_file(refs.location.path)] + [sha256_file(c.path) for c in refs.characters],
+           "size": [req.width, req.height, req.fps], "seed": req.seed, "backend": backend}
+    if manifest is not None:
+        key["manifest"] = manifest.model_dump(mode="json")
+    return key
 
 
 def link_or_copy(src: Path, dst: Path) -> None:
@@ -52,7 +62,7 @@ def link_or_copy(src: Path, dst: Path) -> None:
 
 
 def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: Studio, files: FilmLayout,
-                render: RenderShot, backend: str) -> ShotScene:
+                render: RenderShot, backend: str, describe: Optional[DescribeShot] = None) -> ShotScene:
     """Render (or take from the cache) every shot of ``plan``; write keyframes and the contact sheet."""
     from filmcraft.previs import contact_sheet, keyframe
 
@@ -62,7 +72,8 @@ def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: 
     write_model(files.scene_refs_set(scene_id), refs)
     infos, rendered, frames = [], 0, []
     for shot in plan.shots:
-        cached, hit = studio.cached_file("clips", clip_cache_key(shot, refs, req, backend), ".mp4",
+        manifest = describe(shot, refs) if describe is not None else None
+        cached, hit = studio.cached_file("clips", clip_cache_key(shot, refs, req, backend, manifest), ".mp4",
                                          lambda tmp, shot=shot: render(shot, refs, tmp))
         rendered += 0 if hit else 1
         out = files.shots / f"{shot.shot_id}.mp4"
@@ -72,6 +83,6 @@ def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: 
         frames.append((shot.shot_id, frame))
         infos.append(ClipInfo(shot_id=shot.shot_id, scene_id=scene_id, path=str(out), duration_s=info.duration_s,
                               width=info.width or req.width, height=info.height or req.height, fps=req.fps,
-                              sha256=sha256_file(out), backend=backend, keyframe_path=str(frame)))
+                              sha256=sha256_file(out), backend=backend, keyframe_path=str(frame), manifest=manifest))
     sheet = contact_sheet(frames, files.scene_dir(scene_id) / "contact_sheet.png")
     return ShotScene(SceneClips(scene_id=scene_id, clips=infos, contact_sheet_path=str(sheet)), rendered)

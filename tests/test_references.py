@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from filmcraft.contracts import SceneBlock, ShotPrompt, SoundSketch
-from filmcraft.references.cards import character_colour, paint_location_plate
+from filmcraft.references.cards import character_colour
+from filmcraft.references.scenery import paint_location_plate
 from filmcraft.references.names import slugify
 from filmcraft.references.reference_sets import load_reference_set
 from filmcraft.references.user_images import ReferenceImageError

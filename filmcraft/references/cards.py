@@ -1,4 +1,4 @@
-"""Painted reference cards for names with no user image: a location plate or a character figure.
+"""Painted reference cards for names with no user image: a character figure, and the painting kit of plates.
 
 Cards are deterministic: the same name (and, for a plate, time of day, mood and heading) gives the
 same pixels on every run, so a location keeps its layout and a character its look across scenes.
@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 from filmcraft.references.names import slugify, stable_digest
 
 SUPERSAMPLE = 2  # cards are drawn at 2x and downsampled, for smooth edges without antialiasing support
-CARD_VERSION = "cards-v1"  # bump when the card painter changes, so content-addressed names change
+CARD_VERSION = "cards-v2"  # bump when the card painter changes, so content-addressed names change
 
 
 def _seed(*parts: object) -> int:
@@ -38,35 +38,10 @@ SKY = {  # (zenith, horizon) sky colours and (far, near) ground colours per time
     "night": ((4, 8, 30), (26, 42, 92), (22, 28, 44), (8, 10, 18)),
 }
 
-SCENERY_WORDS = {
-    "interior": ("room", "kitchen", "office", "bedroom", "house", "home", "apartment", "flat", "hall", "bar",
-                 "cafe", "restaurant", "shop", "store", "library", "classroom", "lab", "laboratory", "corridor",
-                 "studio", "church", "interior", "cabin", "inn", "tavern", "hospital", "ward", "attic", "cellar",
-                 "basement", "museum", "theatre", "theater", "warehouse", "garage", "lobby", "hotel", "school"),
-    "water": ("harbour", "harbor", "sea", "ocean", "beach", "lake", "river", "port", "dock", "docks", "pier",
-              "coast", "shore", "bay", "lighthouse", "wharf", "marina", "canal", "island"),
-    "forest": ("forest", "wood", "woods", "park", "garden", "jungle", "grove", "orchard", "woodland", "trail"),
-    "city": ("city", "street", "town", "alley", "market", "square", "avenue", "downtown", "road", "station",
-             "plaza", "rooftop", "roof", "bridge", "village", "neighbourhood", "neighborhood", "district"),
-    "hills": ("mountain", "mountains", "hill", "hills", "valley", "field", "fields", "meadow", "desert", "plain",
-              "farm", "cliff", "cliffs", "canyon", "prairie", "moor", "countryside", "ridge", "peak"),
-}
-
 DARK_MOODS = ("tense", "ominous", "sad", "grim", "fear", "dark", "menacing", "melancholy", "melancholic",
               "lonely", "dread", "sombre", "somber", "bleak", "gloomy", "suspense", "eerie", "tragic", "grief")
 BRIGHT_MOODS = ("joy", "joyful", "happy", "hopeful", "triumphant", "warm", "tender", "playful", "uplifting",
                 "bright", "cheerful", "romantic", "whimsical", "serene", "peaceful", "wonder")
-
-
-def scenery_kind(location: str, heading: str = "") -> str:
-    """Which backdrop to paint for a location name (interior, water, forest, city, hills)."""
-    words = set(slugify(location).split("_"))
-    if heading.strip().upper().startswith("INT"):
-        return "interior"
-    for kind, vocabulary in SCENERY_WORDS.items():
-        if words & set(vocabulary):
-            return kind
-    return "hills"
 
 
 def _lerp(a: tuple[int, ...], b: tuple[int, ...], t: float) -> tuple[int, ...]:
@@ -244,41 +219,6 @@ def _letter(img: Image.Image, text: str, corner: str = "bottom_right") -> None:
     y = height - th - margin if corner.startswith("bottom") else margin
     draw.text((x - box[0], y - box[1]), text, font=font, fill=(240, 240, 240),
               stroke_width=max(1, height // 400), stroke_fill=(0, 0, 0))
-
-
-def paint_location_plate(name: str, time_of_day: str, mood: str, width: int, height: int, heading: str = "") -> Image.Image:
-    """A deterministic painted backdrop for a location: the same inputs give the same pixels."""
-    if time_of_day not in SKY:
-        raise ValueError(f"time of day {time_of_day!r} is not one of {sorted(SKY)}")
-    sw, sh = width * SUPERSAMPLE, height * SUPERSAMPLE
-    rng = random.Random(_seed("location", slugify(name)))  # shapes from the name only: a place keeps its layout
-    kind = scenery_kind(name, heading)
-    img = Image.new("RGB", (sw, sh))
-    if kind == "interior":
-        _paint_interior(img, time_of_day, rng)
-    else:
-        horizon = int(sh * (0.52 + 0.1 * rng.random()))
-        _paint_sky_and_ground(img, time_of_day, horizon, rng)
-        draw = ImageDraw.Draw(img)
-        ground_far = SKY[time_of_day][2]
-        if kind == "water":
-            _paint_hills(draw, sw, horizon, sh, time_of_day, rng, ground_far)
-            _paint_buildings(draw, sw, horizon, sh, time_of_day, rng, count=rng.randrange(2, 5), base_tone=40)
-            _paint_water(img, draw, horizon, time_of_day, rng)
-        elif kind == "forest":
-            _paint_hills(draw, sw, horizon, sh, time_of_day, rng, ground_far)
-            _paint_trees(draw, sw, horizon, sh, time_of_day, rng, count=rng.randrange(9, 16))
-        elif kind == "city":
-            _paint_buildings(draw, sw, horizon, sh, time_of_day, rng, count=40, base_tone=50)
-            road = (40, 40, 44) if time_of_day != "day" else (96, 96, 100)
-            draw.polygon([(int(sw * 0.42), horizon), (int(sw * 0.58), horizon), (sw, sh), (0, sh)], fill=road)
-        else:
-            _paint_hills(draw, sw, horizon, sh, time_of_day, rng, ground_far)
-            _paint_trees(draw, sw, horizon, sh, time_of_day, rng, count=rng.randrange(2, 6))
-    img = _mood_adjust(img, mood)
-    img = img.resize((width, height), Image.Resampling.LANCZOS)
-    _letter(img, name)
-    return img
 
 
 # --- character cards -------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from filmcraft.contracts import ReferenceImage, ReferenceSet, SceneBlock
-from filmcraft.references.cards import CARD_VERSION, paint_character_card, paint_location_plate
+from filmcraft.references.cards import CARD_VERSION, paint_character_card
+from filmcraft.references.scenery import paint_location_plate, plate_layout
 from filmcraft.references.names import slugify, stable_digest
 from filmcraft.references.user_images import (
     MIN_REFERENCE_SIDE,
@@ -39,9 +40,9 @@ def _fit_character(im: Image.Image, height: int) -> Image.Image:
     return im.resize(size, Image.Resampling.LANCZOS)
 
 
-def _save_png(im: Image.Image, path: Path) -> Path:
+def _save_png(im: Image.Image, path: Path, pnginfo=None) -> Path:
     with atomic_path(path) as tmp:
-        im.save(tmp, format="PNG", optimize=False)
+        im.save(tmp, format="PNG", optimize=False, pnginfo=pnginfo)
     return path
 
 
@@ -82,9 +83,13 @@ def load_reference_set(scene: SceneBlock, refs_dir: Path | None, cards_dir: Path
             _save_png(cover(open_reference_image(source).convert("RGB"), width, height), out)
         location = ReferenceImage(name=scene.location, kind="location", path=str(out), generated=False)
     else:
-        out = _card_path(cards_dir, "location", scene.location, scene.time_of_day, scene.mood, scene.heading, width, height)
+        out = _card_path(cards_dir, "location", scene.location, scene.time_of_day, scene.mood, scene.heading,
+                         scene.weather, width, height)
         if not out.exists():
-            _save_png(paint_location_plate(scene.location, scene.time_of_day, scene.mood, width, height, scene.heading), out)
+            # the plate carries its layout (kind, horizon, landmark anchors) for the renderer to read
+            plate = paint_location_plate(scene.location, scene.time_of_day, scene.mood, width, height, scene.heading,
+                                         scene.weather)
+            _save_png(plate, out, plate_layout(scene.location, scene.heading).pnginfo())
         location = ReferenceImage(name=scene.location, kind="location", path=str(out), generated=True)
 
     characters: list[ReferenceImage] = []

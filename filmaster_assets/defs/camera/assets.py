@@ -104,22 +104,46 @@ def shot_plans(scene_block: SceneToShoot, scene_references: SceneReferences, fil
 
 @dg.asset(**_common, retry_policy=CLIP_RETRY)
 def clips(context: dg.AssetExecutionContext, scene_block: SceneToShoot, shot_plans: ScenePlan,
-          film_request: FilmRequest, studio: StudioResource, video: VideoResource) -> dg.Output[SceneClips]:
-    """One clip per planned shot, content-addressed: an identical shot is never rendered twice."""
+          film_request: FilmRequest, studio: StudioResource, video: VideoResource,
+          embeddings: EmbeddingResource) -> dg.Output[SceneClips]:
+    """One clip per planned shot, content-addressed: an identical shot is never rendered twice. Each previs
+    clip carries a render manifest: what it drew, and which nouns of its plan it could not depict."""
     from filmcraft.shoot import shoot_scene
 
     req = film_request
     files = studio.film(req.film_id)
     budget = Budget(files.root, req)  # cache hits cost nothing; each real render is charged
+    visuals = video.visual_library(studio.library(), embeddings.embedder())
 
     def render(shot, refs, out):
-        video.render_shot(shot, refs, out, req.width, req.height, req.fps, req.seed, budget)
+        video.render_shot(shot, refs, out, req.width, req.height, req.fps, req.seed, budget, visuals)
 
-    shot = shoot_scene(scene_block, shot_plans, req, studio.studio(), files, render, video.backend_name())
+    def describe(shot, refs):
+        return video.describe_shot(shot, refs, visuals)
+
+    shot = shoot_scene(scene_block, shot_plans, req, studio.studio(), files, render, video.backend_name(), describe)
     scene, infos = shot.clips.scene_id, shot.clips.clips
     context.log.info(f"{scene}: {shot.rendered} clip(s) rendered, {len(infos) - shot.rendered} from cache")
     return dg.Output(shot.clips, data_version=contract_version(shot.clips), metadata={
         "clips": len(infos), "rendered": shot.rendered, "cache_hits": len(infos) - shot.rendered,
         "duration_s": round(sum(i.duration_s for i in infos), 2), "backend": video.backend_name(),
         "contact_sheet": image_preview(shot.clips.contact_sheet_path),
+        "depicted": _depiction_table(infos),
+        "not_depicted": sum(len(i.manifest.not_depicted) for i in infos if i.manifest),
         "contact_sheet_path": dg.MetadataValue.path(shot.clips.contact_sheet_path)})
+
+
+def _depiction_table(infos) -> dg.MetadataValue:
+    """Per shot, what the previs drew: place, weather, props (noun -> image), figures and motion, misses."""
+    rows = []
+    for i in infos:
+        m = i.manifest
+        if m is None:
+            rows.append([i.shot_id, None, None, None, None, None, "(no manifest: not a previs clip)"])
+            continue
+        rows.append([i.shot_id, m.location_kind, m.weather, m.subject,
+                     ", ".join(f"{p.noun} ({p.visual_id})" for p in m.props),
+                     ", ".join(f"{f.name}: {f.motion}" + (f" {f.direction}" if f.direction != "none" else "")
+                               for f in m.figures),
+                     ", ".join(m.not_depicted)])
+    return table(["shot", "location kind", "weather", "subject", "props drawn", "figures", "not depicted"], rows)

@@ -1,0 +1,47 @@
+"""Review helpers for rendered clips: a clip's keyframe and a labelled contact sheet of keyframes."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from filmcraft.media import extract_frame, probe
+from filmcraft.references.cards import lettering_font
+from filmcraft.store import atomic_path
+
+
+def keyframe(video: Path, out_png: Path) -> Path:
+    """The mid-point frame of a clip (for contact sheets and the judge)."""
+    info = probe(video)
+    return extract_frame(video, info.duration_s / 2, out_png)
+
+
+def contact_sheet(frames: list[tuple[str, Path]], out_png: Path, columns: int = 4, tile_width: int = 320) -> Path:
+    """A grid of keyframes, each labelled with its shot id."""
+    if not frames:
+        raise ValueError("contact_sheet needs at least one (shot_id, frame) pair")
+    if columns < 1:
+        raise ValueError(f"contact_sheet columns {columns} must be at least 1")
+    tiles: list[tuple[str, Image.Image]] = []
+    for label, path in frames:
+        img = Image.open(path).convert("RGB")
+        tile_h = max(1, round(img.height * tile_width / img.width))
+        tiles.append((label, img.resize((tile_width, tile_h), Image.Resampling.LANCZOS)))
+    label_h = max(14, tile_width // 16)
+    cell_h = max(t.height for _, t in tiles) + label_h
+    gap = 4
+    rows = math.ceil(len(tiles) / columns)
+    cols = min(columns, len(tiles))
+    sheet = Image.new("RGB", (cols * (tile_width + gap) + gap, rows * (cell_h + gap) + gap), (24, 24, 24))
+    draw = ImageDraw.Draw(sheet)
+    font = lettering_font(label_h * 0.75)
+    for i, (label, tile) in enumerate(tiles):
+        x = gap + (i % columns) * (tile_width + gap)
+        y = gap + (i // columns) * (cell_h + gap)
+        sheet.paste(tile, (x, y))
+        draw.text((x + 3, y + tile.height + 1), label, font=font, fill=(235, 235, 235))
+    with atomic_path(out_png) as tmp:
+        sheet.save(tmp, format="PNG")
+    return Path(out_png)
