@@ -1,7 +1,7 @@
 """The DuckDB catalog over every ingested source, corpus statistics, and removing a source.
 
 ``catalog.duckdb`` holds a ``sources`` table (one row per ingest report) and views over the
-sources' Parquet files (``caption_rows``, ``audio_rows``, ``quarantine``). It is rebuilt whole
+sources' Parquet files (``caption_rows``, ``audio_rows``, ``visual_rows``, ``quarantine``). It is rebuilt whole
 after every ingest or removal and swapped in atomically, so a query never sees half a catalog.
 """
 
@@ -46,11 +46,12 @@ def refresh_catalog(lib: LibraryLayout) -> Path:
                     con.executemany("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?)",
                                     [[r["kind"], r["source"], r.get("path"), r["rows"], r["quarantined"],
                                       r.get("ingested_at")] for r in reports])
-                views = {"caption_rows": "captions:" + ROWS_FILE, "audio_rows": "audio:" + ROWS_FILE}
+                views = {"caption_rows": "captions:" + ROWS_FILE, "audio_rows": "audio:" + ROWS_FILE,
+                         "visual_rows": "visuals:" + ROWS_FILE}
                 for view, key in views.items():
                     if files.get(key):
                         con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({files[key]!r}, union_by_name=true)")
-                quarantine = files.get("captions:" + QUARANTINE_FILE, []) + files.get("audio:" + QUARANTINE_FILE, [])
+                quarantine = [f for kind in KINDS for f in files.get(f"{kind}:{QUARANTINE_FILE}", [])]
                 if quarantine:
                     con.execute(f"CREATE VIEW quarantine AS SELECT * FROM read_parquet({quarantine!r}, union_by_name=true)")
                 else:
@@ -84,7 +85,8 @@ def corpus_stats(lib: LibraryLayout) -> dict:
     rows = query_catalog(lib, "SELECT kind, source, path, rows, quarantined, ingested_at FROM sources ORDER BY kind, source")
     reasons = query_catalog(lib, "SELECT kind, source, regexp_replace(reason, '\\s*[(:].*$', '') AS why, count(*) "
                             "FROM quarantine GROUP BY ALL ORDER BY 4 DESC")
-    for kind, index_dir in (("captions", lib.clip_caption_index), ("audio", lib.audio_library_index)):
+    for kind, index_dir in (("captions", lib.clip_caption_index), ("audio", lib.audio_library_index),
+                            ("visuals", lib.visual_library_index)):
         sources = [{"source": s, "path": p, "rows": n, "quarantined": q, "ingested_at": at}
                    for k, s, p, n, q, at in rows if k == kind]
         meta = read_meta(index_dir) or {}

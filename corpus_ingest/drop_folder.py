@@ -1,5 +1,6 @@
-"""The corpus drop folder: a caption table dropped in ``<studio>/.library/drop/captions/`` or an audio
-folder dropped in ``<studio>/.library/drop/audio/`` becomes a registered source. Entries still being
+"""The corpus drop folder: a caption table dropped in ``<studio>/.library/drop/captions/``, an audio
+folder dropped in ``<studio>/.library/drop/audio/`` or an image folder with its tags table dropped in
+``<studio>/.library/drop/visuals/`` becomes a registered source. Entries still being
 copied (changed in the last few seconds) wait; an entry that cannot be a source is moved to
 ``rejected/`` with the reason beside it.
 """
@@ -13,6 +14,7 @@ from corpus_ingest.audio_files import resolve_audio_fields
 from corpus_ingest.caption_sources import resolve_caption_fields
 from corpus_ingest.readers import table_format
 from corpus_ingest.registry import BUILTIN_SOURCES, SourceSpec, read_spec, register_source, source_name_from
+from corpus_ingest.visual_files import resolve_visual_fields
 from filmcraft.layout import LibraryLayout
 from filmcraft.store import set_aside
 
@@ -41,7 +43,7 @@ def scan_drop_folder(lib: LibraryLayout, now: float | None = None) -> tuple[list
     now = time.time() if now is None else now
     ready: list[tuple[str, str, str]] = []
     rejected: list[str] = []
-    for kind in ("captions", "audio"):
+    for kind in ("captions", "audio", "visuals"):
         folder = lib.drop / kind
         folder.mkdir(parents=True, exist_ok=True)
         for entry in sorted(folder.iterdir()):
@@ -66,6 +68,11 @@ def scan_drop_folder(lib: LibraryLayout, now: float | None = None) -> tuple[list
                     table_format(entry)
                     spec = current if keep else SourceSpec(kind="captions", name=name, path=str(entry.resolve()))
                     resolve_caption_fields(spec)
+                elif kind == "visuals":
+                    if not entry.is_dir():
+                        raise ValueError("visuals sources are folders of images with one tags table (file,tags[,kind])")
+                    spec = current if keep else SourceSpec(kind="visuals", name=name, path=str(entry.resolve()))
+                    resolve_visual_fields(spec)
                 else:
                     if not entry.is_dir():
                         raise ValueError("audio sources are folders of audio files (optionally with one tags table)")

@@ -203,7 +203,7 @@ def builtin_visuals() -> list[VisualAsset]:
     """The packaged icon set as library assets (paths absolute, inside the installed package)."""
     with open(BUILTIN_TAGS, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    return [VisualAsset(visual_id=f"builtin:{r['id']}", name=r["id"].replace("-", " "), kind=r["kind"],
+    return [VisualAsset(visual_id=f"builtin:{r['id']}", name=r["name"], kind=r["kind"],
                         path=str(BUILTIN_DIR / r["file"]), tags=[t.strip() for t in r["tags"].split(";") if t.strip()],
                         source="builtin", recolour=True)
             for r in rows]
@@ -229,3 +229,36 @@ def ensure_builtin_visual_source(lib: LibraryLayout) -> dict:
     write_text(out_dir / REPORT_FILE, json.dumps(report, indent=2) + "\n")
     refresh_catalog(lib)
     return report
+
+
+# The built-in images the issue names first on a contact sheet, then an even spread of the rest.
+FEATURED = ("bird", "lighthouse", "sail-boat", "oil-lamp", "email", "compass", "timer-sand", "tent", "dog", "horse",
+            "fish", "dolphin", "violin", "key", "book-open-variant", "map", "castle", "church", "factory",
+            "image-filter-hdr", "snowflake", "space-station", "wind-turbine", "campfire")
+
+
+def sheet_sample(assets: list[VisualAsset], n: int = 48) -> list[VisualAsset]:
+    """Up to ``n`` images for a contact sheet: users' own first (up to half), the featured built-ins, a spread."""
+    own = [a for a in assets if a.source != "builtin"][: n // 2]
+    builtin = {a.visual_id.split(":", 1)[1]: a for a in assets if a.source == "builtin"}
+    picked = own + [builtin[f] for f in FEATURED if f in builtin][: n - len(own)]
+    rest = [a for a in assets if a not in picked]
+    room = n - len(picked)
+    if room > 0 and rest:
+        step = max(1, len(rest) // room)
+        picked += rest[::step][:room]
+    return picked
+
+
+def render_sheet(lib: LibraryLayout, assets: list[VisualAsset], out: Path, n: int = 48) -> Path:
+    """Render a contact sheet of a sample of ``assets`` (cut-outs as the previs would draw them)."""
+    from corpus_ingest.visual_raster import THUMB_PX, contact_sheet, fill_for
+
+    cells = []
+    for a in sheet_sample(assets, n):
+        fill = fill_for(a.kind, a.name) if a.recolour else None
+        try:
+            cells.append((cutout(Path(a.path), lib.visual_rasters, fill, THUMB_PX), a.name))
+        except ImageError:
+            continue  # a user file removed since its ingest: the sheet shows the rest
+    return contact_sheet(cells, out)

@@ -93,7 +93,7 @@ def _bitmap_image(data: bytes):
         img = Image.open(io.BytesIO(data))
         img.load()
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise ImageError(f"unreadable image: {str(exc)[:160]}") from None
+        raise ImageError(f"cannot decode it ({str(exc)[:160]})") from None
     has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
     img = img.convert("RGBA")
     if not has_alpha:
@@ -165,3 +165,32 @@ def image_size(source: Path) -> tuple[int, int]:
     data = Path(source).read_bytes()
     img = render_cutout(data, Path(source).suffix, None, px=256 if Path(source).suffix.lower() == ".svg" else RASTER_PX)
     return img.size
+
+
+THUMB_PX = 160  # cut-outs on a contact sheet (and the check that every built-in icon renders)
+NIGHT, DAY = (22, 30, 52), (196, 214, 232)  # a night plate and a day plate
+
+
+def contact_sheet(cutouts: list[tuple[Path, str]], out: Path, cols: int = 8, cell: int = THUMB_PX + 40) -> Path:
+    """A PNG grid of cut-outs with their names, rows alternately on a night and a day plate, so one
+    look shows whether the library reads on both."""
+    from PIL import Image, ImageDraw
+
+    rows = max(1, -(-len(cutouts) // cols))
+    sheet = Image.new("RGB", (cols * cell, rows * cell), NIGHT)
+    draw = ImageDraw.Draw(sheet)
+    for n, (path, label) in enumerate(cutouts):
+        r, c = divmod(n, cols)
+        x0, y0 = c * cell, r * cell
+        plate = NIGHT if r % 2 == 0 else DAY
+        draw.rectangle([x0, y0, x0 + cell - 1, y0 + cell - 1], fill=plate)
+        with Image.open(path) as img:
+            img = img.convert("RGBA")
+            img.thumbnail((cell - 24, cell - 40), Image.LANCZOS)
+            sheet.paste(img, (x0 + (cell - img.width) // 2, y0 + 8 + (cell - 40 - img.height) // 2), img)
+        ink = (235, 235, 240) if plate == NIGHT else (20, 20, 28)
+        draw.text((x0 + 6, y0 + cell - 22), label[: cell // 7], fill=ink)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp:
+        sheet.save(tmp, "PNG")
+    return out

@@ -191,10 +191,12 @@ class IndexedVisualLibrary:
         if self._exact is None:
             self._assets = assets_by_id(self.index_dir)
             table: dict[str, str] = {}
-            # Names before tags, and sources in index order (built-in first): the first claim of a key wins,
-            # so "bird" is the bird icon even though "owl" lists "bird of prey".
+            # Names before tags, a user's sources before the built-in set: the first claim of a key wins, so
+            # "bird" is the bird icon even though "owl" lists "bird of prey", and a user's own "seagull.png"
+            # replaces the built-in bird for "seagull".
+            ordered = sorted(self._assets.values(), key=lambda a: a.source == "builtin")
             for field in ("name", "tags"):
-                for a in self._assets.values():
+                for a in ordered:
                     for text in ([a.name, a.name.replace("-", " ")] if field == "name" else a.tags):
                         table.setdefault(noun_key(text), a.visual_id)
             self._exact = table

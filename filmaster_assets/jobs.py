@@ -10,14 +10,17 @@ IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 
 # Corpus: corpus_ingest_job ingests one registered source (partition '<kind>:<source>'); the
 # unpartitioned indexes ride along and skip when their sources did not change. reindex_job builds
-# the built-in library and both indexes over every ingested source.
+# the built-in libraries and the three indexes over every ingested source.
 reindex_job = dg.define_asset_job(
-    "reindex_job", config=IN_PROCESS, selection=dg.AssetSelection.assets("audio_library", "audio_library_index", "clip_caption_index"),
-    description="Build the built-in audio library and both FAISS indexes over all sources (skips what is current).")
+    "reindex_job", config=IN_PROCESS,
+    selection=dg.AssetSelection.assets("audio_library", "audio_library_index", "clip_caption_index",
+                                       "visual_library", "visual_library_index"),
+    description="Build the built-in audio and visual libraries and the three FAISS indexes over all sources "
+                "(skips what is current).")
 corpus_ingest_job = dg.define_asset_job(
     "corpus_ingest_job", config=IN_PROCESS,
     selection=dg.AssetSelection.assets("corpus_source", "source_embeddings", "audio_library", "audio_library_index",
-                                       "clip_caption_index"),
+                                       "clip_caption_index", "visual_library", "visual_library_index"),
     description="Ingest one source (partition '<kind>:<source>'): read, validate, measure, embed new rows; "
                 "update the index of its kind.")
 script_job = dg.define_asset_job("script_job", config=IN_PROCESS, selection=dg.AssetSelection.groups("script"),

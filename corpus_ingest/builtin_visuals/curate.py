@@ -5,8 +5,9 @@ Run by a maintainer after changing CURATED (never at run time, never by an insta
     pip install material-design-icons-pack==7.4.47   # the source package: a build tool only
     python -m corpus_ingest.builtin_visuals.curate
 
-It writes ``svg/<slug>.svg`` for each curated icon and ``tags.csv`` (id, file, kind, tags): the
-tags are the words of the icon's own name plus the film-oriented synonyms listed here by hand
+It writes ``svg/<slug>.svg`` for each curated icon and ``tags.csv`` (id, file, kind, name, tags,
+author, since): the name is the icon's own unless FILM_NAMES gives a film one; the tags are the
+icon's name and its words plus the film-oriented synonyms listed here by hand
 (the package carries no tag metadata beyond the name, author and version). LICENSE and NOTICE
 are kept by hand beside them.
 """
@@ -125,9 +126,9 @@ CURATED: dict[str, tuple[str, str]] = {
     "lamp": ("prop", "table lamp, lampshade, light"),
     "desk-lamp": ("prop", "reading lamp, desk light, study lamp"),
     "floor-lamp": ("prop", "standard lamp, floor light"),
-    "coach-lamp": ("prop", "lantern, street lantern, carriage lamp, wall lantern"),
+    "coach-lamp": ("prop", "lantern, storm lantern, hurricane lamp, oil lantern, kerosene lamp, street lantern, carriage lamp"),
     "post-lamp": ("prop", "street lamp, lamppost, street light, gas lamp"),
-    "oil-lamp": ("prop", "lantern, kerosene lamp, hurricane lamp, storm lantern, oil lantern, genie lamp"),
+    "oil-lamp": ("prop", "genie lamp, aladdin lamp, magic lamp, antique oil lamp"),
     "lightbulb": ("prop", "light bulb, bulb, idea"),
     "lightbulb-on": ("prop", "lit bulb, idea, inspiration, light"),
     "flashlight": ("prop", "torch, electric torch, searchlight"),
@@ -454,10 +455,36 @@ GENERIC_WORDS = {"variant", "classic", "station", "building", "side", "open", "c
                  "modern", "flood", "beach", "fin", "web", "crossbones", "broken", "cross", "fast", "card"}
 
 
+# Film names for icons whose own names say how they are drawn, not what they show.
+FILM_NAMES = {
+    "image-filter-hdr": "mountains", "timer-sand": "hourglass", "timer-sand-empty": "empty hourglass",
+    "email": "envelope", "email-open": "open letter", "mail": "letter", "coach-lamp": "lantern",
+    "weather-lightning": "lightning storm", "weather-lightning-rainy": "thunderstorm", "weather-pouring": "rain",
+    "weather-night": "moon at night", "weather-sunset": "sunset", "weather-sunset-up": "sunrise",
+    "weather-fog": "fog", "weather-cloudy": "clouds", "weather-sunny": "sun", "weather-hurricane": "hurricane",
+    "weather-tornado": "tornado", "weather-windy": "wind", "weather-snowy-heavy": "blizzard",
+    "satellite-uplink": "satellite dish", "satellite-variant": "satellite", "cabin-a-frame": "cabin",
+    "bag-suitcase": "suitcase", "bag-personal": "backpack", "food-apple": "apple", "domain": "apartment block",
+    "silverware-fork-knife": "cutlery", "glass-mug-variant": "beer mug", "flower-poppy": "poppy",
+    "book-open-variant": "open book", "script-text": "scroll", "file-document": "document",
+    "package-variant": "parcel", "diamond-stone": "diamond", "dice-5": "dice", "cards-playing": "playing cards",
+    "horse-variant-fast": "galloping horse", "horse-human": "rider on horseback", "dog-side": "dog walking",
+    "car-side": "car", "train-variant": "express train", "train-car-passenger": "railway carriage",
+    "moon-waning-crescent": "crescent moon", "star-shooting": "shooting star", "lightbulb-on": "lit light bulb",
+    "television-classic": "old television", "phone-classic": "old telephone", "movie-open": "clapperboard",
+    "monitor": "computer screen", "clock": "wall clock", "table-furniture": "table", "glass-wine": "wine glass",
+    "bottle-wine": "wine bottle", "hospital-building": "hospital", "home-variant": "family house",
+    "home-group": "houses", "wind-turbine": "wind turbine", "tower-fire": "watchtower", "pier-crane": "harbour crane",
+    "road-variant": "road", "grave-stone": "gravestone", "pine-tree-fire": "forest fire", "robot": "robot",
+}
+
+
 def tags_for(slug: str, synonyms: str) -> list[str]:
     """The icon's own name (whole, and its words) first, then the hand-written synonyms."""
     out: list[str] = []
-    for tag in [slug.replace("-", " ")] + [w for w in slug.split("-") if len(w) > 2 and w not in GENERIC_WORDS] \
+    # A renamed icon's words describe its drawing ("image filter hdr"), so they are no tags of their own.
+    words = [] if slug in FILM_NAMES else [w for w in slug.split("-") if len(w) > 2 and w not in GENERIC_WORDS]
+    for tag in [FILM_NAMES.get(slug, slug.replace("-", " ")), slug.replace("-", " ")] + words \
             + [s.strip().lower() for s in synonyms.split(",")]:
         if tag and tag not in out:
             out.append(tag)
@@ -475,10 +502,12 @@ def main() -> None:
         if icon is None:
             raise SystemExit(f"{slug}: not in material-design-icons-pack {SOURCE_VERSION}")
         (svg_dir / f"{slug}.svg").write_text(icon.svg + "\n", encoding="utf-8")
-        rows.append([slug, f"svg/{slug}.svg", kind, "; ".join(tags_for(slug, synonyms)), icon.author or "", icon.version])
+        name = FILM_NAMES.get(slug, slug.replace("-", " "))
+        rows.append([slug, f"svg/{slug}.svg", kind, name, "; ".join(tags_for(slug, synonyms)), icon.author or "",
+                     icon.version])
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["id", "file", "kind", "tags", "author", "since"])
+    writer.writerow(["id", "file", "kind", "name", "tags", "author", "since"])
     writer.writerows(rows)
     (HERE / "tags.csv").write_text(buf.getvalue(), encoding="utf-8")
     print(f"{len(rows)} icons -> {svg_dir}")

@@ -1,4 +1,4 @@
-"""``filmaster ingest|search|corpus``: bring your own caption corpus and audio library.
+"""``filmaster ingest|search|corpus``: bring your own caption corpus, audio library and visual library.
 
 Ingestion runs through Dagster against the studio's persistent instance (the same runs and
 partitions ``filmaster dev`` shows): the CLI validates the input and the field mapping first,
@@ -17,7 +17,8 @@ from pathlib import Path
 from filmaster_assets.cli.runtime import DEFAULT_STUDIO, CliError, execute, open_instance, setup_env, stage
 
 # How setup messages name each input here: the flag a person typed.
-FLAG_NAMES = {"name": "--source", "tags_csv": "--tags-csv", "audio_kind": "--kind"}
+FLAG_NAMES = {"name": "--source", "tags_csv": "--tags-csv", "audio_kind": "--kind", "visual_kind": "--kind"}
+INDEX_OF = {"captions": "clip_caption_index", "audio": "audio_library_index", "visuals": "visual_library_index"}
 
 
 def _library(studio: Path):
@@ -30,9 +31,12 @@ def _spec_for(args):
     """The checked source spec and its one-line mapping description, before anything is registered."""
     from corpus_ingest.source_setup import SourceSetupError, check_mapping, source_spec
 
-    audio = {} if args.kind == "captions" else dict(
+    audio = {} if args.kind != "audio" else dict(
         tags_csv=args.tags_csv, file_field=args.file_field, tags_field=args.tags_field,
         description_field=args.description_field, audio_kind=args.audio_kind)
+    if args.kind == "visuals":
+        audio = dict(tags_csv=args.tags_csv, file_field=args.file_field, tags_field=args.tags_field,
+                     visual_kind=args.visual_kind)
     captions = dict(text_field=args.text_field, id_field=args.id_field,
                     keep_fields=args.keep_fields) if args.kind == "captions" else {}
     try:
@@ -64,11 +68,19 @@ def cmd_ingest(args) -> int:
            lambda: execute(build_defs(), "corpus_ingest_job", instance, key, tags, config))
     report = read_report(lib, spec.kind, spec.name) or {}
     embedded = read_report(lib, spec.kind, spec.name, "embeddings.json") or {}
-    index = read_meta(lib.clip_caption_index if spec.kind == "captions" else lib.audio_library_index) or {}
+    index = read_meta(getattr(lib, INDEX_OF[spec.kind])) or {}
     folder = source_dir(lib, spec.kind, spec.name)
     print(f"  rows        {report.get('rows')}" + (" (input unchanged)" if report.get("unchanged") else ""))
     print(f"  quarantined {report.get('quarantined')}"
           + (f"  {report.get('quarantine_reasons')}  -> {folder / 'quarantine.parquet'}" if report.get("quarantined") else ""))
+    if report.get("quarantined") and not report.get("unchanged"):
+        from corpus_ingest.tables import QUARANTINE_FILE, read_table
+
+        refused = read_table(lib, spec.kind, spec.name, QUARANTINE_FILE)
+        for q in refused[:5]:  # the first few in full: each names its file or row, which the counts above cannot
+            print(f"    {q['reason']}")
+        if len(refused) > 5:
+            print(f"    ... and {len(refused) - 5} more in {folder / QUARANTINE_FILE}")
     print(f"  embedded    {embedded.get('embedded')} new, {embedded.get('reused')} reused ({embedded.get('embedder')})")
     print(f"  index       {index.get('rows')} rows over {len(index.get('sources') or {})} sources, "
           f"{index.get('index_type')}, built in {index.get('build_seconds')}s")
@@ -78,13 +90,13 @@ def cmd_ingest(args) -> int:
 def _ensure_index(studio: Path, kind: str, quiet: bool) -> Path:
     """The live index folder of ``kind``; built-ins are indexed through Dagster on first use."""
     lib = _library(studio)
-    index_dir = lib.clip_caption_index if kind == "captions" else lib.audio_library_index
+    index_dir = getattr(lib, INDEX_OF[kind])
     if not (index_dir / "meta.json").is_file():
         from filmaster_assets.definitions import build_defs
 
         # Progress lines go to stderr under --json so stdout stays one JSON document.
         with contextlib.redirect_stdout(sys.stderr) if quiet else contextlib.nullcontext():
-            stage("[corpus] first use: built-in audio library, caption and audio indexes",
+            stage("[corpus] first use: built-in audio and visual libraries, caption, audio and visual indexes",
                    lambda: execute(build_defs(), "reindex_job", open_instance()))
     return index_dir
 
@@ -111,6 +123,13 @@ def cmd_search(args) -> int:
             for hit in search_captions(index_dir, embedder, args.query, k=args.k):
                 results.append({"id": hit.caption_id, "score": hit.score, "source": hit.source, "text": hit.text,
                                 "fields": hit.fields})
+        elif args.kind == "visuals":
+            from corpus_ingest.visuals import search_visuals
+
+            for vhit in search_visuals(index_dir, embedder, args.query, k=args.k, kind=args.visual_kind):
+                v = vhit.asset
+                results.append({"id": v.visual_id, "score": vhit.score, "source": v.source, "path": v.path,
+                                "kind": v.kind, "name": v.name, "tags": v.tags})
         else:
             from corpus_ingest.audio import search_audio
 
@@ -129,6 +148,9 @@ def cmd_search(args) -> int:
     for n, r in enumerate(results, 1):
         if args.kind == "captions":
             print(f"{n:>2}. {r['score']:.3f}  [{r['source']}] {r['id']}\n    {r['text'][:200]}")
+        elif args.kind == "visuals":
+            print(f"{n:>2}. {r['score']:.3f}  [{r['source']}] {r['kind']:<8} {r['name']}: {', '.join(r['tags'][:8])}\n"
+                  f"    {r['path']}")
         else:
             print(f"{n:>2}. {r['score']:.3f}  [{r['source']}] {r['kind']:<8} {', '.join(r['tags'][:6])}\n"
                   f"    {r['description'][:120]}  ({r['duration_s']:.1f}s, {r['loudness_lufs']} LUFS)\n    {r['path']}")
@@ -161,8 +183,8 @@ def cmd_corpus_reindex(args) -> int:
     from filmaster_assets.definitions import build_defs
 
     force = {"config": {"force": True}}
-    config = {"ops": {"clip_caption_index": force, "audio_library_index": force}} if args.force else None
-    stage("[corpus] built-in library + both indexes over all sources",
+    config = {"ops": {name: force for name in INDEX_OF.values()}} if args.force else None
+    stage("[corpus] built-in libraries + the caption, audio and visual indexes over all sources",
           lambda: execute(build_defs(), "reindex_job", open_instance(), run_config=config))
     return cmd_corpus_stats(argparse.Namespace(out=args.out, json=False))
 
@@ -191,15 +213,18 @@ def cmd_corpus_remove(args) -> int:
 
 def add_corpus_commands(sub) -> None:
     """Register ``ingest``, ``search`` and ``corpus`` on the filmaster sub-command parser."""
-    from corpus_ingest.source_setup import AUDIO_KIND_CHOICES
+    from corpus_ingest.source_setup import AUDIO_KIND_CHOICES, VISUAL_KIND_CHOICES
+    from corpus_ingest.visuals import VISUAL_KINDS
 
     out_help = f"studio folder (default $FILMASTER_HOME or ./{DEFAULT_STUDIO})"
 
-    ingest = sub.add_parser("ingest", help="ingest a caption corpus or an audio library as a named source")
+    ingest = sub.add_parser("ingest", help="ingest a caption corpus, an audio library or a visual library as a named source")
     kinds = ingest.add_subparsers(dest="kind", required=True)
     cap = kinds.add_parser("captions", help="a CSV, TSV, JSONL(.gz), JSON or Parquet table of clip captions")
     aud = kinds.add_parser("audio", help="a folder of wav/flac/ogg/mp3 files, optionally with a tags table")
-    for p in (cap, aud):
+    vis = kinds.add_parser("visuals", help="a folder of PNG/SVG/JPG images (props, creatures, landmarks) with a "
+                                           "tags table: file,tags[,kind]")
+    for p in (cap, aud, vis):
         p.add_argument("path", metavar="PATH")
         p.add_argument("--source", help="source name (default: from the file or folder name)")
         p.add_argument("--force", action="store_true", help="re-read the input even if it did not change")
@@ -217,13 +242,21 @@ def add_corpus_commands(sub) -> None:
     aud.add_argument("--kind", dest="audio_kind", choices=AUDIO_KIND_CHOICES, default="auto",
                      help="library kind of every file (default auto: from tags, genre and words)")
 
-    search = sub.add_parser("search", help="search the caption or audio index")
-    search.add_argument("kind", choices=("captions", "audio"))
+    vis.add_argument("--tags-csv", help="table of per-image tags, columns file,tags[,kind] (default: the one table "
+                                        "at the top of DIR)")
+    vis.add_argument("--file-field", help="column naming the image file (default: file, filename, path, image)")
+    vis.add_argument("--tags-field", help="column with the tags, separated by ';' or '|' (default: tags, labels)")
+    vis.add_argument("--kind", dest="visual_kind", choices=VISUAL_KIND_CHOICES, default="auto",
+                     help="library kind of every image (default auto: the table's kind column, else from the tags)")
+
+    search = sub.add_parser("search", help="search the caption, audio or visual index")
+    search.add_argument("kind", choices=tuple(INDEX_OF))
     search.add_argument("query", metavar="QUERY")
     search.add_argument("-k", type=int, default=5, help="number of results (default 5)")
     search.add_argument("--json", action="store_true", help="print a JSON list")
     search.add_argument("--audio-kind", choices=("ambience", "music", "foley", "sfx"),
                         help="audio only: restrict to one kind")
+    search.add_argument("--visual-kind", choices=VISUAL_KINDS, help="visuals only: restrict to one kind")
     search.add_argument("--out", help=out_help)
     search.set_defaults(func=cmd_search)
 
@@ -233,12 +266,12 @@ def add_corpus_commands(sub) -> None:
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--out", help=out_help)
     stats.set_defaults(func=cmd_corpus_stats)
-    reindex = ops.add_parser("reindex", help="rebuild both indexes over all sources (e.g. after an embedder change)")
+    reindex = ops.add_parser("reindex", help="rebuild the indexes over all sources (e.g. after an embedder change)")
     reindex.add_argument("--force", action="store_true", help="rebuild even if the sources did not change")
     reindex.add_argument("--out", help=out_help)
     reindex.set_defaults(func=cmd_corpus_reindex)
     remove = ops.add_parser("remove", help="remove an ingested source and rebuild the indexes without it")
-    remove.add_argument("kind", choices=("captions", "audio"))
+    remove.add_argument("kind", choices=tuple(INDEX_OF))
     remove.add_argument("source")
     remove.add_argument("--out", help=out_help)
     remove.set_defaults(func=cmd_corpus_remove)

@@ -1,9 +1,10 @@
-"""Corpus group: ingested sources (one dynamic partition each), their embeddings, and the two
-FAISS indexes every film retrieves from, built over all sources (built-ins included).
+"""Corpus group: ingested sources (one dynamic partition each), their embeddings, and the three
+FAISS indexes every film retrieves from, built over all sources (built-ins included): captions,
+audio, and the visual library the previs draws props from.
 
 Per source (partition ``<kind>:<source>``): ``corpus_source`` reads, validates and stores the rows
 as Parquet (with a quarantine table); ``source_embeddings`` embeds only new or changed rows.
-``clip_caption_index`` and ``audio_library_index`` are rebuilt only when one of their sources
+``clip_caption_index``, ``audio_library_index`` and ``visual_library_index`` are rebuilt only when one of their sources
 changed (a large caption index is updated in place); a build is written beside the old index and
 swapped in atomically, so running films keep reading.
 """
@@ -40,11 +41,12 @@ class SourceConfig(dg.Config):
     text_field: Optional[str] = None  # captions: the field holding the caption (nested JSON as a.b)
     id_field: Optional[str] = None  # captions: a unique row id (default: a hash of the text)
     keep_fields: Optional[str] = None  # captions: comma-separated fields kept as metadata
-    tags_csv: Optional[str] = None  # audio: a table of per-file tags
-    file_field: Optional[str] = None  # audio: the tags table's column naming the file
-    tags_field: Optional[str] = None  # audio: the tags table's column with the tags
+    tags_csv: Optional[str] = None  # audio, visuals: a table of per-file tags
+    file_field: Optional[str] = None  # audio, visuals: the tags table's column naming the file
+    tags_field: Optional[str] = None  # audio, visuals: the tags table's column with the tags
     description_field: Optional[str] = None  # audio: the tags table's column with a description
     audio_kind: str = "auto"  # audio: ambience, music, foley, sfx, or auto (from tags and words)
+    visual_kind: str = "auto"  # visuals: creature, prop, vehicle, landmark, nature, or auto (kind column or tags)
     force: bool = False
 
 
@@ -61,8 +63,11 @@ def _register(kind: str, name: str, config: SourceConfig, lib: LibraryLayout) ->
     fields = config.model_dump(exclude={"path", "force"})
     if kind == "captions":
         fields = {k: fields[k] for k in ("text_field", "id_field", "keep_fields")}
+    elif kind == "visuals":
+        fields = {k: fields[k] for k in ("tags_csv", "file_field", "tags_field", "visual_kind")}
     else:
-        fields = {k: v for k, v in fields.items() if k not in ("text_field", "id_field", "keep_fields")}
+        fields = {k: v for k, v in fields.items()
+                  if k not in ("text_field", "id_field", "keep_fields", "visual_kind")}
     try:
         spec = source_spec(kind, config.path, name, **fields)
         check_mapping(spec)
@@ -114,10 +119,12 @@ def corpus_source(context: dg.AssetExecutionContext, config: SourceConfig, studi
 
     Captions: field mapping, normalisation, de-duplication. Audio: tags (sidecar table, per-file
     JSON, embedded tags) and measured duration, loudness, peak, spectral centroid and tempo;
-    unreadable or silent files are quarantined."""
+    unreadable or silent files are quarantined. Visuals: a tags table row per image, each image
+    rendered as a cut-out; missing or unreadable images and bad rows are quarantined."""
     from corpus_ingest.audio_files import ingest_audio_source
     from corpus_ingest.caption_sources import ingest_caption_source
     from corpus_ingest.registry import read_spec
+    from corpus_ingest.visual_files import ingest_visual_source
 
     kind, name = source_of_partition(context.partition_key)
     lib = studio.library()
@@ -128,7 +135,7 @@ def corpus_source(context: dg.AssetExecutionContext, config: SourceConfig, studi
     except (FileNotFoundError, ValueError) as exc:
         raise dg.Failure(f"source {kind}:{name} is not registered ({exc}): give its `path` in the config, or use "
                          "`filmaster ingest` or the drop folder", allow_retries=False) from None
-    ingest = ingest_caption_source if kind == "captions" else ingest_audio_source
+    ingest = {"captions": ingest_caption_source, "audio": ingest_audio_source, "visuals": ingest_visual_source}[kind]
     report = ingest(lib, spec, force=config.force)
     measured = f" ({report['measured']} measured)" if kind == "audio" else ""
     context.log.info(f"{kind}/{name}: {report['rows']} rows{measured}, {report['quarantined']} quarantined "
@@ -140,7 +147,7 @@ def corpus_source(context: dg.AssetExecutionContext, config: SourceConfig, studi
 @dg.asset(group_name="corpus", partitions_def=corpus_source_partitions, deps=[corpus_source])
 def source_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
                       embeddings: EmbeddingResource) -> dg.MaterializeResult:
-    """Vectors for one source (caption texts, or audio tag texts), incremental by content hash:
+    """Vectors for one source (caption texts, audio tag texts, or image names and tags), incremental by content hash:
     only new or changed rows are embedded."""
     from corpus_ingest.embedding import embed_source
 
@@ -183,3 +190,56 @@ def clip_caption_index(context: dg.AssetExecutionContext, config: IndexConfig, s
     context.log.info(f"caption index: {meta['rows']} rows ({meta['index_type']}), "
                      f"{'rebuilt' if meta['rebuilt'] else 'already current'}")
     return dg.MaterializeResult(metadata={**_index_metadata(meta), "rebuilt": meta["rebuilt"]}, data_version=_index_version(meta))
+
+
+# --- the visual library ----------------------------------------------------------------------
+
+def _visual_metadata(lib: LibraryLayout, kinds: dict, sheet) -> dict:
+    from filmaster_assets.metadata import image_preview, table
+
+    return {"kinds": table(["kind", "images"], [[k, n] for k, n in kinds.items()]),
+            **{f"{k}_count": n for k, n in kinds.items()},
+            "contact_sheet": dg.MetadataValue.path(str(sheet)), "preview": image_preview(sheet, max_width=800)}
+
+
+@dg.asset(group_name="corpus")
+def visual_library(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
+    """The built-in visual library: 410 Material Design Icons (Apache-2.0) curated for previs, registered as
+    visuals source `builtin`, every icon rasterised by resvg (a failure here, not mid-film), with a contact sheet."""
+    from corpus_ingest.visual_files import BUILTIN_DIR, builtin_visuals, ensure_builtin_visual_source, render_sheet
+    from corpus_ingest.visual_raster import THUMB_PX, cutout, fill_for
+
+    lib = studio.library()
+    report = ensure_builtin_visual_source(lib)
+    assets = builtin_visuals()
+    for a in assets:
+        cutout(a.path, lib.visual_rasters, fill_for(a.kind, a.name), THUMB_PX)
+    sheet = render_sheet(lib, assets, lib.visual_library / "builtin_contact_sheet.png")
+    context.log.info(f"visual library: {len(assets)} built-in images rasterised ({report['kinds']})")
+    return dg.MaterializeResult(
+        metadata={"images": len(assets), **_visual_metadata(lib, report["kinds"], sheet),
+                  "licence": dg.MetadataValue.path(str(BUILTIN_DIR / "LICENSE.txt")),
+                  "notice": dg.MetadataValue.path(str(BUILTIN_DIR / "NOTICE.txt"))},
+        data_version=dg.DataVersion(report["rows_hash"]))
+
+
+@dg.asset(group_name="corpus", deps=[visual_library, source_embeddings])
+def visual_library_index(context: dg.AssetExecutionContext, config: IndexConfig, studio: StudioResource,
+                         embeddings: EmbeddingResource) -> dg.MaterializeResult:
+    """FAISS index over every visuals source's image names and tags (built-in icons included): what the
+    previs searches for the props, creatures and landmarks of a shot."""
+    from corpus_ingest.reindex import rebuild_visual_index
+    from corpus_ingest.visual_files import ensure_builtin_visual_source, render_sheet
+    from corpus_ingest.visuals import assets_by_id
+
+    lib = studio.library()
+    ensure_builtin_visual_source(lib)
+    meta = rebuild_visual_index(lib, embeddings.embedder(), force=config.force)
+    sheet = render_sheet(lib, list(assets_by_id(lib.visual_library_index).values()),
+                         lib.visual_library / "index_contact_sheet.png")
+    context.log.info(f"visual index: {meta['rows']} rows ({meta['index_type']}), "
+                     f"{'rebuilt' if meta['rebuilt'] else 'already current'}")
+    return dg.MaterializeResult(
+        metadata={**_index_metadata(meta), "rebuilt": meta["rebuilt"],
+                  **_visual_metadata(lib, meta.get("kinds") or {}, sheet)},
+        data_version=_index_version(meta))

@@ -1,13 +1,15 @@
-"""One dynamic partition per registered corpus source, captions and audio alike.
+"""One dynamic partition per registered corpus source, captions, audio and visuals alike.
 
 One partition set for both kinds lets one ``corpus_ingest_job`` ingest any source (a job targets
 one partitions definition). The key is ``<kind>:<source>`` ("captions:camerabench",
-"audio:esc50"); source names never contain ':'. Names carry the project prefix: dynamic partition
+"audio:esc50", "visuals:props"); source names never contain ':'. Names carry the project prefix: dynamic partition
 names are instance-global. Sources are added by the ``filmaster ingest`` CLI and by the
 drop-folder sensor (Dagster's own CLI cannot).
 """
 
 import dagster as dg
+
+from corpus_ingest.registry import KINDS
 
 CORPUS_SOURCES_NAME = "filmaster_corpus_sources"
 
@@ -21,7 +23,7 @@ def source_partition_key(kind: str, name: str) -> str:
 def source_of_partition(key: str) -> tuple[str, str]:
     """'captions:camerabench' -> ('captions', 'camerabench')."""
     kind, sep, name = key.partition(":")
-    if not sep or kind not in ("captions", "audio") or not name:
-        raise ValueError(f"corpus partition {key!r} is not '<captions|audio>:<source>': register sources with "
+    if not sep or kind not in KINDS or not name:
+        raise ValueError(f"corpus partition {key!r} is not '<captions|audio|visuals>:<source>': register sources with "
                          "`filmaster ingest` or the drop folder")
     return kind, name
