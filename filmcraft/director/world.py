@@ -227,6 +227,7 @@ PLACES: dict[str, tuple[bool, str]] = {
     "caravanserai": (False, "wind through arches, animals"),
     "attic room": (True, "creaking beams, wind on roof"),
     "galley": (True, "pans clatter, ventilation hum"),
+    "room": (True, "quiet room tone"),
     "compartment": (True, "train wheels clacking, carriage rattle"),
     "dining car": (True, "train wheels clacking, cutlery, murmuring diners"),
     "carriage": (True, "train wheels clacking, carriage rattle"),

@@ -333,7 +333,7 @@ def read(text: str, seed: int) -> Reading:
     for s in sentences:
         for m in _BARE_PLACE_RE.finditer(s):
             noun = m.group(1).lower()
-            if not any(noun in p.lower().split() for p in places) and noun not in {"home", "base", "pass", "stage", "cell", "mine", "realm"}:
+            if not any(noun == place_head(p) or noun in p.lower().split()[1:] for p in places) and noun not in {"home", "base", "pass", "stage", "cell", "mine", "realm"}:
                 places.append(noun)
     genre, mood = _score_genre(text)
     if not places:
@@ -457,14 +457,43 @@ def _qualifies_a_noun(text: str, start: int) -> bool:
 _VERBS_BEFORE_TO = frozenset("go come run walk drive fly sail ride move return head back way down up out home".split())
 
 
+# parts of a place that put the scene at the place: "the church's side door", "the farm's gate"
+_PARTS = r"(?:door|doors|gate|steps|porch|roof|wall|walls|window|windows|bell|yard|garden|kitchen|cellar|tower)\b"
+# verbs whose object is where the scene is: "enters the house", "reaches the square"
+_PLACE_VERBS = frozenset("""
+enters entered enter reaches reached reach crosses crossed cross climbs climbed climb leaves left leave searches
+searched search explores explored explore patrols patrolled guards guarded floods flooded storms stormed
+approaches approached nears neared circles circled roams roamed haunts haunting haunted runs walks walk
+""".split())
+
+
+def _object_of_a_verb(text: str, start: int) -> bool:
+    """'built bridges', 'finds the room empty': a place noun that a verb acts on (not one that moves
+    someone into it) is a thing handled or made, not the set. A preposition in between, or a
+    possessive ("opens the church's door"), makes it a place again."""
+    if text[start:].split(" ", 1)[0].endswith("'s"):
+        return False
+    toks = text[:start].split()[-3:]
+    for t in reversed(toks):
+        w = t.lower().strip(",;:")
+        if w in {"a", "an", "the", "his", "her", "their", "its"} or (w.isalpha() and w not in lx.STOP_WORDS
+                                                                    and not finite_verb(w, "x")):
+            continue  # a determiner or a modifier of the place
+        if not w.isalpha() or w in lx.LOCATION_PREPOSITIONS or w in lx.STOP_WORDS or t[0].isupper():
+            return False
+        return w not in _PLACE_VERBS and w not in lx.TRAVEL_VERBS
+    return False
+
+
 def places_in(text: str, reading: Reading) -> list[str]:
     """Places where the action of ``text`` happens, in order; a full name beats a head noun inside it."""
     hits: list[tuple[int, int, str]] = []
     for p in sorted(reading.places, key=len, reverse=True):
         flags = 0 if p[0].isupper() else re.IGNORECASE
-        ms = list(re.finditer(r"\b" + re.escape(p) + r"\b(?!')", text, flags))
+        ms = list(re.finditer(r"\b" + re.escape(p) + r"\b(?!'(?!s\s+(?:side\s+)?" + _PARTS + r"))", text, flags))
         if not ms and not p[0].isupper():
-            ms = list(re.finditer(r"\b" + re.escape(place_head(p)) + r"\b(?!')", text, re.IGNORECASE))
+            ms = list(re.finditer(r"\b" + re.escape(place_head(p)) + r"\b(?!'(?!s\s+(?:side\s+)?" + _PARTS + r"))",
+                                  text, re.IGNORECASE))
         for m in ms:
             if place_head(p) in world.PREPOSITION_ONLY_PLACES and not re.search(
                     r"\b(?:%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?(?:[\w\-]+\s+){0,2}$" % "|".join(
@@ -472,7 +501,7 @@ def places_in(text: str, reading: Reading) -> list[str]:
                     r"\bto\s+$", text[:m.start()]):
                 # "drags the boat", "climbs the tower", "to train pilots": a thing or a verb, not where
                 continue  # "drags the boat", "climbs the tower": a thing handled, not where it happens
-            if _qualifies_a_noun(text, m.start()):
+            if _qualifies_a_noun(text, m.start()) or _object_of_a_verb(text, m.start()):
                 continue
             if _setting_mention(text, m) and not any(a <= m.start() < b for a, b, _ in hits):
                 hits.append((m.start(), m.end(), p))
