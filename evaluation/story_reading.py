@@ -7,17 +7,19 @@ the main action. The scorer is writer-agnostic: it reads only ``SceneBlocks`` an
 ``Synopsis.characters`` (whose descriptions let an invented name such as "Elias" stand for the gold
 "lighthouse keeper").
 
-Scoring a text:
+Scoring a text (each fault is charged to one metric; the figures are counts, ratios 0..1):
 
-1. Gold scenes are aligned to predicted scenes by an order-preserving dynamic programme that
-   maximises the summed similarity (shared characters, place match, shared content words), with a
-   bonus per gold scene covered so a writer that splits finer is not read as skipping scenes. A
-   predicted scene is aligned to at most one gold scene; several may share one gold scene. The
-   aligned scene with the highest similarity is the gold scene's *primary* scene.
-2. Per gold scene, on its primary scene: location, int/ext, time of day, weather. Characters are
-   scored on every aligned pair (micro F1); props and creatures on the union of aligned scenes.
-3. Per text: sentence coverage, story order (from a separate, non-monotone best match, so that
-   shuffled scenes are seen), stock lines.
+1. Gold scenes are aligned to predicted scenes by an order-preserving dynamic programme (similarity:
+   place match, shared characters, shared content words; a bonus per gold scene covered, so a writer
+   that splits finer is not read as skipping). A predicted scene is aligned to at most one gold scene,
+   several may share one; the best of them is the gold scene's *primary* scene. A gold scene left
+   out but told elsewhere (``best_match`` on the words told) is judged there: *merged* when that
+   scene is another gold scene's own, else told out of order (charged to order). Told nowhere: missed.
+2. Per gold scene, on its primary scene: location (head nouns, plurals stripped), int/ext, time of
+   day (gold non-null only), weather recall (gold not clear; rain is shown by storm, snow by
+   blizzard, nothing else counts) and false alarms (gold clear, scene not). Characters present:
+   micro F1 over aligned pairs; props and creatures: recall on the union of the aligned scenes.
+3. Per text: sentence coverage, story order (non-monotone best match: shuffles show), stock lines.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from textwrap import shorten
 from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
@@ -52,15 +55,15 @@ STOCK_LINES: dict[str, str] = json.loads((SET_DIR / "stock_lines.json").read_tex
 
 STOP_WORDS = frozenset("""
 a an the and or but nor so yet for of to in on at by with from into onto over under through across toward
-towards about around after before behind below beneath beside besides between beyond during inside outside
-near off out up down upon within without against along among amid as than then when while until till once
-where whereas whether if because though although since unless i me my mine we us our ours you your yours he
-him his she her hers it its they them their theirs this that these those who whom whose which what whoever
-is are was were be been being am has have had having do does did doing will would shall should can could
-may might must not no nor never ever also just only even still again very too more most much many some any
-all both each every either neither other another such same own one ones two three there here now soon later
-yet already always often sometimes every how why whom himself herself itself themselves ourselves yourself
-meanwhile however finally suddenly quickly slowly away back together instead almost enough rather quite
+towards about around after before behind below beneath beside besides between beyond during inside outside near
+off out up down upon within without against along among amid as than then when while until till once where
+whereas whether if because though although since unless i me my mine we us our ours you your yours he him his
+she her hers it its they them their theirs this that these those who whom whose which what whoever is are was
+were be been being am has have had having do does did doing will would shall should can could may might must not
+no nor never ever also just only even still again very too more most much many some any all both each every
+either neither other another such same own one ones two three there here now soon later yet already always often
+sometimes every how why whom himself herself itself themselves ourselves yourself meanwhile however finally
+suddenly quickly slowly away back together instead almost enough rather quite
 """.split())
 
 _IRREGULAR = {"men": "man", "women": "woman", "children": "child", "mice": "mouse", "geese": "goose",
@@ -485,10 +488,6 @@ def stock_lines(text: str, blocks: SceneBlocks) -> list[str]:
     return [name for name, pat in STOCK_LINES.items() if re.search(pat, said) and not re.search(pat, source)]
 
 
-def _short(s: str, n: int = 48) -> str:
-    return s if len(s) <= n else s[: n - 1] + "…"
-
-
 def score_text(st: StoryText, syn: Synopsis, blocks: SceneBlocks) -> Score:
     """Score one film's scene blocks against one annotated text."""
     sc = Score(gold_scenes=len(st.scenes))
@@ -517,7 +516,7 @@ def score_text(st: StoryText, syn: Synopsis, blocks: SceneBlocks) -> Score:
             merged.add(gi)
         members[gi] = [j]
     for gi, g in enumerate(st.scenes):
-        where = f"{st.id} gold {gi + 1} «{_short(st.span_text(g))}»"
+        where = f"{st.id} gold {gi + 1} «{shorten(st.span_text(g), 48, placeholder='…')}»"
         mine = members[gi]
         if gi in merged:
             sc.merged_scenes += 1
@@ -565,7 +564,7 @@ def score_text(st: StoryText, syn: Synopsis, blocks: SceneBlocks) -> Score:
     for sentence, ok in sentence_coverage(st.text, blocks, desc):
         sc.count("coverage", ok)
         if not ok:
-            sc.failures.append(f"{st.id}: sentence not told «{_short(sentence, 70)}»")
+            sc.failures.append(f"{st.id}: sentence not told «{shorten(sentence, 70, placeholder='…')}»")
     found = [(gi, j) for gi, j in enumerate(matched) if j is not None]
     for (ga, a), (gb, b) in zip(found, found[1:]):  # consecutive gold scenes that are told at all
         sc.count("order", b >= a)
