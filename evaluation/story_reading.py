@@ -524,7 +524,7 @@ def score_text(st: StoryText, syn: Synopsis, blocks: SceneBlocks) -> Score:
         if not mine:
             sc.missed_scenes += 1
             sc.failures.append(f"{where}: no scene tells it")
-        primary = preds[max(mine, key=lambda j: sim[gi][j])] if mine else None
+        primary = preds[max(mine, key=lambda j: told[gi][j])] if mine else None  # the one telling most of it
         if g.location:
             ok = primary is not None and location_matches(g.location, primary.location, primary.heading)
             sc.count("location", ok)
