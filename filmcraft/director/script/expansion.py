@@ -39,7 +39,8 @@ _FRAMES: dict[tuple[str, ...], tuple[str | None, str | None]] = {
     ("waits", "watches"): (None, None),
 }
 _HABITUAL = re.compile(r"\b(?:every|each)\s+(dawn|morning|day|night|evening|dusk|sunset|sunrise|year|spring|summer|winter)\b")
-_WATER_CUES = frozenset("drowning sinking adrift overboard swimming swims drowns capsized shipwrecked".split())
+_WATER_CUES = frozenset("drowning sinking adrift overboard swimming swims drowns capsized shipwrecked drifts "
+                        "rows sails".split())
 _WEATHER_ARRIVES = {"storm": "A storm gathers over {the}{place}", "blizzard": "A blizzard closes in on {the}{place}",
                     "rain": "Rain sweeps over {the}{place}", "snow": "Snow falls over {the}{place}",
                     "fog": "Fog rolls in over {the}{place}", "wind": "Wind tears across {the}{place}",
@@ -163,6 +164,8 @@ def expand_theme(reading: Reading) -> list[Beat]:
         o_head = obj.split()[-1] if obj else ""
         # where it happens: the place it names; a creature in the water is found at the water's edge
         here = places_in(own, reading)
+        if here and here[0][0].isupper() and not home[0].isupper():
+            here = [home] + [x for x in here if x != home]  # "a baker in Paris" works in the bakery
         place = here[0] if here else home
         words = {w.lower() for w in lx.words(own)}
         if not here and words & _WATER_CUES:
@@ -181,13 +184,22 @@ def expand_theme(reading: Reading) -> list[Beat]:
             if opening and actor and len(who) < 2:  # two people in the first event establish each other
                 add("setup", opening + ".", home, time)
         pre, post = _frame(verb) if actor else (None, None)
+        if i and beats and beats[-1].kind == "after":
+            pre = None  # the last event's aftermath leads into this one
+        if i + 1 < len(events) and pre:
+            post = None  # the next event follows this one
+        to = re.search(r"\b(?:to|into|toward|towards|onto)\s+(?:an?|the)\s+(?:[a-z\-]+\s+){0,2}(%s)\b" % "|".join(
+            re.escape(x) for x in here[1:]), own) if len(here) > 1 else None
+        if to and not (post and "{dest}" in post):
+            post = "{P} reaches the {dest}"  # "follows a fox to a ruined chapel": the film gets there
         if not obj:
             pre, post = (pre if pre and "{o" not in pre.replace("{O}", "{o}") else None,
                          post if post and "{o" not in post.replace("{O}", "{o}") else None)
         if post and "{dest}" in post and not next((x for x in reversed(here) if x != place), ""):
             post = None
         fmt = dict(P=actor[0].upper() + actor[1:] if actor else P, O=obj_intro.group(0) if obj_intro else "the " + obj,
-                   o=o_head, at=_at(place), home=home, dest=next((x for x in reversed(here) if x != place), ""))
+                   o=o_head, at=_at(place), home=home,
+                   dest=to.group(1) if to else next((x for x in reversed(here) if x != place), ""))
         kind = "setup" if not beats else "development"
         if pre:
             add(kind, _agree(pre.format(**fmt), plural) + (" through the " + sky if sky in ("storm", "blizzard", "rain", "fog", "snow") else ""), place if "{home}" not in pre else home, time)
@@ -197,6 +209,9 @@ def expand_theme(reading: Reading) -> list[Beat]:
         if post:
             dest = home if "{home}" in post else (fmt["dest"] if "{dest}" in post else place)
             add("development" if i < len(events) - 1 else "outcome", _agree(post.format(**fmt), plural), dest, time)
+            beats[-1].kind = "after" if i < len(events) - 1 else beats[-1].kind
+    for b in beats:
+        b.kind = "development" if b.kind == "after" else b.kind
     if len(beats) >= 3:
         _mark_turns(beats)
     elif len(beats) == 2:

@@ -474,11 +474,13 @@ def _object_of_a_verb(text: str, start: int) -> bool:
     if text[start:].split(" ", 1)[0].endswith("'s"):
         return False
     toks = text[:start].split()[-3:]
-    for t in reversed(toks):
+    dets = {"a", "an", "the", "his", "her", "their", "its"}
+    for k in range(len(toks) - 1, -1, -1):
+        t = toks[k]
         w = t.lower().strip(",;:")
-        if w in {"a", "an", "the", "his", "her", "their", "its"} or (w.isalpha() and w not in lx.STOP_WORDS
-                                                                    and not finite_verb(w, "x")):
-            continue  # a determiner or a modifier of the place
+        if w in dets or (w.isalpha() and w not in lx.STOP_WORDS and (
+                not finite_verb(w, "x") or (k and toks[k - 1].lower() in dets))):
+            continue  # a determiner or a modifier of the place ("a ruined chapel")
         if not w.isalpha() or w in lx.LOCATION_PREPOSITIONS or w in lx.STOP_WORDS or t[0].isupper():
             return False
         return w not in _PLACE_VERBS and w not in lx.TRAVEL_VERBS
