@@ -191,7 +191,9 @@ def expand_theme(reading: Reading) -> list[Beat]:
         to = re.search(r"\b(?:to|into|toward|towards|onto)\s+(?:an?|the)\s+(?:[a-z\-]+\s+){0,2}(%s)\b" % "|".join(
             re.escape(x) for x in here[1:]), own) if len(here) > 1 else None
         if to and not (post and "{dest}" in post):
-            post = "{P} reaches the {dest}"  # "follows a fox to a ruined chapel": the film gets there
+            # "follows a fox to a ruined chapel where a dragon sleeps": the film gets there, and sees it
+            where = re.search(r",?\s+(where\s+[^,.;]+)", own[to.end():])
+            post = "{P} reaches the {dest}" + (", " + where.group(1) if where else "")
         if not obj:
             pre, post = (pre if pre and "{o" not in pre.replace("{O}", "{o}") else None,
                          post if post and "{o" not in post.replace("{O}", "{o}") else None)

@@ -80,6 +80,9 @@ def _looks_like_verb(tok: str) -> bool:
 _PROPER_PLACE_PREPOSITIONS = frozenset("in at to into through across near toward towards inside outside".split())
 
 
+_LANDSCAPES = frozenset("desert mountains glacier tundra jungle sea ocean river ice summit".split())
+
+
 def _is_work_title(run: list[str], nxt: str) -> bool:
     """'Despicable Me 4', 'Fast X', 'Frozen II': the title of a film, not a person or a place."""
     return nxt.isdigit() or any((len(t) == 1 and t not in {"I", "A"}) or re.fullmatch(r"[IVX]{2,4}", t)
@@ -164,7 +167,10 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
         if ev["work"] and not ev["person"]:
             continue
         if phrase in world.PROPER_PLACES and not (run[0] in lx.TITLES and len(run) > 1):
-            places.append(phrase)  # "Paris" is a place, even as the subject of "Paris sleeps"
+            # "Paris" is a place, even as the subject of "Paris sleeps"; a named landscape says its
+            # kind ("the Sahara" is the Sahara desert)
+            kind = world.PROPER_PLACES[phrase]
+            places.append(f"{phrase} {kind}" if kind in _LANDSCAPES and not phrase.lower().endswith(kind) else phrase)
         elif run[-1].lower() in lx.PLACES:
             places.append(phrase)
         elif ev["person"]:
@@ -448,13 +454,14 @@ def _qualifies_a_noun(text: str, start: int) -> bool:
     m = re.search(r"\b([A-Za-z\-]+)\s+(?:to|from)\s+(?:the\s+|a\s+|an\s+)?$", text[:start])
     if not m:
         return False
-    w = m.group(1).lower()
-    return not (w in lx.STOP_WORDS or finite_verb(w, "x") or w in lx.TRAVEL_VERBS or w.endswith(("ing", "ed"))
-                or w[0].isupper() or w in _VERBS_BEFORE_TO or m.group(1)[0].isupper() or w in lx.PLACES)
+    return m.group(1).lower() in _ROUTE_NOUNS
 
 
-# base verbs that take a place after "to": "they go to the lake", "decides to return to"
-_VERBS_BEFORE_TO = frozenset("go come run walk drive fly sail ride move return head back way down up out home".split())
+# nouns that name a connection between places: the place after them says which one, not where we are
+_ROUTE_NOUNS = frozenset("""
+link line call message letter letters train trains flight flights bus ferry ship boat ticket tickets road route
+signal cable pipeline bridge tunnel passage map directions postcard telegram radio
+""".split())
 
 
 # parts of a place that put the scene at the place: "the church's side door", "the farm's gate"
@@ -493,6 +500,8 @@ def places_in(text: str, reading: Reading) -> list[str]:
     for p in sorted(reading.places, key=len, reverse=True):
         flags = 0 if p[0].isupper() else re.IGNORECASE
         ms = list(re.finditer(r"\b" + re.escape(p) + r"\b(?!'(?!s\s+(?:side\s+)?" + _PARTS + r"))", text, flags))
+        if not ms and p[0].isupper() and p.split()[-1] in _LANDSCAPES:
+            ms = list(re.finditer(r"\b" + re.escape(p.rsplit(" ", 1)[0]) + r"\b", text))  # "the Sahara"
         if not ms and not p[0].isupper():
             ms = list(re.finditer(r"\b" + re.escape(place_head(p)) + r"\b(?!'(?!s\s+(?:side\s+)?" + _PARTS + r"))",
                                   text, re.IGNORECASE))

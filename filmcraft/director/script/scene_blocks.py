@@ -348,6 +348,8 @@ def structure_scene_blocks(film_id: str, syn: Synopsis, simple: SimplifiedStoryb
             action = ""
             line = None
             props = things_in(sh.description, known) if sh.kind in ("primary", "contextual") else []
+            if sh.kind == "primary" and not props and known and re.search(r"\b(?:it|them)\b", sh.description):
+                props = [known[-1]]  # "fly it from a windy hill": the kite the story is holding
             subject = _shot_subject(sh.kind, sh.description, sh.characters, props, sc.location, reading)
             if sh.kind == "establishing":
                 props = [t for t in scene_things if t in world.CREATURES][:2]  # the gulls over the harbour
