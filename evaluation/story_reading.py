@@ -24,25 +24,28 @@ Scoring a text (each fault is charged to one metric; the figures are counts, rat
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from textwrap import shorten
-from typing import Literal, Optional, Union
+from typing import Optional
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from evaluation.story_text import (  # the set and its words, re-exported with the scorer
+    ARTICLES, REPO, SET_DIR, STOP_WORDS, SUBSETS, GoldCharacter, GoldScene, StoryText, contains, content_lemmas,
+    heading_int_ext, heading_place, lemma, load_movieprompts, load_own, location_matches, noun_key, sentences,
+    shared_data_dir, tokens, words,
+)
+from filmcraft.contracts import FilmRequest, SceneBlock, SceneBlocks, Synopsis
 
-from filmcraft.contracts import TIMES_OF_DAY, WEATHERS, FilmRequest, SceneBlock, SceneBlocks, Synopsis
+__all__ = [
+    "REPO", "SET_DIR", "STOP_WORDS", "SUBSETS", "GoldCharacter", "GoldScene", "StoryText", "content_lemmas",
+    "heading_int_ext", "heading_place", "lemma", "load_movieprompts", "load_own", "location_matches", "noun_key",
+    "sentences", "shared_data_dir", "words", "TARGETS", "MAX_STOCK_HITS", "WEATHER_SHOWS", "STOCK_LINES", "Score",
+    "align", "best_match", "match_characters", "scene_text", "score_set", "score_text", "sentence_coverage",
+    "similarity", "stock_lines", "totals", "write_film",
+]
 
-SET_DIR = Path(__file__).resolve().with_name("story_set")
-REPO = Path(__file__).resolve().parents[1]
-SUBSETS = ("themes", "synopses", "movieprompts")
-
-# The issue's targets (issue 14, must-deliver 1).
-TARGETS = {"location": 0.85, "weather_recall": 0.85, "characters_f1": 0.9, "coverage": 1.0, "order": 1.0}
+TARGETS = {"location": 0.85, "weather_recall": 0.85, "characters_f1": 0.9, "coverage": 1.0, "order": 1.0}  # issue 14
 MAX_STOCK_HITS = 0
 
 # Weather equivalence, kept strict: a heavier fall of the same precipitation shows the lighter one
@@ -52,223 +55,6 @@ WEATHER_SHOWS = {"rain": {"rain", "storm"}, "snow": {"snow", "blizzard"}}
 # Phrases a template writer reaches for (name -> regex, in story_set/stock_lines.json). A hit is a
 # phrase in the scene text that the source text does not contain (it may say "makes peace with").
 STOCK_LINES: dict[str, str] = json.loads((SET_DIR / "stock_lines.json").read_text(encoding="utf-8"))
-
-STOP_WORDS = frozenset("""
-a an the and or but nor so yet for of to in on at by with from into onto over under through across toward
-towards about around after before behind below beneath beside besides between beyond during inside outside near
-off out up down upon within without against along among amid as than then when while until till once where
-whereas whether if because though although since unless i me my mine we us our ours you your yours he him his
-she her hers it its they them their theirs this that these those who whom whose which what whoever is are was
-were be been being am has have had having do does did doing will would shall should can could may might must not
-no nor never ever also just only even still again very too more most much many some any all both each every
-either neither other another such same own one ones two three there here now soon later yet already always often
-sometimes every how why whom himself herself itself themselves ourselves yourself meanwhile however finally
-suddenly quickly slowly away back together instead almost enough rather quite
-""".split())
-
-_IRREGULAR = {"men": "man", "women": "woman", "children": "child", "mice": "mouse", "geese": "goose",
-              "feet": "foot", "teeth": "tooth", "wolves": "wolf", "knives": "knife", "leaves": "leaf",
-              "shelves": "shelf", "thieves": "thief", "people": "person", "calves": "calf", "wives": "wife",
-              "ran": "run", "ate": "eat", "fell": "fall", "found": "find", "saw": "see", "took": "take",
-              "came": "come", "went": "go", "left": "leave", "lost": "lose", "held": "hold", "hid": "hide",
-              "stole": "steal", "stolen": "steal", "broke": "break", "broken": "break", "fought": "fight",
-              "caught": "catch", "brought": "bring", "told": "tell", "met": "meet", "sang": "sing",
-              "swam": "swim", "drew": "draw", "flew": "fly", "threw": "throw", "wrote": "write",
-              "written": "write", "knew": "know", "gave": "give", "begun": "begin", "began": "begin"}
-_PREPOSITIONS = frozenset("of at in on by near beside under above below inside outside behind across over "
-                          "beyond to from with into onto along through".split())
-_ARTICLES = frozenset("the a an".split())
-
-
-# --- words ---------------------------------------------------------------------------------
-
-def words(text: str) -> list[str]:
-    """Lowercased word tokens; a possessive 's is dropped ("keeper's" -> "keeper")."""
-    return [re.sub(r"'s$", "", w) for w in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", text.lower().replace("’", "'"))]
-
-
-def noun_key(word: str) -> str:
-    """Simple plural stripping for place and character nouns: "rocks" -> "rock", "ferries" -> "ferry"."""
-    w = word.lower()
-    if w in _IRREGULAR:
-        return _IRREGULAR[w]
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 4 and w.endswith(("sses", "ches", "shes", "xes", "zes")):
-        return w[:-2]
-    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        return w[:-1]
-    return w
-
-
-def lemma(word: str) -> str:
-    """Crude lemma for nouns and verbs alike: plural/verb suffix off, then a final "e" and a doubled
-    consonant off, so "saves", "saved", "saving" and "save" all give "sav"."""
-    w = noun_key(word)
-    if w != word.lower():
-        return w.rstrip("e") if len(w) > 3 else w
-    for suffix in ("ing", "ed"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            w = w[: -len(suffix)]
-            if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "ls":
-                w = w[:-1]
-            break
-    return w.rstrip("e") if len(w) > 3 else w
-
-
-def content_lemmas(text: str) -> set[str]:
-    """Content words as used by coverage and similarity: tokens of >= 3 letters not in STOP_WORDS,
-    lemmatised by :func:`lemma`. There is no part-of-speech tagger: adjectives count as content."""
-    return {lemma(w) for w in words(text) if len(w) >= 3 and w not in STOP_WORDS}
-
-
-_ABBREV = re.compile(r"\b(Dr|Mr|Mrs|Ms|St|Prof|Capt|Sgt|Lt|Jr|Sr)\.")
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence character ranges: a sentence ends at . ! ? (and a closing quote) followed by space and
-    an upper-case letter, digit or opening quote; titles such as "Dr." do not end one."""
-    masked = _ABBREV.sub(lambda m: m.group(1) + "\0", text)
-    out, start = [], 0
-    for m in re.finditer(r"[.!?]+[\"'”’)]*\s+(?=[\"'“‘(A-Z0-9])", masked):
-        out.append((start, m.end()))
-        start = m.end()
-    if text[start:].strip():
-        out.append((start, len(text)))
-    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), a + len(text[a:b].rstrip()))
-            for a, b in out if text[a:b].strip()]
-
-
-def _tokens(text: str) -> list[str]:
-    return [noun_key(w) for w in words(text) if w not in _ARTICLES]
-
-
-def _contains(seq: list[str], sub: list[str]) -> bool:
-    return bool(sub) and any(seq[i:i + len(sub)] == sub for i in range(len(seq) - len(sub) + 1))
-
-
-def _place_phrases(text: str) -> list[list[str]]:
-    """A place name cut at its prepositions: "top of the old lighthouse" -> [top], [old lighthouse]."""
-    phrases, cur = [], []
-    for w in words(text):
-        if w in _PREPOSITIONS:
-            phrases.append(cur)
-            cur = []
-        elif w not in _ARTICLES:
-            cur.append(noun_key(w))
-    phrases.append(cur)
-    return [p for p in phrases if p]
-
-
-def heading_place(heading: str) -> str:
-    h = re.sub(r"^\s*(INT\./EXT\.|EXT\./INT\.|I/E\.?|INT\.?|EXT\.?)\s*", "", heading, flags=re.I)
-    return re.sub(r"\s+-\s+[^-]*$", "", h)
-
-
-def heading_int_ext(heading: str) -> set[str]:
-    h = heading.strip().upper()
-    both = h.startswith(("INT./EXT", "EXT./INT", "I/E"))
-    return {"INT", "EXT"} if both else {"INT"} if h.startswith("INT") else {"EXT"} if h.startswith("EXT") else set()
-
-
-def location_matches(accepted: list[str], location: str, heading: str) -> bool:
-    """True when a place phrase of the scene's location or heading *ends with* an accepted noun (its
-    head noun), compared lowercased with plurals stripped: "Old Lighthouse" and "gallery of the
-    lighthouse" match "lighthouse"; "lighthouse keeper's cottage" does not (its head is cottage)."""
-    phrases = _place_phrases(location) + _place_phrases(heading_place(heading))
-    wants = [w for w in (_tokens(noun) for noun in accepted) if w]
-    return any(len(p) >= len(w) and p[-len(w):] == w for w in wants for p in phrases)
-
-
-# --- the gold set --------------------------------------------------------------------------
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class GoldCharacter(_Model):
-    name: str
-    aliases: list[str] = []
-    group: bool = False  # "the Minions", "a rescue team": any number of predicted names may stand for it
-
-    def forms(self) -> list[list[str]]:
-        return [t for t in (_tokens(a) for a in [self.name, *self.aliases]) if t]
-
-
-class GoldScene(_Model):
-    span: str = ""  # verbatim excerpt (own texts)
-    sentences: Optional[tuple[int, int]] = None  # first..last sentence index (movieprompts: no copied text)
-    location: list[str]  # accepted place nouns, head noun first; [] = the text names no place (not scored)
-    int_ext: Optional[Literal["INT", "EXT"]] = None  # None: the text leaves it open (not scored)
-    time_of_day: list[str] = []  # accepted values; [] = no clue in the text (not scored)
-    weather: list[str] = ["clear"]  # accepted values, the first is the annotation
-    characters: list[GoldCharacter] = []
-    maybe: list[GoldCharacter] = []  # may be present, the text leaves it open: naming them is neither right nor wrong
-    props: list[str] = []  # nouns; "seagull|gull|bird" lists alternatives
-    creatures: list[str] = []
-    action: str = ""
-
-    @field_validator("time_of_day", "weather", mode="before")
-    @classmethod
-    def _listify(cls, v):
-        return [] if v is None else [v] if isinstance(v, str) else v
-
-    @model_validator(mode="after")
-    def _labels(self) -> "GoldScene":
-        bad = [t for t in self.time_of_day if t not in TIMES_OF_DAY] + [w for w in self.weather if w not in WEATHERS]
-        if bad or not self.weather:
-            raise ValueError(f"labels outside the allowed sets: {bad or 'no weather'}")
-        if not self.span and self.sentences is None:
-            raise ValueError("a scene needs a span or a sentence range")
-        return self
-
-
-class StoryText(_Model):
-    id: str
-    subset: Literal["themes", "synopses", "movieprompts"]
-    genre: str = ""
-    text: str = ""
-    line: Optional[int] = None  # movieprompts: 1-based line of movieprompts.jsonl
-    text_sha256: str = ""  # movieprompts: the annotated text, so an edited source is noticed
-    scenes: list[GoldScene]
-    notes: str = ""
-
-    def span_range(self, scene: GoldScene) -> tuple[int, int]:
-        if scene.sentences is not None:
-            sents = sentences(self.text)
-            return sents[scene.sentences[0]][0], sents[scene.sentences[1]][1]
-        start = self.text.find(scene.span)
-        return (start, start + len(scene.span)) if start >= 0 else (-1, -1)
-
-    def span_text(self, scene: GoldScene) -> str:
-        return self.text[slice(*self.span_range(scene))] if self.span_range(scene)[0] >= 0 else scene.span
-
-
-def shared_data_dir() -> Path:
-    return Path(os.environ.get("FILMASTER_SHARED_DATA") or REPO.parent / "shared" / "data")
-
-
-def load_own() -> list[StoryText]:
-    return [StoryText.model_validate(d) for name in ("themes.json", "synopses.json")
-            for d in json.loads((SET_DIR / name).read_text(encoding="utf-8"))]
-
-
-def load_movieprompts(shared: Optional[Path] = None) -> list[StoryText]:
-    """The annotations of the ten MoviePrompts synopses with their text read from the shared data
-    (the text is never copied into the repo). FileNotFoundError when the shared data is absent."""
-    source = (shared or shared_data_dir()) / "movieprompts" / "movieprompts.jsonl"
-    lines = source.read_text(encoding="utf-8").splitlines()
-    out = []
-    for d in json.loads((SET_DIR / "movieprompts.json").read_text(encoding="utf-8")):
-        st = StoryText.model_validate(d)
-        row = json.loads(lines[st.line - 1])
-        if row["id"] != st.id:
-            raise ValueError(f"movieprompts line {st.line} is {row['id']!r}, annotated as {st.id!r}")
-        text = row["MovieScript"].strip()
-        if hashlib.sha256(text.encode("utf-8")).hexdigest() != st.text_sha256:
-            raise ValueError(f"movieprompts {st.id}: the text changed since it was annotated")
-        out.append(st.model_copy(update={"text": text}))
-    return out
 
 
 # --- the film side -------------------------------------------------------------------------
@@ -309,18 +95,23 @@ def _description_head(description: str) -> list[str]:
     """"an old lighthouse keeper, who ..." -> [old, lighthouse, keeper]: the noun phrase saying who
     the person is, before any clause that might name someone else."""
     head = re.split(r",|;|\.|\bwho\b|\bwith\b|\bwhose\b|\bthat\b|\bfrom\b", description.lower(), maxsplit=1)[0]
-    return _tokens(re.sub(r"[^\W\d_]+['’]s\b", " ", head))  # "Mara's brother" is not Mara
+    return tokens(re.sub(r"[^\W\d_]+['’]s\b", " ", head))  # "Mara's brother" is not Mara
 
 
 def _char_level(pred: str, description: str, gold: GoldCharacter) -> int:
-    """2: the predicted name is one of the text's words for the gold character (either contains the
-    other); 1: the character's description names it; 0: no match."""
-    name = _tokens(pred)
-    for form in gold.forms():
-        if _contains(name, form) or _contains(form, name):
+    """2: the predicted name is one of the text's words for the gold character, either ending the
+    other ("the old keeper" / "keeper": same head noun; "the lighthouse" is not "lighthouse keeper",
+    nor "the keeper's daughter" the keeper); 1: the character's description names it; 0: no match."""
+    name = tokens(pred)
+    if any(name and (name[-len(f):] == f or f[-len(name):] == name) for f in gold.forms()):
+        return 2
+    raw = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", pred)
+    if raw and all(w[0].isupper() and "'" not in w and "’" not in w for w in raw if w.lower() not in ARTICLES):
+        # a full proper name ("Mara Lind") stands for the text's first name ("Mara")
+        if any(name[:len(f)] == f for a in [gold.name, *gold.aliases] if a[:1].isupper() for f in [tokens(a)] if f):
             return 2
     desc = _description_head(description)
-    return 1 if any(_contains(desc, f) for f in gold.forms()) else 0
+    return 1 if any(contains(desc, f) for f in gold.forms()) else 0
 
 
 def match_characters(pred: list[str], gold: list[GoldCharacter], descriptions: dict[str, str],
@@ -435,6 +226,7 @@ class Score:
     def count(self, metric: str, ok: bool) -> None:
         self.totals[metric] += 1
         self.hits[metric] += int(ok)
+
     def add(self, other: "Score") -> "Score":
         for k in COUNTS:
             self.hits[k] += other.hits[k]
@@ -446,11 +238,13 @@ class Score:
         self.stock_hits += other.stock_hits
         self.failures += other.failures
         return self
+
     def ratio(self, metric: str) -> Optional[float]:
         if metric == "characters_f1":
             denom = 2 * self.tp + self.fp + self.fn
             return 2 * self.tp / denom if denom else None
         return self.hits[metric] / self.totals[metric] if self.totals[metric] else None
+
     def figures(self) -> dict:
         out = {k: self.ratio(k) for k in (*COUNTS, "characters_f1")}
         out.update({"counts": {k: [self.hits[k], self.totals[k]] for k in COUNTS},
@@ -458,6 +252,7 @@ class Score:
                     "gold_scenes": self.gold_scenes, "missed_scenes": self.missed_scenes, "merged_scenes": self.merged_scenes,
                     "stock_hits": len(self.stock_hits)})
         return out
+
     def unmet_targets(self) -> list[str]:
         out = [f"{k} {self.ratio(k):.3f} < {t}" for k, t in TARGETS.items()
                if self.ratio(k) is not None and self.ratio(k) < t]

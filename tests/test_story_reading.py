@@ -223,6 +223,10 @@ def test_characters_match_by_alias_or_description() -> None:
     mara = sr.GoldCharacter(name="Mara")
     assert sr.match_characters(["Elias"], [keeper], {"Elias": "an old lighthouse keeper, alone for years"})[:3] == (1, 0, 0)
     assert sr.match_characters(["Elias"], [mara], {"Elias": "Mara's brother"})[:3] == (0, 1, 1)
+    # a place or a relative is not the person: the head noun must be the same
+    assert sr.match_characters(["the lighthouse", "the keeper's daughter"], [keeper], {})[:3] == (0, 2, 1)
+    assert sr.match_characters(["The Old Keeper", "Mara Lind"], [keeper, mara], {})[:3] == (2, 0, 0)
+    assert sr.match_characters(["Mara's Brother"], [mara], {})[:3] == (0, 1, 1)
     assert sr.match_characters(["the seagull", "the keeper"], [keeper], {}, ignore=["seagull|gull"])[:3] == (1, 0, 0)
     team = sr.GoldCharacter(name="rescue team", aliases=["rescuers"], group=True)
     assert sr.match_characters(["first rescuer", "second rescuer"], [team], {})[:3] == (1, 0, 0)
