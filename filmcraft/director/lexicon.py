@@ -124,6 +124,7 @@ Finally Eventually Soon Now If So Because Until Upon During Through Years Among 
 Deep High Long Inside Outside Only Even Still Yet Little By For From To Under Over Into Near Beyond
 Two Three Four Five Six Several Some Many Both Most All No Nobody Someone Everyone Everything Nothing
 Determined Realizing Realising Seeking Driven Drawn Alone Tonight Today Yesterday Tomorrow Elsewhere
+Gone Lost Soaked Exhausted Desperate Furious Silent Hidden Trapped Frozen Alive Dead
 """.split())
 
 CALENDAR_WORDS = frozenset("""

@@ -68,7 +68,10 @@ def time_in(text: str) -> str | None:
 
 def condense(sentence: str, limit: int = 28) -> str:
     """Drop appositives and trailing clauses until the sentence fits ``limit`` words."""
-    s = re.sub(r"([A-Z][\w']+),\s+(?:a|an|the)\s+[^,;.]{3,50}?,", r"\1", sentence)  # "Emma, a strategist, joins"
+    # "Emma, a strategist, joins" -> "Emma joins"; not "on a sunny Saturday, a stranger plays ..., and"
+    s = re.sub(r"([A-Z][\w']+),\s+((?:a|an|the)\s+[^,;.]{3,50}?),",
+               lambda m: m.group(0) if has_finite_verb(m.group(2)) or m.group(1) in lx.CALENDAR_WORDS
+               else m.group(1), sentence)
     # "Wolverine, drawn into the conflict by ..., reluctantly teams up": drop the parenthetical
     s = re.sub(r"([A-Z][\w']+),\s+(?:drawn|now|once|ever|[a-z]+ed|[a-z]+ing)\b[^,;.]{0,90}?,\s+(?=[a-z])", r"\1 ", s)
     s = re.sub(r"\s+", " ", s).strip()

@@ -141,7 +141,7 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
             window = [t.lower() for t in toks[end + 2:end + 8]]
             if verb_next and prev not in _PROPER_PLACE_PREPOSITIONS:
                 ev["person"] += 1  # "Tomas recognises"; not "a painter in Paris falls"
-            if nxt == "," and nxt2.lower() in {"a", "an", "the"} and any(
+            if nxt == "," and nxt2.lower() in {"a", "an", "the"} and prev not in _PROPER_PLACE_PREPOSITIONS and any(
                     w in lx.ROLE_NOUNS or w.rstrip("s") in lx.ROLE_NOUNS for w in window):
                 ev["person"] += 1  # "Tomas, the old lighthouse keeper"
             if run[0] in lx.TITLES and len(run) > 1:
@@ -155,7 +155,8 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
             if (prev in _PROPER_PLACE_PREPOSITIONS and nxt.lower() != "and" and len(run) <= 3) or (
                     prev == "of" and (prev2 in lx.RULER_NOUNS or prev2 in lx.PLACES)):
                 ev["place"] += 1  # "in Lisbon", "the queen of Arendelle", "the iron town of Kettleford"
-            if nxt.lower() in lx.PLACES and nxt.lower() not in world.PREPOSITION_ONLY_PLACES:
+            if (nxt.lower() in lx.PLACES and nxt.lower() not in world.PREPOSITION_ONLY_PLACES) or \
+                    nxt.lower() in world.PROPS or nxt.lower() in {"wheel", "bay", "street", "road"}:
                 ev["modifier"] += 1  # "the Tatra mountains", "Harrow Hill caves": a place's name
             if prev == "the" or run[-1] in lx.THING_HEADS:
                 ev["thing"] += 1

@@ -56,7 +56,7 @@ def _key_elements(text: str, place: str, people: list[str], things: list[str], w
     return out[:6]
 
 
-_INTERIOR_CUE = re.compile(r"\b(?:inside|indoors|within the walls)\b", re.IGNORECASE)
+_INTERIOR_CUE = re.compile(r"\b(?:inside|indoors|within the walls)\b(?!\s*[:.;'\"])", re.IGNORECASE)
 _EXTERIOR_CUE = re.compile(r"\b(?:outside|outdoors|out onto|out into|skis out|steps out|goes out|heads out|"
                            r"on the roof|on deck)\b", re.IGNORECASE)
 
