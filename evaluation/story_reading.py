@@ -296,7 +296,7 @@ def score_text(st: StoryText, syn: Synopsis, blocks: SceneBlocks) -> Score:
     matched = best_match(told, ORDER_FLOOR) if preds else [None] * len(st.scenes)
     creatures = [c for g in st.scenes for c in g.creatures]
     members = {gi: [j for j, a in enumerate(aligned) if a == gi] for gi in range(len(st.scenes))}
-    merged = set()
+    merged: dict[int, int] = {}  # gold scene -> the gold scene whose scene it shares
     for gi in range(len(st.scenes)):
         # A gold scene the monotone alignment left out but told somewhere is judged on the scene that
         # tells it: taken from its aligned gold scene when it was only an extra there (told out of
@@ -308,7 +308,7 @@ def score_text(st: StoryText, syn: Synopsis, blocks: SceneBlocks) -> Score:
         if other is not None and len(members[other]) > 1 and matched[other] != j:
             members[other].remove(j)
         elif other is not None:
-            merged.add(gi)
+            merged[gi] = other
         members[gi] = [j]
     for gi, g in enumerate(st.scenes):
         where = f"{st.id} gold {gi + 1} «{shorten(st.span_text(g), 48, placeholder='…')}»"
@@ -346,7 +346,9 @@ def score_text(st: StoryText, syn: Synopsis, blocks: SceneBlocks) -> Score:
             if alarm:
                 sc.failures.append(f"{where}: weather {primary.weather} the text does not give")
         for j in mine:
-            tp, fp, fn, extra, missing = match_characters(preds[j].characters, g.characters, desc, creatures, g.maybe)
+            # the people of the gold scene it is merged with are charged to the merge, not again here
+            maybe = g.maybe + (st.scenes[merged[gi]].characters if gi in merged else [])
+            tp, fp, fn, extra, missing = match_characters(preds[j].characters, g.characters, desc, creatures, maybe)
             sc.tp, sc.fp, sc.fn = sc.tp + tp, sc.fp + fp, sc.fn + fn
             if extra or missing:
                 sc.failures.append(f"{where} / {preds[j].scene_id}: characters extra {extra}, missing {missing}")

@@ -258,3 +258,15 @@ def test_bench_writer_reports_every_subset(tmp_path) -> None:
     rows = [line.split()[0] for line in proc.stdout.splitlines() if line.split()]
     assert {"themes", "synopses", "own", "overall", "targets:"} <= set(rows)
     assert all(0 <= (report["subsets"]["overall"][k] or 0) <= 1 for k in PERFECT)
+
+
+def test_merged_scenes_are_judged_on_the_scene_that_tells_them() -> None:
+    a, b, c = _film()
+    merged = b.model_copy(update={"characters": ["Tomas", "Mara"],
+                                  "shots": [b.shots[0], c.shots[0].model_copy(update={"shot_id": "s02_sh02"})]})
+    f = _score([a, merged])
+    assert f["merged_scenes"] == 1 and f["missed_scenes"] == 0
+    # the kitchen scene told at the stormy harbour: its place, interior and clear sky are wrong; Mara at
+    # the harbour is one extra person (charged once, not again for the kitchen scene)
+    assert _changed(f) == {"location": pytest.approx(2 / 3), "int_ext": pytest.approx(2 / 3),
+                           "weather_false_alarm": 0.5, "characters_f1": pytest.approx(8 / 9)}
