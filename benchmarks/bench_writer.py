@@ -67,7 +67,7 @@ def main() -> None:
     except FileNotFoundError:
         skipped = f"movieprompts skipped: {sr.shared_data_dir()} not found (set FILMASTER_SHARED_DATA)"
     start = time.perf_counter()
-    scores = sr.score_set(texts)
+    scores = sr.score_set(texts, keep_going=True)  # a text the writer fails on is reported, not fatal
     seconds = time.perf_counter() - start
     sums = sr.totals(scores, texts)
 

@@ -374,11 +374,23 @@ def score_text(st: StoryText, syn: Synopsis, blocks: SceneBlocks) -> Score:
     return sc
 
 
-def score_set(texts: list[StoryText], writer=write_film) -> dict[str, tuple[Score, Synopsis, SceneBlocks]]:
-    """Run ``writer`` (text -> (Synopsis, SceneBlocks)) on every text and score it; keyed by text id."""
+def score_set(texts: list[StoryText], writer=write_film,
+              keep_going: bool = False) -> dict[str, tuple[Score, Synopsis, SceneBlocks]]:
+    """Run ``writer`` (text -> (Synopsis, SceneBlocks)) on every text and score it; keyed by text id.
+    ``keep_going``: a text the writer fails on scores as a film with no scenes, its error a failure."""
     out = {}
     for st in texts:
-        syn, blocks = writer(st.text)
+        try:
+            syn, blocks = writer(st.text)
+        except Exception as exc:
+            if not keep_going:
+                raise
+            syn = Synopsis(title="", logline="", synopsis="", genre="", mood="", characters=[], locations=[])
+            blocks = SceneBlocks(film_id="failed", title="", scenes=[])
+            sc = score_text(st, syn, blocks)
+            sc.failures.insert(0, f"{st.id}: the writer raised {type(exc).__name__}: {exc}")
+            out[st.id] = (sc, syn, blocks)
+            continue
         out[st.id] = (score_text(st, syn, blocks), syn, blocks)
     return out
 
