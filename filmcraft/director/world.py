@@ -301,7 +301,7 @@ travel travels travelled traveled journey journeys flee flees fled escape escape
 go goes went ventures venture ventured returns return returned heads head headed sets embark embarks
 sails sail sailed drives drive drove flies fly flew leaves leave left hides hide hiding crosses cross
 climbs climb climbed rides ride rode arrives arrive arrived follows follow followed chases chase chased
-pursues pursue pursued
+pursues pursue pursued skis skates hikes treks wades paddles rows swims
 """.split())
 
 

@@ -124,6 +124,9 @@ def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_plac
             new_place = here[0]
         elif place is None:
             new_place = named_places[0] if named_places else genre_places[0]
+        elif travels and re.search(r"\b(?:out|back)\b", text) and any(b.place != place for b in beats):
+            # "climbs out", "heads back": to the place the story came from
+            new_place = next(b.place for b in reversed(beats) if b.place != place)
         elif travels:
             # an unnamed move: a place the synopsis names but has not used, else where such a
             # story goes next from here, else the genre's next setting

@@ -186,8 +186,8 @@ def expand_theme(reading: Reading) -> list[Beat]:
         pre, post = _frame(verb) if actor else (None, None)
         if i and beats and beats[-1].kind == "after":
             pre = None  # the last event's aftermath leads into this one
-        if i + 1 < len(events) and pre:
-            post = None  # the next event follows this one
+        if i + 1 < len(events) and pre and times[i + 1] == time:
+            post = None  # the next event follows at once; a night between leaves room for the aftermath
         to = re.search(r"\b(?:to|into|toward|towards|onto)\s+(?:an?|the)\s+(?:[a-z\-]+\s+){0,2}(%s)\b" % "|".join(
             re.escape(x) for x in here[1:]), own) if len(here) > 1 else None
         if to and not (post and "{dest}" in post):

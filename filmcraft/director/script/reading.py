@@ -233,7 +233,8 @@ def _role_characters(sentences: list[str], names: list[str]) -> list[tuple[str, 
     for si, s in enumerate(sentences):
         for m in _ROLE_RE.finditer(s):
             before = s[:m.start()].rstrip()
-            if before.endswith(",") and any(before[:-1].rstrip().endswith(n) for n in names):
+            if before.endswith(",") and any(before[:-1].rstrip().replace(".", "").endswith(n.replace(".", ""))
+                                            for n in names):
                 continue  # "Maxime, a dangerous criminal" describes Maxime
             after = s[m.end():m.end() + 40]
             if re.match(r"\s*(?:,\s+(?:a|an|the)\s+[^,.;]{0,30}?)?\b(?:named|called)\s+[A-Z]", after):
@@ -507,12 +508,11 @@ def places_in(text: str, reading: Reading) -> list[str]:
             ms = list(re.finditer(r"\b" + re.escape(place_head(p)) + r"\b(?!'(?!s\s+(?:side\s+)?" + _PARTS + r"))",
                                   text, re.IGNORECASE))
         for m in ms:
-            if place_head(p) in world.PREPOSITION_ONLY_PLACES and not re.search(
+            if place_head(p) in world.PREPOSITION_ONLY_PLACES and (not re.search(
                     r"\b(?:%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?(?:[\w\-]+\s+){0,2}$" % "|".join(
                         lx.LOCATION_PREPOSITIONS | {"aboard"}), text[:m.start()], re.IGNORECASE) or re.search(
-                    r"\bto\s+$", text[:m.start()]):
-                # "drags the boat", "climbs the tower", "to train pilots": a thing or a verb, not where
-                continue  # "drags the boat", "climbs the tower": a thing handled, not where it happens
+                    r"\bto\s+$", text[:m.start()])):
+                continue  # "drags the boat", "climbs the tower", "to train pilots": a thing or a verb, not where
             if _qualifies_a_noun(text, m.start()) or _object_of_a_verb(text, m.start()):
                 continue
             if _setting_mention(text, m) and not any(a <= m.start() < b for a, b, _ in hits):
