@@ -462,7 +462,13 @@ relic egg hourglass ticket passport money wallet cigarette pipe typewriter manus
 clockwork spring gears microscope specimen sample samples core cores bottle message parcel package
 """.split())
 
-# plurals name the same kind of place ("the caves", "along the canals")
-PLACES.update({k + "s": v for k, v in list(PLACES.items())
-               if " " not in k and not k.endswith(("s", "x", "sh", "ch")) and k + "s" not in PLACES})
-PREPOSITION_ONLY_PLACES = PREPOSITION_ONLY_PLACES | {p + "s" for p in PREPOSITION_ONLY_PLACES}
+# plurals name the same kind of place ("into the caves", "along the canals"); after a preposition
+# only, since many are also verbs ("Finn moors a boat")
+_PLURALS = {k + "s": v for k, v in list(PLACES.items())
+            if " " not in k and not k.endswith(("s", "x", "sh", "ch")) and k + "s" not in PLACES}
+PLACES.update(_PLURALS)
+PREPOSITION_ONLY_PLACES = PREPOSITION_ONLY_PLACES | {p + "s" for p in PREPOSITION_ONLY_PLACES} | set(_PLURALS)
+# places that hold the story's sets rather than being one: a clause that names a set inside them is there
+BROAD_PLACES = frozenset("""
+city town village kingdom realm country island land region countryside world planet valley mountains coast
+""".split())

@@ -520,7 +520,9 @@ def places_in(text: str, reading: Reading) -> list[str]:
                 break
     # a city or a region names where, a place inside it names the set: "in Paris ... on the bridge"
     # and "home" is where someone belongs, not the set, when the clause names one ("at home, in the forge")
-    return [p for _, _, p in sorted(hits, key=lambda h: (h[2][0].isupper(), h[2] == "home", h[0]))]
+    # and so does a town or a kingdom: "in the iron town of Kettleford ... at the winter market"
+    return [p for _, _, p in sorted(hits, key=lambda h: (h[2][0].isupper(), place_head(h[2]) in world.BROAD_PLACES,
+                                                         h[2] == "home", h[0]))]
 
 
 def characters_in(text: str, reading: Reading) -> list[str]:
