@@ -109,6 +109,11 @@ def moves(text: str) -> bool:
     return False
 
 
+# places one climbs out of, back to where one was
+_HOLLOWS = frozenset("crevasse cave caves tunnel tunnels pit hole well mine chamber cellar basement water river lake sea "
+                     "trench sewer".split())
+
+
 def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_places: list[str]) -> list[Beat]:
     """Give each beat a place, a time of day and its people (the text's, else continuity rules)."""
     beats: list[Beat] = []
@@ -124,11 +129,12 @@ def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_plac
             new_place = here[0]
         elif place is None:
             new_place = named_places[0] if named_places else genre_places[0]
-        elif travels and re.search(r"\b(?:out|back)\b", text) and any(b.place != place for b in beats):
-            # "climbs out", "heads back": to the place the story came from
+        elif travels and (re.search(r"\bback\b", text) or (re.search(r"\bout\b", text) and place_head(place) in _HOLLOWS)) \
+                and any(b.place != place for b in beats):
+            # "heads back", "climbs out" of a crevasse: to the place the story came from
             new_place = next(b.place for b in reversed(beats) if b.place != place)
-        elif travels:
-            # an unnamed move: a place the synopsis names but has not used, else where such a
+        elif travels and not re.search(r"\b(?:climbs|crawls|steps|comes|climb|crawl)\s+out\b", text):
+            # an unnamed move ("climbs out" of anything but a hollow stays where it is): a place the synopsis names but has not used, else where such a
             # story goes next from here, else the genre's next setting
             used = {b.place for b in beats} | {place}
             options = [p for p in named_places if p not in used] or \

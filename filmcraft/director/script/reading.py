@@ -200,7 +200,7 @@ _ROLE_RE = re.compile(
         sorted(lx.ROLE_NOUNS, key=len, reverse=True)), re.IGNORECASE)
 _PLACE_RE = re.compile(
     r"\b(%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?((?:[a-z][a-z\-]*\s+){0,2})(%s)\b(?!')" % (
-        "|".join(sorted(lx.LOCATION_PREPOSITIONS, key=len, reverse=True)),
+        "|".join(sorted(lx.LOCATION_PREPOSITIONS | {"enters", "explores", "reaches", "patrols"}, key=len, reverse=True)),
         "|".join(sorted(lx.PLACES, key=len, reverse=True))), re.IGNORECASE)
 _BARE_PLACE_RE = re.compile(r"(?<![\w-])(%s)(?![\w-])(?!')" % "|".join(
     sorted(set(lx.PLACES) - world.PREPOSITION_ONLY_PLACES, key=len, reverse=True)), re.IGNORECASE)
@@ -510,7 +510,7 @@ def places_in(text: str, reading: Reading) -> list[str]:
         for m in ms:
             if place_head(p) in world.PREPOSITION_ONLY_PLACES and (not re.search(
                     r"\b(?:%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?(?:[\w\-]+\s+){0,2}$" % "|".join(
-                        lx.LOCATION_PREPOSITIONS | {"aboard"}), text[:m.start()], re.IGNORECASE) or re.search(
+                        lx.LOCATION_PREPOSITIONS | {"aboard"} | _PLACE_VERBS), text[:m.start()], re.IGNORECASE) or re.search(
                     r"\bto\s+$", text[:m.start()])):
                 continue  # "drags the boat", "climbs the tower", "to train pilots": a thing or a verb, not where
             if _qualifies_a_noun(text, m.start()) or _object_of_a_verb(text, m.start()):
