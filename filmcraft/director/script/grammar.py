@@ -16,7 +16,7 @@ _AUX = frozenset("is was are were has have had must can will could would does di
 _IRREGULAR_PAST = frozenset("""
 ran found made took came saw left led fled fell lost met told said fought caught brought kept held stole
 broke rode flew swam sang wrote became began knew thought sought won hid went gave got read let put set
-built bought sold dug drew threw sent spent wore tore
+built bought sold dug drew threw sent spent wore tore skis
 """.split())
 
 

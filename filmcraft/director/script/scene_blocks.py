@@ -82,9 +82,11 @@ def _shot_subject(kind: str, description: str, chars: list[str], things: list[st
         body = description.lower()
         acting = [c for c in chars if _subject_phrase(description, c, reading)]
         first = min((body.find(t) for t in things if body.find(t) >= 0), default=len(body))
-        who_at = min((m.start() for c in chars for a in reading.aliases.get(c, [c]) for m in mentions(description, a)),
-                     default=len(body))
-        if not acting or first < who_at:
+        toks = description.split()
+        verb_at = next((len(" ".join(toks[:i])) for i, t in enumerate(toks)
+                        if i and finite_verb(t.strip(",.;:").lower(), toks[i - 1])), len(body))
+        # the thing is what the shot frames when it is the clause's subject ("the radio goes silent")
+        if not acting or first < verb_at:
             head = next((t for t in things if body.find(t) == first), things[0])
             return "the " + head
     if chars:
