@@ -110,10 +110,13 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
     for si, s in enumerate(sentences):
         toks = _tokens(s)
         for start, end, run in _cap_sequences(s):
+            possessive = run[-1].endswith(("'s", "'"))
+            named = start > 0 and toks[start - 1].lower() in {"named", "called"}  # "a historian named June"
             run = [_strip_possessive(t) for t in run]
             # drop sentence openers ("After", "Meanwhile") and a trade used as a title ("Baker Marcus
             # Bell") from the front of the run
-            while run and ((run[0] in lx.SENTENCE_OPENERS or run[0] in lx.CALENDAR_WORDS) and run[0] not in lx.TITLES
+            while run and not named and (
+                    (run[0] in lx.SENTENCE_OPENERS or run[0] in lx.CALENDAR_WORDS) and run[0] not in lx.TITLES
                            or (len(run) > 1 and run[0].lower() in lx.ROLE_NOUNS and run[0] not in lx.TITLES)):
                 run, start = run[1:], start + 1
             if not run:
@@ -150,7 +153,9 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
                 ev["thing"] += 2  # "the orbital station Kestrel", "the boat Albatross": the place's name
             if prev in {"to", "with"} and any(t.lower() in lx.GIVING_VERBS for t in toks[max(0, start - 6):start]):
                 ev["person"] += 1  # "show it to Tomas"
-            if nxt.lower() in lx.ROLE_NOUNS or nxt.lower() in lx.GROUP_NOUNS:
+            if named:
+                ev["person"] += 2
+            if not possessive and (nxt.lower() in lx.ROLE_NOUNS or nxt.lower() in lx.GROUP_NOUNS):
                 ev["modifier"] += 1  # "a loyal Arendelle soldier", "the Northuldra people"
             if (prev in _PROPER_PLACE_PREPOSITIONS and nxt.lower() != "and" and len(run) <= 3) or (
                     prev == "of" and (prev2 in lx.RULER_NOUNS or prev2 in lx.PLACES)):
