@@ -19,6 +19,11 @@ class CastState:
     group: list[str] = field(default_factory=list)  # the last company of two or more ("they")
 
 
+# verbs that report what someone else did: the people in their clause are talked about
+_REPORTING = frozenset("says said writes wrote reads read remembers remembered recalls recalled dreams dreamed "
+                       "imagines imagined".split())
+
+
 def _resolve_pronoun(pron: str, reading: Reading, state: CastState) -> list[str]:
     pron = pron.lower()
     if pron == "they":
@@ -47,8 +52,15 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
             for m in mentions(text, a):
                 before = text[:m.start()].rstrip().split()
                 subject = subject_at(text, m.end(), plural)
-                if not subject and (c.name in reading.absent or text[m.end():m.end() + 2] in ("'s", "' ")):
-                    continue  # someone remembered, or only the owner of something ("the baby's father")
+                if c.name in reading.absent:
+                    continue  # someone remembered ("how his grandmother turned a calf years ago")
+                if not subject and text[m.end():m.end() + 2] in ("'s", "' "):
+                    continue  # only the owner of something ("the baby's father")
+                near = [w.lower().strip(",:") for w in before[-3:]]
+                if not subject and near and (near[-1] == "of" or near[-2:-1] == ["of"]):
+                    continue  # "the soldiers of the Lord Warden": whose they are, not who is there
+                if any(w in _REPORTING for w in near):
+                    continue  # "the letter says Daniel became an engineer": told about, not shown
                 if (not subject and c.name not in reading.acting and len(before) >= 2
                         and before[-1].lower() in {"his", "her", "their", "my", "our"}
                         and not finite_verb(before[-2]) and before[-2].lower() not in {"and", "with"}):

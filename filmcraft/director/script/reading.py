@@ -351,7 +351,8 @@ def read(text: str, seed: int) -> Reading:
     genre, mood = _score_genre(text)
     if not places:
         places = _implied_places(characters) or [lx.GENRE_PLACES[genre][0]]
-    return Reading(sentences, characters, aliases, places, genre, mood, seed, probe.acting, probe.gender)
+    return Reading(sentences, characters, aliases, places, genre, mood, seed, acting=probe.acting,
+                   absent=probe.absent, gender=probe.gender)
 
 
 def _implied_places(characters: list[Character]) -> list[str]:
