@@ -227,6 +227,8 @@ PLACES: dict[str, tuple[bool, str]] = {
     "caravanserai": (False, "wind through arches, animals"),
     "attic room": (True, "creaking beams, wind on roof"),
     "galley": (True, "pans clatter, ventilation hum"),
+    "gate": (False, "wind, footsteps, distant traffic"),
+    "school gate": (False, "children's voices, traffic, footsteps"),
     "room": (True, "quiet room tone"),
     "compartment": (True, "train wheels clacking, carriage rattle"),
     "dining car": (True, "train wheels clacking, cutlery, murmuring diners"),
@@ -310,7 +312,7 @@ pursues pursue pursued skis skates hikes treks wades paddles rows swims
 PREPOSITION_ONLY_PLACES = frozenset("""
 boat ship train car truck bus plane helicopter submarine raft lifeboat tent tower roof ice deck caravan
 stage cell well ruins lab base camp mine pass realm home platform carriage show fair surface yard stall hall dig
-chamber canal gallery ramp
+chamber canal gallery ramp gate
 """.split())
 
 

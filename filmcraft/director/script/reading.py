@@ -398,7 +398,8 @@ def _only_past(text: str, aliases: list[str]) -> bool:
     for a in aliases:
         for m in mentions(text, a):
             window = {w.lower() for w in lx.words(text[m.end():m.end() + 40])[:6]}
-            if subject_at(text, m.end()) and not window & lx.ABSENCE_CUES:
+            # "lost in a foggy forest" is where someone is; "vanished twenty years ago" is a memory
+            if subject_at(text, m.end()) and not window & (lx.ABSENCE_CUES - {"lost", "missing", "gone"}):
                 return False
     return True
 
