@@ -161,6 +161,7 @@ guide poacher trapper paramedic firefighter medic bodyguard butler maid servant 
 pickpocket headmaster headmistress principal conductor mayor judges commander porter busker caver cavers
 historian engineer neighbour neighbours crowd fishermen farmers soldiers guards raiders smugglers
 gangsters bandits pirates sailors hunters villagers police policemen officers nurses doctors
+parents grandparents guests toddler infant students class classmates passengers workers miners monks nuns
 """.split())
 
 # words near a mention that say the person is gone: "his brother, lost at sea", "his late friend"

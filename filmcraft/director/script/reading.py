@@ -201,8 +201,8 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
 
 
 _ROLE_RE = re.compile(
-    r"\b(a|an|the|his|her|their|its|two|three|four|both|several)\s+((?:[a-z][a-z\-]*\s+){0,2}?)(%s)(?:s|es)?\b" % "|".join(
-        sorted(lx.ROLE_NOUNS, key=len, reverse=True)), re.IGNORECASE)
+    r"\b((?i:a|an|the|his|her|their|its|two|three|four|both|several)|[A-Z][a-z]+'s)\s+((?:[a-z][a-z\-]*\s+){0,2}?)(%s)(?:s|es)?\b" % "|".join(
+        sorted(lx.ROLE_NOUNS, key=len, reverse=True)))
 _PLACE_RE = re.compile(
     r"\b(%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?((?:[a-z][a-z\-]*\s+){0,2})(%s)\b(?!')" % (
         "|".join(sorted(lx.LOCATION_PREPOSITIONS | {"enters", "explores", "reaches", "patrols"}, key=len, reverse=True)),
