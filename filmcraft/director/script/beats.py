@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from filmcraft.director import lexicon as lx
 from filmcraft.director.script.casting import CastState, cast_in
-from filmcraft.director.script.grammar import condense, place_head, subject_at, time_in
+from filmcraft.director.script.grammar import condense, has_finite_verb, place_head, subject_at, time_in
 from filmcraft.director.script.reading import Reading, lower_first, places_in
 
 LONG_TEXT_WORDS = 45  # at or above this the text is a synopsis to condense, below it a theme to expand
@@ -90,6 +90,10 @@ def condense_synopsis(reading: Reading) -> list[str]:
         events.extend(_split_events(s))
     # a sentence is cut only when it runs long: what it says is what the scene must tell
     texts = [condense(e, 40) for e in events] or [condense(reading.sentences[0], 40)]
+    # a verbless fragment ("Hong Kong, monsoon season.") frames the event after it
+    for i in range(len(texts) - 2, -1, -1):
+        if not has_finite_verb(texts[i]) and len(texts[i].split()) <= 8:
+            texts[i:i + 2] = [texts[i].rstrip(".!?") + "; " + lower_first(texts[i + 1], reading)]
     while len(texts) > MAX_BEATS:
         i = min(range(len(texts) - 1), key=lambda k: (len(texts[k].split()) + len(texts[k + 1].split()), k))
         texts[i:i + 2] = [texts[i].rstrip(".!?") + "; " + lower_first(texts[i + 1], reading)]

@@ -116,7 +116,8 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
             # drop sentence openers ("After", "Meanwhile") and a trade used as a title ("Baker Marcus
             # Bell") from the front of the run
             while run and not named and (
-                    (run[0] in lx.SENTENCE_OPENERS or run[0] in lx.CALENDAR_WORDS) and run[0] not in lx.TITLES
+                    re.fullmatch(r"[A-Z][a-z]+-year-old", run[0])  # "Twelve-year-old Maya" is Maya
+                    or (run[0] in lx.SENTENCE_OPENERS or run[0] in lx.CALENDAR_WORDS) and run[0] not in lx.TITLES
                            or (len(run) > 1 and run[0].lower() in lx.ROLE_NOUNS and run[0] not in lx.TITLES)):
                 run, start = run[1:], start + 1
             if not run:
@@ -254,7 +255,7 @@ def _role_characters(sentences: list[str], names: list[str]) -> list[tuple[str, 
                          re.IGNORECASE):
                 continue  # "his past as a villain", "becomes the new queen": what someone is, not someone new
             nxt = re.match(r"\s*([a-z]+)", after)
-            if nxt and nxt.group(1) in lx.GROUP_NOUNS:
+            if nxt and (nxt.group(1) in lx.GROUP_NOUNS or nxt.group(1) in lx.PLACES):
                 continue  # "the dragon clan": the role word names the group's kind
             said_plural = m.group(0).split()[-1].lower() != noun
             if len(names) >= 2 and (noun in lx.COLLECTIVE_ROLES or said_plural):
