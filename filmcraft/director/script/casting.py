@@ -57,8 +57,8 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
                 if not subject and text[m.end():m.end() + 2] in ("'s", "' "):
                     continue  # only the owner of something ("the baby's father")
                 near = [w.lower().strip(",:") for w in before[-3:]]
-                if not subject and near and (near[-1] == "of" or near[-2:-1] == ["of"]):
-                    continue  # "the soldiers of the Lord Warden": whose they are, not who is there
+                if near and (near[-1] == "of" or near[-2:-1] == ["of"]):
+                    continue  # "the soldiers of the Lord Warden are searching": whose they are, not who is there
                 if any(w in _REPORTING for w in near):
                     continue  # "the letter says Daniel became an engineer": told about, not shown
                 if (not subject and c.name not in reading.acting and len(before) >= 2

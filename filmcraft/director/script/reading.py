@@ -145,7 +145,8 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
             window = [t.lower() for t in toks[end + 2:end + 8]]
             if verb_next and prev not in _PROPER_PLACE_PREPOSITIONS:
                 ev["person"] += 1  # "Tomas recognises"; not "a painter in Paris falls"
-            if nxt == "," and nxt2.lower() in {"a", "an", "the"} and prev not in _PROPER_PLACE_PREPOSITIONS and any(
+            of_place = prev == "of" and (prev2 in lx.PLACES or prev2 in lx.RULER_NOUNS)  # "the town of Kettleford"
+            if nxt == "," and nxt2.lower() in {"a", "an", "the"} and prev not in _PROPER_PLACE_PREPOSITIONS and not of_place and any(
                     w in lx.ROLE_NOUNS or w.rstrip("s") in lx.ROLE_NOUNS for w in window):
                 ev["person"] += 1  # "Tomas, the old lighthouse keeper"
             if run[0] in lx.TITLES and len(run) > 1:
