@@ -194,7 +194,9 @@ TIME_WORDS: dict[str, str] = {
     "night": "night", "midnight": "night", "moonlight": "night", "moonlit": "night",
     "tonight": "night", "nighttime": "night", "that night": "night", "fireworks": "night", "starlit": "night",
     "stars": "night", "lantern-lit": "night", "candlelit": "night", "breakfast": "day", "lunch": "day",
-    "supper": "dusk", "dinner": "dusk", "in the morning": "day",
+    "supper": "dusk", "dinner": "dusk", "in the morning": "day", "overnight": "night", "nights": "night",
+    "one in the morning": "night", "two in the morning": "night", "three in the morning": "night",
+    "four in the morning": "night", "small hours": "night", "after dark": "night",
 }
 TIME_HEADING = {"dawn": "DAWN", "day": "DAY", "golden_hour": "SUNSET", "dusk": "DUSK", "night": "NIGHT"}
 
