@@ -12,7 +12,7 @@ from filmcraft.contracts import (
 from filmcraft.director import lexicon as lx
 from filmcraft.director.script.beats import MAX_BEATS, Beat, advance, assign_kinds, place_beats
 from filmcraft.director.script.casting import CastState, cast_in
-from filmcraft.director.script.grammar import condense, has_finite_verb
+from filmcraft.director.script.grammar import condense, has_finite_verb, time_in
 from filmcraft.director.script.reading import Reading, lower_first, reading_from_synopsis
 from filmcraft.director.script.setting import things_in
 
@@ -47,11 +47,13 @@ def _group_scenes(beats: list[Beat]) -> list[list[Beat]]:
             scenes[-1].append(b)
         else:
             scenes.append([b])
-    # a scene holds at most two beats: after that, time has passed in the same place
+    # a scene holds at most two beats: after that, time has passed in the same place; three when the
+    # text itself set the time ("tonight she must ...") and so holds them in one stretch
     split_runs: list[list[Beat]] = []
     for sc in scenes:
-        for k in range(0, len(sc), 2):
-            chunk = sc[k:k + 2]
+        size = 3 if time_in(sc[0].text) == sc[0].time else 2
+        for k in range(0, len(sc), size):
+            chunk = sc[k:k + size]
             if k:
                 later = advance(split_runs[-1][0].time)
                 for b in chunk:
