@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from filmcraft.director import lexicon as lx
 from filmcraft.director.script.grammar import finite_verb, mentions, subject_at
 from filmcraft.director.script.reading import Reading
 
@@ -17,6 +18,16 @@ class CastState:
     recent: list[str] = field(default_factory=list)  # most recent first
     subjects: list[str] = field(default_factory=list)  # people who acted, most recent first
     group: list[str] = field(default_factory=list)  # the last company of two or more ("they")
+
+
+def _after_of(before: list[str]) -> bool:
+    """Does the mention follow 'of' with only an article or a title between ('of the Lord Warden')?"""
+    for w in reversed(before[-3:]):
+        if w.lower() == "of":
+            return True
+        if w.lower() not in {"the", "a", "an"} and w not in lx.TITLES:
+            return False
+    return False
 
 
 # verbs that report what someone else did: the people in their clause are talked about
@@ -57,7 +68,7 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
                 if not subject and text[m.end():m.end() + 2] in ("'s", "' "):
                     continue  # only the owner of something ("the baby's father")
                 near = [w.lower().strip(",:") for w in before[-3:]]
-                if near and (near[-1] == "of" or near[-2:-1] == ["of"]):
+                if _after_of(before):
                     continue  # "the soldiers of the Lord Warden are searching": whose they are, not who is there
                 if any(w in _REPORTING for w in near):
                     continue  # "the letter says Daniel became an engineer": told about, not shown
