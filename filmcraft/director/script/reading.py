@@ -71,6 +71,8 @@ def _strip_possessive(tok: str) -> str:
 
 def _looks_like_verb(tok: str) -> bool:
     t = tok.lower()
+    if t in lx.PLACES or t.rstrip("s") in lx.ROLE_NOUNS or t.rstrip("s") in world.CREATURES:
+        return False  # "the Tatra mountains", "the Golden Lotus gang members": a noun after a name
     if t in lx.STOP_WORDS and t not in {"is", "was", "has", "had", "does", "must", "can", "will"}:
         return False
     return t in {"is", "was", "has", "had", "must", "can", "will", "and"} or t.endswith(("s", "ed")) \
