@@ -165,7 +165,7 @@ parents grandparents guests toddler infant students class classmates passengers 
 """.split())
 
 # words near a mention that say the person is gone: "his brother, lost at sea", "his late friend"
-ABSENCE_CUES = frozenset("lost dead died late missing gone killed ago grave buried drowned vanished disappeared".split())
+ABSENCE_CUES = frozenset("lost dead died late missing gone killed ago grave buried drowned vanished disappeared used".split())
 
 # protagonist descriptors invented from cues in the text when no character is named
 PROTAGONIST_CUES: tuple[tuple[tuple[str, ...], str], ...] = (

@@ -30,6 +30,9 @@ def _after_of(before: list[str]) -> bool:
     return False
 
 
+_CROWDS = frozenset("crowd crowds police traffic".split())
+_INTO = frozenset("in into through among across".split())
+
 # verbs that report what someone else did: the people in their clause are talked about
 _REPORTING = frozenset("says said writes wrote reads read remembers remembered recalls recalled dreams dreamed "
                        "imagines imagined".split())
@@ -72,6 +75,11 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
                     continue  # "the soldiers of the Lord Warden are searching": whose they are, not who is there
                 if any(w in _REPORTING for w in near):
                     continue  # "the letter says Daniel became an engineer": told about, not shown
+                if re.match(r"\s+(?:is|was|has)\s+(?:gone|missing|vanished|disappeared)\b|\s+(?:vanishes|disappears)\b",
+                            text[m.end():]):
+                    continue  # "in the morning Marcus is gone"
+                if not subject and c.name.split()[-1] in _CROWDS and near[-2:-1] and near[-2] in _INTO:
+                    continue  # "loses him in the crowd": where he hides, not who is there
                 if (not subject and c.name not in reading.acting and len(before) >= 2
                         and before[-1].lower() in {"his", "her", "their", "my", "our"}
                         and not finite_verb(before[-2]) and before[-2].lower() not in {"and", "with"}):
