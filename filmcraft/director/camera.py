@@ -130,6 +130,9 @@ def _shot_energy(shot: ShotPrompt, block: SceneBlock) -> str | None:
     if shot.kind == "metaphor":
         return None
     said = shot.action + " " + shot.prompt.split(". ")[0]
+    # "falls in love", "falls asleep", "a rush of memories" are not falls or rushes
+    said = re.sub(r"\b(?:fall|falls|fell|falling)\s+(?:in love|asleep|silent|ill|still|for)\b|\brush of\b", "", said,
+                  flags=re.IGNORECASE)
     hit = next((w.lower() for w in lx.words(said) if w.lower() in ENERGY_WORDS), None)
     if hit:
         return hit
