@@ -14,7 +14,9 @@ from filmcraft.director.script.beats import (
     LONG_TEXT_WORDS, TIME_ORDER, Beat, assign_kinds, condense_synopsis, moves, place_beats,
 )
 from filmcraft.director.script.casting import CastState, cast_in
-from filmcraft.director.script.grammar import finite_verb, object_of, place_head, predicate, strip_setting, time_in
+from filmcraft.director.script.grammar import (
+    finite_verb, has_finite_verb, object_of, place_head, predicate, strip_setting, time_in,
+)
 from filmcraft.director.script.reading import Reading, places_in
 from filmcraft.director.script.setting import things_in, weather_in
 
@@ -81,13 +83,35 @@ def _shared_subject_split(clause: str) -> list[str]:
     return [left, " ".join(toks[:k]) + " " + right]
 
 
+def _nominal_events(phrase: str, P: str, home: str, reading: Reading) -> list[str]:
+    """A theme with no verb ("Loneliness in a big city.", "Rain.") names a feeling, a sky or a place:
+    its protagonist arrives there and meets it."""
+    core = strip_setting(re.sub(r"^(?:a|an|the)\s+", "", phrase.rstrip(".!?"), flags=re.IGNORECASE)).strip()
+    core = core[0].lower() + core[1:] if core else core
+    sky = weather_in(phrase.lower())
+    if sky and len(core.split()) <= 2:
+        return [f"{P} walks out into the {core}."]
+    if not core or place_head(home) in core.lower().split():
+        return [f"{P} looks out from the {home}."]
+    return [f"{P} feels the {core} of the {home}."]
+
+
 def _definite(text: str) -> str:
     """The theme introduces its people ("An old keeper"); the film, once it has shown them, says 'the'."""
     return re.sub(r"^(?:An?|Two|Three|Both)\s+", "The ", text)
 
 
 def _at(place: str) -> str:
-    return ("in " if place[0].isupper() else "at the ") + place
+    if place[0].isupper():
+        return "in " + place
+    return ("in the " if place_head(place) in world.BROAD_PLACES | _INSIDE else "at the ") + place
+
+
+# places one is in rather than at
+_INSIDE = frozenset("""
+forest woods jungle street streets kitchen house garden park desert sea ocean cave alley market square fields
+room attic cellar basement library office studio bakery workshop hospital school classroom church
+""".split())
 
 
 def _verb_of(event: str) -> str:
@@ -133,6 +157,9 @@ def expand_theme(reading: Reading) -> list[Beat]:
         home = next((world.ROLE_PLACES[w.lower()] for w in reversed(lx.words(p)) if w.lower() in world.ROLE_PLACES),
                     home)
     events = _events(reading)
+    invented = "protagonist" in reading.characters[0].description  # the theme names no one
+    if invented and not any(has_finite_verb(e) for e in events):
+        events = _nominal_events(events[0], P, home, reading)
     times = _times(events, reading.genre)
     beats: list[Beat] = []
     known: list[str] = []
