@@ -21,11 +21,12 @@ from pathlib import Path
 
 from filmcraft.store import atomic_path
 
-RASTER_VERSION = 1  # bump when the rendering below changes: every cached cut-out is redrawn
+RASTER_VERSION = 2  # bump when the rendering below changes: every cached cut-out is redrawn
 RASTER_PX = 1024  # longest side of a cut-out: a prop is rarely drawn taller than this in a 1080p frame
 IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
 OUTLINE = "#1b1a1f"  # near-black: the silhouette's edge against a bright sky
 OUTLINE_WIDTH = 0.9  # in the icons' 24-unit view box: ~4% of the glyph, visible when scaled to 80 px
+PROBE_PX = 96  # width of the render that measures how much of its view box a drawing fills
 KEY_TOLERANCE = 18  # per-channel distance from the corner colour still keyed out as backdrop
 
 # Light fills per kind (warm for living things, cool for machines), so a cut-out separates from
@@ -76,14 +77,24 @@ def _svg_image(data: bytes, fill: str | None, px: int):
         raise ImageError("no <svg> element: not an SVG file")
     if fill is not None:
         text = _recoloured(text, fill)
-    try:
-        # The view box is square for icons; a user SVG keeps its aspect (resvg scales by width).
-        png = resvg_py.svg_to_bytes(svg_string=text, width=px, skip_system_fonts=True)
-    except BaseException as exc:  # resvg raises pyo3 panics as BaseException subclasses
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
-        raise ImageError(f"resvg cannot render it: {str(exc)[:160]}") from None
-    return Image.open(io.BytesIO(bytes(png))).convert("RGBA")
+
+    def render(width: int):
+        try:  # resvg scales by width; a user SVG keeps its aspect
+            png = resvg_py.svg_to_bytes(svg_string=text, width=width, skip_system_fonts=True)
+        except BaseException as exc:  # resvg raises pyo3 panics as BaseException subclasses
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise ImageError(f"resvg cannot render it: {str(exc)[:160]}") from None
+        return Image.open(io.BytesIO(bytes(png))).convert("RGBA")
+
+    # A drawing rarely fills its view box: measure the visible part on a small render, then render at
+    # the width that makes it ``px`` long, so the cropped cut-out keeps every pixel of detail.
+    probe = render(PROBE_PX)
+    box = probe.getchannel("A").getbbox()
+    if box is None:
+        raise ImageError("nothing visible: the drawing is empty or fully transparent")
+    share = max(box[2] - box[0], box[3] - box[1]) / PROBE_PX
+    return render(min(4 * px, max(px, round(px / max(share, 0.05)) + 2)))
 
 
 def _bitmap_image(data: bytes):

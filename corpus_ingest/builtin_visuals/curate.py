@@ -70,7 +70,7 @@ CURATED: dict[str, tuple[str, str]] = {
     # --- sea, boats, vehicles
     "sail-boat": ("vehicle", "boat, sailboat, yacht, sailing ship, ship, dinghy, schooner, vessel, sloop"),
     "sail-boat-sink": ("vehicle", "shipwreck, sinking boat, wreck, capsized boat"),
-    "ferry": ("vehicle", "ship, boat, steamer, ocean liner, cargo ship, vessel, trawler, fishing boat"),
+    "ferry": ("vehicle", "ship, steamer, steamship, ocean liner, cargo ship, vessel, trawler, fishing boat"),
     "submarine": ("vehicle", "u-boat, submersible"),
     "rowing": ("vehicle", "rowboat, rowing boat, canoe, kayak, oarsman, rower"),
     "kayaking": ("vehicle", "kayak, canoe, paddling"),
