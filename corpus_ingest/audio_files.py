@@ -15,7 +15,6 @@ as audio source ``builtin`` by ``ensure_builtin_audio_source``.
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from filmcraft.store import sha256_file, write_text
 from corpus_ingest.audio import audio_text
 from corpus_ingest.catalog import refresh_catalog
 from corpus_ingest.embedstore import text_hash
-from corpus_ingest.readers import TABLE_FORMATS, peek_fields, read_rows, resolve_field
+from corpus_ingest.readers import find_tags_table, peek_fields, read_rows, resolve_field, split_tags
 from corpus_ingest.registry import REPORT_FILE, SourceSpec, now_iso, read_report, register_source, source_dir
 from corpus_ingest.tables import (
     INGEST_VERSION, QUARANTINE_FILE, ROWS_FILE, audio_schema, excerpt, quarantine_schema, reason_counts, rows_hash,
@@ -53,28 +52,6 @@ MUSIC_WORDS = {"music", "song", "score", "soundtrack", "ost", "theme", "orchestr
                "melody", "cue"}
 
 
-def _split_tags(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        items = [str(v) for v in value]
-    else:
-        text = str(value).strip()
-        if text.startswith("["):
-            try:
-                items = [str(v) for v in json.loads(text)]
-            except json.JSONDecodeError:
-                items = re.split(r"[,;|]", text)
-        else:
-            items = re.split(r"[,;|]", text)
-    out: list[str] = []
-    for item in items:
-        tag = " ".join(item.replace("_", " ").lower().split())
-        if tag and tag not in out:
-            out.append(tag)
-    return out
-
-
 def guess_kind(tags: list[str], description: str, genre: str | None) -> str:
     """ambience / music / foley / sfx from what the asset is called (sfx when nothing says otherwise)."""
     words = " " + " ".join(tags + [description.lower()]) + " "
@@ -86,17 +63,6 @@ def guess_kind(tags: list[str], description: str, genre: str | None) -> str:
     if has(AMBIENCE_WORDS):
         return "ambience"
     return "sfx"
-
-
-def find_tags_table(folder: Path) -> Path | None:
-    """The single table at the top of an audio folder, used as its sidecar when none is named.
-
-    .json files are left out: beside audio they are per-file sidecars (name --tags-csv to use one).
-    """
-    suffixes = [s for s in TABLE_FORMATS if s != ".json"]
-    tables = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-              and any(p.name.lower().endswith(s) or p.name.lower().endswith(s + ".gz") for s in suffixes)]
-    return tables[0] if len(tables) == 1 else None
 
 
 def list_audio_files(folder: Path) -> list[Path]:
@@ -234,10 +200,10 @@ def ingest_audio_source(lib: LibraryLayout, spec: SourceSpec, force: bool = Fals
                 refuse(f"duplicate file (same bytes as {seen_sha[digest]})")
                 continue
             embedded = _embedded_tags(path)
-            tags = _split_tags(side.get(info.get("tags_field"))) if side else []
-            tags += [t for t in _split_tags(per_file.get("tags")) if t not in tags]
+            tags = split_tags(side.get(info.get("tags_field"))) if side else []
+            tags += [t for t in split_tags(per_file.get("tags")) if t not in tags]
             genre = embedded.get("genre")
-            tags += [t for t in _split_tags(genre) if t not in tags]
+            tags += [t for t in split_tags(genre) if t not in tags]
             desc_field = info.get("description_field")
             description = " ".join(str(
                 (side.get(desc_field) if side and desc_field else None) or per_file.get("description")
@@ -251,7 +217,7 @@ def ingest_audio_source(lib: LibraryLayout, spec: SourceSpec, force: bool = Fals
             if kind not in AUDIO_KINDS:
                 refuse(f"unknown kind {kind!r} (use {', '.join(AUDIO_KINDS)})")
                 continue
-            emotions = _split_tags(per_file.get("emotions") or (side.get("emotions") if side else None))
+            emotions = split_tags(per_file.get("emotions") or (side.get("emotions") if side else None))
             fields = {k: str(v) for k, v in (side or {}).items()
                       if v not in (None, "") and k not in (info.get("file_field"), info.get("tags_field"))}
             fields.update({f"tag.{k}": v for k, v in embedded.items()})

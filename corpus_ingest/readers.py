@@ -13,6 +13,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import sys
 import zlib
 from pathlib import Path
@@ -295,3 +296,37 @@ def resolve_field(fields: list[str], wanted: str | None, guesses: tuple[str, ...
             f"{', '.join(fields) or '(none)'}. Pass one with {option}"
         )
     return None
+
+
+def split_tags(value: Any) -> list[str]:
+    """Tags from a list, a JSON list or a ,;| separated string: lower case, single spaces, each once."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        items = [str(v) for v in value]
+    else:
+        text = str(value).strip()
+        if text.startswith("["):
+            try:
+                items = [str(v) for v in json.loads(text)]
+            except json.JSONDecodeError:
+                items = re.split(r"[,;|]", text)
+        else:
+            items = re.split(r"[,;|]", text)
+    out: list[str] = []
+    for item in items:
+        tag = " ".join(item.replace("_", " ").lower().split())
+        if tag and tag not in out:
+            out.append(tag)
+    return out
+
+
+def find_tags_table(folder: Path) -> Path | None:
+    """The single table at the top of an audio folder, used as its sidecar when none is named.
+
+    .json files are left out: beside audio they are per-file sidecars (name --tags-csv to use one).
+    """
+    suffixes = [s for s in TABLE_FORMATS if s != ".json"]
+    tables = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+              and any(p.name.lower().endswith(s) or p.name.lower().endswith(s + ".gz") for s in suffixes)]
+    return tables[0] if len(tables) == 1 else None

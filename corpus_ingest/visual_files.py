@@ -19,10 +19,9 @@ from typing import Any
 from filmcraft.layout import LibraryLayout
 from filmcraft.store import sha256_file, write_text
 
-from corpus_ingest.audio_files import _split_tags, find_tags_table
 from corpus_ingest.catalog import refresh_catalog
 from corpus_ingest.embedstore import text_hash
-from corpus_ingest.readers import peek_fields, read_rows, resolve_field
+from corpus_ingest.readers import find_tags_table, peek_fields, read_rows, resolve_field, split_tags
 from corpus_ingest.registry import REPORT_FILE, SourceSpec, now_iso, read_report, register_source, source_dir
 from corpus_ingest.tables import (
     INGEST_VERSION, QUARANTINE_FILE, ROWS_FILE, excerpt, quarantine_schema, reason_counts, rows_hash, write_table,
@@ -150,7 +149,7 @@ def ingest_visual_source(lib: LibraryLayout, spec: SourceSpec, force: bool = Fal
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             refuse(row_no, name, f"not an image type ({where}): {name} (use {', '.join(IMAGE_SUFFIXES)})", rec)
             continue
-        tags = _split_tags(rec.get(info["tags_field"]))
+        tags = split_tags(rec.get(info["tags_field"]))
         if not tags:
             refuse(row_no, name, f"row without tags ({where}, column {info['tags_field']!r}): {name}", rec)
             continue

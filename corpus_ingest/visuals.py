@@ -161,13 +161,11 @@ class IndexedVisualLibrary:
     answers, None included, are cached per noun; cut-outs are rendered once into ``raster_dir``.
     """
 
-    def __init__(self, index_dir: Path, embedder: Embedder, raster_dir: Path, threshold: float = MATCH_THRESHOLD,
-                 library_root: Optional[Path] = None):
+    def __init__(self, index_dir: Path, embedder: Embedder, raster_dir: Path, threshold: float = MATCH_THRESHOLD):
         self.index_dir = Path(index_dir)
         self.embedder = embedder
         self.raster_dir = Path(raster_dir)
         self.threshold = threshold
-        self.library_root = library_root  # relative asset paths are resolved against it
         self._lock = threading.Lock()
         self._answers: dict[str, Optional[Visual]] = {}
         self._exact: Optional[dict[str, str]] = None
@@ -219,11 +217,9 @@ class IndexedVisualLibrary:
         return (best.asset if best.score >= self.threshold else None), best.score, "embedding"
 
     def visual_of(self, asset: VisualAsset) -> Visual:
-        path = Path(asset.path)
-        if not path.is_absolute() and self.library_root is not None:
-            path = self.library_root / path
-        fill = fill_for(asset.kind, asset.name) if asset.recolour else None
-        return Visual(visual_id=asset.visual_id, path=cutout(path, self.raster_dir, fill), tags=tuple(asset.tags))
+        fill = fill_for(asset.kind, asset.name) if asset.recolour else None  # rows hold absolute source paths
+        return Visual(visual_id=asset.visual_id, path=cutout(Path(asset.path), self.raster_dir, fill),
+                      tags=tuple(asset.tags))
 
     def find(self, noun: str) -> Optional[Visual]:
         """The cut-out that depicts ``noun``, or None when nothing in the library does."""
