@@ -328,7 +328,7 @@ def sprite_overlay(sprite: Sprite, to_px: Callable[[float, float], tuple[float, 
         else:  # flap: a wing beat every few frames
             cell = f"mod(floor(n*{6.0 / fps:.4f}),2)"
         chain.append(f"crop=w={cw}:h={ch}:x=0:y='{ch}*{cell}'")
-    return f"{','.join(chain)}[{sprite.label}];[{base}][{sprite.label}]overlay=x='{x}':y='{y}':format=auto[{out}]"
+    return f"{','.join(chain)}[{sprite.label}];[{base}][{sprite.label}]overlay=x='{x}':y='{y}':format=yuv420[{out}]"
 
 
 # --- a shot's staging -----------------------------------------------------------------------------
@@ -412,3 +412,24 @@ def sprites_for(figures: list[Any], motions: dict[str, Motion], props: list[Plac
         sprites.append(make_sprite(image, (image.width / 2, image.height), image.height, p.height * k, motion,
                                    f"prop{len(sprites)}", roll_deg))
     return sprites
+
+
+def clip_sprite(sprite: Sprite, to_px: Callable[[float, float], tuple[float, float]], k: float,
+                size: tuple[int, int]) -> Sprite:
+    """The sprite cut to what can ever land on a base of ``size`` along its path: ffmpeg blends every
+    pixel of an overlay, so a close figure's legs below the frame would cost as much as its face."""
+    m = sprite.motion
+    (ax, ay), (bx, by) = to_px(*m.start), to_px(*m.end)
+    cw, ch = sprite.image.width, sprite.image.height // sprite.cells
+    left = min(ax, bx) - sprite.anchor[0]
+    right = max(ax, bx) - sprite.anchor[0]
+    top = min(ay, by) - sprite.anchor[1] - m.bob * k
+    bottom = max(ay, by) - sprite.anchor[1]
+    x0, y0 = max(0, math.floor(-right)), max(0, math.floor(-bottom))
+    x1, y1 = min(cw, math.ceil(size[0] - left)), min(ch, math.ceil(size[1] - top))
+    if x1 - x0 < 2 or y1 - y0 < 2 or (x0, y0, x1, y1) == (0, 0, cw, ch):
+        return sprite
+    sheet = Image.new("RGBA", (x1 - x0, (y1 - y0) * sprite.cells), (0, 0, 0, 0))
+    for i in range(sprite.cells):
+        sheet.paste(sprite.image.crop((x0, i * ch + y0, x1, i * ch + y1)), (0, i * (y1 - y0)))
+    return Sprite(sheet, sprite.cells, (sprite.anchor[0] - x0, sprite.anchor[1] - y0), m, sprite.label)

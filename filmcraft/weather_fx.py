@@ -53,9 +53,14 @@ class Lightning:
 # per weather: (particles per megapixel of tile, fall speed and wind as fractions of the frame
 # height per second, haze alpha)
 PARTICLES = {
-    "rain": (900, 1.9, 0.25, 0), "storm": (1500, 2.3, 0.75, 0), "snow": (700, 0.16, 0.04, 0),
-    "blizzard": (2600, 0.35, 1.1, 70), "wind": (140, 0.1, 0.9, 0),
+    "rain": (600, 1.9, 0.25, 0), "storm": (800, 2.3, 0.75, 0), "snow": (600, 0.16, 0.04, 0),
+    "blizzard": (1600, 0.35, 1.1, 70), "wind": (120, 0.1, 0.9, 0),
 }
+# frames between two moves of the layer: weather changes the whole picture, so every changed frame
+# is a fully coded frame; moving it on every 2nd frame (fog, slow as it is, every 4th) halves that
+# cost, and 12 steps a second still read as falling rain
+STEP = {"fog": 4}
+
 
 
 def _rng(kind: str, seed: int, shot_id: str) -> random.Random:
@@ -88,6 +93,8 @@ def _particle_tile(weather: str, tile: int, height: int, vx: float, vy: float, r
             w = max(1, round(unit * rng.choice((1, 2, 2))))
             _wrapped(lambda px, py: draw.line([px, py, px + ux * length, py + uy * length], fill=a, width=w),
                      x, y, tile, length)
+        # soft streaks: what a drop looks like in motion, and far cheaper to encode than hard lines
+        alpha = alpha.filter(ImageFilter.GaussianBlur(0.7 * unit))
         colour = (220, 228, 240)
     elif weather in ("snow", "blizzard"):
         for _ in range(count):
@@ -160,15 +167,20 @@ def weather_layer(weather: str, width: int, height: int, fps: int, seed: int, sh
     return WeatherLayer(path=path, size=(big.shape[1], big.shape[0]), tile=tile, vx=vx, vy=vy, sway=sway)
 
 
-def weather_filters(layer: WeatherLayer, index: int, frames: int, fps: int, width: int, height: int) -> tuple[list[str], str]:
-    """ffmpeg input args and the filter chain that turns input ``index`` into the moving layer [wx]."""
+def weather_filters(layer: WeatherLayer, index: int, frames: int, fps: int, width: int, height: int,
+                    step: int = 1) -> tuple[list[str], str]:
+    """ffmpeg input args and the filter chain that turns input ``index`` into the moving layer [wx].
+
+    ``step``: the particles move every ``step`` frames (the encoder skips the frames between, which
+    keeps weather cheap to encode; speeds are per frame of film either way)."""
     args = ["-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{layer.size[0]}x{layer.size[1]}", "-i", str(layer.path)]
     t = layer.tile
+    f = f"(floor(n/{step})*{step})" if step > 1 else "n"
     # the crop window moves against the particles' travel: content falls down and drifts with the wind
-    x = f"mod({-layer.vx:.4f}*n,{t})"
+    x = f"mod({-layer.vx:.4f}*{f},{t})"
     if layer.sway:
-        x = f"mod({-layer.vx:.4f}*n+{layer.sway:.2f}*sin(n*{2 * math.pi * 0.4 / fps:.5f})+{t},{t})"
-    y = f"mod({-layer.vy:.4f}*n,{t})"
+        x = f"mod({-layer.vx:.4f}*{f}+{layer.sway:.2f}*sin({f}*{2 * math.pi * 0.4 / fps:.5f})+{t},{t})"
+    y = f"mod({-layer.vy:.4f}*{f},{t})"
     chain = (f"[{index}:v]format=yuva420p,loop=loop={frames - 1}:size=1:start=0,setpts=N/({fps}*TB),"
              f"crop=w={width}:h={height}:x='{x}':y='{y}'[wx]")
     return args, chain
@@ -207,14 +219,20 @@ def input_count(inputs: list[str]) -> int:
     return sum(1 for a in inputs if a == "-i")
 
 
+def animates(dep) -> bool:
+    """True when a weather layer moves over the whole frame (rain, storm, snow, blizzard, wind, fog outdoors)."""
+    return not dep.interior and (dep.weather in PARTICLES or dep.weather == "fog")
+
+
 def weather_graph(graph: str, dep, inputs: list[str], tmp: Path, frames: int, fps: int, seed: int, shot_id: str,
-                   width: int, height: int) -> str:
+                  width: int, height: int) -> str:
     """Weather over the camera view [cam] (particles or fog outdoors, lightning for a storm): [cam] again."""
     layer = None if dep.interior else weather_layer(dep.weather, width, height, fps, seed, shot_id, tmp)
     if layer is not None:
-        args, chain = weather_filters(layer, input_count(inputs), frames, fps, width, height)
+        args, chain = weather_filters(layer, input_count(inputs), frames, fps, width, height,
+                                      STEP.get(dep.weather, 2))
         inputs.extend(args)
-        graph = graph.replace("[cam]", "[cam0]") + f";{chain};[cam0][wx]overlay=format=auto[cam]"
+        graph = graph.replace("[cam]", "[cam0]") + f";{chain};[cam0][wx]overlay=format=yuv420[cam]"
     if dep.weather == "storm":
         bolt = lightning(frames, fps, seed, shot_id, width, height, tmp)
         enable = bolt.enable()
@@ -223,6 +241,6 @@ def weather_graph(graph: str, dep, inputs: list[str], tmp: Path, frames: int, fp
         graph = graph.replace("[cam]", "[cam1]") if layer is None else graph[: graph.rfind("[cam]")] + "[cam1]"
         strength = 0.22 if dep.interior else 0.42
         graph += (f";[{idx}:v]format=yuva420p,loop=loop={frames - 1}:size=1:start=0,setpts=N/({fps}*TB)[bolt]"
-                  f";[cam1][bolt]overlay=x={bolt.bolt_xy[0]}:y={bolt.bolt_xy[1]}:format=auto:enable='{enable}'"
+                  f";[cam1][bolt]overlay=x={bolt.bolt_xy[0]}:y={bolt.bolt_xy[1]}:format=yuv420:enable='{enable}'"
                   f",eq=brightness={strength}:contrast=1.15:enable='{enable}'[cam]")
     return graph
