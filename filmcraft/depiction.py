@@ -18,6 +18,7 @@ stage space and ``previs`` renders them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from filmcraft.contracts import DepictedFigure, DepictedProp, RenderManifest, ShotPlan
 from filmcraft.references.names import slugify
@@ -47,7 +48,7 @@ LANDMARKS: dict[str, tuple[str, ...]] = {
     "kitchen": ("cup",),
     "bedroom": ("bed",),
     "home": ("lamp",),
-    "city_street": ("car", "lamp"),
+    "city_street": ("car", "street lamp"),
 }
 
 # --- weather ------------------------------------------------------------------------------------
@@ -103,9 +104,16 @@ PROP_HEIGHT: dict[str, float] = {
     **dict.fromkeys("ship train hut barn".split(), 1.1),
     **dict.fromkeys("house tree cactus church windmill castle".split(), 1.5),
     **dict.fromkeys("lighthouse tower mountain volcano planet".split(), 2.3),
+    "street lamp": 1.0, "lamppost": 1.0, "street light": 1.0, "lamp post": 1.0, "palm tree": 1.5, "pine tree": 1.5,
 }
 DEFAULT_PROP_HEIGHT = 0.3
 LANDMARK_HEIGHT = 1.0  # props this tall stand in the background plate, not in front of the figures
+# kinds whose plate is the thing itself, even where an image of it exists ("the lighthouse" is drawn
+# as a prop image in any place, but "the crevasse" in a crevasse is the painted chasm)
+PLACE_ONLY = frozenset({"crevasse", "glacier", "desert", "cave", "mountain", "sea", "beach", "river_lake", "forest",
+                        "field", "city_street", "space", "kitchen", "bedroom", "home", "office_lab", "school",
+                        "hospital", "church", "market", "train_station", "village", "harbour", "boat_deck",
+                        "research_station", "space_station"})
 
 STOP_WORDS = frozenset("""a an the his her their its our my your this that these those some one old new small big
 little large tiny huge of""".split())
@@ -122,6 +130,7 @@ class PropPick:
     height: float  # natural height, stage units
     landmark: bool  # stands in the background plate (a lighthouse, a house, a tree)
     subject: bool = False
+    place: bool = False  # the noun names the shot's place: the plate depicts it, nothing is composited
 
 
 @dataclass(frozen=True)
@@ -274,6 +283,18 @@ def _figures(plan: ShotPlan, motion: str) -> list[FigurePick]:
     return out
 
 
+def _is_the_place(noun: str, kind: str, location: str) -> bool:
+    """True when a noun names the shot's own place (its kind, or words of its location name)."""
+    words = [w for w in words_of(noun) if w not in STOP_WORDS]
+    if not words:
+        return False
+    noun_kind = location_kind(" ".join(words))
+    if noun_kind != "generic" and noun_kind == kind and (kind in PLACE_ONLY or _singular(words[-1]) not in PROP_HEIGHT):
+        return True
+    place = {_singular(w) for w in words_of(location)}
+    return all(_singular(w) in place for w in words)
+
+
 def _is_character(noun: str, characters: list[str]) -> str | None:
     slug = slugify(noun)
     for name in characters:
@@ -288,7 +309,9 @@ def _prop_pick(noun: str, visual: Visual, plan: ShotPlan, kind: str, subject: bo
     tags = {t.lower() for t in visual.tags}
     flying = head in FLYING or bool(tags & {"bird", "flying", "insect"} and head not in FLOATING)
     floating = head in FLOATING and kind in WATER_KINDS
-    height = PROP_HEIGHT.get(head) or next((PROP_HEIGHT[t] for t in visual.tags if t in PROP_HEIGHT), DEFAULT_PROP_HEIGHT)
+    phrase = " ".join(w for w in words_of(noun) if w not in STOP_WORDS)
+    height = (PROP_HEIGHT.get(phrase) or PROP_HEIGHT.get(head)
+              or next((PROP_HEIGHT[t] for t in visual.tags if t in PROP_HEIGHT), DEFAULT_PROP_HEIGHT))
     words = words_of(plan.action)
     if flying:
         motion = "hover" if subject else "fly"
@@ -322,6 +345,7 @@ def depict(plan: ShotPlan, library: VisualLibrary | None, interior: bool | None 
     """Decide what ``plan``'s previs shows. ``interior``/``kind`` come from the painted plate when known."""
     kind = kind or location_kind(plan.location, plan.action)
     inside = (kind in INTERIOR_KINDS) if interior is None else interior
+    night = plan.time_of_day in ("night", "dusk")
     weather = infer_weather(plan)
     if inside and weather != "storm":
         weather = "clear"  # indoors the sky is not drawn; only a storm's lightning reaches the room
@@ -347,6 +371,11 @@ def depict(plan: ShotPlan, library: VisualLibrary | None, interior: bool | None 
         seen.add(key)
         if _is_character(noun, plan.characters):
             continue  # a character named among the props is drawn as a figure
+        if _is_the_place(noun, kind, plan.location):
+            # "the crevasse" in a crevasse, "the attic" in the attic: the painted plate is that place
+            props.append(PropPick(noun=noun, visual=Visual(f"plate:{kind}", Path(), ()), motion="still",
+                                  direction="none", height=0.0, landmark=False, subject=False, place=True))
+            continue
         visual = resolve(noun, library)
         if visual is None:
             missing.append(noun)
@@ -357,10 +386,11 @@ def depict(plan: ShotPlan, library: VisualLibrary | None, interior: bool | None 
     if not inside:
         drawn = {p.visual.visual_id for p in props}
         for noun in LANDMARKS.get(kind, ()):
-            visual = resolve(noun, library)
+            # a lighthouse at night has its lamp lit
+            visual = (resolve("lit " + noun, library) if night and noun == "lighthouse" else None) or resolve(noun, library)
             if visual is None or (visual.visual_id in drawn and noun != "tree"):
                 continue
-            height = PROP_HEIGHT.get(noun.split()[-1], 1.0)
+            height = PROP_HEIGHT.get(noun) or PROP_HEIGHT.get(noun.split()[-1], 1.0)
             landmarks.append(PropPick(noun=noun, visual=visual, motion="still", direction="none", height=height,
                                       landmark=True))
     elif library is not None:
@@ -370,7 +400,7 @@ def depict(plan: ShotPlan, library: VisualLibrary | None, interior: bool | None 
                 landmarks.append(PropPick(noun=noun, visual=visual, motion="still", direction="none",
                                           height=PROP_HEIGHT.get(noun, 0.4), landmark=False))
     return Depiction(shot_id=plan.shot_id, location_kind=kind, interior=inside, weather=weather,
-                     night=plan.time_of_day in ("night", "dusk"), subject=subject, subject_is_prop=subject_is_prop,
+                     night=night, subject=subject, subject_is_prop=subject_is_prop,
                      props=tuple(props), landmarks=tuple(landmarks), figures=tuple(figures),
                      not_depicted=tuple(missing))
 

@@ -144,8 +144,8 @@ def place_props(dep: Depiction, figures: list[Any], win: Frame, aspect: float, s
     if subject is not None and subject.pick.motion == "hover":
         subject.motion = _hover(subject, frames, fps)
     for pick in dep.props:
-        if pick.subject or pick.landmark:
-            continue
+        if pick.subject or pick.landmark or pick.place:
+            continue  # framed above, standing in the plate, or the plate itself
         h = min(pick.height, 0.42 * win.vh)
         if pick.motion in ("fly", "hover"):
             side = -1 if pick.direction == "right" else 1

@@ -103,6 +103,9 @@ def test_unknown_nouns_are_reported_not_depicted(visuals):
     assert m.not_depicted == ["zorblax quantum widget"]
     assert {p.noun for p in m.props} == {"seagull", "a door onto daylight"}
     assert depict(plan(props=["seagull"]), None).manifest().not_depicted == ["seagull"]  # no library: honest
+    # a noun that names the shot's own place is the painted plate, drawn without any image
+    m = depict(plan("Crevasse", subject="the crevasse", characters=()), None).manifest()
+    assert m.not_depicted == [] and m.props[0].visual_id == "plate:crevasse"
     assert noun_candidates("a door onto daylight") == ["door onto daylight", "door"]  # phrase, then head noun
 
 

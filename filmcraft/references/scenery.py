@@ -219,6 +219,10 @@ def _headland(img, draw, horizon, tod, rng) -> None:
         y = rng.randrange(horizon, h)
         r = rng.randrange(4, 18) * SUPERSAMPLE
         draw.ellipse([x - r, y - r // 2, x + r, y + r // 2], fill=_lerp(rock, (120, 120, 124), 0.25 * rng.random()))
+    # a rocky shore along the foreground: the keeper stands on rock, not on the sea
+    shore = [(0, h)] + [(int(w * i / 12), int(h * (0.9 - 0.03 * np.sin(i * 1.9) - 0.02 * (i % 3))))
+                        for i in range(13)] + [(w, h)]
+    draw.polygon(shore, fill=_lerp(rock, (0, 0, 0), 0.15))
     grass = (70, 92, 56) if tod not in ("night", "dusk") else (24, 34, 26)
     draw.polygon([(int(w * 0.66), horizon - int(h * 0.005)), (int(w * 0.7), horizon - int(h * 0.025)),
                   (int(w * 0.82), horizon - int(h * 0.035)), (int(w * 0.9), horizon - int(h * 0.005))], fill=grass)
