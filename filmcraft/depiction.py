@@ -288,8 +288,9 @@ def _is_the_place(noun: str, kind: str, location: str) -> bool:
     words = [w for w in words_of(noun) if w not in STOP_WORDS]
     if not words:
         return False
-    noun_kind = location_kind(" ".join(words))
-    if noun_kind != "generic" and noun_kind == kind and (kind in PLACE_ONLY or _singular(words[-1]) not in PROP_HEIGHT):
+    head = words[-1]  # "street lamp" is a lamp, "the restaurant kitchen" a kitchen
+    noun_kind = location_kind(head)
+    if noun_kind != "generic" and noun_kind == kind and (kind in PLACE_ONLY or _singular(head) not in PROP_HEIGHT):
         return True
     place = {_singular(w) for w in words_of(location)}
     return all(_singular(w) in place for w in words)

@@ -194,11 +194,16 @@ def _sea(img, draw, top, tod, weather, rng, bottom: int | None = None) -> None:
     for r in range(rows):
         t = (r + 0.5) / rows
         y0 = top + int((bottom - top) * t * t)
-        amp = max(1, int((bottom - top) * (0.004 + (0.02 if rough else 0.008) * t)))
+        gap = 2 * t * (bottom - top) / rows  # rows crowd toward the horizon: crests must not cross
+        amp = max(1, int(min((bottom - top) * (0.004 + (0.02 if rough else 0.008) * t), 0.45 * gap)))
         period = max(8, int(w * (0.02 + 0.1 * t)))
-        phase = rng.random() * period
-        pts = [(x, y0 - amp * np.sin(2 * np.pi * (x + phase) / period)) for x in range(0, w + period // 4, max(2, period // 8))]
-        draw.line(pts, fill=crest, width=max(1, int(SUPERSAMPLE * (0.6 + 2.2 * t))))
+        width = max(1, int(SUPERSAMPLE * (0.6 + 2.2 * t)))
+        x = -rng.random() * period
+        while x < w:  # broken crests, one hump per wave: a choppy sea rather than a ruled net
+            length = period * (0.35 + 0.35 * rng.random())
+            pts = [(x + length * u / 8, y0 - amp * np.sin(np.pi * u / 8)) for u in range(9)]
+            draw.line(pts, fill=crest, width=width)
+            x += period * (0.8 + 0.5 * rng.random())
         if rough:  # whitecaps on the crests
             for _ in range(int(3 + 8 * t)):
                 x = rng.randrange(0, w)
