@@ -41,15 +41,12 @@ LANDMARKS: dict[str, tuple[str, ...]] = {
     "space": ("planet", "rocket"),
     "river_lake": ("tree",),
     "mountain": ("pine tree",),
-    "hospital": ("bed",),
-    "school": ("book",),
-    "church": ("candle",),
-    "office_lab": ("computer",),
-    "kitchen": ("cup",),
-    "bedroom": ("bed",),
-    "home": ("lamp",),
     "city_street": ("car", "street lamp"),
 }
+# a room keeps one piece of its furniture (an exterior kind seen from inside: its own)
+FURNITURE: dict[str, str] = {"hospital": "bed", "school": "book", "church": "candle", "office_lab": "laptop",
+                             "kitchen": "kettle", "bedroom": "bed", "home": "lamp", "lighthouse": "oil lamp",
+                             "research_station": "radio", "boat_deck": "oil lamp", "space_station": "monitor"}
 
 # --- weather ------------------------------------------------------------------------------------
 
@@ -110,7 +107,7 @@ DEFAULT_PROP_HEIGHT = 0.3
 LANDMARK_HEIGHT = 1.0  # props this tall stand in the background plate, not in front of the figures
 # kinds whose plate is the thing itself, even where an image of it exists ("the lighthouse" is drawn
 # as a prop image in any place, but "the crevasse" in a crevasse is the painted chasm)
-PLACE_ONLY = frozenset({"crevasse", "glacier", "desert", "cave", "mountain", "sea", "beach", "river_lake", "forest",
+PLACE_ONLY = frozenset({"rocky_coast", "crevasse", "glacier", "desert", "cave", "mountain", "sea", "beach", "river_lake", "forest",
                         "field", "city_street", "space", "kitchen", "bedroom", "home", "office_lab", "school",
                         "hospital", "church", "market", "train_station", "village", "harbour", "boat_deck",
                         "research_station", "space_station"})
@@ -269,7 +266,10 @@ def _figures(plan: ShotPlan, motion: str) -> list[FigurePick]:
     words = words_of(plan.action)
     names = list(plan.characters)
     movers: set[int]
-    if motion == "embrace" or any(w in ("they", "together", "both", "all") for w in words):
+    lead = next((w for w in words if w not in STOP_WORDS), "")
+    if lead and _singular(lead) in PROP_HEIGHT and not _is_character(lead, names):
+        movers = set()  # "the bird returns every dawn": the bird moves, the keeper watches
+    elif motion == "embrace" or any(w in ("they", "together", "both", "all") for w in words):
         movers = set(range(len(names)))
     else:
         named = [i for i, n in enumerate(names) if slugify(n) and slugify(n).split("_")[0] in words]
@@ -314,14 +314,18 @@ def _prop_pick(noun: str, visual: Visual, plan: ShotPlan, kind: str, subject: bo
     height = (PROP_HEIGHT.get(phrase) or PROP_HEIGHT.get(head)
               or next((PROP_HEIGHT[t] for t in visual.tags if t in PROP_HEIGHT), DEFAULT_PROP_HEIGHT))
     words = words_of(plan.action)
-    if flying:
+    in_water = any(w.startswith(("drown", "swim", "float", "bob", "adrift")) for w in words)
+    hauled = (mover is not None and mover.motion in ("walk", "run") and head in words
+              and any(w.startswith(("drag", "haul", "pull", "carr", "push")) for w in words))
+    if hauled:
+        motion, direction = "carried", mover.direction  # "carries the seagull": it moves with its carrier
+    elif flying and in_water:
+        motion, direction = "drift", "none"  # a drowning gull is in the waves, not in the sky
+    elif flying:
         motion = "hover" if subject else "fly"
         direction = "left" if has_phrase(words, "left") else "right"
     elif floating:
         motion, direction = "drift", "none"
-    elif (mover is not None and mover.motion in ("walk", "run") and head in words
-          and any(w.startswith(("drag", "haul", "pull", "carr", "push")) for w in words)):
-        motion, direction = "carried", mover.direction  # "dragging the boat": it moves with its hauler
     else:
         motion, direction = "still", "none"
     landmark = height >= LANDMARK_HEIGHT and not subject and motion == "still"
@@ -385,8 +389,10 @@ def depict(plan: ShotPlan, library: VisualLibrary | None, interior: bool | None 
 
     landmarks: list[PropPick] = []
     if not inside:
-        drawn = {p.visual.visual_id for p in props}
+        drawn = {p.visual.visual_id for p in props} | {_singular(head_noun(p.noun)) for p in props if not p.place}
         for noun in LANDMARKS.get(kind, ()):
+            if noun in drawn:
+                continue  # the plan names it already ("the lighthouse"): drawn once, where it is framed
             # a lighthouse at night has its lamp lit
             visual = (resolve("lit " + noun, library) if night and noun == "lighthouse" else None) or resolve(noun, library)
             if visual is None or (visual.visual_id in drawn and noun != "tree"):
@@ -394,12 +400,11 @@ def depict(plan: ShotPlan, library: VisualLibrary | None, interior: bool | None 
             height = PROP_HEIGHT.get(noun) or PROP_HEIGHT.get(noun.split()[-1], 1.0)
             landmarks.append(PropPick(noun=noun, visual=visual, motion="still", direction="none", height=height,
                                       landmark=True))
-    elif library is not None:
-        for noun in LANDMARKS.get(kind, ())[:1]:  # a room keeps one piece of its furniture
-            visual = resolve(noun, library)
-            if visual is not None and visual.visual_id not in {p.visual.visual_id for p in props}:
-                landmarks.append(PropPick(noun=noun, visual=visual, motion="still", direction="none",
-                                          height=PROP_HEIGHT.get(noun, 0.4), landmark=False))
+    elif library is not None and kind in FURNITURE:
+        visual = resolve(FURNITURE[kind], library)
+        if visual is not None and visual.visual_id not in {p.visual.visual_id for p in props}:
+            landmarks.append(PropPick(noun=FURNITURE[kind], visual=visual, motion="still", direction="none",
+                                      height=PROP_HEIGHT.get(head_noun(FURNITURE[kind]), 0.4), landmark=False))
     return Depiction(shot_id=plan.shot_id, location_kind=kind, interior=inside, weather=weather,
                      night=night, subject=subject, subject_is_prop=subject_is_prop,
                      props=tuple(props), landmarks=tuple(landmarks), figures=tuple(figures),

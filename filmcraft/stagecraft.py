@@ -128,7 +128,8 @@ def subject_prop_placement(dep: Depiction, figures: list[Any], aspect: float) ->
 
 def subject_frame(placed: Placed, shot_size: str, bias: float) -> Frame:
     """The window that frames a prop subject at the planned shot size."""
-    vh = placed.height / PROP_FILL[shot_size]
+    # a tall subject (a lighthouse, a ship) still fills much of even a wide frame
+    vh = placed.height / max(PROP_FILL[shot_size], min(0.75, 0.35 * placed.height))
     cy = placed.feet_y - placed.height / 2
     cy = min(cy, GROUND_Y + 0.05 - 0.5 * vh) if shot_size in ("extreme_wide", "wide", "full") else cy
     return Frame(placed.x, cy - 0.06 * bias * vh, vh)
@@ -159,12 +160,15 @@ def place_props(dep: Depiction, figures: list[Any], win: Frame, aspect: float, s
         top_limit = win.cy - 0.46 * win.vh
         h = min(h, bottom - top_limit)
         if pick.motion == "carried" and motions:
-            m = next(iter(motions.values()))  # hauled behind the one who moves
-            behind = -1 if pick.direction == "right" else 1
-            x0 = m.start[0] + behind * (0.1 + h * 0.6)
-            p = Placed(pick, x0, bottom, h)
-            p.motion = Motion((x0, bottom), (m.end[0] + behind * (0.1 + h * 0.6), bottom), until=m.until,
-                              linear=m.linear)
+            m = next(iter(motions.values()))
+            ahead = 1 if pick.direction == "right" else -1
+            if pick.height <= HELD:  # carried in the hands, in front of the chest
+                dx, y = ahead * 0.12, m.start[1] - 0.42 * FIGURE_HEIGHT + pick.height / 2
+            else:  # hauled behind
+                dx, y = -ahead * (0.1 + h * 0.6), bottom
+            p = Placed(pick, m.start[0] + dx, y, h)
+            p.motion = Motion((m.start[0] + dx, y), (m.end[0] + dx, y), until=m.until, linear=m.linear,
+                              bob=m.bob, bob_hz=m.bob_hz)
             placed.append(p)
             continue
         best = max(slots, key=lambda s: min((abs(win.cx + s * vw - t) for t in taken), default=9.0))
@@ -230,7 +234,7 @@ def composite_landmarks(plate: Image.Image, dep: Depiction, layout: PlateLayout 
                         load: Callable[[PropPick], Image.Image]) -> Image.Image:
     """The plate with the place's landmarks (and any named landmark prop) standing on its ground."""
     named = [p for p in dep.props if p.landmark]
-    dressing = list(dep.landmarks) if layout is not None and not dep.interior else []
+    dressing = list(dep.landmarks) if layout is not None else []  # a painted plate's own landmarks or furniture
     if not named and not dressing:
         return plate
     out = plate.convert("RGB").copy()

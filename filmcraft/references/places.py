@@ -23,6 +23,8 @@ LOCATION_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
                        "subway", "metro", "tram", "railroad", "depot")),
     ("glacier", ("glacier", "ice shelf", "ice sheet", "ice field", "icefield", "iceberg", "tundra", "antarctic",
                  "antarctica", "arctic", "polar", "snowfield", "ice cap", "ice", "frozen lake", "snow plain")),
+    ("rocky_coast", ("rocks", "rocky shore", "rocky coast", "headland", "breakwater", "sea wall", "seawall", "reef",
+                     "tide pools", "skerry", "sea stack")),
     ("mountain", ("mountain", "mountains", "peak", "summit", "ridge", "cliff", "cliffs", "alps", "slope",
                   "pass", "volcano", "canyon", "gorge")),
     ("cave", ("cave", "cavern", "grotto", "mine", "tunnel", "underground", "catacomb", "catacombs")),
@@ -32,7 +34,7 @@ LOCATION_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("boat_deck", ("boat", "ship", "deck", "vessel", "yacht", "ferry", "raft", "trawler", "sailboat", "lifeboat",
                    "submarine")),
     ("beach", ("beach", "shore", "shoreline", "coast", "coastline", "seaside", "cove", "sand", "bay")),
-    ("sea", ("sea", "ocean", "open water", "waves", "high seas", "reef", "island")),
+    ("sea", ("sea", "ocean", "open water", "waves", "high seas", "island")),
     ("river_lake", ("river", "lake", "pond", "stream", "riverbank", "lakeside", "canal", "waterfall", "creek",
                     "marsh", "swamp", "bridge")),
     ("hospital", ("hospital", "ward", "clinic", "infirmary", "operating room", "icu", "sickbay")),
@@ -57,7 +59,7 @@ LOCATION_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 LOCATION_KIND_NAMES: tuple[str, ...] = tuple(k for k, _ in LOCATION_KINDS) + ("generic",)
 INTERIOR_KINDS = frozenset({"space_station", "hospital", "school", "church", "office_lab", "kitchen", "bedroom",
                             "home"})
-WATER_KINDS = frozenset({"lighthouse", "harbour", "boat_deck", "beach", "sea", "river_lake"})
+WATER_KINDS = frozenset({"lighthouse", "rocky_coast", "harbour", "boat_deck", "beach", "sea", "river_lake"})
 
 def words_of(text: str) -> list[str]:
     return re.findall(r"[a-z]+", (text or "").lower())

@@ -62,7 +62,8 @@ def read_plate_layout(path: str | Path) -> PlateLayout | None:
 def plate_layout(name: str, heading: str = "") -> PlateLayout:
     """Kind, inside or out, horizon and landmark anchors of a place: from its name and heading only."""
     kind = location_kind(name)
-    interior = kind in INTERIOR_KINDS or (heading.strip().upper().startswith("INT") and kind == "generic")
+    # INT. on an outdoor kind is its inside (a lighthouse's lamp room, a boat's cabin); a cave stays a cave
+    interior = kind in INTERIOR_KINDS or (heading.strip().upper().startswith("INT") and kind != "cave")
     rng = random.Random(_seed("location", slugify(name)))  # the painter's stream: its first draw is the horizon
     first = rng.random()
     horizon = 0.72 if interior else {"space": 0.8, "boat_deck": 0.5, "cave": 0.7, "mountain": 0.62}.get(
@@ -451,7 +452,8 @@ INTERIOR_STYLE = {  # wall colour and a feature of the room that names it
     "hospital": ((196, 220, 206), "bed"), "school": ((214, 200, 170), "blackboard"),
     "church": ((150, 140, 128), "arches"), "office_lab": ((190, 194, 200), "shelves"),
     "kitchen": ((226, 214, 180), "tiles"), "bedroom": ((180, 150, 170), "bed"), "home": (None, ""),
-    "space_station": ((120, 130, 140), "porthole"),
+    "space_station": ((120, 130, 140), "porthole"), "lighthouse": ((136, 130, 122), "porthole"),
+    "boat_deck": ((120, 92, 64), "porthole"),
 }
 
 
@@ -462,6 +464,7 @@ def _room(img, tod, rng, kind) -> None:
     draw = ImageDraw.Draw(img)
     floor_y = int(h * 0.72)
     night = tod in ("night", "dusk")
+    tone = (128, 124, 120)
     if wall is not None:
         tone = _lerp(wall, (20, 18, 30), 0.5) if night else wall
         img.paste(_vertical_gradient(w, floor_y, _lerp(tone, (0, 0, 0), 0.2), tone), (0, 0))
@@ -493,14 +496,27 @@ def _room(img, tod, rng, kind) -> None:
                 draw.rectangle([x, y, x + w // 30 - 2, y + h // 30 - 2], outline=(255, 255, 255), width=1)
         draw.rectangle([0, int(h * 0.6), w, int(h * 0.64)], fill=(120, 90, 60))
     elif feature == "porthole":
+        zenith, sky_h, _, _ = SKY[tod]
         for x in (0.3, 0.62):
             cx, cy, r = int(w * x), int(h * 0.36), int(h * 0.12)
-            draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(4, 4, 16), outline=(200, 204, 210), width=SUPERSAMPLE * 8)
-            for _ in range(30):
-                sx, sy = cx + rng.randrange(-r // 2, r // 2), cy + rng.randrange(-r // 2, r // 2)
-                draw.ellipse([sx, sy, sx + 3, sy + 3], fill=(240, 240, 255))
-        for y in range(0, floor_y, h // 8):
-            draw.line([(0, y), (w, y)], fill=(90, 96, 104), width=SUPERSAMPLE * 2)
+            glass = Image.new("L", img.size, 0)
+            ImageDraw.Draw(glass).ellipse([cx - r, cy - r, cx + r, cy + r], fill=255)
+            if kind == "space_station":  # space outside
+                img.paste((4, 4, 16), (0, 0, w, h), glass)
+                for _ in range(30):
+                    sx, sy = cx + rng.randrange(-r // 2, r // 2), cy + rng.randrange(-r // 2, r // 2)
+                    draw.ellipse([sx, sy, sx + 3, sy + 3], fill=(240, 240, 255))
+            else:  # the sky and the sea outside a round window
+                view = _vertical_gradient(w, 2 * r, zenith, sky_h)
+                ImageDraw.Draw(view).rectangle([0, r + r // 4, w, 2 * r], fill=_lerp(zenith, (0, 20, 40), 0.5))
+                img.paste(view, (0, cy - r), glass.crop((0, cy - r, w, cy + r)))
+            draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=(200, 204, 210), width=SUPERSAMPLE * 8)
+        if kind == "space_station":
+            for y in range(0, floor_y, h // 8):
+                draw.line([(0, y), (w, y)], fill=(90, 96, 104), width=SUPERSAMPLE * 2)
+        else:  # stone courses of a tower's wall
+            for y in range(0, floor_y, h // 14):
+                draw.line([(0, y), (w, y)], fill=_lerp(tone, (0, 0, 0), 0.25), width=SUPERSAMPLE)
 
 
 def paint_location_plate(name: str, time_of_day: str, mood: str, width: int, height: int, heading: str = "",
@@ -527,9 +543,9 @@ def paint_location_plate(name: str, time_of_day: str, mood: str, width: int, hei
         draw = ImageDraw.Draw(img)
         if kind in ("glacier", "crevasse", "research_station"):
             _ice(img, draw, horizon, time_of_day, rng, crevasse=kind == "crevasse")
-        elif kind in ("sea", "lighthouse"):
+        elif kind in ("sea", "lighthouse", "rocky_coast"):
             _sea(img, draw, horizon, time_of_day, weather, rng)
-            if kind == "lighthouse":
+            if kind != "sea":
                 _headland(img, draw, horizon, time_of_day, rng)
         elif kind == "harbour":
             _paint_hills(draw, sw, horizon, sh, time_of_day, rng, SKY[time_of_day][2])
