@@ -1,25 +1,33 @@
-"""Previs renderer: one shot from its reference images, with the planned camera language visible.
+"""Previs renderer: one shot from its reference images, with the planned camera language visible
+and what the shot depicts drawn (``filmcraft.depiction`` decides it, ``stagecraft`` stages it).
 
 How a shot is made:
 
-1. Staging (plain geometry, "stage units" where 1.0 is the height of a standing-room stage):
-   figures stand on a ground line, the first character on the left third, the second on the
-   right third (screen direction). The planned shot size sets the camera window around the
-   first character (extreme wide .. extreme close-up); the angle scales the figures and biases
-   the view of the plate; the lens sets how much of the location plate is visible behind the
-   subject (wide lens = more plate, long lens = less plate, blurred); the movement gives a
-   start and an end window (plus a seeded shake for handheld, a 10 degree roll for dutch).
+1. Depiction and staging (plain geometry, "stage units" where 1.0 is the height of a
+   standing-room stage): figures stand on a ground line, the first character on the left third,
+   the second on the right third (screen direction). The planned shot size sets the camera window
+   around the framed character (extreme wide .. extreme close-up) or, when the subject is a prop
+   or creature, around that (a close-up of an hourglass fills the frame with the hourglass); the
+   angle scales the figures and biases the view of the plate; the lens sets how much of the
+   location plate is visible behind the subject (wide lens = more plate, long lens = less plate,
+   blurred); the movement gives a start and an end window (plus a seeded shake for handheld, a
+   10 degree roll for dutch). Props from the visual library stand inside the window, clear of the
+   figures; the place's landmarks are composited onto the plate at the anchors it records.
 2. Pillow paints the static layers once, at a resolution where the tightest window maps about
-   1:1 onto the output frame: a single master frame (plate + figures) or, for truck and orbit,
-   a plate layer and a figure layer so they can move at different speeds (parallax). A dutch
-   roll is baked in here with one rotation, so ffmpeg only moves an upright image.
-3. ffmpeg grades the master once (before looping it), loops it for the shot's frame count and
-   moves the camera with per-frame expressions: ``zoompan`` (window size -> zoom, centre -> x/y)
-   for the single-layer path, ``crop`` per layer + ``overlay`` for parallax. What sits on the
-   lens rather than in the scene (wide-lens vignette, lower-third slate with shot id, size,
-   movement, angle, lens) is one fixed overlay, composited last.
+   1:1 onto the output frame: a single master frame (plate + still figures and props) or, for
+   truck and orbit, a plate layer and a figure layer so they can move at different speeds
+   (parallax). A dutch roll is baked in here with one rotation, so ffmpeg only moves an upright
+   image. Moving figures and creatures become sprites (a sheet of poses for a fall, a turn, a
+   wing beat), painted once at the layer's scale.
+3. ffmpeg grades the master once (before looping it), loops it for the shot's frame count, moves
+   the sprites over it with ``overlay`` expressions (walk, run, climb, fall, embrace; a bob per
+   step) and moves the camera with per-frame expressions: ``zoompan`` (window size -> zoom,
+   centre -> x/y) for the single-layer path, ``crop`` per layer + ``overlay`` for parallax.
+   Weather (``weather_fx``) goes over the camera view at output resolution: a scrolled particle
+   or fog layer, lightning as ``eq`` pulses. What sits on the lens rather than in the scene
+   (wide-lens vignette, lower-third slate with shot id, size, movement, angle, lens) is one
+   fixed overlay, composited last.
 """
-
 from __future__ import annotations
 
 import hashlib
