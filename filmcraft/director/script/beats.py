@@ -29,6 +29,7 @@ class Beat:
     time: str
     characters: list[str] = field(default_factory=list)
     time_jump: bool = False
+    named_place: bool = False  # the beat names where it happens (else the place is carried over)
 
 
 def advance(time: str, steps: int = 1) -> str:
@@ -155,6 +156,6 @@ def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_plac
         chars = cast_in(text, reading, cast)
         chars = chars or prev_chars  # nobody acts ("a storm breaks"): the people already there stay
         prev_chars = chars
-        beats.append(Beat(kind, text, new_place, time, chars, jump))
+        beats.append(Beat(kind, text, new_place, time, chars, jump, bool(here)))
         place = new_place
     return beats

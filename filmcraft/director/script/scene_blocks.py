@@ -15,7 +15,7 @@ from filmcraft.director import world
 from filmcraft.director.script.grammar import (
     SUBJECT_TAIL, condense, finite_verb, mentions, place_head, strip_setting, subject_at,
 )
-from filmcraft.director.script.reading import Reading, mood_of, reading_from_synopsis
+from filmcraft.director.script.reading import Reading, characters_in, mood_of, reading_from_synopsis
 from filmcraft.director.script.setting import WeatherTrack, metaphor_subject, things_in
 
 # --- what a scene shows ---------------------------------------------------------------------
@@ -359,7 +359,9 @@ def structure_scene_blocks(film_id: str, syn: Synopsis, simple: SimplifiedStoryb
                 action = _verb_phrase(sh.description, sh.characters, reading)
                 speaker = sh.characters[0] if sh.characters else None
                 if dialogue_beat and speaker and (spoken < 2 if speaker[0].isupper() else spoken < 1):
-                    line = _line_for(sh.description, speaker, reading, list(dict.fromkeys(sh.characters + people)))
+                    # whoever the clause names may be spoken to ("Cyclone doubts Maverick's methods")
+                    listeners = list(dict.fromkeys(sh.characters + people + characters_in(sh.description, reading)))
+                    line = _line_for(sh.description, speaker, reading, listeners)
                     spoken += line is not None
             elif sh.kind == "metaphor":
                 action = re.sub(r"^(?:a|an|the|two)\s+", "", sh.description)

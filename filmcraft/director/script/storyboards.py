@@ -12,11 +12,11 @@ from filmcraft.contracts import (
 from filmcraft.director import lexicon as lx
 from filmcraft.director.script.beats import MAX_BEATS, Beat, advance, assign_kinds, place_beats
 from filmcraft.director.script.casting import CastState, cast_in
-from filmcraft.director.script.grammar import condense, has_finite_verb, time_in
+from filmcraft.director.script.grammar import condense, has_finite_verb, place_head, time_in
 from filmcraft.director.script.reading import Reading, lower_first, reading_from_synopsis
 from filmcraft.director.script.setting import things_in
 
-MAX_SCENES_TOLD = 8  # more scenes than this and the shortest neighbours share one
+MAX_SCENES_TOLD = 6  # more scenes than this and neighbours share one (a short film has up to six)
 
 
 def simplify_storyboard(syn: Synopsis) -> SimplifiedStoryboard:
@@ -40,36 +40,44 @@ def _beats_from_chain(syn: Synopsis, simple: SimplifiedStoryboard) -> tuple[Read
     return reading, place_beats(texts, kinds, reading, [l.name for l in syn.locations])
 
 
-def _group_scenes(beats: list[Beat]) -> list[list[Beat]]:
+# openers that cut to another line of the story or jump ahead in it
+_CUT = re.compile(r"(?:Meanwhile|Elsewhere|Later|Eventually|Finally|Years later|Months later|Weeks later|"
+                  r"In the end|At the end|By the end|In a final|Before (?:his|her|their) departure|"
+                  r"One (?:[a-z]+ )?(?:morning|day|evening|night)|The next (?:morning|day|evening|night)|"
+                  r"(?:A|An|One|Two|Three|Some) (?:[a-z]+ )?(?:days?|weeks?|months?|years?) later)\b")
+
+
+_JOINING = re.compile(r"\b(?:joins|join|joined|accompanies|accompany|catches up with|returns to)\b")
+
+
+def _cuts_away(scene: list[Beat], b: Beat, reading: Reading) -> bool:
+    """Does beat ``b`` leave the scene though it keeps its place and time? The text cuts ("Meanwhile",
+    "In the end"), or, where the beat names no place of its own, other people act and no one of the
+    scene does: another event, told where the story happens to be."""
+    if _CUT.match(b.text):
+        return True
+    here = {c for x in scene for c in x.characters}
+    if b.named_place or not b.characters or _JOINING.search(b.text):
+        return False  # "Bajie joins": the newcomer comes to the people already there
+    if not here & set(b.characters):
+        # nobody of the scene acts: another event, unless the one acting is someone's own ("Chiara's
+        # father wants to cancel" is at Chiara's side)
+        return not any(re.search(re.escape(a) + r"'s\s+(?:[a-z\-]+\s+){0,2}" + re.escape(n.split()[-1]) + r"\b", b.text)
+                       for c in here for a in reading.aliases.get(c, [c]) for n in b.characters)
+    # a place the text never named is only where the writer put the story: there, people the scene
+    # has not had arriving make another event ("She finds adoptive parents, Mark and Vanessa")
+    return not any(x.named_place for x in scene) and bool(set(b.characters) - here)
+
+
+def _group_scenes(beats: list[Beat], reading: Reading) -> list[list[Beat]]:
     scenes: list[list[Beat]] = []
     for b in beats:
-        if scenes and scenes[-1][-1].place == b.place and scenes[-1][-1].time == b.time:
+        if scenes and scenes[-1][-1].place == b.place and scenes[-1][-1].time == b.time and not _cuts_away(scenes[-1], b, reading):
             scenes[-1].append(b)
         else:
             scenes.append([b])
-    # a scene holds at most two beats: after that, time has passed in the same place; three when the
-    # text itself set the time ("tonight she must ...") and so holds them in one stretch
-    split_runs: list[list[Beat]] = []
-    for sc in scenes:
-        size = 3 if time_in(sc[0].text) == sc[0].time else 2
-        for k in range(0, len(sc), size):
-            chunk = sc[k:k + size]
-            if k:
-                later = advance(split_runs[-1][0].time)
-                for b in chunk:
-                    b.time = later
-                chunk[0].time_jump = True
-            split_runs.append(chunk)
-    scenes = []
-    for sc in split_runs:
-        # a split can land on the next scene's own place and time: then it is one scene
-        if scenes and (scenes[-1][0].place, scenes[-1][0].time) == (sc[0].place, sc[0].time):
-            if len(scenes[-1]) + len(sc) <= 3:
-                scenes[-1].extend(sc)
-                continue
-            for b in sc:
-                b.time = advance(b.time)
-        scenes.append(sc)
+    # a run of beats at one place and time is one scene however long: time passes only where the
+    # text says so (splitting it and advancing the clock invented sunsets and split one event's cast)
     if len(scenes) == 1 and len(beats) >= 2:
         # one place, one time: time passes before the turn, so the story still has two scenes
         split = next((i for i, b in enumerate(beats) if b.kind in ("turn", "climax")), len(beats) - 1) or 1
@@ -79,15 +87,54 @@ def _group_scenes(beats: list[Beat]) -> list[list[Beat]]:
         beats[split].time_jump = True
         scenes = [beats[:split], beats[split:]]
     while len(scenes) > MAX_SCENES_TOLD:
-        # merge the adjacent pair with the fewest beats; a place revisited merges first
-        pairs = sorted(range(len(scenes) - 1), key=lambda i: (scenes[i][0].place != scenes[i + 1][0].place,
+        # merge the adjacent pair that shares its people, then a place revisited, then the fewest beats
+        def cast(sc: list[Beat]) -> set[str]:
+            return {c for b in sc for c in b.characters}
+        pairs = sorted(range(len(scenes) - 1), key=lambda i: (not cast(scenes[i]) & cast(scenes[i + 1]),
+                                                                scenes[i][0].place != scenes[i + 1][0].place,
                                                                 len(scenes[i]) + len(scenes[i + 1]), i))
         i = pairs[0]
         merged = scenes[i] + scenes[i + 1]
         for b in merged:
             b.place, b.time = scenes[i][0].place, scenes[i][0].time
         scenes[i:i + 2] = [merged]
+    told = " ".join(reading.sentences).lower()
+    _set_apart(scenes, reading, {b.place for b in beats if b.named_place or re.search(
+        r"\b" + re.escape(place_head(b.place)) + r"\b", told)})
     return scenes
+
+
+def _set_apart(scenes: list[list[Beat]], reading: Reading, named: set[str]) -> None:
+    """Two events cut together at one place and time are two scenes only if the place or the time
+    differs: where the text never named the place it gets another of the story's places; at a place
+    the text named, the clock moves on, unless the scene before has just named the place and the
+    text does not say time passes ("Later", "In the end"): then the two are one scene after all."""
+    k = 1
+    while k < len(scenes):
+        prev, sc = scenes[k - 1][0], scenes[k]
+        if (prev.place, prev.time) != (sc[0].place, sc[0].time):
+            k += 1
+            continue
+        after = scenes[k + 1][0].place if k + 1 < len(scenes) else None
+        if prev.place not in named:
+            options = [*reading.places, *lx.RELATED_PLACES.get(place_head(prev.place), ()), *lx.GENRE_PLACES[reading.genre]]
+            other = next((p for p in options if p not in (prev.place, after)), None)
+            if other:
+                for b in sc:
+                    b.place = other
+                k += 1
+                continue
+        if not scenes[k - 1][-1].named_place or (_TIME_PASSES.match(sc[0].text) and not time_in(sc[0].text)):
+            for b in sc:
+                b.time = advance(b.time)
+            sc[0].time_jump = True
+            k += 1
+            continue
+        scenes[k - 1:k + 1] = [scenes[k - 1] + sc]
+
+
+_TIME_PASSES = re.compile(r"(?:Later|Eventually|Finally|Years later|Months later|Weeks later|In the end|At the end|By the end|"
+                          r"(?:A|An|One|Two|Three|Some) (?:[a-z]+ )?(?:days?|weeks?|months?|years?) later)\b")
 
 
 def _action_clauses(text: str) -> list[str]:
@@ -134,7 +181,7 @@ def detail_storyboard(syn: Synopsis, simple: SimplifiedStoryboard) -> DetailedSt
     scenes_out: list[StoryboardScene] = []
     seen_places: set[str] = set()
     cast = CastState(recent=[syn.characters[0].name] if syn.characters else [])
-    for si, group in enumerate(_group_scenes(beats), start=1):
+    for si, group in enumerate(_group_scenes(beats, reading), start=1):
         place, time = group[0].place, group[0].time
         shots: list[StoryboardShot] = []
         people = []
