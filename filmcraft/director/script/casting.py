@@ -105,6 +105,23 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
         if hit:
             hits.append((1, m.start(), hit))
         break
+    # "helps them navigate", "bid him farewell", "waiting for him", "their camp": the people the story
+    # follows are there, whoever the clause's subject is
+    for m in re.finditer(r"\b(them|him)\b", text):
+        prev = text[:m.start()].split()[-1:] or [""]
+        if prev[0].lower() in {"of", "about"}:
+            continue  # talked about, not there
+        if m.group(1) == "him":
+            pool = [n for n in state.subjects + state.recent if reading.gender.get(n) == "m"]
+            who = [next((n for n in pool if not any(h[2] == n for h in hits)), None)]
+        else:
+            who = list(state.group) if len(state.group) >= 2 else state.recent[:2]
+            if len(who) < 2 or len(hits) >= 2:
+                continue  # "Maya and Jonah eat pizza with a medal between them": the subjects themselves
+        for k, n in enumerate(w for w in who if w):
+            if not any(h[2] == n for h in hits) and n not in reading.absent:
+                hits.append((1, m.start() + k, n))
+        break
     hits.sort()
     people = [n for _, _, n in hits]
     subjects = [n for s, _, n in hits if s == 0 and n in people]
