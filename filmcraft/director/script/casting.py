@@ -38,6 +38,11 @@ _REPORTING = frozenset("says said writes wrote reads read remembers remembered r
                        "imagines imagined".split())
 
 
+_COUNTS = {"two": 2, "both": 2, "three": 3, "four": 4, "five": 5}
+_EVERYONE = re.compile(r"\b(?:everyone|everybody|all of them|the (two|three|four|five) of them|(both) of them)\b",
+                       re.IGNORECASE)
+
+
 def _resolve_pronoun(pron: str, reading: Reading, state: CastState) -> list[str]:
     pron = pron.lower()
     if pron == "they":
@@ -105,6 +110,13 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
         if hit:
             hits.append((1, m.start(), hit))
         break
+    # "drags everyone into the cellar", "the three of them escape": the company the story has been with
+    crowd = _EVERYONE.search(text)
+    if crowd:
+        n = _COUNTS.get((crowd.group(1) or "").lower(), 4)
+        for k, who in enumerate([w for w in state.recent if w not in reading.absent][:n]):
+            if not any(h[2] == who for h in hits):
+                hits.append((0 if subject_at(text, crowd.end(), plural=True) else 1, crowd.start() + k, who))
     # "helps them navigate", "bid him farewell", "waiting for him", "their camp": the people the story
     # follows are there, whoever the clause's subject is
     for m in re.finditer(r"\b(them|him)\b", text):
