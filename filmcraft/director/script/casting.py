@@ -73,8 +73,9 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
                 subject = subject_at(text, m.end(), plural)
                 if c.name in reading.absent:
                     continue  # someone remembered ("how his grandmother turned a calf years ago")
-                if not subject and text[m.end():m.end() + 2] in ("'s", "' "):
-                    continue  # only the owner of something ("the baby's father")
+                if not subject and text[m.end():m.end() + 2] in ("'s", "' ") and not (
+                        len(before) >= 2 and before[-1] == "and" and before[-2][:1].isupper()):
+                    continue  # only the owner of something ("the baby's father"; not "Nezha and Aobing's souls")
                 near = [w.lower().strip(",:") for w in before[-3:]]
                 if _after_of(before):
                     continue  # "the soldiers of the Lord Warden are searching": whose they are, not who is there
@@ -123,8 +124,9 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
         prev = text[:m.start()].split()[-1:] or [""]
         if prev[0].lower() in {"of", "about"}:
             continue  # talked about, not there
-        if m.group(1) == "him":
-            pool = [n for n in state.subjects + state.recent if reading.gender.get(n) == "m"]
+        if m.group(1) == "him":  # the last man; in a text that gives no one's gender, the last one named
+            pool = [n for n in state.subjects + state.recent if reading.gender.get(n) == "m"] or \
+                [n for n in state.subjects + state.recent if not reading.gender and n[:1].isupper()]
             who = [next((n for n in pool if not any(h[2] == n for h in hits)), None)]
         else:
             who = list(state.group) if len(state.group) >= 2 else state.recent[:2]

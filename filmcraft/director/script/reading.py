@@ -113,6 +113,7 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
         toks = _tokens(s)
         for start, end, run in _cap_sequences(s):
             possessive = run[-1].endswith(("'s", "'"))
+            inner_possessive = any(t.endswith("'s") for t in run[:-1]) and run[-1].lower() not in lx.PLACES
             named = start > 0 and toks[start - 1].lower() in {"named", "called"}  # "a historian named June"
             run = [_strip_possessive(t) for t in run]
             # drop sentence openers ("After", "Meanwhile") and a trade used as a title ("Baker Marcus
@@ -130,7 +131,8 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
             nxt = toks[end + 1] if end + 1 < len(toks) else ""
             nxt2 = toks[end + 2] if end + 2 < len(toks) else ""
             ev = evidence.setdefault(phrase, {"person": 0, "place": 0, "modifier": 0, "thing": 0, "work": 0, "seen": 0})
-            if _is_work_title(run, nxt):
+            # "the King's Day celebrations": an event ("St. Anne's Hospital" is a place)
+            if _is_work_title(run, nxt) or inner_possessive:
                 ev["work"] += 1
                 continue
             at_start = all(t in lx.SENTENCE_OPENERS or not t[0].isalnum() for t in toks[:start])
@@ -169,6 +171,11 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
                 ev["modifier"] += 1  # "the Tatra mountains", "Harrow Hill caves": a place's name
             if prev == "the" or run[-1] in lx.THING_HEADS:
                 ev["thing"] += 1
+            if prev in {"a", "an"}:
+                ev["thing"] += 2  # "steal a Vermeer": a work by someone, not someone
+            prev3 = toks[start - 3].lower() if start > 2 else ""
+            if prev == "the" and prev2 == "," and (prev3 in world.PROPS or prev3 in lx.PLACES):
+                ev["thing"] += 2  # "her sailing boat, the Albatross": the thing's own name
     places: list[str] = []
     names: list[tuple[str, int]] = []
     for phrase in sorted(first_seen, key=lambda p: (first_seen[p], list(first_seen).index(p))):
