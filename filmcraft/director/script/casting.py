@@ -79,6 +79,19 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
                 near = [w.lower().strip(",:") for w in before[-3:]]
                 if _after_of(before):
                     continue  # "the soldiers of the Lord Warden are searching": whose they are, not who is there
+                lead = [w for w in before if w not in c.name.split()][-2:]  # "by Professor Severus Snape"
+                aux = [w for w in before if w not in c.name.split()][-3:-2]
+                if len(lead) == 2 and lead[-1] == "by" and re.fullmatch(r"[a-z]+(?:ed|en|t)", lead[0]) and not (
+                        aux and aux[0].lower() in {"is", "was", "are", "were", "been", "being", "gets", "got"}):
+                    continue  # "clues left by Snape", "a past altered by Paradox": the maker, not there
+                    # ("is uncovered by Trelawney" is her doing it)
+                verb = (before[-2] if len(before) >= 2 and before[-1].lower() == "the" else before[-1]).lower() \
+                    if before else ""
+                group = plural or c.name.split()[-1] in lx.GROUP_NOUNS or c.name.split()[-1] in _CROWDS
+                if (not subject and c.name[0].islower() and group and verb.isalpha()
+                        and verb not in lx.STOP_WORDS and verb not in lx.LOCATION_PREPOSITIONS
+                        and verb not in lx.GIVING_VERBS):  # "gives the class a problem": they are there
+                    continue  # "does not trust the police": a group acted on is talked about, not shown
                 if any(w in _REPORTING for w in near):
                     continue  # "the letter says Daniel became an engineer": told about, not shown
                 if re.match(r"\s+(?:is|was|has)\s+(?:gone|missing|vanished|disappeared)\b|\s+(?:vanishes|disappears)\b",

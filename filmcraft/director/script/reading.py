@@ -415,6 +415,11 @@ def _only_past(text: str, aliases: list[str]) -> bool:
     return True
 
 
+_HERE_CUES = frozenset({"lost", "missing"})
+_TITLE_GENDER = {**dict.fromkeys("Mr Sir Lord King Prince Father Brother Uncle Grandpa".split(), "m"),
+                 **dict.fromkeys("Mrs Ms Miss Lady Queen Princess Mother Sister Aunt Grandma Madame".split(), "f")}
+
+
 def _profile_people(reading: Reading) -> None:
     """Fill reading.acting (characters that are the subject of a verb somewhere) and reading.gender."""
     text = " ".join(reading.sentences)
@@ -422,14 +427,21 @@ def _profile_people(reading: Reading) -> None:
     for c in reading.characters:
         aliases = reading.aliases.get(c.name, [c.name])
         plural = c.name.split()[-1].endswith("s") and not c.name[0].isupper()
-        gone = any({w.lower() for w in lx.words(text[max(0, m.start() - 12):m.end() + 40])[:9]} & lx.ABSENCE_CUES
+        # "his late wife", "lost at sea": a cue before or after; "a lost toddler" is there, lost or not
+        gone = any(({w.lower() for w in lx.words(text[max(0, m.start() - 12):m.start()])} & (lx.ABSENCE_CUES - _HERE_CUES))
+                   or {w.lower() for w in lx.words(text[m.start():m.end() + 40])[:9]} & lx.ABSENCE_CUES
                    for a in aliases for m in mentions(text, a))
         if c.name[0].isupper() or (any(subject_at(text, m.end(), plural) for a in aliases for m in mentions(text, a))
                                    and not (gone and _only_past(text, aliases))):
             reading.acting.add(c.name)  # named people are the cast; role nouns only when they act
         elif gone:
             reading.absent.add(c.name)  # "his brother, lost at sea twenty years ago": never on screen
-        # gender: the role noun that describes them, else the pronouns that follow their mentions
+        # gender: a title ("Mr Okafor", "Miss Penrose"), the role noun that describes them, else the
+        # pronouns that follow their mentions
+        title = c.name.split()[0].rstrip(".")
+        if title in _TITLE_GENDER:
+            reading.gender[c.name] = _TITLE_GENDER[title]
+            continue
         role_words = {w.lower() for w in lx.words(c.description + " " + c.name)}
         if role_words & lx.FEMALE_NOUNS and not role_words & lx.MALE_NOUNS:
             reading.gender[c.name] = "f"
