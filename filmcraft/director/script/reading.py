@@ -194,7 +194,7 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
             names.append((phrase, first_seen[phrase]))
         elif ev["place"]:
             places.append(phrase)
-        elif ev["modifier"] or (ev["thing"] and not phrase.endswith("s")) or run[-1] in lx.THING_HEADS:
+        elif ev["modifier"] or (ev["thing"] and (not phrase.endswith("s") or ev["thing"] >= 2)) or run[-1] in lx.THING_HEADS:
             continue  # a realm, an event or a thing ("the Immortal Ascension Exam")
         elif run[0] in lx.TITLES and len(run) == 1:
             continue
@@ -246,6 +246,7 @@ _TRANSIENT = frozenset("vast same other next last first whole entire empty dista
 def _role_characters(sentences: list[str], names: list[str]) -> list[tuple[str, str, int]]:
     """Role-noun characters ("an old fisherman") that are not appositives of a named person."""
     found: dict[str, tuple[str, str, int]] = {}
+    named_nouns: set[str] = set()  # "a maintenance robot called Unit Seven": later "the robot" is him
     for si, s in enumerate(sentences):
         for m in _ROLE_RE.finditer(s):
             before = s[:m.start()].rstrip()
@@ -254,6 +255,7 @@ def _role_characters(sentences: list[str], names: list[str]) -> list[tuple[str, 
                 continue  # "Maxime, a dangerous criminal" describes Maxime
             after = s[m.end():m.end() + 40]
             if re.match(r"\s*(?:,\s+(?:a|an|the)\s+[^,.;]{0,30}?)?\b(?:named|called)\s+[A-Z]", after):
+                named_nouns.add(m.group(3).lower())
                 continue  # "her apprentice, a shy boy named Pim": Pim himself
             if re.match(r"\s*,?\s*[A-Z][a-z]+", after) and not re.match(r"\s*,?\s*(The|A|An|He|She|They|It)\b", after):
                 continue  # "the cunning Valentina": the role word is an epithet of the name
@@ -276,12 +278,16 @@ def _role_characters(sentences: list[str], names: list[str]) -> list[tuple[str, 
             name = "the " + " ".join(count + adjs + [said])
             if noun not in found:
                 found[noun] = (name, m.group(0), si)
-    return sorted(found.values(), key=lambda x: x[2])
+    return sorted((v for k, v in found.items() if k not in named_nouns), key=lambda x: x[2])
 
 
 def _appositive(sentence: str, name: str) -> str:
+    """Who a name is, as the text says it: "Tomas, the old keeper", "a robot called Unit Seven"."""
     m = re.search(re.escape(name) + r",\s+((?:a|an|the)\s+[^,.;]{3,80}?)[,.;]", sentence)
-    return m.group(1).strip() if m else ""
+    if m:
+        return m.group(1).strip()
+    m = re.search(r"\b((?:a|an)\s+[a-z][a-z\- ]{2,40}?)\s+(?:named|called)\s+" + re.escape(name) + r"\b", sentence)
+    return m.group(1).strip() if m and m.group(1).split()[-1] in lx.ROLE_NOUNS else ""
 
 
 def _invent_protagonist(text: str) -> Character:
