@@ -244,9 +244,6 @@ def test_characters_match_by_alias_or_description() -> None:
 
 # --- the writer --------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,  # a writer that crashes fails this test outright
-                   reason="issue 14: the offline writer is being rebuilt; remove this mark when "
-                          "bench_writer.py shows the targets met")
 def test_offline_writer_meets_targets(own) -> None:
     texts = list(own)
     try:

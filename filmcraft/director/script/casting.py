@@ -35,7 +35,9 @@ _INTO = frozenset("in into through among across".split())
 
 # verbs that report what someone else did: the people in their clause are talked about
 _REPORTING = frozenset("says said writes wrote reads read remembers remembered recalls recalled dreams dreamed "
-                       "imagines imagined".split())
+                       "imagines imagined tells told".split())
+# verbs whose object is missing from the scene: "has lost his mother in the crowds"
+_MISSING = frozenset("lost loses lose misses missed mourns mourned".split())
 
 
 _COUNTS = {"two": 2, "both": 2, "three": 3, "four": 4, "five": 5}
@@ -92,6 +94,8 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
                         and verb not in lx.STOP_WORDS and verb not in lx.LOCATION_PREPOSITIONS
                         and verb not in lx.GIVING_VERBS):  # "gives the class a problem": they are there
                     continue  # "does not trust the police": a group acted on is talked about, not shown
+                if any(w in _MISSING for w in near[-3:-1]) and not subject:
+                    continue  # "has lost his mother": the one missed is not there
                 if any(w in _REPORTING for w in near):
                     continue  # "the letter says Daniel became an engineer": told about, not shown
                 if re.match(r"\s+(?:is|was|has)\s+(?:gone|missing|vanished|disappeared)\b|\s+(?:vanishes|disappears)\b",
