@@ -216,7 +216,8 @@ _ROLE_RE = re.compile(
         sorted(lx.ROLE_NOUNS, key=len, reverse=True)))
 _PLACE_RE = re.compile(
     r"\b(%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?((?:[a-z][a-z\-]*\s+){0,2})(%s)\b(?!')" % (
-        "|".join(sorted(lx.LOCATION_PREPOSITIONS | {"enters", "explores", "reaches", "patrols"}, key=len, reverse=True)),
+        "|".join(sorted(lx.LOCATION_PREPOSITIONS | {"enters", "explores", "reaches", "patrols", "enter", "explore", "reach", "patrol",
+                                                  "entered", "explored", "reached"}, key=len, reverse=True)),
         "|".join(sorted(lx.PLACES, key=len, reverse=True))), re.IGNORECASE)
 _BARE_PLACE_RE = re.compile(r"(?<![\w-])(%s)(?![\w-])(?!')" % "|".join(
     sorted(set(lx.PLACES) - world.PREPOSITION_ONLY_PLACES, key=len, reverse=True)), re.IGNORECASE)
