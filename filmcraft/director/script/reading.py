@@ -149,6 +149,9 @@ def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tup
             window = [t.lower() for t in toks[end + 2:end + 8]]
             if verb_next and prev not in _PROPER_PLACE_PREPOSITIONS:
                 ev["person"] += 1  # "Tomas recognises"; not "a painter in Paris falls"
+            elif prev == "and" and start > 1 and toks[start - 2][:1].isupper() and nxt.isalpha() and nxt.islower() \
+                    and nxt not in lx.STOP_WORDS and nxt not in lx.PLACES and finite_verb(nxt + "s"):
+                ev["person"] += 1  # "Ben and Priya reach the surface"
             of_place = prev == "of" and (prev2 in lx.PLACES or prev2 in lx.RULER_NOUNS)  # "the town of Kettleford"
             if nxt == "," and nxt2.lower() in {"a", "an", "the"} and prev not in _PROPER_PLACE_PREPOSITIONS and not of_place and any(
                     w in lx.ROLE_NOUNS or w.rstrip("s") in lx.ROLE_NOUNS for w in window):
