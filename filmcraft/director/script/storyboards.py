@@ -79,15 +79,14 @@ def _group_scenes(beats: list[Beat], reading: Reading) -> list[list[Beat]]:
     # a run of beats at one place and time is one scene however long: time passes only where the
     # text says so (splitting it and advancing the clock invented sunsets and split one event's cast)
     if len(scenes) == 1 and len(beats) >= 2:
-        # one place, one time: the story still has two scenes, the lead-in some time before the turn;
-        # the events keep the time the text gives them (pushing them later invented sunsets)
+        # one place, one time: the story still has two scenes. By day the lead-in is the morning
+        # before the events, which keep the time the text gives them (pushing them later invented
+        # sunsets); a story set at night or dusk keeps its opening hour and the turn comes later
         split = next((i for i, b in enumerate(beats) if b.kind in ("turn", "climax")), len(beats) - 1) or 1
-        earlier = advance(beats[0].time, -1) if beats[0].time != "dawn" else "night"
-        if not any(time_in(b.text) == beats[0].time for b in beats[split:]) and \
-                any(time_in(b.text) == beats[0].time for b in beats[:split]):
-            earlier = None  # only the lead-in says its time: the turn comes later instead
+        earlier = "dawn" if beats[0].time == "day" and any(time_in(b.text) in (None, "day") for b in beats[split:]) \
+            else None
         for b in beats[:split] if earlier else beats[split:]:
-            b.time = earlier or advance(b.time)
+            b.time = earlier or (advance(b.time) if b.time != "night" else "dawn")
         beats[split].time_jump = True
         scenes = [beats[:split], beats[split:]]
     while len(scenes) > MAX_SCENES_TOLD:
