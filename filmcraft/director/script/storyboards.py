@@ -127,13 +127,31 @@ def _set_apart(scenes: list[list[Beat]], reading: Reading, named: set[str]) -> N
                     b.place = other
                 k += 1
                 continue
-        if not scenes[k - 1][-1].named_place or (_TIME_PASSES.match(sc[0].text) and not time_in(sc[0].text)):
+        if not scenes[k - 1][-1].named_place or (_TIME_PASSES.match(sc[0].text) and not time_in(sc[0].text)) \
+                or _CUT.match(sc[0].text):
             for b in sc:
-                b.time = advance(b.time)
+                b.time = _other_hour(sc[0].text, b.time)
             sc[0].time_jump = True
             k += 1
             continue
         scenes[k - 1:k + 1] = [scenes[k - 1] + sc]
+
+
+# the hours a time word allows: "one grey morning" after a day scene is the next dawn, not a sunset
+_WORD_HOURS = (("morning", ("dawn", "day")), ("afternoon", ("day", "golden_hour")), ("evening", ("dusk", "night")),
+               ("night", ("night", "dusk")), ("day", ("day", "dawn")))
+
+
+def _other_hour(text: str, time: str) -> str:
+    """Another hour than ``time`` for a scene cut away from one at the same place: one its own time
+    word allows, else the next."""
+    tl = text.lower()
+    for word, hours in _WORD_HOURS:
+        if re.search(r"\b" + word + r"\b", tl):
+            other = next((h for h in hours if h != time), None)
+            if other:
+                return other
+    return advance(time) if time != "night" else "dawn"
 
 
 _TIME_PASSES = re.compile(r"(?:Later|Eventually|Finally|Years later|Months later|Weeks later|In the end|At the end|By the end|"
