@@ -13,6 +13,7 @@ from filmcraft.contracts import Character, Synopsis
 from filmcraft.director import lexicon as lx
 from filmcraft.director import world
 from filmcraft.director.script.grammar import finite_verb, mentions, place_head, subject_at
+from filmcraft.director.script.names import LANDSCAPES, extract_places_and_names, strip_possessive
 
 
 @dataclass
@@ -34,184 +35,6 @@ class Reading:
 
 def _clean(text: str) -> str:
     return lx.normalise_text(text)
-
-
-_TOKEN_RE = re.compile(r"[^\W\d_][\w'\-]*|\d+|[^\w\s]")
-
-
-def _tokens(sentence: str) -> list[str]:
-    return _TOKEN_RE.findall(sentence)
-
-
-def _cap_sequences(sentence: str) -> list[tuple[int, int, list[str]]]:
-    """Runs of capitalised words, broken at punctuation: (start, end, tokens) over _tokens()."""
-    toks = _tokens(sentence)
-    runs, i = [], 0
-    while i < len(toks):
-        if toks[i][0].isupper():
-            j = i
-            while j + 1 < len(toks):
-                if toks[j + 1][0].isupper():
-                    j += 1
-                elif (toks[j + 1] == "." and toks[j] in lx.TITLES and j + 2 < len(toks)
-                      and toks[j + 2][0].isupper()):
-                    j += 2  # "Dr. Ramos": the title's period does not end the name
-                else:
-                    break
-            runs.append((i, j, [t for t in toks[i:j + 1] if t != "."]))
-            i = j + 1
-        else:
-            i += 1
-    return runs
-
-
-def _strip_possessive(tok: str) -> str:
-    return re.sub(r"'s?$", "", tok)
-
-
-def _looks_like_verb(tok: str) -> bool:
-    t = tok.lower()
-    if t in lx.PLACES or t.rstrip("s") in lx.ROLE_NOUNS or t.rstrip("s") in world.CREATURES:
-        return False  # "the Tatra mountains", "the Golden Lotus gang members": a noun after a name
-    if t in lx.STOP_WORDS and t not in {"is", "was", "has", "had", "does", "must", "can", "will"}:
-        return False
-    return t in {"is", "was", "has", "had", "must", "can", "will", "and"} or t.endswith(("s", "ed")) \
-        or t in lx.TRAVEL_VERBS or t in lx.SPEECH_VERBS
-
-
-_PROPER_PLACE_PREPOSITIONS = frozenset("in at to into through across near toward towards inside outside".split())
-
-
-_LANDSCAPES = frozenset("desert mountains glacier tundra jungle sea ocean river ice summit".split())
-
-
-def _is_work_title(run: list[str], nxt: str) -> bool:
-    """'Despicable Me 4', 'Fast X', 'Frozen II': the title of a film, not a person or a place."""
-    return nxt.isdigit() or any((len(t) == 1 and t not in {"I", "A"}) or re.fullmatch(r"[IVX]{2,4}", t)
-                                for t in run)
-
-
-def _extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tuple[str, int]]]:
-    """Proper-noun places and proper-noun characters, with the sentence index of first mention.
-
-    Every mention of a capitalised run votes: a run followed by a verb, introduced by a title, or
-    described by an appositive ("Tomas, the old lighthouse keeper") is a person wherever else it
-    appears ("show it to Tomas"); a run after a place preposition or ending in a place noun is a place;
-    a run that modifies a role or group noun ("an Arendelle soldier") or follows "the" without any
-    person evidence is a realm, event or thing, never a character.
-    """
-    lower_words = {w for s in sentences for w in lx.words(s) if w[0].islower()}
-    elsewhere: dict[str, int] = {}
-    for s in sentences:
-        for start, _, toks in _cap_sequences(s):
-            if start > 0:
-                for t in toks:
-                    elsewhere[_strip_possessive(t)] = elsewhere.get(_strip_possessive(t), 0) + 1
-    evidence: dict[str, dict[str, int]] = {}
-    first_seen: dict[str, int] = {}
-    for si, s in enumerate(sentences):
-        toks = _tokens(s)
-        for start, end, run in _cap_sequences(s):
-            possessive = run[-1].endswith(("'s", "'"))
-            inner_possessive = any(t.endswith("'s") for t in run[:-1]) and run[-1].lower() not in lx.PLACES
-            named = start > 0 and toks[start - 1].lower() in {"named", "called"}  # "a historian named June"
-            run = [_strip_possessive(t) for t in run]
-            # drop sentence openers ("After", "Meanwhile") and a trade used as a title ("Baker Marcus
-            # Bell") from the front of the run
-            while run and not named and (
-                    re.fullmatch(r"[A-Z][a-z]+-year-old", run[0])  # "Twelve-year-old Maya" is Maya
-                    or (run[0] in lx.SENTENCE_OPENERS or run[0] in lx.CALENDAR_WORDS) and run[0] not in lx.TITLES
-                           or (len(run) > 1 and run[0].lower() in lx.ROLE_NOUNS and run[0] not in lx.TITLES)):
-                run, start = run[1:], start + 1
-            if not run:
-                continue
-            phrase = " ".join(run)
-            prev = toks[start - 1].lower() if start > 0 else ""
-            prev2 = toks[start - 2].lower() if start > 1 else ""
-            nxt = toks[end + 1] if end + 1 < len(toks) else ""
-            nxt2 = toks[end + 2] if end + 2 < len(toks) else ""
-            ev = evidence.setdefault(phrase, {"person": 0, "place": 0, "modifier": 0, "thing": 0, "work": 0, "seen": 0})
-            # "the King's Day celebrations": an event ("St. Anne's Hospital" is a place)
-            if _is_work_title(run, nxt) or inner_possessive:
-                ev["work"] += 1
-                continue
-            at_start = all(t in lx.SENTENCE_OPENERS or not t[0].isalnum() for t in toks[:start])
-            verb_next = (_looks_like_verb(nxt) and nxt.lower() != "and") or (
-                nxt.lower().endswith("ly") and _looks_like_verb(nxt2) and nxt2.lower() != "and")
-            common = len(run) == 1 and (run[0].lower() in world.WEATHER_WORDS or run[0].lower() in world.PROPS
-                                        or run[0].lower() in world.CREATURES or run[0].lower() in lx.PLACES
-                                        or run[0].lower().endswith(("ing", "ed")))
-            if at_start and (phrase.lower() in lower_words or common or not (
-                    elsewhere.get(run[0], 0) or verb_next or nxt in {"", ","})):
-                continue  # a capitalised common word opening a sentence ("Lightning strikes")
-            ev["seen"] += 1
-            first_seen.setdefault(phrase, si)
-            window = [t.lower() for t in toks[end + 2:end + 8]]
-            if verb_next and prev not in _PROPER_PLACE_PREPOSITIONS:
-                ev["person"] += 1  # "Tomas recognises"; not "a painter in Paris falls"
-            elif prev == "and" and start > 1 and toks[start - 2][:1].isupper() and nxt.isalpha() and nxt.islower() \
-                    and nxt not in lx.STOP_WORDS and nxt not in lx.PLACES and finite_verb(nxt + "s"):
-                ev["person"] += 1  # "Ben and Priya reach the surface"
-            of_place = prev == "of" and (prev2 in lx.PLACES or prev2 in lx.RULER_NOUNS)  # "the town of Kettleford"
-            if nxt == "," and nxt2.lower() in {"a", "an", "the"} and prev not in _PROPER_PLACE_PREPOSITIONS and not of_place and any(
-                    w in lx.ROLE_NOUNS or w.rstrip("s") in lx.ROLE_NOUNS for w in window):
-                ev["person"] += 1  # "Tomas, the old lighthouse keeper"
-            if run[0] in lx.TITLES and len(run) > 1:
-                ev["person"] += 1
-            if prev in lx.PLACES or prev in {"ship", "boat", "station"}:
-                ev["thing"] += 2  # "the orbital station Kestrel", "the boat Albatross": the place's name
-            if prev in {"to", "with"} and any(t.lower() in lx.GIVING_VERBS for t in toks[max(0, start - 6):start]):
-                ev["person"] += 1  # "show it to Tomas"
-            if named:
-                ev["person"] += 2
-            if not possessive and (nxt.lower() in lx.ROLE_NOUNS or nxt.lower() in lx.GROUP_NOUNS):
-                ev["modifier"] += 1  # "a loyal Arendelle soldier", "the Northuldra people"
-            if (prev in _PROPER_PLACE_PREPOSITIONS and nxt.lower() != "and" and len(run) <= 3) or (
-                    prev == "of" and (prev2 in lx.RULER_NOUNS or prev2 in lx.PLACES)):
-                ev["place"] += 1  # "in Lisbon", "the queen of Arendelle", "the iron town of Kettleford"
-            if (nxt.lower() in lx.PLACES and nxt.lower() not in world.PREPOSITION_ONLY_PLACES) or \
-                    nxt.lower() in world.PROPS or nxt.lower() in {"wheel", "bay", "street", "road"}:
-                ev["modifier"] += 1  # "the Tatra mountains", "Harrow Hill caves": a place's name
-            if prev == "the" or run[-1] in lx.THING_HEADS:
-                ev["thing"] += 1
-            if prev in {"a", "an"}:
-                ev["thing"] += 2  # "steal a Vermeer": a work by someone, not someone
-            prev3 = toks[start - 3].lower() if start > 2 else ""
-            if prev == "the" and prev2 == "," and (prev3 in world.PROPS or prev3 in lx.PLACES):
-                ev["thing"] += 2  # "her sailing boat, the Albatross": the thing's own name
-    places: list[str] = []
-    names: list[tuple[str, int]] = []
-    for phrase in sorted(first_seen, key=lambda p: (first_seen[p], list(first_seen).index(p))):
-        ev = evidence[phrase]
-        run = phrase.split()
-        if ev["work"] and not ev["person"]:
-            continue
-        if phrase in world.PROPER_PLACES and not (run[0] in lx.TITLES and len(run) > 1):
-            # "Paris" is a place, even as the subject of "Paris sleeps"; a named landscape says its
-            # kind ("the Sahara" is the Sahara desert)
-            kind = world.PROPER_PLACES[phrase]
-            places.append(f"{phrase} {kind}" if kind in _LANDSCAPES and not phrase.lower().endswith(kind) else phrase)
-        elif run[-1].lower() in lx.PLACES:
-            places.append(phrase)
-        elif ev["person"]:
-            names.append((phrase, first_seen[phrase]))
-        elif ev["place"]:
-            places.append(phrase)
-        elif ev["modifier"] or (ev["thing"] and (not phrase.endswith("s") or ev["thing"] >= 2)) or run[-1] in lx.THING_HEADS:
-            continue  # a realm, an event or a thing ("the Immortal Ascension Exam")
-        elif run[0] in lx.TITLES and len(run) == 1:
-            continue
-        else:
-            names.append((phrase, first_seen[phrase]))
-    # a name that is a prefix of a longer name ("Harry" vs "Harry Potter") is the same person
-    full = [n for n, _ in names]
-    def bare(n: str) -> str:
-        return " ".join(w for w in n.split() if w not in lx.TITLES)
-    # ... and so is a first or last name alone beside a titled full name ("Amara", "Professor Amara Osei")
-    kept = [(n, si) for n, si in names if not any(
-        o != n and (bare(o).startswith(bare(n) + " ") or (len(n.split()) == 1 and n in bare(o).split()[1:] and
-                                                          o.split()[0] in lx.TITLES)) for o in full)]
-    return places, kept
 
 
 _ROLE_RE = re.compile(
@@ -326,7 +149,7 @@ def mood_of(text: str, default: str) -> str:
 def read(text: str, seed: int) -> Reading:
     text = _clean(text)
     sentences = lx.split_sentences(text) or [text if text.endswith(".") else text + "."]
-    places, named = _extract_places_and_names(sentences)
+    places, named = extract_places_and_names(sentences)
     names = [n for n, _ in named]
     roles = _role_characters(sentences, names)
     chars: list[tuple[int, Character]] = []
@@ -542,7 +365,7 @@ def places_in(text: str, reading: Reading) -> list[str]:
     for p in sorted(reading.places, key=len, reverse=True):
         flags = 0 if p[0].isupper() else re.IGNORECASE
         ms = list(re.finditer(r"\b" + re.escape(p) + r"\b(?!'(?!s\s+(?:side\s+)?" + _PARTS + r"))", text, flags))
-        if not ms and p[0].isupper() and p.split()[-1] in _LANDSCAPES:
+        if not ms and p[0].isupper() and p.split()[-1] in LANDSCAPES:
             ms = list(re.finditer(r"\b" + re.escape(p.rsplit(" ", 1)[0]) + r"\b", text))  # "the Sahara"
         if not ms and not p[0].isupper():
             ms = list(re.finditer(r"\b" + re.escape(place_head(p)) + r"\b(?!'(?!s\s+(?:side\s+)?" + _PARTS + r"))",
@@ -581,7 +404,7 @@ def lower_first(text: str, reading: Reading) -> str:
     first = text.split()[0] if text.split() else ""
     proper = {w for c in reading.characters for w in c.name.split() if w[0].isupper()} | \
              {w for pl in reading.places for w in pl.split() if w[0].isupper()}
-    return text if _strip_possessive(first) in proper else text[0].lower() + text[1:]
+    return text if strip_possessive(first) in proper else text[0].lower() + text[1:]
 
 
 # --- the reading a later stage starts from ---------------------------------------------------
