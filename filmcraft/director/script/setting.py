@@ -13,7 +13,7 @@ from filmcraft.director.script.grammar import finite_verb
 # --- weather ------------------------------------------------------------------------------
 
 _WEATHER_RE = re.compile(r"(?<![\w-])(%s)(?![\w-])" % "|".join(
-    sorted(list(world.WEATHER_WORDS) + list(world.WEATHER_PHRASES), key=len, reverse=True)))
+    sorted(list(world.WEATHER_WORDS) + list(world.WEATHER_PHRASES), key=len, reverse=True)), re.IGNORECASE)
 _END_RE = re.compile(r"\b(?:the|this|that)\s+(?:[a-z\-]+\s+)?(%s)\s+(%s)\b(?!\s+(?:over|out|loose|upon|across|on))" % (
     "|".join(sorted(world.WEATHER_WORDS, key=len, reverse=True)),
     "|".join(sorted(world.WEATHER_END_VERBS, key=len, reverse=True))))
@@ -25,6 +25,10 @@ def weather_in(text: str) -> str | None:
     found: list[tuple[int, str]] = []
     for m in _WEATHER_RE.finditer(text):
         word = m.group(1)
+        if word[0].isupper():
+            if text[:m.start()].rstrip()[-1:] not in ("", ".", "!", "?", ";", ":") or not word[1:].islower():
+                continue  # a name mid-sentence ("the Storm Inn"); "Lightning strikes" opens a sentence
+            word = word.lower()
         after = text[m.end():m.end() + 12].lower()
         before = text[max(0, m.start() - 6):m.start()].lower()
         if word in ("storm", "storms") and re.match(r"\s+(?:the|into|out|off|through|in)\b", after) \
