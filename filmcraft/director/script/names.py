@@ -57,6 +57,9 @@ def _looks_like_verb(tok: str) -> bool:
 _PROPER_PLACE_PREPOSITIONS = frozenset("in at to into through across near toward towards inside outside".split())
 
 
+_OVER = frozenset("over above beyond along past under across around".split())  # "a glider over the Downs"
+
+
 LANDSCAPES = frozenset("desert mountains glacier tundra jungle sea ocean river ice summit".split())
 
 
@@ -142,8 +145,10 @@ def extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tupl
             if not possessive and (nxt.lower() in lx.ROLE_NOUNS or nxt.lower() in lx.GROUP_NOUNS):
                 ev["modifier"] += 1  # "a loyal Arendelle soldier", "the Northuldra people"
             if (prev in _PROPER_PLACE_PREPOSITIONS and nxt.lower() != "and" and len(run) <= 3) or (
-                    prev == "of" and (prev2 in lx.RULER_NOUNS or prev2 in lx.PLACES)):
-                ev["place"] += 1  # "in Lisbon", "the queen of Arendelle", "the iron town of Kettleford"
+                    prev == "of" and (prev2 in lx.RULER_NOUNS or prev2 in lx.PLACES)) or (
+                    prev == "the" and prev2 in _PROPER_PLACE_PREPOSITIONS | _OVER and not named
+                    and not (nxt[:1].islower() and nxt not in lx.STOP_WORDS)):  # not "past the Ferris wheel"
+                ev["place"] += 1  # "in Lisbon", "the queen of Arendelle", "over the Downs"
             if (nxt.lower() in lx.PLACES and nxt.lower() not in world.PREPOSITION_ONLY_PLACES) or \
                     nxt.lower() in world.PROPS or nxt.lower() in {"wheel", "bay", "street", "road"}:
                 ev["modifier"] += 1  # "the Tatra mountains", "Harrow Hill caves": a place's name
@@ -184,6 +189,7 @@ def extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tupl
         return " ".join(w for w in n.split() if w not in lx.TITLES)
     # ... and so is a first or last name alone beside a titled full name ("Amara", "Professor Amara Osei")
     kept = [(n, si) for n, si in names if not any(
-        o != n and (bare(o).startswith(bare(n) + " ") or (len(n.split()) == 1 and n in bare(o).split()[1:] and
-                                                          o.split()[0] in lx.TITLES)) for o in full)]
+        o != n and (bare(o).startswith(bare(n) + " ") or bare(o) == bare(n) and len(o) > len(n) or (
+            len(n.split()) == 1 and n in bare(o).split()[1:] and o.split()[0] in lx.TITLES)) for o in full)]
+    # ("Reyes" beside "Captain Reyes": the titled one stays)
     return places, kept
