@@ -149,6 +149,12 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
             who = list(state.group) if len(state.group) >= 2 else state.recent[:2]
             if len(who) < 2 or len(hits) >= 2:
                 continue  # "Maya and Jonah eat pizza with a medal between them": the subjects themselves
+            things = [w for w in re.findall(r"\b(?:the|his|her|their|some|two|three)\s+(?:[a-z\-]+\s+)?([a-z]+s)\b",
+                                            text[:m.start()]) if w.rstrip("s") not in lx.ROLE_NOUNS
+                      and w not in lx.ROLE_NOUNS and w not in lx.GROUP_NOUNS
+                      and not re.search(r"\b" + w + r"\s+[a-z]+\s+$", text[:m.start()])]  # "the seals surround them"
+            if things:
+                continue  # "gathers the shells and throws them back": things, not people
         for k, n in enumerate(w for w in who if w):
             if not any(h[2] == n for h in hits) and n not in reading.absent:
                 hits.append((1, m.start() + k, n))
