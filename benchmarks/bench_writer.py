@@ -85,6 +85,14 @@ def main() -> None:
         s = sums[name]
         print(f"{name:13s} {n:5d} {s.gold_scenes:6d} {s.missed_scenes:6d} {s.merged_scenes:6d} "
               + " ".join(f"{_cell(s.ratio(k)):>7s}" for k, _, _ in COLUMNS) + f" {len(s.stock_hits):5d}")
+    # the held-out texts are scored on their own: the targets are for the development set, and these
+    # show whether the rules tuned on it read stories they were never tuned on
+    heldout = sr.load_heldout()
+    held_scores = sr.score_set(heldout, keep_going=True)
+    held = sr.totals(held_scores, heldout)["overall"]
+    print(f"{'held-out':13s} {len(heldout):5d} {held.gold_scenes:6d} {held.missed_scenes:6d} {held.merged_scenes:6d} "
+          + " ".join(f"{_cell(held.ratio(k)):>7s}" for k, _, _ in COLUMNS) + f" {len(held.stock_hits):5d}"
+          + "   (not in overall: written after the writer was tuned)")
     print("targets: " + ", ".join(f"{k} >= {v}" for k, v in sr.TARGETS.items()) + f", stock lines <= {sr.MAX_STOCK_HITS}")
     unmet = sums["overall"].unmet_targets()
     print("overall: " + ("all targets met" if not unmet else "NOT MET: " + "; ".join(unmet)))
@@ -93,11 +101,15 @@ def main() -> None:
         for st in texts:
             for line in scores[st.id][0].failures:
                 print(f"  [{st.subset}] {line}")
+        for st in heldout:
+            for line in held_scores[st.id][0].failures:
+                print(f"  [held-out {st.subset}] {line}")
     if args.json:
         report = {
             "writer": str(writer_dir / "filmcraft"), "commit": _git_sha(writer_dir), "seconds": round(seconds, 2),
             "skipped": skipped, "targets": sr.TARGETS, "max_stock_hits": sr.MAX_STOCK_HITS, "unmet": unmet,
             "subsets": {name: sums[name].figures() for name in sums if sums[name].gold_scenes},
+            "heldout": held.figures(),
             "texts": {st.id: {"subset": st.subset, **scores[st.id][0].figures(), "failures": scores[st.id][0].failures,
                               "headings": [b.heading for b in scores[st.id][2].scenes]} for st in texts},
         }

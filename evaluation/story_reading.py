@@ -32,14 +32,14 @@ from typing import Optional
 
 from evaluation.story_text import (  # the set and its words, re-exported with the scorer
     ARTICLES, REPO, SET_DIR, STOP_WORDS, SUBSETS, GoldCharacter, GoldScene, StoryText, contains, content_lemmas,
-    heading_int_ext, heading_place, lemma, load_movieprompts, load_own, location_matches, noun_key, sentences,
+    heading_int_ext, heading_place, lemma, load_heldout, load_movieprompts, load_own, location_matches, noun_key, sentences,
     shared_data_dir, tokens, words,
 )
 from filmcraft.contracts import FilmRequest, SceneBlock, SceneBlocks, Synopsis
 
 __all__ = [
     "REPO", "SET_DIR", "STOP_WORDS", "SUBSETS", "GoldCharacter", "GoldScene", "StoryText", "content_lemmas",
-    "heading_int_ext", "heading_place", "lemma", "load_movieprompts", "load_own", "location_matches", "noun_key",
+    "heading_int_ext", "heading_place", "lemma", "load_heldout", "load_movieprompts", "load_own", "location_matches", "noun_key",
     "sentences", "shared_data_dir", "words", "TARGETS", "MAX_STOCK_HITS", "WEATHER_SHOWS", "STOCK_LINES", "Score",
     "align", "best_match", "match_characters", "scene_text", "score_set", "score_text", "sentence_coverage",
     "similarity", "stock_lines", "totals", "write_film",

@@ -220,6 +220,12 @@ def load_own() -> list[StoryText]:
             for d in json.loads((SET_DIR / name).read_text(encoding="utf-8"))]
 
 
+def load_heldout() -> list[StoryText]:
+    """Texts written and annotated by someone who never read the writer's rules, after the writer was
+    tuned on the development set (themes, synopses, movieprompts): they show whether its rules generalise."""
+    return [StoryText.model_validate(d) for d in json.loads((SET_DIR / "heldout.json").read_text(encoding="utf-8"))]
+
+
 def load_movieprompts(shared: Optional[Path] = None) -> list[StoryText]:
     """The annotations of the ten MoviePrompts synopses with their text read from the shared data
     (the text is never copied into the repo). FileNotFoundError when the shared data is absent."""

@@ -71,6 +71,13 @@ def test_own_set_is_valid(own) -> None:
     assert sum(g.weather != ["clear"] for st in own for g in st.scenes) >= 25
 
 
+def test_heldout_set_is_valid_and_apart_from_the_development_set(own) -> None:
+    heldout = sr.load_heldout()
+    assert len(heldout) >= 12 and not {st.id for st in heldout} & {st.id for st in own}
+    for st in heldout:
+        _check_text(st)
+
+
 def test_movieprompts_annotations_reference_the_shared_texts(movieprompts) -> None:
     assert [st.line for st in movieprompts] == list(range(1, 11))
     for st in movieprompts:
