@@ -5,7 +5,8 @@ Run: .venv/bin/python benchmarks/bench_previs.py [--repeat N] [--baseline DIR]
 Seconds of render per 5 s shot at 720p and 1080p for three camera moves (the three renderer paths:
 static = master + loop, push_in = zoompan with a changing zoom, truck_right = two parallax layers).
 The shot is a story shot: a storm (rain layer, lightning flashes and a bolt), a seagull flying
-across and a character walking (two moving sprites), so the depiction's costs are all in it.
+across and a character walking (two moving sprites), so the depiction's costs are all in it;
+``--shot plain`` renders the same shot without them (clear sky, nobody moving).
 
 ``--baseline DIR`` is a checkout of the renderer to compare with, e.g. the one before the
 previs depicted its shots: ``git worktree add /tmp/previs_before 98a61f4``. Its renders run in a
@@ -40,6 +41,7 @@ from filmcraft.previs import render_shot
 from filmcraft.references.reference_sets import load_reference_set
 
 width, height, move, out, visuals_dir = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], Path(sys.argv[4]), sys.argv[5]
+plain = sys.argv[6] == "plain"
 story = dict(weather="storm", props=["seagull"], action="Mara walks to Tomas")
 scene = dict(scene_id="s01", index=1, heading="EXT. OLD HARBOUR - NIGHT", location="Old Harbour", time_of_day="night",
              characters=["Mara", "Tomas"], key_visual_elements=[], narrative_objective="meet", mood="tense", shots=[],
@@ -50,7 +52,7 @@ plan = dict(shot_id="s01_sh01", scene_id="s01", index=1, prompt="they meet", cha
                               lighting="moonlight", grade="night_blue", duration_s=%(shot)s))
 new = "weather" in SceneBlock.model_fields and "props" in ShotPlan.model_fields
 kwargs = {}
-if new:  # today's contracts carry the story; the baseline's would refuse the fields
+if new and not plain:  # today's contracts carry the story; the baseline's would refuse the fields
     scene["weather"] = "storm"
     plan.update(story)
     if visuals_dir:
@@ -97,10 +99,11 @@ class TagVisualLibrary:
         return visual
 
 
-def run_case(checkout: Path, width: int, height: int, move: str, out: Path, visuals_dir: str) -> float:
+def run_case(checkout: Path, width: int, height: int, move: str, out: Path, visuals_dir: str,
+             shot: str = "story") -> float:
     script = CASE_SCRIPT % {"shot": SHOT_S, "fps": FPS, "bench_dir": str(Path(__file__).resolve().parent)}
     env = {**os.environ, "PYTHONPATH": str(checkout)}
-    proc = subprocess.run([sys.executable, "-c", script, str(width), str(height), move, str(out), visuals_dir],
+    proc = subprocess.run([sys.executable, "-c", script, str(width), str(height), move, str(out), visuals_dir, shot],
                           cwd=checkout, env=env, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
         raise SystemExit(f"render failed in {checkout}:\n{proc.stderr[-3000:]}")
@@ -111,8 +114,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=3, help="renders per case and renderer (the median is reported)")
     ap.add_argument("--baseline", type=Path, default=None, help="a checkout of the renderer to compare with")
+    ap.add_argument("--shot", choices=("story", "plain"), default="story",
+                    help="story: storm, seagull, walking figure (default); plain: the same shot with none of them")
     args = ap.parse_args()
-    print(f"cpu cores: {os.cpu_count()}  load average: {os.getloadavg()[0]:.2f}")
+    print(f"cpu cores: {os.cpu_count()}  load average: {os.getloadavg()[0]:.2f}  shot: {args.shot}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         visuals = tmp_path / "visuals"
@@ -126,7 +131,8 @@ def main() -> None:
                 for i in range(args.repeat + 1):  # the first round warms caches (cards, cut-outs) and is dropped
                     for name, checkout, vis in renderers:
                         (tmp_path / name).mkdir(exist_ok=True)
-                        secs = run_case(checkout, width, height, move, tmp_path / name / f"{height}_{move}.mp4", vis)
+                        secs = run_case(checkout, width, height, move, tmp_path / name / f"{height}_{move}.mp4", vis,
+                                        args.shot)
                         if i:
                             times[name].append(secs)
                 line = f"{width}x{height} {move:12s}"
