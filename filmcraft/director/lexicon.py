@@ -162,7 +162,35 @@ pickpocket headmaster headmistress principal conductor mayor judges commander po
 historian engineer neighbour neighbours crowd fishermen farmers soldiers guards raiders smugglers
 gangsters bandits pirates sailors hunters villagers police policemen officers nurses doctors
 parents grandparents guests toddler infant students class classmates passengers workers miners monks nuns
+guest operator foreman purser goalkeeper coach dealer rancher cowboy cowgirl drover sheriff deputy outlaw
+rustler rustlers thieves commuter commuters fans schoolchildren tourists tourist pilgrims rescuers
+housekeeper steward stewardess nanny widows orphans witches sailors trader traders vendor vendors
 """.split())
+
+
+# agent-noun endings English makes trades and roles with ("saxophonist", "watchman", "milkmaid",
+# "gatekeeper", "goldsmith"): a role noun the list does not spell out is still a role noun
+_AGENT_SUFFIXES = ("ist", "ists", "man", "men", "woman", "women", "maid", "maids", "keeper", "keepers",
+                   "smith", "smiths", "monger")
+_NOT_AGENTS = frozenset("""
+assist resist insist persist consist desist subsist exist german ottoman specimen abdomen regimen stamen
+omen amen human humans
+""".split())
+
+
+def agent_noun(word: str) -> bool:
+    w = word.lower()
+    return len(w) >= 6 and w.isalpha() and w.endswith(_AGENT_SUFFIXES) and w not in _NOT_AGENTS
+
+
+class _RoleNouns(frozenset):
+    """The listed role nouns, and any agent noun by its ending (membership only; iteration is the list)."""
+
+    def __contains__(self, word: object) -> bool:
+        return frozenset.__contains__(self, word) or (isinstance(word, str) and agent_noun(word))
+
+
+ROLE_NOUNS = _RoleNouns(ROLE_NOUNS)
 
 # words near a mention that say the person is gone: "his brother, lost at sea", "his late friend"
 ABSENCE_CUES = frozenset("lost dead died late missing gone killed ago grave buried drowned vanished disappeared used".split())

@@ -39,7 +39,7 @@ def _clean(text: str) -> str:
 
 _ROLE_RE = re.compile(
     r"\b((?i:a|an|the|his|her|their|its|two|three|four|both|several)|[A-Z][a-z]+'s)\s+((?:[a-z][a-z\-]*\s+){0,2}?)(%s)(?:s|es)?\b" % "|".join(
-        sorted(lx.ROLE_NOUNS, key=len, reverse=True)))
+        sorted(lx.ROLE_NOUNS, key=len, reverse=True) + [r"[a-z]{2,}(?:ists?|wom[ae]n|m[ae]n|maids?|keepers?|smiths?|monger)"]))
 _PLACE_RE = re.compile(
     r"\b(%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?((?:[a-z][a-z\-]*\s+){0,2})(%s)\b(?!')" % (
         "|".join(sorted(lx.LOCATION_PREPOSITIONS | {"enters", "explores", "reaches", "patrols", "enter", "explore", "reach", "patrol",
@@ -87,6 +87,8 @@ def _role_characters(sentences: list[str], names: list[str]) -> list[tuple[str, 
             if re.match(r"\s*,?\s*[A-Z][a-z]+", after) and not re.match(r"\s*,?\s*(The|A|An|He|She|They|It)\b", after):
                 continue  # "the cunning Valentina": the role word is an epithet of the name
             noun = m.group(3).lower()
+            if noun not in lx.ROLE_NOUNS:
+                continue  # an agent-like ending that is no agent ("the human", "a specimen")
             det = m.group(1).lower()
             if det in {"his", "her", "their", "its"} and noun in {"family", "team", "crew", "friend"}:
                 continue  # a group around someone, not a character of its own
