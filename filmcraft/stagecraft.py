@@ -61,7 +61,8 @@ class Motion:
     linear: bool = True
     bob: float = 0.0  # amplitude, stage units (abs(sin): a step)
     bob_hz: float = 0.0
-    cells: list[tuple[float, bool, float]] = field(default_factory=lambda: [(0.0, False, 1.0)])  # angle, mirror, squash
+    # poses: (angle, mirror, squash); squash < 0 narrows the width by |squash| (a figure turning edge-on)
+    cells: list[tuple[float, bool, float]] = field(default_factory=lambda: [(0.0, False, 1.0)])
     cell_mode: str = "still"  # "still", "progress" (rotate through), "switch" (at mid shot), "flap"
 
     def at(self, p: float) -> tuple[float, float]:
@@ -215,7 +216,8 @@ def figure_motion(kind: str, direction: str, x: float, feet_y: float, height: fl
         return Motion((x, feet_y), (x + tip * 0.05 * height, feet_y + 0.02 * height), until=0.6, linear=False,
                       cells=cells, cell_mode="progress")
     if kind == "turn":
-        return Motion((x, feet_y), (x, feet_y), cells=[(0.0, False, 1.0), (0.0, True, 1.0)], cell_mode="switch")
+        return Motion((x, feet_y), (x, feet_y), cells=[(0.0, False, 1.0), (0.0, False, -0.3), (0.0, True, 1.0)],
+                      cell_mode="switch")
     if kind == "embrace" and partner_x is not None:
         meet = (x + partner_x) / 2 + (0.09 if x > partner_x else -0.09) * height / FIGURE_HEIGHT
         return Motion((x, feet_y), (meet, feet_y), until=0.7, linear=False, bob=0.01 * height, bob_hz=1.6)
@@ -290,10 +292,14 @@ def make_sprite(image: Image.Image, feet: tuple[float, float], run_px: float, ta
         cell = base.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if mirror else base
         if angle or roll_deg:
             cell = cell.rotate(angle + roll_deg, resample=Image.Resampling.BICUBIC, center=(fx, fy))
-        if squash != 1.0:
+        if squash > 0 and squash != 1.0:  # a wing beat: flattened about the middle
             squashed = cell.resize((cell.width, max(1, round(cell.height * squash))), Image.Resampling.BILINEAR)
             cell = Image.new("RGBA", cell.size, (0, 0, 0, 0))
             cell.paste(squashed, (0, round((cell.height - squashed.height) / 2)))
+        elif squash < 0:  # turning: seen edge-on for a moment, narrowed about the feet
+            squashed = cell.resize((max(1, round(cell.width * -squash)), cell.height), Image.Resampling.BILINEAR)
+            cell = Image.new("RGBA", cell.size, (0, 0, 0, 0))
+            cell.paste(squashed, (round(fx - squashed.width / 2), 0))
         cells.append(cell)
     sheet = Image.new("RGBA", (base.width, base.height * len(cells)), (0, 0, 0, 0))
     for i, cell in enumerate(cells):
@@ -327,11 +333,11 @@ def sprite_overlay(sprite: Sprite, to_px: Callable[[float, float], tuple[float, 
     if sprite.cells > 1:
         if m.cell_mode == "progress":
             cell = f"min({sprite.cells - 1},floor({sprite.cells}*min(1,n/{max(1, frames - 1) * m.until:.3f})))"
-        elif m.cell_mode == "switch":
-            cell = f"gte(n,{frames // 2})"
+        elif m.cell_mode == "switch":  # the turn happens mid-shot, through its edge-on pose
+            cell = f"gte(n,{round(frames * 0.42)})+gte(n,{round(frames * 0.58)})" if sprite.cells == 3 else f"gte(n,{frames // 2})"
         else:  # flap: a wing beat every few frames
             cell = f"mod(floor(n*{6.0 / fps:.4f}),2)"
-        chain.append(f"crop=w={cw}:h={ch}:x=0:y='{ch}*{cell}'")
+        chain.append(f"crop=w={cw}:h={ch}:x=0:y='{ch}*({cell})'")
     return f"{','.join(chain)}[{sprite.label}];[{base}][{sprite.label}]overlay=x='{x}':y='{y}':format=yuv420[{out}]"
 
 
@@ -403,6 +409,8 @@ def sprites_for(figures: list[Any], motions: dict[str, Motion], props: list[Plac
         if m is None:
             continue
         image, top, bottom, _ = figure_art(fig, fig.height * k)
+        if any(mirror for _, mirror, _ in m.cells):
+            image = image.crop((0, 0, image.width, bottom))  # a turning figure: its name label must not flip
         sprites.append(make_sprite(image, (image.width / 2, bottom), bottom - top, fig.height * k, m,
                                    f"fig{len(sprites)}", roll_deg))
     for p in props:
