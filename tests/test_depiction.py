@@ -165,6 +165,22 @@ def test_walking_figure_moves_in_its_screen_direction(tmp_path: Path):
     assert xs[0] < xs[1] < xs[2] and xs[2] - xs[0] > 0.1 * W
 
 
+def test_a_falling_figure_ends_lying_down(tmp_path: Path):
+    refs = load_reference_set(scene("Ice Shelf", "day", characters=("Piet",)), None, tmp_path, W, H)
+    f, m = render(tmp_path, refs, plan("Ice Shelf", action="the shelf cracks and Piet falls", characters=("Piet",),
+                                       time_of_day="day"), "fall")
+    assert [(x.motion, x.direction) for x in m.figures] == [("fall", "right")]
+    coat = np.asarray(character_colour("Piet"), float)
+
+    def coat_centre(frame: np.ndarray) -> tuple[float, float]:
+        ys, xs = np.nonzero(np.abs(frame - coat).sum(axis=2) < 60)
+        return float(xs.mean()), float(ys.mean())
+
+    (x0, y0), (x1, y1) = coat_centre(f[0]), coat_centre(f[-1])
+    # the body pivots on its feet toward screen right: the coat ends low and to the right
+    assert y1 - y0 > 0.08 * H and x1 - x0 > 0.05 * W
+
+
 def test_storm_flashes_lightning(tmp_path: Path):
     refs = load_reference_set(scene("Lighthouse", weather="storm"), None, tmp_path, W, H)
     f, m = render(tmp_path, refs, plan(weather="storm", characters=()), "storm")
