@@ -54,7 +54,7 @@ def _looks_like_verb(tok: str) -> bool:
         or t in lx.TRAVEL_VERBS or t in lx.SPEECH_VERBS
 
 
-_PROPER_PLACE_PREPOSITIONS = frozenset("in at to into through across near toward towards inside outside".split())
+_PROPER_PLACE_PREPOSITIONS = frozenset("in at to into through across near toward towards inside outside above below beyond".split())
 
 
 _OVER = frozenset("over above beyond along past under across around".split())  # "a glider over the Downs"
@@ -125,13 +125,27 @@ def extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tupl
             ev["seen"] += 1
             first_seen.setdefault(phrase, si)
             window = [t.lower() for t in toks[end + 2:end + 8]]
-            if verb_next and prev not in _PROPER_PLACE_PREPOSITIONS:
+            # "the research submarine Orca Nine loses": a name right after a place or vehicle noun that
+            # is no prepositional phrase's ("on the quay Maria waits") names that thing, even as it acts
+            thing_named = (prev in lx.PLACES or prev in {"ship", "boat", "station"}) and not any(
+                t.lower() in lx.LOCATION_PREPOSITIONS for t in toks[max(0, start - 4):start - 1])
+            if verb_next and prev not in _PROPER_PLACE_PREPOSITIONS and not thing_named:
                 ev["person"] += 1  # "Tomas recognises"; not "a painter in Paris falls"
             elif prev == "and" and start > 1 and toks[start - 2][:1].isupper() and nxt.isalpha() and nxt.islower() \
                     and nxt not in lx.STOP_WORDS and nxt not in lx.PLACES and finite_verb(nxt + "s"):
                 ev["person"] += 1  # "Ben and Priya reach the surface"
             of_place = prev == "of" and (prev2 in lx.PLACES or prev2 in lx.RULER_NOUNS)  # "the town of Kettleford"
-            if nxt == "," and nxt2.lower() in {"a", "an", "the"} and prev not in _PROPER_PLACE_PREPOSITIONS and not of_place and any(
+            # the appositive's head noun says what the name is: "the Chalet Edelweiss, a family ski
+            # lodge above Zermatt" is a lodge (its "family" only modifies it)
+            head = ""
+            for w in window[1:]:
+                if w in lx.LOCATION_PREPOSITIONS or w in _PROPER_PLACE_PREPOSITIONS | _OVER or w in lx.STOP_WORDS \
+                        or not w.isalpha():
+                    break
+                head = w
+            if nxt == "," and nxt2.lower() in {"a", "an", "the"} and head in lx.PLACES:
+                ev["place"] += 2
+            elif nxt == "," and nxt2.lower() in {"a", "an", "the"} and prev not in _PROPER_PLACE_PREPOSITIONS and not of_place and any(
                     w in lx.ROLE_NOUNS or w.rstrip("s") in lx.ROLE_NOUNS for w in window):
                 ev["person"] += 1  # "Tomas, the old lighthouse keeper"
             if run[0] in lx.TITLES and len(run) > 1:
@@ -171,8 +185,9 @@ def extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tupl
             # kind ("the Sahara" is the Sahara desert)
             kind = world.PROPER_PLACES[phrase]
             places.append(f"{phrase} {kind}" if kind in LANDSCAPES and not phrase.lower().endswith(kind) else phrase)
-        elif run[-1].lower() in lx.PLACES:
-            places.append(phrase)
+        elif run[-1].lower() in lx.PLACES or (len(run) > 1 and run[0].lower() in lx.PLACES and run[0] not in lx.TITLES
+                                             and not ev["person"]):
+            places.append(phrase)  # "Harrow Hill caves"; "Port Regina", "Chalet Edelweiss", "Lake Como"
         elif ev["person"]:
             names.append((phrase, first_seen[phrase]))
         elif ev["place"]:
@@ -190,6 +205,12 @@ def extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tupl
     # ... and so is a first or last name alone beside a titled full name ("Amara", "Professor Amara Osei")
     kept = [(n, si) for n, si in names if not any(
         o != n and (bare(o).startswith(bare(n) + " ") or bare(o) == bare(n) and len(o) > len(n) or (
-            len(n.split()) == 1 and n in bare(o).split()[1:] and o.split()[0] in lx.TITLES)) for o in full)]
+            len(n.split()) == 1 and n in bare(o).split()[1:] and o.split()[0] in lx.TITLES)
+        # "Madame Kovac" beside "Madame Ilse Kovac": the title and the surname are the same person
+        or (n.split()[0] in lx.TITLES and len(bare(n).split()) == 1 and len(bare(o).split()) > 1
+            and bare(o).split()[-1] == bare(n))) for o in full)]
     # ("Reyes" beside "Captain Reyes": the titled one stays)
+    # a person's first or last name alone is that person, wherever it stands ("a tyre iron at Walt")
+    parts = {w for n, _ in kept for w in n.split() if w not in lx.TITLES}
+    places = [p for p in places if not (len(p.split()) == 1 and p in parts)]
     return places, kept
