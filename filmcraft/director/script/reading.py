@@ -243,7 +243,7 @@ def _only_past(text: str, aliases: list[str]) -> bool:
     """Is every mention of someone a look back ("a girl vanished twenty years ago", "the story of the girl")?"""
     for a in aliases:
         for m in mentions(text, a):
-            window = {w.lower() for w in lx.words(text[m.end():m.end() + 40])[:6]}
+            window = {w.lower() for w in lx.words(text[m.end():m.end() + 40])[:6]} - {"late"}
             # "lost in a foggy forest" is where someone is; "vanished twenty years ago" is a memory
             if subject_at(text, m.end()) and not window & (lx.ABSENCE_CUES - {"lost", "missing", "gone"}):
                 return False
@@ -251,6 +251,7 @@ def _only_past(text: str, aliases: list[str]) -> bool:
 
 
 _HERE_CUES = frozenset({"lost", "missing"})
+_DEAD = frozenset({"late", "dead", "deceased"})  # in a role's own name: someone who has died
 _TITLE_GENDER = {**dict.fromkeys("Mr Sir Lord King Prince Father Brother Uncle Grandpa".split(), "m"),
                  **dict.fromkeys("Mrs Ms Miss Lady Queen Princess Mother Sister Aunt Grandma Madame".split(), "f")}
 
@@ -263,11 +264,14 @@ def _profile_people(reading: Reading) -> None:
         aliases = reading.aliases.get(c.name, [c.name])
         plural = c.name.split()[-1].endswith("s") and not c.name[0].isupper()
         # "his late wife", "lost at sea": a cue before or after; "a lost toddler" is there, lost or not
+        # ("late" after a mention is another noun's or the hour's: "rebuilds her late father's bike")
         gone = any(({w.lower() for w in lx.words(text[max(0, m.start() - 12):m.start()])} & (lx.ABSENCE_CUES - _HERE_CUES))
-                   or {w.lower() for w in lx.words(text[m.start():m.end() + 40])[:9]} & lx.ABSENCE_CUES
+                   or {w.lower() for w in lx.words(text[m.start():m.end() + 40])[:9]} & (lx.ABSENCE_CUES - {"late"})
                    for a in aliases for m in mentions(text, a))
-        if c.name[0].isupper() or (any(subject_at(text, m.end(), plural) for a in aliases for m in mentions(text, a))
-                                   and not (gone and _only_past(text, aliases))):
+        if not c.name[0].isupper() and set(c.name.lower().split()) & _DEAD:
+            reading.absent.add(c.name)  # "the late mother hummed": remembered, whatever she does in the memory
+        elif c.name[0].isupper() or (any(subject_at(text, m.end(), plural) for a in aliases for m in mentions(text, a))
+                                     and not (gone and _only_past(text, aliases))):
             reading.acting.add(c.name)  # named people are the cast; role nouns only when they act
         elif gone:
             reading.absent.add(c.name)  # "his brother, lost at sea twenty years ago": never on screen
