@@ -74,7 +74,7 @@ MOTION_VERBS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("turn", ("turn", "spin", "spun", "whirl", "glanc", "look back", "swivel")),
     ("sit", ("sit", "sat", "kneel", "knelt", "crouch", "slump", "squat", "lies down", "lie down")),
     ("walk", ("walk", "stroll", "wander", "pace", "step", "head", "cross", "follow", "approach", "enter", "leav",
-              "left", "exit", "return", "trudg", "limp", "march", "drag", "haul", "pull", "carr", "push", "go",
+              "left", "exit", "return", "trudg", "limp", "march", "drag", "haul", "pull", "carr", "push",
               "goes", "went", "come", "came", "wade", "trek", "hike", "mov", "row")),
     ("dance", ("danc", "twirl", "sway")),
 )
@@ -272,8 +272,10 @@ def _figures(plan: ShotPlan, motion: str) -> list[FigurePick]:
     elif motion == "embrace" or any(w in ("they", "together", "both", "all") for w in words):
         movers = set(range(len(names)))
     else:
-        named = [i for i, n in enumerate(names) if slugify(n) and slugify(n).split("_")[0] in words]
-        movers = {named[0]} if named else ({0} if names else set())
+        # the mover is the action's grammatical subject: a name it opens with, else (a verb first:
+        # "runs to the lighthouse to show it to Tomas") the shot's first character, never the object
+        first = _is_character(lead, names) if lead else None
+        movers = {names.index(first)} if first else ({0} if names else set())
     out = []
     for i, name in enumerate(names):
         m = motion if i in movers else "stand"
