@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from filmcraft.director import lexicon as lx
+from filmcraft.director.world import BROAD_PLACES
 from filmcraft.director.script.casting import CastState, cast_in
 from filmcraft.director.script.grammar import condense, has_finite_verb, place_head, subject_at, time_in
 from filmcraft.director.script.reading import Reading, lower_first, places_in
@@ -119,6 +120,11 @@ _HOLLOWS = frozenset("crevasse cave caves tunnel tunnels pit hole well mine cham
                      "trench sewer".split())
 
 
+def _broad(place: str) -> bool:
+    """A proper name with no set noun in it ("Durban", "West Virginia"), or a city or region."""
+    return (place[0].isupper() and place.split()[-1].lower() not in lx.PLACES) or place_head(place) in BROAD_PLACES
+
+
 def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_places: list[str]) -> list[Beat]:
     """Give each beat a place, a time of day and its people (the text's, else continuity rules)."""
     beats: list[Beat] = []
@@ -126,14 +132,20 @@ def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_plac
     genre_places = list(lx.GENRE_PLACES[reading.genre])
     prev_chars = [reading.characters[0].name] if reading.characters else []
     cast = CastState(recent=list(prev_chars))
+    # a city or region says where the story is, a set inside it where a scene is: an opening that
+    # names no place starts at the first set the story names ("the team hotel", not "Durban")
+    sets = [p for p in named_places if not _broad(p)] or list(named_places)
+    last_seen: dict[str, str] = {}  # person -> the place they were last on screen
     for text, kind in zip(texts, kinds):
         here = places_in(text, reading)
         t = time_in(text)
         travels = moves(text)
+        if here and place is not None and all(_broad(h) for h in here) and not travels and not _broad(place):
+            here = []  # "fans in Durban" while the story is at the stadium: still the stadium
         if here:
             new_place = here[0]
         elif place is None:
-            new_place = named_places[0] if named_places else genre_places[0]
+            new_place = sets[0] if sets else genre_places[0]
         elif travels and (re.search(r"\bback\b", text) or (re.search(r"\bout\b", text) and place_head(place) in _HOLLOWS)) \
                 and any(b.place != place for b in beats):
             # "heads back", "climbs out" of a crevasse: to the place the story came from
@@ -142,7 +154,7 @@ def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_plac
             # an unnamed move ("climbs out" of anything but a hollow stays where it is): a place the synopsis names but has not used, else where such a
             # story goes next from here, else the genre's next setting
             used = {b.place for b in beats} | {place}
-            options = [p for p in named_places if p not in used] or \
+            options = [p for p in sets if p not in used] or \
                 [p for p in lx.RELATED_PLACES.get(place_head(place), ()) if p not in used] or \
                 [p for p in genre_places if p not in used]
             new_place = options[0] if options else place
@@ -154,8 +166,12 @@ def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_plac
         elif t and t != time:
             time, jump = t, True
         chars = cast_in(text, reading, cast)
+        if False and not here and chars and beats and not set(chars) & set(prev_chars) and \
+                len({last_seen.get(c) for c in chars}) == 1 and last_seen.get(chars[0]) not in (None, new_place):
+            new_place = last_seen[chars[0]]  # cross-cutting: back to where these people were left
         chars = chars or prev_chars  # nobody acts ("a storm breaks"): the people already there stay
         prev_chars = chars
+        last_seen.update(dict.fromkeys(chars, new_place))
         beats.append(Beat(kind, text, new_place, time, chars, jump, bool(here)))
         place = new_place
     return beats

@@ -86,6 +86,8 @@ def _group_scenes(beats: list[Beat], reading: Reading) -> list[list[Beat]]:
         earlier = "dawn" if beats[0].time == "day" and any(time_in(b.text) in (None, "day") for b in beats[split:]) \
             else None
         for b in beats[:split] if earlier else beats[split:]:
+            if not earlier and time_in(b.text) == b.time:
+                continue  # "chases him through the market at night": the text's own hour stays
             b.time = earlier or (advance(b.time) if b.time != "night" else "dawn")
         beats[split].time_jump = True
         scenes = [beats[:split], beats[split:]]
