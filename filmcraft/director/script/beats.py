@@ -135,7 +135,6 @@ def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_plac
     # a city or region says where the story is, a set inside it where a scene is: an opening that
     # names no place starts at the first set the story names ("the team hotel", not "Durban")
     sets = [p for p in named_places if not _broad(p)] or list(named_places)
-    last_seen: dict[str, str] = {}  # person -> the place they were last on screen
     for text, kind in zip(texts, kinds):
         here = places_in(text, reading)
         t = time_in(text)
@@ -166,12 +165,8 @@ def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_plac
         elif t and t != time:
             time, jump = t, True
         chars = cast_in(text, reading, cast)
-        if False and not here and chars and beats and not set(chars) & set(prev_chars) and \
-                len({last_seen.get(c) for c in chars}) == 1 and last_seen.get(chars[0]) not in (None, new_place):
-            new_place = last_seen[chars[0]]  # cross-cutting: back to where these people were left
         chars = chars or prev_chars  # nobody acts ("a storm breaks"): the people already there stay
         prev_chars = chars
-        last_seen.update(dict.fromkeys(chars, new_place))
         beats.append(Beat(kind, text, new_place, time, chars, jump, bool(here)))
         place = new_place
     return beats
