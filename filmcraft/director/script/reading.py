@@ -47,6 +47,8 @@ _PLACE_RE = re.compile(
         "|".join(sorted(lx.PLACES, key=len, reverse=True))), re.IGNORECASE)
 _BARE_PLACE_RE = re.compile(r"(?<![\w-])(%s)(?![\w-])(?!')" % "|".join(
     sorted(set(lx.PLACES) - world.PREPOSITION_ONLY_PLACES, key=len, reverse=True)), re.IGNORECASE)
+_OF_NAMED_RE = re.compile(r"\b(?:the|a|an)\s+(%s)\s+of\s+(?:the\s+)?[A-Z]" % "|".join(
+    sorted(lx.PLACES, key=len, reverse=True)))
 # "-ing" words that name a kind of place ("fishing village"), not what it is doing ("dying village")
 _ING_MODIFIERS = frozenset("fishing boarding mining training parking shopping living dining landing sleeping "
                            "meeting trading sailing".split())
@@ -189,6 +191,12 @@ def read(text: str, seed: int) -> Reading:
             if not any(p.split()[-1].lower() == m.group(3).lower() for p in places):
                 places = [p for p in places if p.lower() not in name.split()]  # "train" inside "train station"
                 places.append(name)
+    # "the docks of Port Regina", "the markets of Tabriz": the set inside a named place, in any position
+    for s in sentences:
+        for m in _OF_NAMED_RE.finditer(s):
+            noun = m.group(1).lower()
+            if not any(noun == place_head(p) for p in places):
+                places.append(noun)
     for s in sentences:
         for m in _BARE_PLACE_RE.finditer(s):
             noun = m.group(1).lower()
@@ -377,12 +385,13 @@ def places_in(text: str, reading: Reading) -> list[str]:
             ms = list(re.finditer(r"\b" + re.escape(place_head(p)) + r"\b(?!'(?!s\s+(?:side\s+)?" + _PARTS + r"))",
                                   text, re.IGNORECASE))
         for m in ms:
-            if place_head(p) in world.PREPOSITION_ONLY_PLACES and (not re.search(
+            of_named = re.match(r"\s+of\s+(?:the\s+)?[A-Z]", text[m.end():])  # "the docks of Port Regina"
+            if place_head(p) in world.PREPOSITION_ONLY_PLACES and not of_named and (not re.search(
                     r"\b(?:%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?(?:[\w\-]+\s+){0,2}$" % "|".join(
                         lx.LOCATION_PREPOSITIONS | {"aboard"} | _PLACE_VERBS), text[:m.start()], re.IGNORECASE) or re.search(
                     r"\bto\s+$", text[:m.start()])):
                 continue  # "drags the boat", "climbs the tower", "to train pilots": a thing or a verb, not where
-            if _qualifies_a_noun(text, m.start()) or _object_of_a_verb(text, m.start()):
+            if _qualifies_a_noun(text, m.start()) or (_object_of_a_verb(text, m.start()) and not of_named):
                 continue
             if _setting_mention(text, m) and not any(a <= m.start() < b for a, b, _ in hits):
                 hits.append((m.start(), m.end(), p))
