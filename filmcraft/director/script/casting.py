@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from filmcraft.director import lexicon as lx
 from filmcraft.director.script.grammar import finite_verb, mentions, subject_at
-from filmcraft.director.script.reading import Reading
+from filmcraft.director.script.reading import Reading, plural_role
 
 
 @dataclass
@@ -67,7 +67,7 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
     it names; people only mentioned ("his brother", "the baby's father") stay off screen."""
     hits: list[tuple[int, int, str]] = []  # (subject first?, position, name)
     for c in reading.characters:
-        plural = c.name.split()[-1].endswith("s") and not c.name[0].isupper()
+        plural = plural_role(c.name)
         best = None
         for a in reading.aliases.get(c.name, [c.name]):
             for m in mentions(text, a):

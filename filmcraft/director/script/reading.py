@@ -38,7 +38,7 @@ def _clean(text: str) -> str:
 
 
 _ROLE_RE = re.compile(
-    r"\b((?i:a|an|the|his|her|their|its|two|three|four|both|several)|[A-Z][a-z]+'s)\s+((?:[a-z][a-z\-]*\s+){0,2}?)(%s)(?:s|es)?\b" % "|".join(
+    r"\b((?i:a|an|the|his|her|their|its|two|three|four|both|several|every|each|many|some|hundred|thousand|dozen)|[A-Z][a-z]+'s)\s+((?:[a-z][a-z\-]*\s+){0,2}?)(%s)(?:s|es)?\b" % "|".join(
         sorted(lx.ROLE_NOUNS, key=len, reverse=True) + [r"[a-z]{2,}(?:ists?|wom[ae]n|m[ae]n|maids?|keepers?|smiths?|monger)"]))
 _PLACE_RE = re.compile(
     r"\b(%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?((?:[a-z][a-z\-]*\s+){0,2})(%s)\b(?!')" % (
@@ -72,7 +72,8 @@ def _adjectives(span: str, place: bool = False) -> list[str]:
 _TRANSIENT = frozenset("vast same other next last first whole entire empty distant nearby remote waiting".split())
 
 
-def _role_characters(sentences: list[str], names: list[str]) -> list[tuple[str, str, int]]:
+def _role_characters(sentences: list[str], names: list[str], named_at: dict[str, int] | None = None
+                     ) -> list[tuple[str, str, int]]:
     """Role-noun characters ("an old fisherman") that are not appositives of a named person."""
     found: dict[str, tuple[str, str, int]] = {}
     named_nouns: set[str] = set()  # "a maintenance robot called Unit Seven": later "the robot" is him
@@ -97,12 +98,15 @@ def _role_characters(sentences: list[str], names: list[str]) -> list[tuple[str, 
             if re.search(r"\b(?:as|is|was|are|were|be|being|becomes|became|become|remains|remain)\s*$", before,
                          re.IGNORECASE):
                 continue  # "his past as a villain", "becomes the new queen": what someone is, not someone new
-            nxt = re.match(r"\s*([a-z]+)", after)
-            if nxt and (nxt.group(1) in lx.GROUP_NOUNS or nxt.group(1) in lx.PLACES):
-                continue  # "the dragon clan": the role word names the group's kind
+            nxt = re.match(r"\s*([a-z]+)(?:\s+([a-z]+))?", after)
+            if nxt and (nxt.group(1) in lx.GROUP_NOUNS or nxt.group(1) in lx.PLACES or (
+                    nxt.group(2) in lx.PLACES and nxt.group(1) not in lx.STOP_WORDS and not finite_verb(nxt.group(1)))):
+                continue  # "the dragon clan", "a family ski lodge": the role word names the kind of thing
             said_plural = m.group(0).split()[-1].lower() != noun
-            if len(names) >= 2 and (noun in lx.COLLECTIVE_ROLES or said_plural):
+            known = [n for n in names if (named_at or {}).get(n, 0) <= si]
+            if len(known) >= 2 and (noun in lx.COLLECTIVE_ROLES or said_plural):
                 continue  # "the team", "the sisters": the named people themselves, seen together
+                # (a group named before them is its own: "three thieves rehearse ... Soraya picks")
             adjs = _adjectives(m.group(2))
             said = m.group(0).split()[-1].lower()  # as written, plural kept: "sisters"
             count = [det] if det in {"two", "three", "four", "both", "several"} else []
@@ -155,7 +159,7 @@ def read(text: str, seed: int) -> Reading:
     sentences = lx.split_sentences(text) or [text if text.endswith(".") else text + "."]
     places, named = extract_places_and_names(sentences)
     names = [n for n, _ in named]
-    roles = _role_characters(sentences, names)
+    roles = _role_characters(sentences, names, dict(named))
     chars: list[tuple[int, Character]] = []
     for n, si in named:
         desc = next((_appositive(s, n) for s in sentences if _appositive(s, n)), "")
@@ -258,6 +262,13 @@ def _only_past(text: str, aliases: list[str]) -> bool:
     return True
 
 
+def plural_role(name: str) -> bool:
+    """Is a role character a plural? 'the thieves'; and a collective, which English lets take a plural
+    verb ('the crew argue')."""
+    return not name[0].isupper() and (name.split()[-1].endswith("s") or name.split()[-1] in lx.COLLECTIVE_ROLES
+                                      or name.split()[-1] in lx.GROUP_NOUNS)
+
+
 _HERE_CUES = frozenset({"lost", "missing"})
 _DEAD = frozenset({"late", "dead", "deceased"})  # in a role's own name: someone who has died
 _TITLE_GENDER = {**dict.fromkeys("Mr Sir Lord King Prince Father Brother Uncle Grandpa".split(), "m"),
@@ -270,7 +281,7 @@ def _profile_people(reading: Reading) -> None:
     reading.acting, reading.gender, reading.absent = set(), {}, set()
     for c in reading.characters:
         aliases = reading.aliases.get(c.name, [c.name])
-        plural = c.name.split()[-1].endswith("s") and not c.name[0].isupper()
+        plural = plural_role(c.name)
         # "his late wife", "lost at sea": a cue before or after; "a lost toddler" is there, lost or not
         # ("late" after a mention is another noun's or the hour's: "rebuilds her late father's bike")
         gone = any(({w.lower() for w in lx.words(text[max(0, m.start() - 12):m.start()])} & (lx.ABSENCE_CUES - _HERE_CUES))
