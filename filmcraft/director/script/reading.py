@@ -287,7 +287,10 @@ def _profile_people(reading: Reading) -> None:
         gone = any(({w.lower() for w in lx.words(text[max(0, m.start() - 12):m.start()])} & (lx.ABSENCE_CUES - _HERE_CUES))
                    or {w.lower() for w in lx.words(text[m.start():m.end() + 40])[:9]} & (lx.ABSENCE_CUES - {"late"})
                    for a in aliases for m in mentions(text, a))
-        if not c.name[0].isupper() and set(c.name.lower().split()) & _DEAD:
+        died = any(re.match(r"(?:\s*,[^,.;]{1,60},)?\s+(?:\w+ly\s+)?(?:died|was killed|drowned|passed away)\b", text[m.end():])
+                   for a in aliases for m in mentions(text, a))
+        if not c.name[0].isupper() and (set(c.name.lower().split()) & _DEAD or died):
+            # "her father, the club's old coach, died last winter": what he taught her is a memory
             reading.absent.add(c.name)  # "the late mother hummed": remembered, whatever she does in the memory
         elif c.name[0].isupper() or (any(subject_at(text, m.end(), plural) for a in aliases for m in mentions(text, a))
                                      and not (gone and _only_past(text, aliases))):
