@@ -74,8 +74,11 @@ class WeatherTrack:
             self.current = "clear"  # another day, or time has passed: the sky the text gave last is gone
         self.time = time
         if weather_ends(text):
-            # "when the storm breaks, she skis out": this scene is after it
-            shown, self.current = "clear", "clear"
+            # "when the storm breaks, she skis out": this scene is after it; "as the fog lifts off the
+            # strait, he watches": the scene shows it going, so it is still there to see
+            during = named and re.search(r"\b(?:as|while)\s+the\s+(?:[a-z\-]+\s+)?(?:%s)\s+(?:%s)\b" % (
+                "|".join(world.WEATHER_WORDS), "|".join(world.WEATHER_END_VERBS)), text, re.IGNORECASE)
+            shown, self.current = (named if during else "clear"), "clear"
             return shown
         if named:
             self.current = named
