@@ -77,7 +77,8 @@ def _split_events(sentence: str) -> list[str]:
         if subj_end and len(left.split()) >= 4 and len(rtoks) >= 4 and subject_at(right, subj_end.end()):
             pieces = [left, right]
     if len(sentence.split()) > 30:
-        pieces = [q for p in pieces for q in re.split(r";\s+|\s+-\s+|,\s+but\s+", p)]
+        # ", so she walks to the stadium": a consequence told as its own event, often somewhere else
+        pieces = [q for p in pieces for q in re.split(r";\s+|\s+-\s+|,\s+but\s+|,\s+so\s+(?=(?:she|he|they|[A-Z])\b)", p)]
     pieces = [p.strip().rstrip(".") for p in pieces if len(p.split()) >= 4]
     if len(pieces) < 2:
         return [sentence]
@@ -108,11 +109,20 @@ def moves(text: str) -> bool:
     toks = lx.words(text)
     for i, w in enumerate(toks):
         wl = w.lower()
+        nxt = toks[i + 2].lower() if i + 2 < len(toks) else ""
+        if wl == "left" and not (i + 1 < len(toks) and (toks[i + 1].lower() in _DETS or toks[i + 1][0].isupper())):
+            continue  # "dives left", "turns left": a direction; "left the house" leaves
         if wl in lx.MOVE_AWAY_VERBS:
             return True
         if wl in lx.TRAVEL_VERBS and i + 1 < len(toks) and toks[i + 1].lower() in lx.DIRECTION_WORDS:
+            if toks[i + 1].lower() == "to" and nxt and nxt not in _DETS and nxt not in lx.PLACES \
+                    and not toks[i + 2][0].isupper() and nxt not in {"bed", "sea", "town", "school", "church", "work"}:
+                continue  # "goes to penalties", "goes to sleep": not a place
             return True
     return False
+
+
+_DETS = frozenset("the a an his her their its my our this that".split())
 
 
 # places one climbs out of, back to where one was
@@ -120,9 +130,14 @@ _HOLLOWS = frozenset("crevasse cave caves tunnel tunnels pit hole well mine cham
                      "trench sewer".split())
 
 
-def _broad(place: str) -> bool:
-    """A proper name with no set noun in it ("Durban", "West Virginia"), or a city or region."""
-    return (place[0].isupper() and place.split()[-1].lower() not in lx.PLACES) or place_head(place) in BROAD_PLACES
+_CIVIC = frozenset("city town village kingdom realm country region land world planet".split())
+
+
+def _broad(place: str, civic: bool = False) -> bool:
+    """A proper name with no set noun in it ("Durban", "West Virginia"), or a city or region (with
+    ``civic``, not a landscape: "the Alps" are an exterior of their own)."""
+    return (place[0].isupper() and place.split()[-1].lower() not in lx.PLACES) or \
+        place_head(place) in (_CIVIC if civic else BROAD_PLACES)
 
 
 def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_places: list[str]) -> list[Beat]:
@@ -139,8 +154,9 @@ def place_beats(texts: list[str], kinds: list[str], reading: Reading, named_plac
         here = places_in(text, reading)
         t = time_in(text)
         travels = moves(text)
-        if here and place is not None and all(_broad(h) for h in here) and not travels and not _broad(place):
-            here = []  # "fans in Durban" while the story is at the stadium: still the stadium
+        if here and place is not None and not _broad(place) and all(_broad(h, civic=True) and not re.search(
+                r"\b(?:to|into|towards?|for|reaches|reach|enters|enter)\s+(?:the\s+)?" + re.escape(h), text) for h in here):
+            here, travels = [], False  # "fans in Durban" at the stadium: still the stadium ("flies to Paris" goes)
         if here:
             new_place = here[0]
         elif place is None:
