@@ -63,6 +63,7 @@ PLACES: dict[str, tuple[bool, str]] = {
     "cathedral": (True, "vast stone reverb, distant choir"),
     "temple": (True, "large stone reverb, wind chimes"),
     "cemetery": (False, "wind, crows, distant bell"),
+    "grave": (False, "wind, crows, distant bell"),  # "on her father's grave": a set, after a preposition only
     "graveyard": (False, "wind, crows, distant bell"),
     "school": (True, "hallway chatter, lockers, bell"),
     "classroom": (True, "room tone, chairs scraping, chalk"),
@@ -340,7 +341,7 @@ pursues pursue pursued skis skates hikes treks wades paddles rows swims
 PREPOSITION_ONLY_PLACES = frozenset("""
 boat ship train car truck bus plane helicopter submarine raft lifeboat tent tower roof ice deck caravan
 stage cell well ruins lab base camp mine pass realm home platform carriage show fair surface yard stall hall dig
-chamber canal gallery ramp gate
+chamber canal gallery ramp gate grave
 """.split())
 
 
