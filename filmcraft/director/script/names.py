@@ -63,6 +63,16 @@ _OVER = frozenset("over above beyond along past under across around".split())  #
 LANDSCAPES = frozenset("desert mountains glacier tundra jungle sea ocean river ice summit".split())
 
 
+# months that are also given names: "a woman in a green coat, June Albright", "with June pressing ice"
+_NAME_MONTHS = frozenset("April May June".split())
+_TIME_WORDS = frozenset("in on by until till since last next this every of early late mid through during".split())
+
+
+def _month_as_name(toks: list[str], start: int, word: str) -> bool:
+    return word in _NAME_MONTHS and start > 0 and toks[start - 1].lower() not in _TIME_WORDS \
+        and not toks[start - 1][:1].isdigit() and not (start + 1 < len(toks) and toks[start + 1][:1].isdigit())
+
+
 def _is_work_title(run: list[str], nxt: str) -> bool:
     """'Despicable Me 4', 'Fast X', 'Frozen II': the title of a film, not a person or a place."""
     return nxt.isdigit() or any((len(t) == 1 and t not in {"I", "A"}) or re.fullmatch(r"[IVX]{2,4}", t)
@@ -98,7 +108,8 @@ def extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tupl
             # Bell") from the front of the run
             while run and not named and (
                     re.fullmatch(r"[A-Z][a-z]+-year-old", run[0])  # "Twelve-year-old Maya" is Maya
-                    or (run[0] in lx.SENTENCE_OPENERS or run[0] in lx.CALENDAR_WORDS) and run[0] not in lx.TITLES
+                    or (run[0] in lx.SENTENCE_OPENERS or (run[0] in lx.CALENDAR_WORDS and not _month_as_name(toks, start, run[0])))
+                    and run[0] not in lx.TITLES
                            or (len(run) > 1 and run[0].lower() in lx.ROLE_NOUNS and run[0] not in lx.TITLES)):
                 run, start = run[1:], start + 1
             if not run:

@@ -87,8 +87,10 @@ def _role_characters(sentences: list[str], names: list[str], named_at: dict[str,
             if re.match(r"\s*(?:,\s+(?:a|an|the)\s+[^,.;]{0,30}?)?\b(?:named|called)\s+[A-Z]", after):
                 named_nouns.add(m.group(3).lower())
                 continue  # "her apprentice, a shy boy named Pim": Pim himself
-            if re.match(r"\s*,?\s*[A-Z][a-z]+", after) and not re.match(r"\s*,?\s*(The|A|An|He|She|They|It)\b", after):
-                continue  # "the cunning Valentina": the role word is an epithet of the name
+            lead = re.match(r"\s*(?:(?:in|with|from)\s+(?:a|an|the|his|her)\s+[a-z\- ]{1,25}?,\s*)?", after).end()
+            if re.match(r"\s*,?\s*[A-Z][a-z]+", after[lead:]) and not re.match(r"\s*,?\s*(The|A|An|He|She|They|It)\b",
+                                                                                 after[lead:]):
+                continue  # "the cunning Valentina", "a woman in a green coat, June": the role word describes the name
             noun = m.group(3).lower()
             if noun not in lx.ROLE_NOUNS:
                 continue  # an agent-like ending that is no agent ("the human", "a specimen")
@@ -122,7 +124,12 @@ def _appositive(sentence: str, name: str) -> str:
     if m:
         return m.group(1).strip()
     m = re.search(r"\b((?:a|an)\s+[a-z][a-z\- ]{2,40}?)\s+(?:named|called)\s+" + re.escape(name) + r"\b", sentence)
-    return m.group(1).strip() if m and m.group(1).split()[-1] in lx.ROLE_NOUNS else ""
+    if m and m.group(1).split()[-1] in lx.ROLE_NOUNS:
+        return m.group(1).strip()
+    # "a woman in a green coat, June Albright": the role before the name, with what she wears
+    m = re.search(r"\b((?:a|an)\s+(?:[a-z\-]+\s+){0,2}?([a-z]+))(?:\s+(?:in|with)\s+(?:a|an|the)\s+[a-z\- ]{1,25}?)?,\s+"
+                  + re.escape(name) + r"\b", sentence)
+    return m.group(1).strip() if m and m.group(2) in lx.ROLE_NOUNS else ""
 
 
 def _invent_protagonist(text: str) -> Character:
