@@ -219,7 +219,10 @@ def extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tupl
             len(n.split()) == 1 and n in bare(o).split()[1:] and o.split()[0] in lx.TITLES)
         # "Madame Kovac" beside "Madame Ilse Kovac": the title and the surname are the same person
         or (n.split()[0] in lx.TITLES and len(bare(n).split()) == 1 and len(bare(o).split()) > 1
-            and bare(o).split()[-1] == bare(n))) for o in full)]
+            and bare(o).split()[-1] == bare(n))
+        # "Lomax" beside "Eddie Lomax", when no one else in the story has that surname
+        or (len(n.split()) == 1 and len(o.split()) > 1 and o.split()[-1] == n
+            and sum(1 for x in full if x.split()[-1] == n and x != n) == 1)) for o in full)]
     # ("Reyes" beside "Captain Reyes": the titled one stays)
     # a person's first or last name alone is that person, wherever it stands ("a tyre iron at Walt")
     parts = {w for n, _ in kept for w in n.split() if w not in lx.TITLES}

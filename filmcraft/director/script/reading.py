@@ -243,6 +243,8 @@ def _aliases_for(c: Character) -> list[str]:
     if c.name[0].isupper():
         if len(parts) > 1:
             al.append(parts[-1] if parts[0] in lx.TITLES else parts[0])
+            if parts[0] not in lx.TITLES:
+                al.append(parts[-1])  # "Eddie Lomax" is also "Lomax"
             if parts[0] in lx.TITLES and len(parts) > 2:
                 al.append(parts[1])  # "Dr Leila Haddad" is also "Leila"
         # the appositive's role noun names the same person later: "the old lighthouse keeper"
