@@ -79,8 +79,10 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
                         len(before) >= 2 and before[-1] == "and" and before[-2][:1].isupper()):
                     continue  # only the owner of something ("the baby's father"; not "Nezha and Aobing's souls")
                 near = [w.lower().strip(",:") for w in before[-3:]]
-                if _after_of(before):
-                    continue  # "the soldiers of the Lord Warden are searching": whose they are, not who is there
+                if _after_of(before) or (not subject and re.search(
+                        r"\bof\s+(?:a|an|the)\s+[^,.;]{1,40},\s*(?:[A-Z][\w']*\s+)*$", text[:m.start()])):
+                    continue  # "the soldiers of the Lord Warden are searching": whose they are, not who is there;
+                    # "a photograph of a missing bookkeeper, Eddie Lomax": who is in the picture
                 lead = [w for w in before if w not in c.name.split()][-2:]  # "by Professor Severus Snape"
                 aux = [w for w in before if w not in c.name.split()][-3:-2]
                 if len(lead) == 2 and lead[-1] == "by" and re.fullmatch(r"[a-z]+(?:ed|en|t)", lead[0]) and not (
