@@ -68,6 +68,8 @@ def _adjectives(span: str, place: bool = False) -> list[str]:
     return out
 
 
+# words before a group noun that leave it the named people themselves ("the whole team", "the two sisters")
+_SAME_GROUP = frozenset("whole entire little small young old two three four both all other".split())
 # adjectives of a moment, not of a place's name
 _TRANSIENT = frozenset("vast same other next last first whole entire empty distant nearby remote waiting".split())
 
@@ -106,7 +108,8 @@ def _role_characters(sentences: list[str], names: list[str], named_at: dict[str,
                 continue  # "the dragon clan", "a family ski lodge": the role word names the kind of thing
             said_plural = m.group(0).split()[-1].lower() != noun
             known = [n for n in names if (named_at or {}).get(n, 0) <= si]
-            if len(known) >= 2 and (noun in lx.COLLECTIVE_ROLES or said_plural):
+            kind = [w for w in m.group(2).split() if w.lower() not in _SAME_GROUP]  # "the rescue crew": another group
+            if len(known) >= 2 and (noun in lx.COLLECTIVE_ROLES or said_plural) and not kind:
                 continue  # "the team", "the sisters": the named people themselves, seen together
                 # (a group named before them is its own: "three thieves rehearse ... Soraya picks")
             adjs = _adjectives(m.group(2))
