@@ -56,7 +56,8 @@ def _resolve_pronoun(pron: str, reading: Reading, state: CastState) -> list[str]
     everyone = [c.name for c in reading.characters if c.name in reading.acting]
     for pool in (state.subjects, state.recent, everyone):
         for test in (lambda n: reading.gender.get(n) == want, lambda n: n not in reading.gender):
-            hit = next((n for n in pool if test(n) and n in reading.acting), None)
+            # "someone" is the one the story will not name: no later pronoun picks them up
+            hit = next((n for n in pool if test(n) and n in reading.acting and n != "someone"), None)
             if hit:
                 return [hit]
     return state.recent[:1]

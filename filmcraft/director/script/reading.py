@@ -176,6 +176,12 @@ def read(text: str, seed: int) -> Reading:
         chars.append((si, Character(name=n, description=desc or f"{n}, as the story names them")))
     for name, phrase, si in roles:
         chars.append((si, Character(name=name, description=phrase)))
+    # "someone swings a tyre iron at Walt": an unnamed person who acts is on screen, unnamed
+    for si, s in enumerate(sentences):
+        m = re.search(r"\b(?:[Ss]omeone|[Ss]omebody)\b", s)
+        if m and subject_at(s, m.end()):
+            chars.append((si, Character(name="someone", description="someone the story does not name")))
+            break
     chars.sort(key=lambda c: c[0])
     characters = [c for _, c in chars][:10]
     aliases = {c.name: _aliases_for(c) for c in characters}
