@@ -63,24 +63,29 @@ def _events(reading: Reading) -> list[str]:
     return out or [reading.sentences[0]]
 
 
-_VP_AND = re.compile(r"\s+and\s+(?=([a-z]+)\s+(?:it|them|him|her|the|a|an|his|their|to|into|from|through|across|"
-                     r"home|back|away|together)\b)")
+_VP_AND = re.compile(r"\s+and(?:,\s+(?P<adv>[^,]{2,30}),)?\s+(?=([a-z]+)\s+(?:it|them|him|her|the|a|an|his|their|to|into|"
+                     r"from|through|across|at|onto|home|back|away|together)\b)")
 
 
 def _shared_subject_split(clause: str) -> list[str]:
     """'The girl and her grandfather build a kite in the attic and fly it from a windy hill' is two
     events with one subject: the second gets the subject back."""
     m = _VP_AND.search(clause)
-    if not m or m.group(1) in lx.STOP_WORDS or m.group(1) in world.PROPS or m.group(1) in world.CREATURES:
+    if not m or m.group(2) in lx.STOP_WORDS or m.group(2) in world.PROPS or m.group(2) in world.CREATURES:
         return [clause]
     left, right = clause[:m.start()], clause[m.end():]
     toks = left.split()
-    k = next((i for i, t in enumerate(toks) if i and (finite_verb(t, toks[i - 1]) or (
+    # the subject ends at the first verb ("night," closing an opening phrase is no verb)
+    k = next((i for i, t in enumerate(toks) if i and t[-1].isalpha() and (finite_verb(t, toks[i - 1]) or (
         i + 1 < len(toks) and toks[i + 1].lower() in {"a", "an", "the", "it", "their", "his", "her"}
         and t.islower() and t not in lx.STOP_WORDS))), None)
     if k is None or len(right.split()) < 3:
         return [clause]
-    return [left, " ".join(toks[:k]) + " " + right]
+    subject = _definite(" ".join(toks[:k]).split(", ")[-1])  # not the opening phrase again ("One night, ...")
+    if m.group("adv"):  # "and, at midnight, knocks at a hut": the second event keeps its own time
+        adv = m.group("adv").strip()
+        return [left, f"{adv[0].upper() + adv[1:]}, {subject[0].lower() + subject[1:] if subject.startswith('The ') else subject} {right}"]
+    return [left, subject + " " + right]
 
 
 def _nominal_events(phrase: str, P: str, home: str, reading: Reading) -> list[str]:
