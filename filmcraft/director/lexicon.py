@@ -225,6 +225,9 @@ TIME_WORDS: dict[str, str] = {
     "supper": "dusk", "dinner": "dusk", "in the morning": "day", "overnight": "night", "nights": "night",
     "one in the morning": "night", "two in the morning": "night", "three in the morning": "night",
     "four in the morning": "night", "small hours": "night", "after dark": "night",
+    # the sun's own moves say the hour
+    "sun sinks": "golden_hour", "sun sets": "golden_hour", "sun dips": "golden_hour", "sun goes down": "dusk",
+    "sundown": "dusk", "sun rises": "dawn", "sun comes up": "dawn", "sunup": "dawn",
 }
 TIME_HEADING = {"dawn": "DAWN", "day": "DAY", "golden_hour": "SUNSET", "dusk": "DUSK", "night": "NIGHT"}
 
