@@ -227,7 +227,7 @@ TIME_WORDS: dict[str, str] = {
     "four in the morning": "night", "small hours": "night", "after dark": "night",
     # the sun's own moves say the hour
     "sun sinks": "golden_hour", "sun sets": "golden_hour", "sun dips": "golden_hour", "sun goes down": "dusk",
-    "sundown": "dusk", "sun rises": "dawn", "sun comes up": "dawn", "sunup": "dawn",
+    "torchlight": "night", "lamplight": "night", "candlelight": "night", "sundown": "dusk", "sun rises": "dawn", "sun comes up": "dawn", "sunup": "dawn",
 }
 TIME_HEADING = {"dawn": "DAWN", "day": "DAY", "golden_hour": "SUNSET", "dusk": "DUSK", "night": "NIGHT"}
 

@@ -51,8 +51,9 @@ def weather_ends(text: str) -> bool:
 
 
 _ORDER = ("dawn", "day", "golden_hour", "dusk", "night")
-_TIME_SKIP = re.compile(r"\b(?:next|following|later|weeks|months|years|one day|days later|the day after)\b",
-                        re.IGNORECASE)
+_TIME_SKIP = re.compile(r"\b(?:next|following|later|weeks|months|years|one day|days later|the day after|"
+                        r"(?:in|by|this|that) (?:january|february|march|april|june|july|august|september|october|"
+                        r"november|december|spring|summer|autumn|winter))\b", re.IGNORECASE)
 
 
 def _new_day(before: str, now: str) -> bool:

@@ -40,11 +40,14 @@ def _beats_from_chain(syn: Synopsis, simple: SimplifiedStoryboard) -> tuple[Read
     return reading, place_beats(texts, kinds, reading, [l.name for l in syn.locations])
 
 
+# "This January", "In March", "By spring": a month or a season opening a sentence moves the story on
+_SEASON_JUMP = (r"(?:This|That|In|By|Next|Come|Early in|Late in) (?:the )?(?:January|February|March|April|May|June|July|"
+                r"August|September|October|November|December|spring|summer|autumn|fall|winter)")
 # openers that cut to another line of the story or jump ahead in it
 _CUT = re.compile(r"(?:Meanwhile|Elsewhere|Later|Eventually|Finally|Years later|Months later|Weeks later|"
                   r"In the end|At the end|By the end|In a final|Before (?:his|her|their) departure|"
                   r"One (?:[a-z]+ )?(?:morning|day|evening|night)|The next (?:morning|day|evening|night)|"
-                  r"(?:A|An|One|Two|Three|Some) (?:[a-z]+ )?(?:days?|weeks?|months?|years?) later)\b")
+                  r"(?:A|An|One|Two|Three|Some) (?:[a-z]+ )?(?:days?|weeks?|months?|years?) later|" + _SEASON_JUMP + r")\b")
 
 
 _JOINING = re.compile(r"\b(?:joins|join|joined|accompanies|accompany|catches up with|returns to)\b")
@@ -131,8 +134,9 @@ def _set_apart(scenes: list[list[Beat]], reading: Reading, named: set[str]) -> N
                 continue
         if not scenes[k - 1][-1].named_place or (_TIME_PASSES.match(sc[0].text) and not time_in(sc[0].text)) \
                 or _CUT.match(sc[0].text):
-            for b in sc:
-                b.time = _other_hour(sc[0].text, b.time)
+            if time_in(sc[0].text) != sc[0].time:  # a text that gives the hour keeps it ("by torchlight")
+                for b in sc:
+                    b.time = _other_hour(sc[0].text, b.time)
             sc[0].time_jump = True
             k += 1
             continue
