@@ -460,11 +460,12 @@ WEATHER_END_PHRASES = ("after the storm", "after the blizzard", "after the rain"
 CREATURES: dict[str, str] = {
     **{w: "bird" for w in """seagull gull bird raven crow owl eagle hawk falcon sparrow robin pigeon dove swan
        heron crane albatross parrot penguin puffin magpie swallow blackbird hen chicken rooster duck goose
-       vulture stork""".split()},
+       vulture stork canary finch""".split()},
     **{w: "animal" for w in """dog puppy cat kitten horse pony foal wolf fox bear deer stag doe rabbit hare
        mouse rat squirrel goat sheep lamb cow bull ox pig donkey mule camel elephant lion tiger leopard
-       monkey ape gorilla badger otter hedgehog boar moose elk reindeer seal walrus lynx jaguar cub""".split()},
-    **{w: "fish" for w in "fish whale dolphin shark octopus turtle salmon trout crab jellyfish orca".split()},
+       monkey ape gorilla badger otter hedgehog boar moose elk reindeer seal walrus lynx jaguar cub
+       mare stallion colt calf cattle frog toad lizard""".split()},
+    **{w: "fish" for w in "fish whale dolphin shark octopus turtle salmon trout crab jellyfish orca narwhal".split()},
     **{w: "insect" for w in "moth butterfly bee beetle firefly fireflies spider ant dragonfly".split()},
     **{w: "beast" for w in "dragon snake serpent unicorn phoenix griffin kraken".split()},
 }

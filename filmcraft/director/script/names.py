@@ -184,6 +184,8 @@ def extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tupl
             prev3 = toks[start - 3].lower() if start > 2 else ""
             if prev == "the" and prev2 == "," and (prev3 in world.PROPS or prev3 in lx.PLACES):
                 ev["thing"] += 2  # "her sailing boat, the Albatross": the thing's own name
+            if prev == "," and (prev2 in world.CREATURES or prev2.rstrip("s") in world.CREATURES):
+                ev["thing"] += 2  # "Hattie's grey mare, Duchess", "his dog, Bruno": an animal's name
     places: list[str] = []
     names: list[tuple[str, int]] = []
     for phrase in sorted(first_seen, key=lambda p: (first_seen[p], list(first_seen).index(p))):
