@@ -115,7 +115,8 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
         if best:
             hits.append(best)
     for m in re.finditer(r"\b(she|he|they)\b", text, re.IGNORECASE):
-        if subject_at(text, m.end(), plural=m.group(1).lower() == "they"):
+        # "she and her hired hand drive the cattle": a nominative pronoun joined by "and" is a subject too
+        if subject_at(text, m.end(), plural=m.group(1).lower() == "they") or re.match(r"\s+and\s", text[m.end():]):
             for k, n in enumerate(_resolve_pronoun(m.group(1), reading, state)):
                 if not any(h[2] == n for h in hits):
                     hits.append((0, m.start() + k, n))
