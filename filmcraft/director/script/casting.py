@@ -36,6 +36,7 @@ _INTO = frozenset("in into through among across".split())
 # verbs that report what someone else did: the people in their clause are talked about
 _REPORTING = frozenset("says said writes wrote reads read remembers remembered recalls recalled dreams dreamed "
                        "imagines imagined tells told".split())
+_HEARD = frozenset("hear hears heard overhear overhears overheard".split())
 # verbs whose object is missing from the scene: "has lost his mother in the crowds"
 _MISSING = frozenset("lost loses lose misses missed mourns mourned".split())
 
@@ -99,6 +100,8 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
                     continue  # "does not trust the police": a group acted on is talked about, not shown
                 if any(w in _MISSING for w in near[-3:-1]) and not subject:
                     continue  # "has lost his mother": the one missed is not there
+                if not subject and any(w in _HEARD for w in near[-2:]):
+                    continue  # "they hear rustlers laughing beyond the rocks": a sound, not someone in the shot
                 if any(w in _REPORTING for w in near):
                     continue  # "the letter says Daniel became an engineer": told about, not shown
                 if re.match(r"\s+(?:is|was|has)\s+(?:gone|missing|vanished|disappeared)\b|\s+(?:vanishes|disappears)\b",

@@ -41,7 +41,7 @@ _ROLE_RE = re.compile(
     r"\b((?i:a|an|the|his|her|their|its|two|three|four|both|several|every|each|many|some|hundred|thousand|dozen)|[A-Z][a-z]+'s)\s+((?:[a-z][a-z\-]*\s+){0,2}?)(%s)(?:s|es)?\b" % "|".join(
         sorted(lx.ROLE_NOUNS, key=len, reverse=True) + [r"[a-z]{2,}(?:ists?|wom[ae]n|m[ae]n|maids?|keepers?|smiths?|monger)"]))
 _PLACE_RE = re.compile(
-    r"\b(%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?((?:[a-z][a-z\-]*(?:'s)?\s+){0,2})(%s)\b(?!')" % (
+    r"\b(%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?((?:[a-z][a-z\-]*(?:'s|')?\s+){0,2})(%s)\b(?!')" % (
         "|".join(sorted(lx.LOCATION_PREPOSITIONS | {"enters", "explores", "reaches", "patrols", "enter", "explore", "reach", "patrol",
                                                   "entered", "explored", "reached"}, key=len, reverse=True)),
         "|".join(sorted(lx.PLACES, key=len, reverse=True))), re.IGNORECASE)
