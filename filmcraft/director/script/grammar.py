@@ -41,7 +41,8 @@ def subject_at(text: str, end: int, plural: bool = False) -> bool:
     if not m:
         return False
     verb = m.group(1)
-    if plural and verb.islower() and verb.isalpha() and verb not in lx.STOP_WORDS and not verb.endswith("s"):
+    if plural and verb.islower() and verb.isalpha() and verb not in lx.STOP_WORDS and not verb.endswith(("s", "ing")):
+        # ("rustlers laughing": a participle is no finite verb)
         return verb not in lx.ROLE_NOUNS and verb not in lx.PLACES  # "the villagers gather"
     return finite_verb(verb)
 
