@@ -423,6 +423,8 @@ def places_in(text: str, reading: Reading) -> list[str]:
                         lx.LOCATION_PREPOSITIONS | {"aboard"} | _PLACE_VERBS), text[:m.start()], re.IGNORECASE) or re.search(
                     r"\bto\s+$", text[:m.start()])):
                 continue  # "drags the boat", "climbs the tower", "to train pilots": a thing or a verb, not where
+            if re.search(r"\btowards?\s+(?:(?:a|an|the|his|her|their)\s+)?(?:[\w\-']+\s+){0,2}$", text[:m.start()]):
+                continue  # "drive the cattle toward the railhead": on the way, not there yet
             if _qualifies_a_noun(text, m.start()) or (_object_of_a_verb(text, m.start()) and not of_named):
                 continue
             if _setting_mention(text, m) and not any(a <= m.start() < b for a, b, _ in hits):
