@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from filmcraft.director import lexicon as lx
 from filmcraft.director.world import BROAD_PLACES
 from filmcraft.director.script.casting import CastState, cast_in
+from filmcraft.director.script.names import LANDSCAPES
 from filmcraft.director.script.grammar import condense, has_finite_verb, place_head, subject_at, time_in
 from filmcraft.director.script.reading import Reading, lower_first, places_in
 
@@ -136,7 +137,8 @@ _CIVIC = frozenset("city town village kingdom realm country region land world pl
 def _broad(place: str, civic: bool = False) -> bool:
     """A proper name with no set noun in it ("Durban", "West Virginia"), or a city or region (with
     ``civic``, not a landscape: "the Alps" are an exterior of their own)."""
-    return (place[0].isupper() and place.split()[-1].lower() not in lx.PLACES) or \
+    return (place[0].isupper() and place.split()[-1].lower() not in lx.PLACES
+            and place.split()[-1].lower() not in LANDSCAPES) or \
         place_head(place) in (_CIVIC if civic else BROAD_PLACES)
 
 

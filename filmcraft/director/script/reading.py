@@ -413,6 +413,8 @@ def places_in(text: str, reading: Reading) -> list[str]:
         ms = list(re.finditer(r"\b" + re.escape(p) + r"\b(?!'(?!s\s+(?:side\s+)?" + _PARTS + r"))", text, flags))
         if not ms and p[0].isupper() and p.split()[-1] in LANDSCAPES:
             ms = list(re.finditer(r"\b" + re.escape(p.rsplit(" ", 1)[0]) + r"\b", text))  # "the Sahara"
+            # ... and "the ice" after "the Arctic ice" is that ice again
+            ms = ms or list(re.finditer(r"(?<=\bthe )" + re.escape(p.split()[-1]) + r"\b", text))
         if not ms and not p[0].isupper():
             ms = list(re.finditer(r"\b" + re.escape(place_head(p)) + r"\b(?!'(?!s\s+(?:side\s+)?" + _PARTS + r"))",
                                   text, re.IGNORECASE))

@@ -58,7 +58,8 @@ def _key_elements(text: str, place: str, people: list[str], things: list[str], w
 
 _INTERIOR_CUE = re.compile(r"\b(?:inside|indoors|within the walls)\b(?!\s*[:.;'\"])", re.IGNORECASE)
 _EXTERIOR_CUE = re.compile(r"\b(?:outside|outdoors|out onto|out into|skis out|steps out|goes out|heads out|"
-                           r"on the roof|on deck|knocks (?:at|on)|knock (?:at|on))\b", re.IGNORECASE)  # one knocks from outside
+                           r"on the roof|on deck|knocks (?:at|on)|knock (?:at|on)|under (?:a|the) [\w\-, ]{0,30}?sky|"
+                           r"under the stars)\b", re.IGNORECASE)  # one knocks from outside; a sky overhead is outdoors
 
 
 def _interior(place: str, beat: str) -> bool:
