@@ -44,7 +44,7 @@ def _beats_from_chain(syn: Synopsis, simple: SimplifiedStoryboard) -> tuple[Read
 _SEASON_JUMP = (r"(?:This|That|In|By|Next|Come|Early in|Late in) (?:the )?(?:January|February|March|April|May|June|July|"
                 r"August|September|October|November|December|spring|summer|autumn|fall|winter)")
 # openers that cut to another line of the story or jump ahead in it
-_CUT = re.compile(r"(?:Meanwhile|Elsewhere|Later|Eventually|Finally|Years later|Months later|Weeks later|"
+_CUT = re.compile(r"(?:Meanwhile|Elsewhere|Outside|Inside|Later|Eventually|Finally|Years later|Months later|Weeks later|"
                   r"In the end|At the end|By the end|In a final|Before (?:his|her|their) departure|"
                   r"One (?:[a-z]+ )?(?:morning|day|evening|night)|The next (?:morning|day|evening|night)|"
                   r"(?:A|An|One|Two|Three|Some) (?:[a-z]+ )?(?:days?|weeks?|months?|years?) later|" + _SEASON_JUMP + r")\b")
@@ -122,6 +122,9 @@ def _set_apart(scenes: list[list[Beat]], reading: Reading, named: set[str]) -> N
         prev, sc = scenes[k - 1][0], scenes[k]
         if (prev.place, prev.time) != (sc[0].place, sc[0].time):
             k += 1
+            continue
+        if re.match(r"(?:Outside|Inside)\b", sc[0].text):
+            k += 1  # "Outside, Arash waits": the same place from the other side of its walls, same hour
             continue
         after = scenes[k + 1][0].place if k + 1 < len(scenes) else None
         if prev.place not in named:
