@@ -42,7 +42,8 @@ _MISSING = frozenset("lost loses lose misses missed mourns mourned".split())
 
 
 _COUNTS = {"two": 2, "both": 2, "three": 3, "four": 4, "five": 5}
-_EVERYONE = re.compile(r"\b(?:everyone|everybody|all of them|the (two|three|four|five) of them|(both) of them)\b",
+_EVERYONE = re.compile(r"\b(?:everyone|everybody|all of them|the whole (?:lodge|house|household|village|town|crew|class|"
+                       r"school|family|table|company|party)|the (two|three|four|five) of them|(both) of them)\b",
                        re.IGNORECASE)
 
 
