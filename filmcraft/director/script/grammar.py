@@ -4,6 +4,7 @@ their objects, setting phrases, and a sentence condensed to its main clause. Pur
 
 from __future__ import annotations
 
+import functools
 import re
 
 from filmcraft.director import lexicon as lx
@@ -48,7 +49,13 @@ def subject_at(text: str, end: int, plural: bool = False) -> bool:
 
 
 def mentions(text: str, alias: str) -> list[re.Match]:
-    return list(re.finditer(r"\b" + re.escape(alias) + r"\b", text, 0 if alias[0].isupper() else re.IGNORECASE))
+    return list(_mentions(text, alias))
+
+
+@functools.lru_cache(maxsize=8192)
+def _mentions(text: str, alias: str) -> tuple[re.Match, ...]:
+    # the reader asks the same (clause, name) many times over (cast, pronouns, genders): look once
+    return tuple(re.finditer(r"\b" + re.escape(alias) + r"\b", text, 0 if alias[0].isupper() else re.IGNORECASE))
 
 
 # --- where, when, and the main clause ------------------------------------------------------
