@@ -165,6 +165,12 @@ parents grandparents guests toddler infant students class classmates passengers 
 guest operator foreman purser goalkeeper coach dealer rancher cowboy cowgirl drover sheriff deputy outlaw
 rustler rustlers thieves commuter commuters fans schoolchildren tourists tourist pilgrims rescuers
 housekeeper steward stewardess nanny widows orphans witches sailors trader traders vendor vendors
+actor actress reporter editor producer manager owner landlord landlady tenant customer client visitor
+hitchhiker trucker surfer skater hiker mountaineer deckhand electrician plumber builder veterinarian midwife
+vicar rabbi imam tutor referee striker opponent sibling stepmother stepfather stepdaughter stepson chauffeur
+cabbie sentry warden jailer convict inmate fugitive robber investigator zombie werewolf troll elf dwarf
+spectators audience supporters protesters refugees troops pupils teenagers kids survivors hostages colleagues
+bartender cashier grocer butcher huntress healer oracle prophet priestess abbot bishop sniper
 """.split())
 
 

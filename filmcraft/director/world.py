@@ -292,6 +292,14 @@ PLACES: dict[str, tuple[bool, str]] = {
     "slope": (False, "wind over snow"),
     "strait": (False, "open water, gulls, wind"),
 }
+# common sets, so that a new story's place is read as a place (ambience: a generic room, or open air)
+PLACES.update({w: (True, "quiet room tone") for w in """
+staircase cloister mosque synagogue abbey morgue pharmacy dormitory cafeteria auditorium cinema backstage bookshop
+pub saloon pantry larder hostel penthouse mansion shack bungalow manor catacombs boutique boardroom newsroom rink
+spa sauna laundromat salon barbershop bathroom terminal""".split()})
+PLACES.update({w: (False, "wind, open air") for w in """
+terrace fortress driveway pasture paddock windmill dune gorge ravine estuary shipwreck avenue boulevard souk
+carnival circus zoo playground churchyard crossroads motorway racetrack""".split()})
 
 # where a story naturally moves next from a place, when the text moves but names no new place
 RELATED_PLACES: dict[str, tuple[str, ...]] = {
