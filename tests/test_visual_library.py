@@ -38,6 +38,12 @@ def test_builtin_set_is_complete_licensed_and_tagged():
     assert "Pictogrammers Free License" in licence and "Apache License" in licence and "Version 2.0" in licence
     notice = (BUILTIN_DIR / "NOTICE.txt").read_text(encoding="utf-8")
     assert "Material Design Icons" in notice and "7.4.47" in notice and "Build-time tool only" in notice
+    # the second set, Font Awesome Free (icons CC BY 4.0): licence, attribution and its rows
+    assert "Font Awesome Free License" in licence and "CC BY 4.0" in licence
+    assert "Font Awesome Free" in notice and "7.3.1" in notice and "Fonticons, Inc." in notice and "CC BY 4.0" in notice
+    fa = [r for r in rows if r["id"].startswith("fa-")]
+    assert fa and all(r["file"] == f"svg/{r['id']}.svg" and r["author"].startswith("Fonticons") for r in fa)
+    assert all("Font Awesome Free 7.3.1" in (BUILTIN_DIR / r["file"]).read_text(encoding="utf-8") for r in fa)
     tags = {r["id"]: r["tags"].split("; ") for r in rows}
     assert {"seagull", "gull", "dove", "crow"} <= set(tags["bird"])
     assert "hourglass" in tags["timer-sand"] and "letter" in tags["mail"]

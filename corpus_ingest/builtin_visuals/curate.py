@@ -1,15 +1,22 @@
-"""Build-time tool: copy the curated subset of Material Design Icons into this folder.
+"""Build-time tool: copy the curated subsets of Material Design Icons and Font Awesome Free into this folder.
 
-Run by a maintainer after changing CURATED (never at run time, never by an install):
+Run by a maintainer after changing CURATED or FA_CURATED (never at run time, never by an install):
 
-    pip install material-design-icons-pack==7.4.47   # the source package: a build tool only
+    pip install material-design-icons-pack==7.4.47 fontawesome-free-pack==7.3.1   # build tools only
     python -m corpus_ingest.builtin_visuals.curate
 
-It writes ``svg/<slug>.svg`` for each curated icon and ``tags.csv`` (id, file, kind, name, tags,
-author, since): the name is the icon's own unless FILM_NAMES gives a film one; the tags are the
-icon's name and its words plus the film-oriented synonyms listed here by hand
-(the package carries no tag metadata beyond the name, author and version). LICENSE and NOTICE
-are kept by hand beside them.
+It writes ``svg/<slug>.svg`` for each curated MDI icon, ``svg/fa-<slug>.svg`` for each curated
+Font Awesome icon, and ``tags.csv`` (id, file, kind, name, tags, author, since): the name is the
+icon's own unless FILM_NAMES (FA: the entry's name) gives a film one; the tags are the icon's name
+and its words plus the film-oriented synonyms listed here by hand (the packages carry no tag
+metadata beyond the name, author and version). LICENSE and NOTICE are kept by hand beside them.
+
+The MDI files are copied unmodified. Font Awesome draws on view boxes of 512 units high (and 448
+to 640 wide), MDI on 24 x 24, and the cut-out pipeline's outline width and padding are in the
+24-unit box (corpus_ingest.visual_raster); so each FA path is rescaled here, once, to the MDI box:
+every coordinate scaled by 24 / its longer side and the drawing centred, nothing else changed
+(``curate_fa.fa_svg_24``, where FA_CURATED lists the icons). Each file keeps a comment naming the
+set, version, icon and licence.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+
+from corpus_ingest.builtin_visuals.curate_fa import FA_CURATED, FA_VERSION, fa_svg_24, fa_tags
 
 HERE = Path(__file__).resolve().parent
 SOURCE_VERSION = "7.4.47"
@@ -339,7 +348,7 @@ CURATED: dict[str, tuple[str, str]] = {
     "clover": ("nature", "shamrock, four-leaf clover, luck"),
     "barley": ("nature", "wheat, grain, crop, harvest, field of wheat"),
     "seed": ("nature", "seeds, acorn"),
-    "image-filter-hdr": ("nature", "mountain, mountains, peaks, mountain range, alps, glacier, iceberg, ice floe, ice cliff"),
+    "image-filter-hdr": ("nature", "mountain, mountains, peaks, mountain range, alps, glacier, iceberg, ice floe, ice cliff, ridge, mountain ridge"),
     "terrain": ("nature", "hills, mountains, landscape, valley"),
     "summit": ("nature", "mountain peak, summit, peak with a flag"),
     "volcano": ("nature", "eruption, lava, volcanic mountain"),
@@ -492,6 +501,7 @@ def tags_for(slug: str, synonyms: str) -> list[str]:
 
 
 def main() -> None:
+    import fontawesome_free_pack as fa
     import material_design_icons_pack as mdi
 
     svg_dir = HERE / "svg"
@@ -505,12 +515,21 @@ def main() -> None:
         name = FILM_NAMES.get(slug, slug.replace("-", " "))
         rows.append([slug, f"svg/{slug}.svg", kind, name, "; ".join(tags_for(slug, synonyms)), icon.author or "",
                      icon.version])
+    for slug, (kind, name, synonyms) in sorted(FA_CURATED.items()):
+        icon = fa.get_icon(f"solid/{slug}")
+        if icon is None:
+            raise SystemExit(f"solid/{slug}: not in fontawesome-free-pack {FA_VERSION}")
+        (svg_dir / f"fa-{slug}.svg").write_text(fa_svg_24(icon.svg, icon.width, icon.height, f"solid/{slug}") + "\n",
+                                                encoding="utf-8")
+        # The package records no per-icon author or version added: the set's copyright holder, no "since".
+        rows.append([f"fa-{slug}", f"svg/fa-{slug}.svg", kind, name, "; ".join(fa_tags(name, synonyms)),
+                     "Fonticons, Inc. (Font Awesome)", ""])
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["id", "file", "kind", "name", "tags", "author", "since"])
     writer.writerows(rows)
     (HERE / "tags.csv").write_text(buf.getvalue(), encoding="utf-8")
-    print(f"{len(rows)} icons -> {svg_dir}")
+    print(f"{len(rows)} icons ({len(FA_CURATED)} from Font Awesome) -> {svg_dir}")
 
 
 if __name__ == "__main__":
