@@ -300,6 +300,11 @@ spa sauna laundromat salon barbershop bathroom terminal""".split()})
 PLACES.update({w: (False, "wind, open air") for w in """
 terrace fortress driveway pasture paddock windmill dune gorge ravine estuary shipwreck avenue boulevard souk
 carnival circus zoo playground churchyard crossroads motorway racetrack""".split()})
+# vessels: sets one is aboard (and a name after one is the vessel's: "the trawler Mary Bell")
+VESSELS = frozenset("""
+trawler yacht ferry freighter tanker schooner barge tugboat liner steamer spaceship starship airship
+""".split())
+PLACES.update({w: (True, "engines thrumming, hull creaks") for w in VESSELS})
 
 # where a story naturally moves next from a place, when the text moves but names no new place
 RELATED_PLACES: dict[str, tuple[str, ...]] = {
@@ -349,6 +354,7 @@ pursues pursue pursued skis skates hikes treks wades paddles rows swims
 PREPOSITION_ONLY_PLACES = frozenset("""
 boat ship train car truck bus plane helicopter submarine raft lifeboat tent tower roof ice deck caravan
 stage cell well ruins lab base camp mine pass realm home platform carriage show fair surface yard stall hall dig
+trawler yacht ferry freighter tanker schooner barge tugboat liner steamer spaceship starship airship
 chamber canal gallery ramp gate grave
 """.split())
 
