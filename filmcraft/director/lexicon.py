@@ -171,7 +171,7 @@ vicar rabbi imam tutor referee striker opponent sibling stepmother stepfather st
 cabbie sentry warden jailer convict inmate fugitive robber investigator zombie werewolf troll elf dwarf
 spectators audience supporters protesters refugees troops pupils teenagers kids survivors hostages colleagues
 bartender cashier grocer butcher huntress healer oracle prophet priestess abbot bishop sniper
-wives housewives elves dwarves
+wives housewives elves dwarves urchin urchins
 """.split())
 
 

@@ -299,7 +299,7 @@ pub saloon pantry larder hostel penthouse mansion shack bungalow manor catacombs
 spa sauna laundromat salon barbershop bathroom terminal""".split()})
 PLACES.update({w: (False, "wind, open air") for w in """
 terrace fortress driveway pasture paddock windmill dune gorge ravine estuary shipwreck avenue boulevard souk
-carnival circus zoo playground churchyard crossroads motorway racetrack""".split()})
+carnival circus zoo playground churchyard crossroads motorway racetrack piazza""".split()})
 # vessels: sets one is aboard (and a name after one is the vessel's: "the trawler Mary Bell")
 VESSELS = frozenset("""
 trawler yacht ferry freighter tanker schooner barge tugboat liner steamer spaceship starship airship

@@ -128,6 +128,7 @@ def extract_places_and_names(sentences: list[str]) -> tuple[list[str], list[tupl
             verb_next = (_looks_like_verb(nxt) and nxt.lower() != "and") or (
                 nxt.lower().endswith("ly") and _looks_like_verb(nxt2) and nxt2.lower() != "and")
             common = len(run) == 1 and (run[0].lower() in world.WEATHER_WORDS or run[0].lower() in world.PROPS
+                                        or run[0].lower() in lx.TIME_WORDS  # "Night falls over the Mojave"
                                         or run[0].lower() in world.CREATURES or run[0].lower() in lx.PLACES
                                         or run[0].lower().endswith(("ing", "ed")))
             if at_start and (phrase.lower() in lower_words or common or not (

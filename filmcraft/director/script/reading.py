@@ -94,6 +94,11 @@ def _role_characters(sentences: list[str], names: list[str], named_at: dict[str,
                                                                                  after[lead:]):
                 continue  # "the cunning Valentina", "a woman in a green coat, June": the role word describes the name
             noun = m.group(3).lower()
+            owned = next((w for w in s[m.end() + 2:].lower().split()[:3]
+                          if w in lx.ROLE_NOUNS or w in lx.PLACES), "") if s[m.end():m.end() + 2] == "'s" else ""
+            if owned and (owned in lx.ROLE_NOUNS or owned not in world.PREPOSITION_ONLY_PLACES) and not re.search(
+                    r"\b%s\b(?!')" % re.escape(m.group(3)), " ".join(sentences)):
+                continue  # "a sheriff's deputy", "a witch's hut": only whose they are ("a fisherman's boat" has him aboard)
             if noun not in lx.ROLE_NOUNS:
                 continue  # an agent-like ending that is no agent ("the human", "a specimen")
             det = m.group(1).lower()
