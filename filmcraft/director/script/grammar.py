@@ -33,7 +33,9 @@ def finite_verb(tok: str, prev: str = "") -> bool:
     return (t.endswith("s") and not t.endswith(("ss", "us", "is", "ous", "ness", "ics"))) or t.endswith("ed")
 
 
-SUBJECT_TAIL = re.compile(r"\s*(?:,\s*(?:a|an|the|now|once|ever)\b[^,.;:]{1,80},\s*)?(?:[a-z]+ly\s+)?([A-Za-z]+)")
+# (a subject may carry an appositive, or where it is from: "a widower in Naples plays")
+SUBJECT_TAIL = re.compile(r"\s*(?:,\s*(?:a|an|the|now|once|ever)\b[^,.;:]{1,80},\s*)?"
+                          r"(?:\s*(?:in|from)\s+[A-Z][\w']*(?:\s+[A-Z][\w']*)?\s+(?=[a-z]))?(?:[a-z]+ly\s+)?([A-Za-z]+)")
 
 
 def subject_at(text: str, end: int, plural: bool = False) -> bool:

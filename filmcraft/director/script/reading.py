@@ -98,6 +98,8 @@ def _role_characters(sentences: list[str], names: list[str], named_at: dict[str,
                           if w in lx.ROLE_NOUNS or w in lx.PLACES), "") if s[m.end():m.end() + 2] == "'s" else ""
             if owned and (owned in lx.ROLE_NOUNS or owned not in world.PREPOSITION_ONLY_PLACES) and not re.search(
                     r"\b%s\b(?!')" % re.escape(m.group(3)), " ".join(sentences)):
+                if owned in lx.ROLE_NOUNS and owned not in found:  # the deputy is the one there
+                    found[owned] = ("the " + owned, m.group(0) + "'s " + owned, si)
                 continue  # "a sheriff's deputy", "a witch's hut": only whose they are ("a fisherman's boat" has him aboard)
             if noun not in lx.ROLE_NOUNS:
                 continue  # an agent-like ending that is no agent ("the human", "a specimen")
