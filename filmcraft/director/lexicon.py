@@ -407,6 +407,7 @@ THING_HEADS = frozenset("""
 Exam Exams Festival Cup Games Tournament Prize Award Awards Ceremony Company Corporation Institute
 University College Act War Wars Protocol Project Program Programme Operation Stone Sword Ring Book
 Empire Republic Federation Agency Bureau Department Ministry Society League Championship Olympics
+Day Eve Night
 """.split())
 
 # verbs a grammatical subject uses toward another person: "show it to Tomas" makes Tomas a person

@@ -296,10 +296,13 @@ PLACES: dict[str, tuple[bool, str]] = {
 PLACES.update({w: (True, "quiet room tone") for w in """
 staircase cloister mosque synagogue abbey morgue pharmacy dormitory cafeteria auditorium cinema backstage bookshop
 pub saloon pantry larder hostel penthouse mansion shack bungalow manor catacombs boutique boardroom newsroom rink
-spa sauna laundromat salon barbershop bathroom terminal""".split()})
+spa sauna laundromat salon barbershop bathroom terminal airlock""".split()})
+PLACES.update({w: (True, "ventilation hum, metal clangs") for w in (
+    "cargo bay", "loading bay", "sick bay", "docking bay", "hydroponics bay")})
+PLACES["launch pad"] = (False, "wind, engines rumbling")
 PLACES.update({w: (False, "wind, open air") for w in """
 terrace fortress driveway pasture paddock windmill dune gorge ravine estuary shipwreck avenue boulevard souk
-carnival circus zoo playground churchyard crossroads motorway racetrack piazza""".split()})
+carnival circus zoo playground churchyard crossroads motorway racetrack piazza wood""".split()})
 # vessels: sets one is aboard (and a name after one is the vessel's: "the trawler Mary Bell")
 VESSELS = frozenset("""
 trawler yacht ferry freighter tanker schooner barge tugboat liner steamer spaceship starship airship
