@@ -54,8 +54,7 @@ def _looks_like_verb(tok: str) -> bool:
         or t in lx.TRAVEL_VERBS or t in lx.SPEECH_VERBS
 
 
-_PROPER_PLACE_PREPOSITIONS = frozenset("in at to into through across near toward towards inside outside above below beyond "
-                                       "from".split())
+_PROPER_PLACE_PREPOSITIONS = frozenset("in at to into through across near toward towards inside outside above below beyond".split())
 
 
 _OVER = frozenset("over above beyond along past under across around".split())  # "a glider over the Downs"
