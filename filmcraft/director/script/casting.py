@@ -120,7 +120,10 @@ def cast_in(text: str, reading: Reading, state: CastState) -> list[str]:
             hits.append(best)
     for m in re.finditer(r"\b(she|he|they)\b", text, re.IGNORECASE):
         # "she and her hired hand drive the cattle": a nominative pronoun joined by "and" is a subject too
-        if subject_at(text, m.end(), plural=m.group(1).lower() == "they") or re.match(r"\s+and\s", text[m.end():]):
+        # and a nominative pronoun before a lower-case word is that word's subject, whatever the word
+        # also names ("she nurses it", "he guards the gate")
+        if subject_at(text, m.end(), plural=m.group(1).lower() == "they") or re.match(r"\s+and\s", text[m.end():]) \
+                or re.match(r"\s+(?:[a-z]+ly\s+)?[a-z]+(?:s|ed)\b", text[m.end():]):
             for k, n in enumerate(_resolve_pronoun(m.group(1), reading, state)):
                 if not any(h[2] == n for h in hits):
                     hits.append((0, m.start() + k, n))
