@@ -300,6 +300,7 @@ spa sauna laundromat salon barbershop bathroom terminal airlock""".split()})
 PLACES.update({w: (True, "ventilation hum, metal clangs") for w in (
     "cargo bay", "loading bay", "sick bay", "docking bay", "hydroponics bay")})
 PLACES["launch pad"] = (False, "wind, engines rumbling")
+PLACES.update({w: (True, "compressor hum, cold hiss") for w in ("cold store", "freezer", "walk-in freezer")})
 PLACES.update({w: (False, "wind, open air") for w in """
 terrace fortress driveway pasture paddock windmill dune gorge ravine estuary shipwreck avenue boulevard souk
 carnival circus zoo playground churchyard crossroads motorway racetrack piazza wood""".split()})
