@@ -220,10 +220,14 @@ def load_own() -> list[StoryText]:
             for d in json.loads((SET_DIR / name).read_text(encoding="utf-8"))]
 
 
-def load_heldout() -> list[StoryText]:
+HELDOUT_ROUNDS = ("heldout.json", "heldout2.json")  # in the order they were written; see the README
+
+
+def load_heldout(file: str = "heldout.json") -> list[StoryText]:
     """Texts written and annotated by someone who never read the writer's rules, after the writer was
-    tuned on the development set (themes, synopses, movieprompts): they show whether its rules generalise."""
-    return [StoryText.model_validate(d) for d in json.loads((SET_DIR / "heldout.json").read_text(encoding="utf-8"))]
+    tuned on the development set (themes, synopses, movieprompts): they show whether its rules generalise.
+    Each round is blind only until the writer's engineers read its failures."""
+    return [StoryText.model_validate(d) for d in json.loads((SET_DIR / file).read_text(encoding="utf-8"))]
 
 
 def load_movieprompts(shared: Optional[Path] = None) -> list[StoryText]:
