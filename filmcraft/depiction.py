@@ -378,8 +378,9 @@ def depict(plan: ShotPlan, library: VisualLibrary | None, interior: bool | None 
         seen.add(key)
         if _is_character(noun, plan.characters):
             continue  # a character named among the props is drawn as a figure
-        if _is_the_place(noun, kind, plan.location):
+        if kind != "generic" and _is_the_place(noun, kind, plan.location):
             # "the crevasse" in a crevasse, "the attic" in the attic: the painted plate is that place
+            # (the generic fallback plate is no particular place, so it depicts none)
             props.append(PropPick(noun=noun, visual=Visual(f"plate:{kind}", Path(), ()), motion="still",
                                   direction="none", height=0.0, landmark=False, subject=False, place=True))
             continue

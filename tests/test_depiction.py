@@ -106,6 +106,9 @@ def test_unknown_nouns_are_reported_not_depicted(visuals):
     # a noun that names the shot's own place is the painted plate, drawn without any image
     m = depict(plan("Crevasse", subject="the crevasse", characters=()), None).manifest()
     assert m.not_depicted == [] and m.props[0].visual_id == "plate:crevasse"
+    # ... but the generic fallback plate is no particular place: it depicts none
+    m = depict(plan("Zorblax Hall", subject="the zorblax hall", characters=()), None).manifest()
+    assert m.location_kind == "generic" and m.not_depicted == ["the zorblax hall"]
     lamp = depict(plan("City Street", props=["street lamp"]), visuals).manifest().props[0]
     assert lamp.visual_id == "builtin:post-lamp"  # a street lamp is a lamp, not the street
     assert noun_candidates("a door onto daylight") == ["door onto daylight", "door"]  # phrase, then head noun

@@ -38,23 +38,26 @@ LOCATION_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("river_lake", ("river", "lake", "pond", "stream", "riverbank", "lakeside", "canal", "waterfall", "creek",
                     "marsh", "swamp", "bridge")),
     ("hospital", ("hospital", "ward", "clinic", "infirmary", "operating room", "icu", "sickbay")),
-    ("school", ("school", "classroom", "university", "lecture hall", "campus", "college", "library")),
+    ("school", ("school", "gym", "gymnasium", "classroom", "university", "lecture hall", "campus", "college", "library")),
     ("church", ("church", "chapel", "cathedral", "temple", "monastery", "mosque", "shrine", "abbey")),
-    ("office_lab", ("office", "lab", "laboratory", "workshop", "studio", "control room", "newsroom",
+    ("office_lab", ("office", "lab", "laboratory", "workshop", "forge", "smithy", "studio", "control room", "newsroom",
                     "headquarters", "archive", "server room")),
-    ("kitchen", ("kitchen", "bakery", "diner", "cafe", "restaurant", "canteen", "bar", "pub", "tavern", "inn")),
-    ("bedroom", ("bedroom", "nursery", "dormitory", "bunk", "cell")),
+    ("kitchen", ("kitchen", "galley", "bakery", "diner", "cafe", "restaurant", "canteen", "bar", "club", "pub", "tavern", "inn")),
+    ("bedroom", ("bedroom", "nursery", "dormitory", "bunk", "cell", "prison", "sleeping compartment", "sleeper")),
     ("home", ("home", "house", "living room", "apartment", "flat", "cottage", "cabin", "room", "attic", "cellar",
-              "basement", "hallway", "parlour", "parlor", "lounge", "hut", "hotel", "farmhouse")),
+              "basement", "hallway", "corridor", "chamber", "parlour", "parlor", "lounge", "hut", "hotel", "farmhouse")),
     ("market", ("market", "bazaar", "fair", "marketplace", "stall", "stalls", "souk", "shop", "store")),
-    ("village", ("village", "hamlet", "settlement")),
+    ("village", ("village", "hamlet", "settlement", "kingdom", "realm")),
     ("forest", ("forest", "woods", "wood", "jungle", "grove", "woodland", "orchard", "park", "garden", "rainforest",
                 "trail", "clearing")),
     ("field", ("field", "fields", "farm", "meadow", "prairie", "countryside", "pasture", "vineyard", "hill", "hills",
-               "valley", "moor", "moors", "plain", "plains", "steppe", "ranch", "barn", "graveyard", "cemetery")),
+               "valley", "moor", "moors", "plain", "plains", "steppe", "ranch", "barn", "hayloft", "graveyard", "cemetery")),
     ("city_street", ("street", "city", "alley", "alleyway", "avenue", "downtown", "road", "square", "plaza", "town",
-                     "rooftop", "roof", "neighbourhood", "neighborhood", "crossing", "boulevard", "highway",
-                     "parking lot", "car park", "sidewalk", "district")),
+                     "rooftop", "roof", "terrace", "fire escape", "neighbourhood", "neighborhood", "crossing", "boulevard", "highway",
+                     "parking lot", "car park", "sidewalk", "district",
+                     # cities a story names as its place: their streets are what a viewer recognises
+                     "london", "paris", "amsterdam", "new york", "tokyo", "chicago", "rome", "berlin", "vienna",
+                     "madrid", "lisbon", "prague", "istanbul", "cairo", "mumbai", "shanghai", "hong kong")),
 )
 LOCATION_KIND_NAMES: tuple[str, ...] = tuple(k for k, _ in LOCATION_KINDS) + ("generic",)
 INTERIOR_KINDS = frozenset({"space_station", "hospital", "school", "church", "office_lab", "kitchen", "bedroom",
@@ -63,6 +66,11 @@ WATER_KINDS = frozenset({"lighthouse", "rocky_coast", "harbour", "boat_deck", "b
 
 def words_of(text: str) -> list[str]:
     return re.findall(r"[a-z]+", (text or "").lower())
+
+
+def _singular(word: str) -> str:
+    # "the flooded caves" is a cave; keep words whose s is not a plural ("glass", "moss", "canvas")
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "as", "is")) else word
 
 
 def has_phrase(words: list[str], phrase: str) -> bool:
@@ -75,7 +83,8 @@ def location_kind(location: str, context: str = "") -> str:
     """The recognisable kind of a place; the shot's words (``context``) decide only when the name does not."""
     for text in (location, context):
         words = words_of(text)
+        singular = [_singular(w) for w in words]
         for kind, vocabulary in LOCATION_KINDS:
-            if any(has_phrase(words, w) for w in vocabulary):
+            if any(has_phrase(words, w) or has_phrase(singular, w) for w in vocabulary):
                 return kind
     return "generic"
