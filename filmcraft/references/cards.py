@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 from filmcraft.references.names import slugify, stable_digest
 
 SUPERSAMPLE = 2  # cards are drawn at 2x and downsampled, for smooth edges without antialiasing support
-CARD_VERSION = "cards-v4"  # bump when the card painter changes, so content-addressed names change
+CARD_VERSION = "cards-v5"  # bump when the card painter changes, so content-addressed names change
 
 
 def _seed(*parts: object) -> int:
