@@ -7,13 +7,14 @@ Searches can keep to one kind (ambience, music, foley, sfx).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from filmcraft.contracts import AudioAsset, AudioHit
 from filmcraft.layout import LibraryLayout
 from filmcraft.roles import Embedder
 
-from corpus_ingest.index import load_cached, load_records
+from corpus_ingest.index import load_cached
 
 ASSETS_FILE = "assets.json"
 AUDIO_INDEX_VERSION = 1  # bump when the embedded text or stored layout changes
@@ -36,13 +37,27 @@ def audio_text(asset: AudioAsset) -> str:
     return ". ".join(parts)
 
 
+_ASSET_CACHE: dict[str, tuple[int, dict[str, AudioAsset]]] = {}
+
+
 def _assets_by_id(index_dir: Path) -> dict[str, AudioAsset]:
-    return load_records(index_dir, ASSETS_FILE, AudioAsset, "asset_id",
-                        "it is not an audio index; build it with rebuild_audio_index")
+    path = Path(index_dir) / ASSETS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{index_dir} has no {ASSETS_FILE}: it is not an audio index; build it with rebuild_audio_index")
+    stamp = path.stat().st_ino
+    key = str(path.resolve())
+    hit = _ASSET_CACHE.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    assets = {a.asset_id: a for a in (AudioAsset.model_validate(x) for x in json.loads(path.read_text(encoding="utf-8")))}
+    _ASSET_CACHE[key] = (stamp, assets)
+    return assets
 
 
 def search_audio(index_dir: Path, embedder: Embedder, query: str, k: int = 5, kind: str | None = None) -> list[AudioHit]:
     """Top-k library assets for a sound description, optionally of one kind only, best first."""
+    import numpy as np
+
     if not isinstance(query, str) or not query.strip():
         raise ValueError("the audio query is empty: describe the sound (e.g. 'night harbour, water lapping')")
     if kind is not None and kind not in ("ambience", "music", "foley", "sfx"):
@@ -54,8 +69,17 @@ def search_audio(index_dir: Path, embedder: Embedder, query: str, k: int = 5, ki
     assets = _assets_by_id(Path(index_dir))
     qv = embedder.encode([query.strip()])
 
-    hits = index.search(qv, k)[0] if kind is None else \
-        index.search_of_kind(qv, k, lambda i: assets[i].kind == kind, KIND_OVERFETCH)
+    if kind is None:
+        hits = index.search(qv, k)[0]
+    else:
+        hits = [(i, s) for i, s in index.search(qv, k * KIND_OVERFETCH)[0] if assets[i].kind == kind][:k]
+        wanted = [n for n, i in enumerate(index.ids) if assets[i].kind == kind]
+        if len(hits) < min(k, len(wanted)):
+            # Too few of this kind among the nearest: score every asset of the kind exactly.
+            vecs = np.vstack([index.index.reconstruct(n) for n in wanted])
+            scores = vecs @ qv[0]
+            order = np.argsort(-scores)[:k]
+            hits = [(index.ids[wanted[o]], float(scores[o])) for o in order]
     return [AudioHit(asset=assets[i], score=round(s, 6)) for i, s in hits]
 
 

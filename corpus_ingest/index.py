@@ -396,18 +396,6 @@ class VectorIndex:
             out.append([(self.ids[int(l)], float(s)) for s, l in zip(row_s, row_l) if l >= 0])
         return out
 
-    def search_of_kind(self, query_vec: np.ndarray, k: int, is_kind, overfetch: int = 8) -> list[tuple[str, float]]:
-        """Top-k ids for one query among the rows ``is_kind(id)`` accepts. A kind filter keeps only some
-        rows, so fetch ``overfetch`` x k first; when that leaves too few, score every row of the kind exactly."""
-        hits = [(i, s) for i, s in self.search(query_vec, k * overfetch)[0] if is_kind(i)][:k]
-        wanted = [n for n in self.live_positions().tolist() if is_kind(self.ids[n])]
-        if len(hits) < min(k, len(wanted)):
-            vecs = np.vstack([self.index.reconstruct(n) for n in wanted])
-            scores = vecs @ np.asarray(query_vec, dtype=np.float32).reshape(-1)
-            order = np.argsort(-scores)[:k]
-            hits = [(self.ids[wanted[o]], float(scores[o])) for o in order]
-        return hits
-
     def __len__(self) -> int:
         return len(self.ids) - len(self.tombstones)
 
@@ -438,23 +426,3 @@ def load_cached(index_dir: Path) -> VectorIndex:
     loaded = VectorIndex.load(index_dir)
     _LOADED[key] = (stamp, loaded)
     return loaded
-
-
-_RECORDS: dict[str, tuple[tuple[int, int], dict]] = {}
-
-
-def load_records(index_dir: Path, file: str, model, id_field: str, missing: str) -> dict:
-    """The records stored beside an index (``write_extra``), by id, reused within a process until the
-    file is swapped for a new build. ``missing`` is the error text when the index has no such file."""
-    path = Path(index_dir) / file
-    if not path.is_file():
-        raise FileNotFoundError(f"{index_dir} has no {file}: {missing}")
-    st = path.stat()
-    stamp = (st.st_ino, st.st_mtime_ns)
-    key = str(path.resolve())
-    hit = _RECORDS.get(key)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    records = {getattr(r, id_field): r for r in (model.model_validate(x) for x in json.loads(path.read_text(encoding="utf-8")))}
-    _RECORDS[key] = (stamp, records)
-    return records

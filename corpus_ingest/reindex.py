@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from filmcraft.contracts import AudioAsset
 from filmcraft.layout import LibraryLayout
 from filmcraft.roles import Embedder
 from filmcraft.store import content_key, file_lock
@@ -124,50 +125,39 @@ def rebuild_caption_index(lib: LibraryLayout, embedder: Embedder, exact_threshol
         return {**info, "rebuilt": True}
 
 
-def _rebuild_library_index(lib: LibraryLayout, embedder: Embedder, kind: str, index_dir: Path, version: int,
-                           kinds: tuple[str, ...], item_from_row, item_id: str, assets_file: str, missing: str,
-                           exact_threshold: int, force: bool, progress: bool) -> dict:
-    """Index every ingested source of a tagged library (audio or visuals) into ``index_dir``: one vector
-    per item, the items' records beside the index, counts per kind in its meta."""
-    with file_lock(lib.root / f".{index_dir.name}.lock"):
-        sources = list_sources(lib, kind, ingested_only=True)
-        if not sources:
-            raise ValueError(missing)
-        fingerprint = _fingerprint(kind, lib, sources, embedder, version, exact_threshold)
-        live = read_meta(index_dir)
-        if not force and live and live.get("sources_fingerprint") == fingerprint and live.get("embedder") == embedder.name:
-            return {**live, "rebuilt": False}
-        items: list = []
-        vectors: list[np.ndarray] = []
-        per_source: dict[str, int] = {}
-        for name in sources:  # built-in first: on equal tags its item wins the exact match
-            rows = read_table(lib, kind, name)
-            vectors.append(_source_vectors(lib, kind, name, rows, embedder, progress))
-            items.extend(item_from_row(r) for r in rows)
-            per_source[name] = len(rows)
-
-        def write_items(folder: Path) -> None:
-            (folder / assets_file).write_text(
-                json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False), encoding="utf-8")
-
-        meta = {
-            "kind": kind, "version": version, "sources_fingerprint": fingerprint,
-            "sources": per_source, "source_rows": per_source, "quarantined": _quarantined(lib, kind, sources),
-            "kinds": {k: sum(i.kind == k for i in items) for k in kinds},
-        }
-        info = build_index(np.concatenate(vectors), [getattr(i, item_id) for i in items], index_dir,
-                           embedder.name, exact_threshold=exact_threshold, meta=meta, write_extra=write_items)
-        return {**info, "rebuilt": True}
-
-
 def rebuild_audio_index(lib: LibraryLayout, embedder: Embedder, exact_threshold: int = EXACT_THRESHOLD,
                         force: bool = False, progress: bool = True) -> dict:
     """Index every ingested audio source (built-in library included) into ``lib.audio_library_index``."""
-    return _rebuild_library_index(
-        lib, embedder, "audio", lib.audio_library_index, AUDIO_INDEX_VERSION, ("ambience", "music", "foley", "sfx"),
-        asset_from_row, "asset_id", ASSETS_FILE,
-        "no audio sources are ingested: run the corpus job (built-in library) or `filmaster ingest audio PATH` first",
-        exact_threshold, force, progress)
+    with file_lock(lib.root / ".audio_library_index.lock"):
+        sources = list_sources(lib, "audio", ingested_only=True)
+        if not sources:
+            raise ValueError("no audio sources are ingested: run the corpus job (built-in library) or "
+                             "`filmaster ingest audio PATH` first")
+        fingerprint = _fingerprint("audio", lib, sources, embedder, AUDIO_INDEX_VERSION, exact_threshold)
+        live = read_meta(lib.audio_library_index)
+        if not force and live and live.get("sources_fingerprint") == fingerprint and live.get("embedder") == embedder.name:
+            return {**live, "rebuilt": False}
+        assets: list[AudioAsset] = []
+        vectors: list[np.ndarray] = []
+        per_source: dict[str, int] = {}
+        for name in sources:
+            rows = read_table(lib, "audio", name)
+            vectors.append(_source_vectors(lib, "audio", name, rows, embedder, progress))
+            assets.extend(asset_from_row(r) for r in rows)
+            per_source[name] = len(rows)
+
+        def write_assets(folder: Path) -> None:
+            (folder / ASSETS_FILE).write_text(
+                json.dumps([a.model_dump(mode="json") for a in assets], ensure_ascii=False), encoding="utf-8")
+
+        meta = {
+            "kind": "audio", "version": AUDIO_INDEX_VERSION, "sources_fingerprint": fingerprint,
+            "sources": per_source, "source_rows": per_source, "quarantined": _quarantined(lib, "audio", sources),
+            "kinds": {k: sum(a.kind == k for a in assets) for k in ("ambience", "music", "foley", "sfx")},
+        }
+        info = build_index(np.concatenate(vectors), [a.asset_id for a in assets], lib.audio_library_index,
+                           embedder.name, exact_threshold=exact_threshold, meta=meta, write_extra=write_assets)
+        return {**info, "rebuilt": True}
 
 
 def rebuild_visual_index(lib: LibraryLayout, embedder: Embedder, exact_threshold: int = EXACT_THRESHOLD,
@@ -176,9 +166,33 @@ def rebuild_visual_index(lib: LibraryLayout, embedder: Embedder, exact_threshold
     from corpus_ingest.visual_files import visual_from_row
     from corpus_ingest.visuals import ASSETS_FILE as VISUAL_ASSETS_FILE, VISUAL_INDEX_VERSION, VISUAL_KINDS
 
-    return _rebuild_library_index(
-        lib, embedder, "visuals", lib.visual_library_index, VISUAL_INDEX_VERSION, VISUAL_KINDS,
-        visual_from_row, "visual_id", VISUAL_ASSETS_FILE,
-        "no visuals sources are ingested: run the corpus job (built-in icon set) or "
-        "`filmaster ingest visuals DIR --tags-csv F` first",
-        exact_threshold, force, progress)
+    with file_lock(lib.root / ".visual_library_index.lock"):
+        sources = list_sources(lib, "visuals", ingested_only=True)
+        if not sources:
+            raise ValueError("no visuals sources are ingested: run the corpus job (built-in icon set) or "
+                             "`filmaster ingest visuals DIR --tags-csv F` first")
+        fingerprint = _fingerprint("visuals", lib, sources, embedder, VISUAL_INDEX_VERSION, exact_threshold)
+        live = read_meta(lib.visual_library_index)
+        if not force and live and live.get("sources_fingerprint") == fingerprint and live.get("embedder") == embedder.name:
+            return {**live, "rebuilt": False}
+        visuals = []
+        vectors: list[np.ndarray] = []
+        per_source: dict[str, int] = {}
+        for name in sources:  # built-in first: on equal tags its image wins the exact match
+            rows = read_table(lib, "visuals", name)
+            vectors.append(_source_vectors(lib, "visuals", name, rows, embedder, progress))
+            visuals.extend(visual_from_row(r) for r in rows)
+            per_source[name] = len(rows)
+
+        def write_assets(folder: Path) -> None:
+            (folder / VISUAL_ASSETS_FILE).write_text(
+                json.dumps([v.model_dump(mode="json") for v in visuals], ensure_ascii=False), encoding="utf-8")
+
+        meta = {
+            "kind": "visuals", "version": VISUAL_INDEX_VERSION, "sources_fingerprint": fingerprint,
+            "sources": per_source, "source_rows": per_source, "quarantined": _quarantined(lib, "visuals", sources),
+            "kinds": {k: sum(v.kind == k for v in visuals) for k in VISUAL_KINDS},
+        }
+        info = build_index(np.concatenate(vectors), [v.visual_id for v in visuals], lib.visual_library_index,
+                           embedder.name, exact_threshold=exact_threshold, meta=meta, write_extra=write_assets)
+        return {**info, "rebuilt": True}

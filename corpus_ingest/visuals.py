@@ -11,6 +11,7 @@ depicted rather than drawing a wrong thing.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from pathlib import Path
@@ -20,7 +21,7 @@ from pydantic import BaseModel
 
 from filmcraft.roles import Embedder, Visual
 
-from corpus_ingest.index import load_cached, load_records
+from corpus_ingest.index import load_cached
 from corpus_ingest.visual_raster import ImageError, cutout, fill_for
 
 ASSETS_FILE = "assets.json"
@@ -105,14 +106,30 @@ def _suffixes(key: str) -> list[str]:
 
 # --- the index ---------------------------------------------------------------------------------
 
+_ASSET_CACHE: dict[str, tuple[tuple[int, int], dict[str, VisualAsset]]] = {}
+
+
 def assets_by_id(index_dir: Path) -> dict[str, VisualAsset]:
-    return load_records(index_dir, ASSETS_FILE, VisualAsset, "visual_id",
-                        "it is not a visual index; build it with rebuild_visual_index (or `filmaster corpus reindex`)")
+    path = Path(index_dir) / ASSETS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{index_dir} has no {ASSETS_FILE}: it is not a visual index; build it with "
+                                "rebuild_visual_index (or `filmaster corpus reindex`)")
+    st = path.stat()
+    stamp = (st.st_ino, st.st_mtime_ns)
+    key = str(path.resolve())
+    hit = _ASSET_CACHE.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    assets = {a.visual_id: a for a in (VisualAsset.model_validate(x) for x in json.loads(path.read_text(encoding="utf-8")))}
+    _ASSET_CACHE[key] = (stamp, assets)
+    return assets
 
 
 def search_visuals(index_dir: Path, embedder: Embedder, query: str, k: int = 5,
                    kind: Optional[str] = None) -> list[VisualHit]:
     """Top-k images for a description ("a gull over the sea"), optionally of one kind, best first."""
+    import numpy as np
+
     if not isinstance(query, str) or not query.strip():
         raise ValueError("the visual query is empty: name what should be seen (e.g. 'seagull', 'old lighthouse')")
     if kind is not None and kind not in VISUAL_KINDS:
@@ -123,8 +140,17 @@ def search_visuals(index_dir: Path, embedder: Embedder, query: str, k: int = 5,
     index.check_embedder(embedder.name)
     assets = assets_by_id(Path(index_dir))
     qv = embedder.encode([query.strip()])
-    hits = index.search(qv, k)[0] if kind is None else \
-        index.search_of_kind(qv, k, lambda i: assets[i].kind == kind, KIND_OVERFETCH)
+    if kind is None:
+        hits = index.search(qv, k)[0]
+    else:
+        hits = [(i, s) for i, s in index.search(qv, k * KIND_OVERFETCH)[0] if assets[i].kind == kind][:k]
+        wanted = [n for n in index.live_positions().tolist() if assets[index.ids[n]].kind == kind]
+        if len(hits) < min(k, len(wanted)):
+            # Too few of this kind among the nearest: score every image of the kind exactly.
+            vecs = np.vstack([index.index.reconstruct(n) for n in wanted])
+            scores = vecs @ qv[0]
+            order = np.argsort(-scores)[:k]
+            hits = [(index.ids[wanted[o]], float(scores[o])) for o in order]
     return [VisualHit(asset=assets[i], score=round(s, 6)) for i, s in hits]
 
 
