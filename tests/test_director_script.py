@@ -256,3 +256,27 @@ def test_movieprompts_no_false_characters_or_character_places() -> None:
             assert not any(sc.location.replace(" ", "").lower() in t for t in truth), sc.heading
             assert sc.location not in {"Fast X", "Despicable Me"}
     assert false / total <= 0.05, f"{false}/{total} extracted characters are not characters"
+
+
+def test_a_chained_theme_shows_each_of_its_events() -> None:
+    """'until ... and it ...' without commas is three events of one continuous scene: each gets its
+    own shot, the kite is in every shot about it (the string is the kite's), nobody leaves."""
+    _, _, _, blocks = run_all("On a windy cliff at dusk, a grandmother and her grandson fly a red kite until "
+                              "the string snaps and it sails out to sea.")
+    assert [sc.heading for sc in blocks.scenes] == ["EXT. CLIFF - DUSK"]
+    scene = blocks.scenes[0]
+    assert scene.weather == "wind"
+    primaries = [sh for sh in scene.shots if sh.kind == "primary"]
+    assert [sh.action for sh in primaries] == ["fly a red kite", "the string snaps", "the kite sails out to sea"]
+    assert all(sh.props == ["kite"] for sh in primaries)
+    assert all(set(sh.characters) == {"the grandmother", "the grandson"} for sh in primaries)
+
+
+def test_a_journey_to_a_place_happens_on_the_way_and_then_arrives() -> None:
+    _, _, _, blocks = run_all("Lost in a snowstorm, a mail carrier follows a fox to a cabin where an old woman "
+                              "has been waiting for a letter for years.")
+    places = [sc.location for sc in blocks.scenes]
+    assert places[-1] == "cabin" and places[0] != "cabin", places
+    assert "the old woman" in blocks.scenes[-1].characters
+    assert "the old woman" not in blocks.scenes[0].characters
+    assert blocks.scenes[0].weather == "blizzard"

@@ -172,6 +172,10 @@ cabbie sentry warden jailer convict inmate fugitive robber investigator zombie w
 spectators audience supporters protesters refugees troops pupils teenagers kids survivors hostages colleagues
 bartender cashier grocer butcher huntress healer oracle prophet priestess abbot bishop sniper
 wives housewives elves dwarves urchin urchins
+carrier lifeguard barista cobbler vet welder sculptor watchmaker jeweller jeweler caretaker whaler shipwright
+stowaway migrant hermit acrobat clown juggler magician puppeteer director translator programmer cyborg
+cosmonaut skier swimmer wrestler umpire jockey rider bandit senator empress governess curator undertaker
+gravedigger
 """.split())
 
 
@@ -226,7 +230,7 @@ TIME_WORDS: dict[str, str] = {
     "sunny": "day", "by day": "day", "daytime": "day", "during the day": "day",
     "sunset": "golden_hour", "golden hour": "golden_hour", "late afternoon": "golden_hour",
     "dusk": "dusk", "twilight": "dusk", "evening": "dusk", "nightfall": "dusk",
-    "night": "night", "midnight": "night", "moonlight": "night", "moonlit": "night",
+    "night": "night", "midnight": "night", "blackout": "night", "constellations": "night", "starry": "night", "starlit": "night", "moonlight": "night", "moonlit": "night",
     "tonight": "night", "nighttime": "night", "that night": "night", "fireworks": "night", "starlit": "night",
     "stars": "night", "lantern-lit": "night", "candlelit": "night", "breakfast": "day", "lunch": "day",
     "supper": "dusk", "dinner": "dusk", "in the morning": "day", "overnight": "night", "nights": "night",

@@ -512,6 +512,19 @@ relic egg hourglass ticket passport money wallet cigarette pipe typewriter manus
 clockwork spring gears microscope specimen sample samples core cores bottle message parcel package
 """.split())
 
+# parts a story names once it has shown the whole: "the string snaps" is the kite's string, a shot of the kite
+PARTS: dict[str, tuple[str, ...]] = {
+    "string": ("kite", "balloon", "violin", "guitar", "cello", "bow", "puppet"),
+    "tail": ("kite",), "sail": ("boat", "ship", "raft"), "rudder": ("boat", "ship"), "hull": ("boat", "ship"),
+    "keel": ("boat", "ship"), "mast": ("boat", "ship"), "propeller": ("plane", "helicopter", "boat"),
+    "wing": ("plane",), "wheel": ("car", "cart", "wagon", "bicycle", "bike", "truck", "carriage"),
+    "lid": ("box", "chest", "jar", "trunk", "coffin", "kettle"), "lock": ("door", "chest", "box", "gate"),
+    "handle": ("door", "suitcase", "sword", "knife", "cup"), "strap": ("bag", "backpack", "watch"),
+    "blade": ("sword", "knife", "axe"), "hands": ("clock", "watch"), "wick": ("candle", "lamp", "lantern"),
+    "flame": ("candle", "lamp", "lantern", "torch", "match"), "page": ("book", "diary", "journal", "letter"),
+    "pages": ("book", "diary", "journal", "letter", "manuscript"), "cork": ("bottle",), "chain": ("locket", "necklace"),
+}
+
 # plurals name the same kind of place ("into the caves", "along the canals"); after a preposition
 # only, since many are also verbs ("Finn moors a boat")
 _PLURALS = {k + "s": v for k, v in list(PLACES.items())

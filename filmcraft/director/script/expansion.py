@@ -53,14 +53,106 @@ _WHEN = {"dawn": "At dawn", "day": "By day", "golden_hour": "At sunset", "dusk":
 def _events(reading: Reading) -> list[str]:
     """The theme's clauses that happen, in order: 'X saves a seagull during a storm, and the bird
     returns every dawn' is two events."""
+    return _events_and_runs(reading)[0]
+
+
+def _events_and_runs(reading: Reading) -> tuple[list[str], set[int]]:
+    """The events, and which of them follow the one before without a break ('fly a kite until the
+    string snaps and it sails out to sea': one continuous action, told in one scene)."""
     out: list[str] = []
+    runs: set[int] = set()
     for s in reading.sentences:
         parts = re.split(r",?\s+and then\s+|;\s+|,\s+(?:and|but|so|until|while)\s+(?=(?:the|a|an|his|her|their|she|he|they|[A-Z])\b)", s.rstrip(".!?"))
-        for part in parts:
-            for p in _shared_subject_split(part.strip(" ,")):
-                if len(p.split()) >= 2:
-                    out.append(p[0].upper() + p[1:] + ".")
-    return out or [reading.sentences[0]]
+        for p0 in parts:
+            for k, part in enumerate(_clause_split(p0)):
+                for p in _shared_subject_split(part.strip(" ,")):
+                    if len(p.split()) >= 2:
+                        if k:
+                            runs.add(len(out))
+                        out.append(p[0].upper() + p[1:] + ".")
+    return (_antecedents(out), runs) if out else ([reading.sentences[0]], set())
+
+
+# "... fly a red kite until the string snaps and it sails out to sea": without commas, a conjunction
+# starts an event of its own only when a subject and its verb follow it
+_CLAUSE_JOIN = re.compile(r"(?<=\s)(?:and then|then|and|but|so|until|till|when|before|after|once)\s+")
+_SUBORDINATORS = ("until", "till", "when", "before", "after", "once")
+_SUBJ_DETS = frozenset("the a an his her their its".split())
+_PRONOUNS = frozenset("it she he they".split())
+
+
+def _subject_verb(toks: list[str]) -> int:
+    """How many tokens the subject at the start of ``toks`` takes when a finite verb follows it
+    ('the whole block comes': 3), else 0."""
+    if not toks:
+        return 0
+    first = toks[0].lower()
+    if first in _PRONOUNS or (toks[0][0].isupper() and first not in _SUBJ_DETS):
+        n = 1
+        plural = first == "they"
+    elif first in _SUBJ_DETS:
+        for n in range(2, 5):
+            if n >= len(toks):
+                return 0
+            head, verb = toks[n - 1].lower(), toks[n].strip(",.;").lower()
+            plural = head.endswith("s") and not head.endswith("ss")
+            if finite_verb(verb, head) or (plural and _plural_verb(verb)):
+                return n
+        return 0
+    else:
+        return 0
+    verb = toks[n].strip(",.;").lower() if n < len(toks) else ""
+    return n if verb and (finite_verb(verb, toks[n - 1]) or (plural and _plural_verb(verb))) else 0
+
+
+def _plural_verb(verb: str) -> bool:
+    return verb.isalpha() and verb not in lx.STOP_WORDS and not verb.endswith(("ing", "ly")) \
+        and verb not in lx.ROLE_NOUNS and verb not in lx.PLACES and verb not in world.PROPS
+
+
+def _clause_split(part: str) -> list[str]:
+    out, start = [], 0
+    for m in _CLAUSE_JOIN.finditer(part):
+        rest = part[m.end():].split()
+        n = _subject_verb(rest)
+        if not n or len(part[start:m.start()].split()) < 3:
+            continue
+        if m.group(0).strip() == "before" and weather_in(" ".join(rest[:n])):
+            continue  # "race to bring in the wheat before a hailstorm flattens the fields": one race under that sky
+        out.append(part[start:m.start()])
+        start = m.end()
+        if m.group(0).strip() in _SUBORDINATORS:
+            # "when he lets it go the sea turns calm": the main clause after the subordinate one
+            toks = rest
+            for k in range(n + 2, len(toks)):
+                if toks[k].lower() in _SUBJ_DETS and _subject_verb(toks[k:]) and not toks[k - 1].lower() in lx.LOCATION_PREPOSITIONS:
+                    sub = " ".join(toks[:k])
+                    out.append(sub)
+                    start = m.end() + len(sub) + 1
+                    break
+    out.append(part[start:])
+    return [re.sub(r",?\s+(?:and|but|so)$", "", p.strip(" ,")) for p in out if p.strip(" ,")]
+
+
+def _antecedents(events: list[str]) -> list[str]:
+    """An event told with 'it' names its thing: the prop an earlier event acted on ('fly a red kite
+    ... it sails out to sea' is the kite), not that event's subject ('the string snaps')."""
+    out: list[str] = []
+    for e in events:
+        m = re.match(r"It\s+(?=[a-z]+)", e)
+        if m and out:
+            obj = next((t for prev in reversed(out) for t in reversed(things_in(predicate_part(prev)))), None)
+            if obj:
+                e = f"The {obj} " + e[m.end():]
+        out.append(e)
+    return out
+
+
+def predicate_part(event: str) -> str:
+    """The event from its first verb on (what its subject acts on)."""
+    toks = event.split()
+    k = next((i for i, t in enumerate(toks) if i and finite_verb(t.strip(",.").lower(), toks[i - 1])), 0)
+    return " ".join(toks[k + 1:]) if k else event
 
 
 _VP_AND = re.compile(r"\s+and(?:,\s+(?P<adv>[^,]{2,30}),)?\s+(?=([a-z]+)\s+(?:it|them|him|her|the|a|an|his|their|to|into|"
@@ -109,12 +201,14 @@ def _definite(text: str) -> str:
 def _at(place: str) -> str:
     if place[0].isupper():
         return "in " + place
+    if place in ("sea", "ocean"):
+        return "at sea"
     return ("in the " if place_head(place) in world.BROAD_PLACES | _INSIDE else "at the ") + place
 
 
 # places one is in rather than at
 _INSIDE = frozenset("""
-forest woods jungle street streets kitchen house garden park desert sea ocean cave alley market square fields
+forest woods jungle street streets kitchen house garden park desert cave alley market square fields
 room attic cellar basement library office studio bakery workshop hospital school classroom church
 """.split())
 
@@ -142,6 +236,9 @@ def _times(events: list[str], genre: str) -> list[str]:
     return 'every dawn' follows a night), else the one before; a theme without times is by day."""
     own = [time_in(e) for e in events]
     out: list[str | None] = list(own)
+    for i in range(1, len(out) - 1):
+        if out[i] is None and own[i - 1] is not None and own[i - 1] == own[i + 1]:
+            out[i] = own[i - 1]  # between two events at night is night too
     for i in range(len(out) - 1, -1, -1):
         if out[i] is None and i + 1 < len(out) and out[i + 1] is not None and own[i + 1] is not None:
             out[i] = TIME_ORDER[(TIME_ORDER.index(out[i + 1]) - 1) % len(TIME_ORDER)]
@@ -161,7 +258,8 @@ def expand_theme(reading: Reading) -> list[Beat]:
         # a city or a region frames the film; the set is where its people work ("a baker in Paris")
         home = next((world.ROLE_PLACES[w.lower()] for w in reversed(lx.words(p)) if w.lower() in world.ROLE_PLACES),
                     home)
-    events = _events(reading)
+    events, runs = _events_and_runs(reading)
+    own_beat: dict[int, int] = {}  # event -> the beat that tells it
     invented = "protagonist" in reading.characters[0].description  # the theme names no one
     if invented and not any(has_finite_verb(e) for e in events):
         events = _nominal_events(events[0], P, home, reading)
@@ -180,7 +278,7 @@ def expand_theme(reading: Reading) -> list[Beat]:
             text = f"{_WHEN[time]} {text[0].lower() + text[1:]}" if re.match(r"(?:At|In) ", text) else \
                 f"{_WHEN[time]}, {text[0].lower() + text[1:] if p[0].islower() or not text.startswith(P) else text}"
         text = re.sub(r"\s+", " ", text).strip().rstrip(".") + "."
-        chars = cast_in(text, reading, cast) or ([beats[-1].characters[0]] if beats and beats[-1].characters else [p])
+        chars = cast_in(text, reading, cast) or (list(beats[-1].characters) if beats and beats[-1].characters else [p])
         beats.append(Beat(kind, text, place, time, chars, bool(prev and prev.time != time)))
 
     for i, (event, time) in enumerate(zip(events, times)):
@@ -198,12 +296,25 @@ def expand_theme(reading: Reading) -> list[Beat]:
         here = places_in(own, reading)
         if here and here[0][0].isupper() and not home[0].isupper():
             here = [home] + [x for x in here if x != home]  # "a baker in Paris" works in the bakery
-        place = here[0] if here else home
+        place = here[0] if here else (beats[-1].place if beats else home)  # an unplaced event happens where the last one did
         words = {w.lower() for w in lx.words(own)}
         if not here and words & _WATER_CUES:
             place = next((x for x in lx.RELATED_PLACES.get(place_head(home), ()) if x in ("rocks", "sea", "shore", "beach", "harbour", "river", "lake")), "sea")
-        if not here and verb in ("returns", "comes") and beats:
+        if not here and (verb == "returns" or re.search(r"\bcomes?\s+(?:back|home)\b", own)) and beats:
             place = home
+        elif not here and beats and re.search(r"\b(?:%s)\s+(?:\w+\s+)?home\b" % "|".join(world.TRAVEL_VERBS), own):
+            place = "home"  # "the guard's dog follows him home": to where he lives
+        if here and beats and not who and re.search(r"\b(?:out|away|off)\b", own) and re.match(r"The ([a-z]+)\b", own) \
+                and re.match(r"The ([a-z]+)\b", own).group(1) in world.PROPS | set(world.CREATURES):
+            place = beats[-1].place  # "the kite sails out to sea": the camera stays with the people who watch it go
+        # "rows the piano to the church", "follows a fox to a cabin": the journey is on the way, then it arrives
+        named = here or [x for x in reading.places if re.search(r"\b" + re.escape(x) + r"\b", own)]
+        to = re.search(r"\b(?:to|into|toward|towards|onto)\s+(?:an?|the)\s+(?:[a-z\-]+\s+){0,2}(%s)\b" % "|".join(
+            re.escape(x) for x in named), own) if named and (len(named) > 1 or verb in world.TRAVEL_VERBS) else None
+        if to and to.group(1) == place and verb in world.TRAVEL_VERBS:
+            here = named
+            place = next((x for x in here if x != place), None) or (beats[-1].place if beats else None) or \
+                lx.RELATED_PLACES.get(place_head(place), ("road",))[0]
         sky = weather_in(own)
         plural = bool(actor) and actor.split()[-1].endswith("s") and actor[0].islower()
         if i == 0:
@@ -218,14 +329,14 @@ def expand_theme(reading: Reading) -> list[Beat]:
         pre, post = _frame(verb) if actor else (None, None)
         if i and beats and beats[-1].kind == "after":
             pre = None  # the last event's aftermath leads into this one
-        if i + 1 < len(events) and pre and times[i + 1] == time:
+        if i + 1 < len(events) and times[i + 1] == time:
             post = None  # the next event follows at once; a night between leaves room for the aftermath
-        to = re.search(r"\b(?:to|into|toward|towards|onto)\s+(?:an?|the)\s+(?:[a-z\-]+\s+){0,2}(%s)\b" % "|".join(
-            re.escape(x) for x in here[1:]), own) if len(here) > 1 else None
         if to and not (post and "{dest}" in post):
             # "follows a fox to a ruined chapel where a dragon sleeps": the film gets there, and sees it
             where = re.search(r",?\s+(where\s+[^,.;]+)", own[to.end():])
             post = "{P} reaches the {dest}" + (", " + where.group(1) if where else "")
+            if where:  # who waits there is seen on arrival, not on the way
+                own = own[:to.end() + where.start()].rstrip(" ,") + "."
         if not obj:
             pre, post = (pre if pre and "{o" not in pre.replace("{O}", "{o}") else None,
                          post if post and "{o" not in post.replace("{O}", "{o}") else None)
@@ -240,10 +351,24 @@ def expand_theme(reading: Reading) -> list[Beat]:
             kind = "development"
             own = re.sub(r"\b(?:a|an)\s+" + re.escape(obj), "the " + obj, own, count=1) if obj else own
         add(kind if i < len(events) - 1 or post else "outcome", strip_setting(own) if here and False else own, place, time)
+        own_beat[i] = len(beats) - 1
         if post:
             dest = home if "{home}" in post else (fmt["dest"] if "{dest}" in post else place)
             add("development" if i < len(events) - 1 else "outcome", _agree(post.format(**fmt), plural), dest, time)
             beats[-1].kind = "after" if i < len(events) - 1 else beats[-1].kind
+    # a continuous run of the theme's own events at one place and time is one beat (its clauses
+    # become the scene's shots): no clock moves between a string snapping and the kite sailing away
+    for i in sorted(runs, reverse=True):
+        a, b = own_beat.get(i - 1), own_beat.get(i)
+        if a is not None and b == a + 1 and (beats[a].place, beats[a].time) == (beats[b].place, beats[b].time):
+            nxt = beats[b].text
+            if nxt.split()[0] in ("The", "A", "An", "It", "He", "She", "They", "His", "Her", "Their", "At", "In", "On"):
+                nxt = nxt[0].lower() + nxt[1:]
+            beats[a].text = beats[a].text.rstrip(".") + "; " + nxt
+            beats[a].characters = list(dict.fromkeys(beats[a].characters + beats[b].characters))
+            if beats[b].kind in ("climax", "outcome"):
+                beats[a].kind = beats[b].kind
+            del beats[b]
     for b in beats:
         b.kind = "development" if b.kind == "after" else b.kind
     if len(beats) >= 3:

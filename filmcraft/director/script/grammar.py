@@ -19,6 +19,11 @@ ran found made took came saw left led fled fell lost met told said fought caught
 broke rode flew swam sang wrote became began knew thought sought won hid went gave got read let put set
 built bought sold dug drew threw sent spent wore tore skis
 """.split())
+# words ending in -ed that are no past tense ("a red kite", "the old shed", "a sacred grove")
+_ED_NOT_VERBS = frozenset("""
+red bed sled shed seed weed steed reed speed creed breed sacred naked wicked hundred kindred rugged jagged
+crooked ragged beloved wretched aged
+""".split())
 
 
 def finite_verb(tok: str, prev: str = "") -> bool:
@@ -28,7 +33,8 @@ def finite_verb(tok: str, prev: str = "") -> bool:
         return False
     if t in _AUX or t in _IRREGULAR_PAST:
         return True
-    if t in lx.STOP_WORDS or t in lx.ROLE_NOUNS or t in lx.PLACES or t.rstrip("s") in lx.ROLE_NOUNS:
+    if t in lx.STOP_WORDS or t in lx.ROLE_NOUNS or t in lx.PLACES or t.rstrip("s") in lx.ROLE_NOUNS \
+            or t in _ED_NOT_VERBS:
         return False
     return (t.endswith("s") and not t.endswith(("ss", "us", "is", "ous", "ness", "ics"))) or t.endswith("ed")
 
@@ -125,7 +131,23 @@ _SUBORDINATE = re.compile(r"(?:In|At|On|By|Under|Across|Through|Inside|Outside|N
 
 def has_finite_verb(part: str) -> bool:
     toks = [t.strip(",.;:!?\"") for t in part.split()]
-    return any(finite_verb(t, toks[i - 1] if i else "") for i, t in enumerate(toks) if t)
+    return any(finite_verb(t, toks[i - 1] if i else "") for i, t in enumerate(toks) if t) or _plural_clause(toks)
+
+
+_OBJECT_START = frozenset("a an the his her their its it them to into up down out across through over".split())
+
+
+def _plural_clause(toks: list[str]) -> bool:
+    """'a grandmother and her grandson fly a kite': two people (or a plural) and a bare verb that
+    takes an object, which the -s/-ed test cannot see."""
+    for i in range(1, len(toks) - 2):
+        noun, verb, nxt = toks[i].lower(), toks[i + 1], toks[i + 2].lower()
+        people = noun in lx.ROLE_NOUNS and (noun.endswith("s") or " and " in " ".join(toks[:i]).lower())
+        if people and verb.isalpha() and verb.islower() and verb not in lx.STOP_WORDS and nxt in _OBJECT_START \
+                and verb not in lx.ROLE_NOUNS and verb not in lx.PLACES and not verb.endswith("ing") \
+                and not (verb.endswith("ly") and len(verb) > 4):  # "fly" is a verb, "slowly" is not
+            return True
+    return False
 
 
 # --- predicates and setting phrases -------------------------------------------------------

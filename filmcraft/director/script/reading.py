@@ -427,14 +427,18 @@ def places_in(text: str, reading: Reading) -> list[str]:
                                   text, re.IGNORECASE))
         for m in ms:
             of_named = re.match(r"\s+of\s+(?:the\s+)?[A-Z]", text[m.end():])  # "the docks of Port Regina"
-            if place_head(p) in world.PREPOSITION_ONLY_PLACES and not of_named and (not re.search(
+            went_home = p == "home" and re.search(r"\b(?:%s)\s+(?:(?:him|her|them|it|me|us)\s+)?$" % "|".join(
+                world.TRAVEL_VERBS), text[:m.start()])  # "follows him home", "goes home"
+            if went_home:
+                pass
+            elif place_head(p) in world.PREPOSITION_ONLY_PLACES and not of_named and (not re.search(
                     r"\b(?:%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?(?:[\w\-]+\s+){0,2}$" % "|".join(
                         lx.LOCATION_PREPOSITIONS | {"aboard"} | _PLACE_VERBS), text[:m.start()], re.IGNORECASE) or re.search(
                     r"\bto\s+$", text[:m.start()])):
                 continue  # "drags the boat", "climbs the tower", "to train pilots": a thing or a verb, not where
             if re.search(r"\btowards?\s+(?:(?:a|an|the|his|her|their)\s+)?(?:[\w\-']+\s+){0,2}$", text[:m.start()]):
                 continue  # "drive the cattle toward the railhead": on the way, not there yet
-            if _qualifies_a_noun(text, m.start()) or (_object_of_a_verb(text, m.start()) and not of_named):
+            if not went_home and (_qualifies_a_noun(text, m.start()) or (_object_of_a_verb(text, m.start()) and not of_named)):
                 continue
             if _setting_mention(text, m) and not any(a <= m.start() < b for a, b, _ in hits):
                 hits.append((m.start(), m.end(), p))

@@ -88,6 +88,7 @@ class WeatherTrack:
 
 # --- props and creatures ------------------------------------------------------------------
 
+_PARTICLES = frozenset("out away off up down back over across along".split())
 _NOUN_RE = re.compile(r"(?<!')[A-Za-z][a-z\-]*")
 _DETS = frozenset("a an the his her their its my our your this that these those two three some every each one".split())
 
@@ -104,7 +105,10 @@ def things_in(text: str, known: list[str] | None = None) -> list[str]:
         if text[m.end():m.end() + 2] in ("'s",):
             continue
         nxt = toks[i + 1].group(0).lower() if i + 1 < len(toks) and toks[i + 1].start() - m.end() <= 1 else ""
-        if nxt and (nxt in lx.ROLE_NOUNS or nxt in world.PROPS or nxt in world.PLACES) and w not in world.CREATURES:
+        nxt2 = toks[i + 2].group(0).lower() if i + 2 < len(toks) else ""
+        verb_next = nxt.endswith("s") and (nxt2 in lx.LOCATION_PREPOSITIONS or nxt2 in _PARTICLES)  # "the kite sails out"
+        if nxt and (nxt in lx.ROLE_NOUNS or nxt in world.PROPS or nxt in world.PLACES) and w not in world.CREATURES \
+                and not verb_next:
             continue  # "lighthouse keeper", "supply ship"
         prev = toks[i - 1].group(0).lower() if i else ""
         # a noun after a determiner, an adjective after one, or a preposition; not a verb after its
@@ -118,6 +122,8 @@ def things_in(text: str, known: list[str] | None = None) -> list[str]:
             noun = w
         elif w.endswith("s") and w[:-1] in world.CREATURES and len(w) > 4 and nounish:
             noun = w[:-1]
+        elif w in world.PARTS and nounish and any(k in world.PARTS[w] for k in known + out):
+            noun = next(k for k in reversed(known + out) if k in world.PARTS[w])  # the kite's string: the kite
         elif w in world.PROPS and nounish and not finite_verb(w, prev if prev not in _DETS else "the"):
             noun = w
         if noun and noun not in out:

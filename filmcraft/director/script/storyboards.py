@@ -82,7 +82,8 @@ def _group_scenes(beats: list[Beat], reading: Reading) -> list[list[Beat]]:
     # a run of beats at one place and time is one scene however long: time passes only where the
     # text says so (splitting it and advancing the clock invented sunsets and split one event's cast)
     if len(scenes) == 1 and len(beats) >= 2:
-        # one place, one time: the story still has two scenes. By day the lead-in is the morning
+        # one place, one time: the story still has two scenes (a continuous action, "fly a kite
+        # until the string snaps and it sails away", is one beat, and so one scene). By day the lead-in is the morning
         # before the events, which keep the time the text gives them (pushing them later invented
         # sunsets); a story set at night or dusk keeps its opening hour and the turn comes later
         split = next((i for i, b in enumerate(beats) if b.kind in ("turn", "climax")), len(beats) - 1) or 1

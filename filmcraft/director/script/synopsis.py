@@ -36,7 +36,7 @@ def _noun_phrases(text: str, roles: bool = False) -> list[tuple[int, str, str]]:
         if any(w in lx.ROLE_NOUNS or w in lx.GROUP_NOUNS for w in ws[:-1]):
             continue  # "his team face ...": a subject and its verb, not a thing
         if (((head in lx.ROLE_NOUNS or head.rstrip("s") in lx.ROLE_NOUNS) and not roles) or head in lx.PLACES or head in lx.TIME_WORDS
-                or head in lx.GROUP_NOUNS or head in _VAGUE_NOUNS or head.endswith(("ing", "ly")) or len(head) < 3):
+                or head in lx.GROUP_NOUNS or head in _VAGUE_NOUNS or head in world.WEATHER_WORDS or head.endswith(("ing", "ly")) or len(head) < 3):
             continue
         out.append((m.start(), " ".join(ws[-2:]), head))
     return out
@@ -46,7 +46,8 @@ def _key_object(reading: Reading) -> str:
     """The thing the story keeps returning to ('the compass' three times): the title's subject."""
     text = " ".join(reading.sentences)
     nps = _noun_phrases(text)
-    counts = {h: len(re.findall(r"\b" + re.escape(h) + r"\b", text, re.IGNORECASE)) for _, _, h in nps}
+    sets = {pl.split()[-1].lower() for pl in reading.places}
+    counts = {h: len(re.findall(r"\b" + re.escape(h) + r"\b", text, re.IGNORECASE)) for _, _, h in nps if h not in sets}
     best = [h for h in counts if counts[h] >= 2]
     if not best:
         return ""
