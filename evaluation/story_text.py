@@ -220,7 +220,7 @@ def load_own() -> list[StoryText]:
             for d in json.loads((SET_DIR / name).read_text(encoding="utf-8"))]
 
 
-HELDOUT_ROUNDS = ("heldout.json", "heldout2.json")  # in the order they were written; see the README
+HELDOUT_ROUNDS = ("heldout.json", "heldout2.json", "heldout3.json")  # in the order they were written; see the README
 
 
 def load_heldout(file: str = "heldout.json") -> list[StoryText]:

@@ -293,6 +293,11 @@ PLACES: dict[str, tuple[bool, str]] = {
     "strait": (False, "open water, gulls, wind"),
 }
 # common sets, so that a new story's place is read as a place (ambience: a generic room, or open air)
+PLACES.update({
+    "crater": (False, "deep rumble, hissing vents, wind"), "rim": (False, "wind, distant rumble"),
+    "bayou": (False, "frogs, insects, water lapping"), "nave": (True, "vast stone reverb, footsteps echo"),
+    "depot": (True, "large shed hum, metal clangs, distant trams"),
+})
 PLACES.update({w: (True, "quiet room tone") for w in """
 staircase cloister mosque synagogue abbey morgue pharmacy dormitory cafeteria auditorium cinema backstage bookshop
 pub saloon pantry larder hostel penthouse mansion shack bungalow manor catacombs boutique boardroom newsroom rink

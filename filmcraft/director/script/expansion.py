@@ -155,15 +155,16 @@ def predicate_part(event: str) -> str:
     return " ".join(toks[k + 1:]) if k else event
 
 
-_VP_AND = re.compile(r"\s+and(?:,\s+(?P<adv>[^,]{2,30}),)?\s+(?=([a-z]+)\s+(?:it|them|him|her|the|a|an|his|their|to|into|"
-                     r"from|through|across|at|onto|home|back|away|together)\b)")
+_VP_AND = re.compile(r"\s+(?:and then|and|then)(?:,\s+(?P<adv>[^,]{2,30}),)?\s+(?=([a-z]+)\s+(?:it|them|him|her|the|a|an|his|their|to|into|"
+                     r"from|through|across|at|onto|home|back|away|together|up|in|on|with|by|beside)\b)")
 
 
 def _shared_subject_split(clause: str) -> list[str]:
     """'The girl and her grandfather build a kite in the attic and fly it from a windy hill' is two
     events with one subject: the second gets the subject back."""
     m = _VP_AND.search(clause)
-    if not m or m.group(2) in lx.STOP_WORDS or m.group(2) in world.PROPS or m.group(2) in world.CREATURES:
+    if not m or m.group(2) in lx.STOP_WORDS or m.group(2) in world.PROPS or m.group(2) in world.CREATURES \
+            or m.group(2) in lx.ROLE_NOUNS or m.group(2) in lx.PLACES:
         return [clause]
     left, right = clause[:m.start()], clause[m.end():]
     toks = left.split()

@@ -33,6 +33,8 @@ def finite_verb(tok: str, prev: str = "") -> bool:
         return False
     if t in _AUX or t in _IRREGULAR_PAST:
         return True
+    if t in lx.PLACES and t.endswith("s") and prev.lower() in lx.ROLE_NOUNS and not prev.lower().endswith("s"):
+        return True  # "a volcanologist camps", "the fisherman docks": after its subject, a verb
     if t in lx.STOP_WORDS or t in lx.ROLE_NOUNS or t in lx.PLACES or t.rstrip("s") in lx.ROLE_NOUNS \
             or t in _ED_NOT_VERBS:
         return False

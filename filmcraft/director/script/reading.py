@@ -110,7 +110,9 @@ def _role_characters(sentences: list[str], names: list[str], named_at: dict[str,
                          re.IGNORECASE):
                 continue  # "his past as a villain", "becomes the new queen": what someone is, not someone new
             nxt = re.match(r"\s*([a-z]+)(?:\s+([a-z]+))?", after)
-            if nxt and (nxt.group(1) in lx.GROUP_NOUNS or nxt.group(1) in lx.PLACES or (
+            verb_use = nxt and nxt.group(1).endswith("s") and re.match(  # "a volcanologist camps on the rim"
+                r"\s*[a-z]+\s+(?:on|in|at|by|under|beside|near|inside|outside|along|across|a|an|the|his|her|their)\b", after)
+            if nxt and not verb_use and (nxt.group(1) in lx.GROUP_NOUNS or nxt.group(1) in lx.PLACES or (
                     nxt.group(2) in lx.PLACES and nxt.group(1) not in lx.STOP_WORDS and not finite_verb(nxt.group(1)))):
                 continue  # "the dragon clan", "a family ski lodge": the role word names the kind of thing
             said_plural = m.group(0).split()[-1].lower() != noun
@@ -140,6 +142,36 @@ def _appositive(sentence: str, name: str) -> str:
     m = re.search(r"\b((?:a|an)\s+(?:[a-z\-]+\s+){0,2}?([a-z]+))(?:\s+(?:in|with)\s+(?:a|an|the)\s+[a-z\- ]{1,25}?)?,\s+"
                   + re.escape(name) + r"\b", sentence)
     return m.group(1).strip() if m and m.group(2) in lx.ROLE_NOUNS else ""
+
+
+def _subject_character(sentence: str) -> Character | None:
+    """The one who acts in a theme whose people the role list does not know: 'An old sacristan
+    secretly builds ...', 'Twin sisters bake ...' (the subject of the opening clause, a noun that is
+    no place, thing, creature, weather or time)."""
+    toks = re.findall(r"[A-Za-z][a-z\-]*", sentence)
+    toks = [toks[0].lower()] + toks[1:] if toks else toks
+    start = 1 if toks and toks[0] in ("a", "an", "the", "two", "three", "both") else 0
+    for k in range(start, min(start + 3, len(toks) - 2)):
+        noun = toks[k]
+        v = k + 2 if toks[k + 1].endswith("ly") and len(toks[k + 1]) > 4 else k + 1
+        if v + 1 >= len(toks) or not noun.islower():
+            return None
+        verb, nxt = toks[v], toks[v + 1]
+        plural = noun.endswith("s") and not noun.endswith("ss")
+        acts = finite_verb(verb, noun) if not plural else (
+            verb.isalpha() and verb.islower() and verb not in lx.STOP_WORDS and not verb.endswith("s")
+            and nxt in {"a", "an", "the", "his", "her", "their", "on", "in", "at", "through", "across", "into", "from", "to"})
+        if not acts:
+            if noun in lx.STOP_WORDS or noun in lx.LOCATION_PREPOSITIONS:
+                return None
+            continue  # a modifier: "old" in "an old sacristan"
+        if any(noun in bag or noun.rstrip("s") in bag for bag in (
+                lx.PLACES, world.PROPS, world.CREATURES, world.WEATHER_WORDS, lx.TIME_WORDS, lx.STOP_WORDS)) or len(noun) < 3:
+            return None
+        det = toks[0] if toks[0] in ("two", "three", "both") else ""
+        name = "the " + " ".join(w.lower() for w in [det, *toks[start:k + 1]] if w)
+        return Character(name=name, description=" ".join(toks[:k + 1]))
+    return None
 
 
 def _invent_protagonist(text: str) -> Character:
@@ -193,8 +225,9 @@ def read(text: str, seed: int) -> Reading:
     characters = [c for _, c in chars][:10]
     aliases = {c.name: _aliases_for(c) for c in characters}
     if not characters:
-        inv = _invent_protagonist(text)
-        characters, aliases = [inv], {inv.name: [inv.name]}
+        subject = _subject_character(sentences[0])
+        inv = subject or _invent_protagonist(text)
+        characters, aliases = [inv], {inv.name: _aliases_for(inv) if subject else [inv.name]}
     probe = Reading(sentences, characters, aliases, [], "drama", "calm", seed)
     _profile_people(probe)
     # people who act come before people only mentioned; among them the most mentioned leads

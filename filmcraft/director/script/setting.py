@@ -34,6 +34,11 @@ def weather_in(text: str) -> str | None:
         if word in ("storm", "storms") and re.match(r"\s+(?:the|into|out|off|through|in)\b", after) \
                 and not re.search(r"\b(?:a|the)\s*$", before):
             continue  # "storm the castle"
+        nxt = re.match(r"[\s-]+([a-z]+)(\s+[a-z]+)?", text[m.end():m.end() + 30].lower())
+        verb_next = nxt and nxt.group(1).endswith("s") and (nxt.group(2) or "").strip() in (
+            lx.LOCATION_PREPOSITIONS | _PARTICLES | {"the", "a", "an", "its", "their", "his", "her"})  # "a dust storm tears across"
+        if nxt and not verb_next and (nxt.group(1) in world.PROPS or nxt.group(1) in _WEATHER_COMPOUNDS):
+            continue  # "a storm lantern", "the rain barrel", "a fog horn": a thing named after the weather
         if word == "wind" and re.match(r"\s+(?:up|down|through|along|back)\b", after) and "the" not in before:
             continue  # "they wind up", "the road will wind through"
         kind = world.WEATHER_WORDS.get(word) or world.WEATHER_PHRASES[word]
@@ -41,6 +46,9 @@ def weather_in(text: str) -> str | None:
     return max(found)[1] if found else None
 
 
+_PARTICLES = frozenset("out away off up down back over across along".split())
+_WEATHER_COMPOUNDS = frozenset("drain drains shelter cellar horn globe warning warnings coat jacket boots barrel "
+                               "chaser chasers tracker front petrel".split())
 _SEVERITY = ("overcast", "wind", "fog", "rain", "snow", "storm", "blizzard")
 
 
@@ -77,8 +85,11 @@ class WeatherTrack:
         if weather_ends(text):
             # "when the storm breaks, she skis out": this scene is after it; "as the fog lifts off the
             # strait, he watches": the scene shows it going, so it is still there to see
-            during = named and re.search(r"\b(?:as|while)\s+the\s+(?:[a-z\-]+\s+)?(?:%s)\s+(?:%s)\b" % (
-                "|".join(world.WEATHER_WORDS), "|".join(world.WEATHER_END_VERBS)), text, re.IGNORECASE)
+            end = _END_RE.search(text.lower())
+            # "plays until the fog lifts", "...; the fog lifts": the scene has the fog, then sees it go
+            during = named and ((end and re.search(r"(?:;|\buntil|\btill)\s*$", text.lower()[:end.start()])) or re.search(
+                r"\b(?:as|while|until|till)\s+the\s+(?:[a-z\-]+\s+)?(?:%s)\s+(?:%s)\b" % (
+                    "|".join(world.WEATHER_WORDS), "|".join(world.WEATHER_END_VERBS)), text, re.IGNORECASE))
             shown, self.current = (named if during else "clear"), "clear"
             return shown
         if named:
@@ -88,7 +99,6 @@ class WeatherTrack:
 
 # --- props and creatures ------------------------------------------------------------------
 
-_PARTICLES = frozenset("out away off up down back over across along".split())
 _NOUN_RE = re.compile(r"(?<!')[A-Za-z][a-z\-]*")
 _DETS = frozenset("a an the his her their its my our your this that these those two three some every each one".split())
 
