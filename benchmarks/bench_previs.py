@@ -82,7 +82,7 @@ class TagVisualLibrary:
                     self.table.setdefault(noun_key(text), a)
         self._answers: dict[str, object] = {}
 
-    def find(self, noun: str):
+    def find(self, noun: str, colour=None):  # the text's colour is not painted here: both renderers get the same cut-outs
         from corpus_ingest.visual_raster import cutout, fill_for
         from corpus_ingest.visuals import noun_key
         from filmcraft.roles import Visual

@@ -42,6 +42,13 @@ TAG_FILLS = (
 )
 
 
+# colours a text gives a thing ("a red kite", "a golden fish"): light enough to read on a night plate
+COLOUR_FILLS = {"red": "#e0483e", "scarlet": "#e0483e", "crimson": "#c8323c", "orange": "#f09a3e", "yellow": "#f2d04a",
+                "golden": "#f0c14b", "gold": "#f0c14b", "green": "#6cc46a", "blue": "#4f8fe0", "purple": "#a070d8",
+                "violet": "#a070d8", "pink": "#f08cb4", "white": "#f7f7f2", "silver": "#cfd6de", "grey": "#a8acb0",
+                "gray": "#a8acb0", "black": "#3a3a40", "brown": "#a0704a", "copper": "#c87f4a", "brass": "#d4a84a"}
+
+
 class ImageError(ValueError):
     """An image that cannot become a cut-out; the message says why."""
 

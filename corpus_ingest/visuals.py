@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from filmcraft.roles import Embedder, Visual
 
 from corpus_ingest.index import load_cached
-from corpus_ingest.visual_raster import ImageError, cutout, fill_for
+from corpus_ingest.visual_raster import COLOUR_FILLS, ImageError, cutout, fill_for
 
 ASSETS_FILE = "assets.json"
 VISUAL_INDEX_VERSION = 1  # bump when the embedded text or stored layout changes
@@ -167,7 +167,7 @@ class IndexedVisualLibrary:
         self.raster_dir = Path(raster_dir)
         self.threshold = threshold
         self._lock = threading.Lock()
-        self._answers: dict[str, Optional[Visual]] = {}
+        self._answers: dict[tuple[str, Optional[str]], Optional[Visual]] = {}
         self._exact: Optional[dict[str, str]] = None
         self._assets: dict[str, VisualAsset] = {}
         self._stamp: Optional[tuple[int, int]] = None
@@ -216,21 +216,25 @@ class IndexedVisualLibrary:
         self.last_scores[noun] = (best.asset.visual_id, best.score)
         return (best.asset if best.score >= self.threshold else None), best.score, "embedding"
 
-    def visual_of(self, asset: VisualAsset) -> Visual:
-        fill = fill_for(asset.kind, asset.name) if asset.recolour else None  # rows hold absolute source paths
+    def visual_of(self, asset: VisualAsset, colour: Optional[str] = None) -> Visual:
+        # rows hold absolute source paths; a user's own colours are kept whatever the text says
+        fill = (COLOUR_FILLS.get(colour or "") or fill_for(asset.kind, asset.name)) if asset.recolour else None
         return Visual(visual_id=asset.visual_id, path=cutout(Path(asset.path), self.raster_dir, fill),
                       tags=tuple(asset.tags))
 
-    def find(self, noun: str) -> Optional[Visual]:
-        """The cut-out that depicts ``noun``, or None when nothing in the library does."""
+    def find(self, noun: str, colour: Optional[str] = None) -> Optional[Visual]:
+        """The cut-out that depicts ``noun`` (painted ``colour`` when the text gives one: "a red
+        kite"), or None when nothing in the library does."""
+        colour = colour if colour in COLOUR_FILLS else None
+        key = (noun, colour)
         with self._lock:  # the renderer may ask from several threads; one answer per noun
             self._check_fresh()
-            if noun in self._answers:
-                return self._answers[noun]
+            if key in self._answers:
+                return self._answers[key]
             asset, _, _ = self.match(noun)
             try:
-                answer = self.visual_of(asset) if asset is not None else None
+                answer = self.visual_of(asset, colour) if asset is not None else None
             except (ImageError, OSError):  # its file went away since the ingest: not depicted, never a crash mid-film
                 answer = None
-            self._answers[noun] = answer
+            self._answers[key] = answer
             return answer

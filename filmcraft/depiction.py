@@ -17,6 +17,7 @@ stage space and ``previs`` renders them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,15 +214,27 @@ def head_noun(phrase: str) -> str:
     return cands[-1] if cands else ""
 
 
-def resolve(noun: str, library: VisualLibrary | None) -> Visual | None:
+def resolve(noun: str, library: VisualLibrary | None, colour: str | None = None) -> Visual | None:
     """The library image for a noun phrase: the whole phrase first, then its head noun."""
     if library is None:
         return None
     for cand in noun_candidates(noun):
-        visual = library.find(cand)
+        visual = library.find(cand, colour) if colour else library.find(cand)
         if visual is not None:
             return visual
     return None
+
+
+COLOURS = ("red", "scarlet", "crimson", "orange", "yellow", "golden", "gold", "green", "blue", "purple", "violet",
+           "pink", "white", "silver", "grey", "gray", "black", "brown", "copper", "brass")
+_COLOUR_RE = re.compile(r"\b(%s)\s+(?:[a-z\-]+\s+)?([a-z\-]+)\b" % "|".join(COLOURS))
+
+
+def colour_of(noun: str, plan: ShotPlan) -> str | None:
+    """The colour the plan's text gives the thing ("a red kite", "the golden pearl"), if any."""
+    head = _singular(head_noun(noun))
+    text = f"{plan.prompt} {plan.action}".lower()
+    return next((m.group(1) for m in _COLOUR_RE.finditer(text) if _singular(m.group(2)) == head), None)
 
 
 def _stem_hits(words: list[str], stems: tuple[str, ...]) -> bool:
@@ -384,7 +397,7 @@ def depict(plan: ShotPlan, library: VisualLibrary | None, interior: bool | None 
             props.append(PropPick(noun=noun, visual=Visual(f"plate:{kind}", Path(), ()), motion="still",
                                   direction="none", height=0.0, landmark=False, subject=False, place=True))
             continue
-        visual = resolve(noun, library)
+        visual = resolve(noun, library, colour_of(noun, plan))
         if visual is None:
             missing.append(noun)
             continue

@@ -40,7 +40,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from filmcraft.contracts import ReferenceSet, RenderManifest, ShotPlan
 from filmcraft.media import run_ffmpeg
-from filmcraft.references.cards import lettering_font, paint_character_card
+from filmcraft.references.cards import figure_build, lettering_font, paint_character_card
 from filmcraft.references.names import slugify
 from filmcraft import stagecraft as sc
 from filmcraft.grades import GRADES, grade_filter, grade_name
@@ -173,8 +173,10 @@ def stage_figures(plan: ShotPlan, refs: ReferenceSet, aspect: float, card_height
         ref = by_slug.get(slugify(name))
         img = _as_figure_image(Path(ref.path)) if ref else paint_character_card(name, card_height)
         top, bottom, centre = figure_rows(img)
+        child = figure_build(name)[0] and (ref is None or ref.generated)  # a painted child stands shorter; a photo is as given
         figures.append(Figure(name=name, image=img, x=fx * aspect, feet_y=GROUND_Y - lift,
-                              height=FIGURE_HEIGHT * scale * depth, run_top=top, run_bottom=bottom, centre_px=centre,
+                              height=FIGURE_HEIGHT * scale * depth * (0.68 if child else 1.0), run_top=top,
+                              run_bottom=bottom, centre_px=centre,
                               generated=ref is None or ref.generated))
     return figures
 
@@ -586,7 +588,7 @@ def render_shot(plan: ShotPlan, refs: ReferenceSet, out_path: Path, width: int, 
     subject = sc.subject_prop_placement(dep, figures, aspect)
     roll = DUTCH_DEG if plan.camera.angle == "dutch" else 0.0
     if subject is not None:
-        f = sc.subject_frame(subject, plan.camera.shot_size, bias)
+        f = sc.subject_frame(subject, plan.camera.shot_size, bias, figures)
         planned = Window(f.cx, f.cy, f.vh, roll)
         focus = (subject.x, subject.feet_y - subject.height / 2)
     else:

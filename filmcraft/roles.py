@@ -74,6 +74,7 @@ class Visual:
 class VisualLibrary(Protocol):
     """Finds the image that depicts a noun of a shot plan (see ``corpus_ingest.visuals``)."""
 
-    def find(self, noun: str) -> Visual | None:
-        """The best image for ``noun`` ("seagull", "hourglass"), or None when nothing in the library depicts it."""
+    def find(self, noun: str, colour: str | None = None) -> Visual | None:
+        """The best image for ``noun`` ("seagull", "hourglass"), or None when nothing in the library
+        depicts it; ``colour`` ("red") paints a one-colour drawing in that colour ("a red kite")."""
         ...

@@ -118,6 +118,9 @@ def subject_prop_placement(dep: Depiction, figures: list[Any], aspect: float) ->
         return None
     h = pick.height
     if pick.motion == "hover":
+        if figures:  # a kite, a bird over the people who watch it: up and to one side of them
+            top = min(f.feet_y - f.height for f in figures)
+            return Placed(pick, max(f.x for f in figures) + 0.25 + h * 0.3, top - 0.12, h)
         return Placed(pick, aspect * 0.55, GROUND_Y - 0.95, h)
     if figures:
         first = figures[0]
@@ -127,13 +130,22 @@ def subject_prop_placement(dep: Depiction, figures: list[Any], aspect: float) ->
     return Placed(pick, aspect / 2, GROUND_Y, h)
 
 
-def subject_frame(placed: Placed, shot_size: str, bias: float) -> Frame:
-    """The window that frames a prop subject at the planned shot size."""
+def subject_frame(placed: Placed, shot_size: str, bias: float, figures: list[Any] = ()) -> Frame:
+    """The window that frames a prop subject at the planned shot size; a wide shot of something in
+    the air over people (a kite, a bird) takes in the people too."""
     # a tall subject (a lighthouse, a ship) still fills much of even a wide frame
     vh = placed.height / max(PROP_FILL[shot_size], min(0.75, 0.35 * placed.height))
     cy = placed.feet_y - placed.height / 2
+    cx = placed.x
+    if figures and placed.pick.motion == "hover" and shot_size in ("extreme_wide", "wide", "full", "medium_wide"):
+        top, bottom = placed.feet_y - placed.height - 0.06, GROUND_Y + 0.04
+        vh = max(vh, (bottom - top) * 1.08)
+        cy = (top + bottom) / 2
+        xs = [f.x for f in figures] + [placed.x]
+        cx = (min(xs) + max(xs)) / 2
+        return Frame(cx, cy - 0.06 * bias * vh, vh)
     cy = min(cy, GROUND_Y + 0.05 - 0.5 * vh) if shot_size in ("extreme_wide", "wide", "full") else cy
-    return Frame(placed.x, cy - 0.06 * bias * vh, vh)
+    return Frame(cx, cy - 0.06 * bias * vh, vh)
 
 
 def place_props(dep: Depiction, figures: list[Any], win: Frame, aspect: float, subject: Placed | None,

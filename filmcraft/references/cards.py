@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import colorsys
 import random
+import re
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
@@ -15,7 +16,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 from filmcraft.references.names import slugify, stable_digest
 
 SUPERSAMPLE = 2  # cards are drawn at 2x and downsampled, for smooth edges without antialiasing support
-CARD_VERSION = "cards-v5"  # bump when the card painter changes, so content-addressed names change
+CARD_VERSION = "cards-v6"  # bump when the card painter changes, so content-addressed names change
 
 
 def _seed(*parts: object) -> int:
@@ -231,6 +232,23 @@ def character_colour(name: str) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
+_CHILD = frozenset("boy girl child kid grandson granddaughter toddler baby son daughter teen teenager pupil "
+                   "schoolboy schoolgirl orphan urchin children kids boys girls".split())
+_OLD = frozenset("old elderly aged grandmother grandfather grandma grandpa granny widow widower".split())
+_FEMALE = frozenset("woman girl grandmother grandma granny mother daughter sister wife widow aunt niece queen princess "
+                    "witch nun waitress actress heroine granddaughter bride lady mistress priestess empress".split())
+_MALE = frozenset("man boy grandfather grandpa father son brother husband uncle nephew king prince monk widower "
+                  "groom lord emperor grandson schoolboy".split())
+
+
+def figure_build(name: str) -> tuple[bool, bool, bool | None]:
+    """(child, old, female or None) as a role name says it ("the grandson": a boy; "the old
+    widow": an old woman); a proper name says nothing, and the figure is drawn from its seed."""
+    words = set(re.findall(r"[a-z]+", name.lower())) if not name[:1].isupper() else set()
+    female = True if words & _FEMALE else (False if words & _MALE else None)
+    return bool(words & _CHILD), bool(words & _OLD), female
+
+
 def paint_character_card(name: str, height: int) -> Image.Image:
     """A silhouette figure (head + body) in the character's colour, name lettered below; RGBA."""
     rng = random.Random(_seed("character", slugify(name)))
@@ -273,6 +291,13 @@ def paint_character_card(name: str, height: int) -> Image.Image:
     draw.ellipse([cx - head_r, head_cy - head_r, cx + head_r, head_cy + head_r], fill=skin, outline=(0, 0, 0), width=outline)
     hair = _lerp((20, 16, 12), (200, 170, 110), rng.random())
     style = rng.randrange(3)
+    _, old, female = figure_build(name)
+    if old:
+        hair = _lerp((196, 196, 200), (236, 236, 240), rng.random())  # grey or white
+    if female is True and style == 0:
+        style = 1  # the role says a woman: not cropped
+    elif female is False and style == 1:
+        style = 0
     if style == 0:  # cropped
         draw.chord([cx - head_r, head_cy - head_r, cx + head_r, head_cy + head_r], 180, 360, fill=hair)
     elif style == 1:  # long
