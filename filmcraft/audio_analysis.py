@@ -10,10 +10,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-import pyloudnorm
 import soundfile as sf
-from scipy import signal
-from scipy.signal import resample_poly
 
 SILENCE_PEAK_DBFS = -60.0  # below this nothing audible is there
 FLOOR_DB = -120.0  # stands in for -inf so values stay finite in JSON
@@ -68,6 +65,8 @@ def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     """Polyphase resampling along axis 0 (exact rational ratio)."""
     if rate_in == rate_out:
         return samples
+    from scipy.signal import resample_poly  # scipy loads on first use: every CLI call and step process imports this module
+
     ratio = Fraction(rate_out, rate_in)
     return resample_poly(samples, ratio.numerator, ratio.denominator, axis=0).astype(np.float32)
 
@@ -88,6 +87,8 @@ def is_silent(samples: np.ndarray) -> bool:
 @functools.lru_cache(maxsize=4)
 def _interpolator(factor: int) -> np.ndarray:
     """Linear-phase interpolation filter: the design scipy's resample_poly uses (Kaiser, beta 5)."""
+    from scipy import signal
+
     taps = 20 * factor + 1
     return (signal.firwin(taps, 1.0 / factor, window=("kaiser", 5.0)) * factor).astype(np.float32)
 
@@ -135,6 +136,8 @@ def oversample_peaks(samples: np.ndarray, rate: int) -> np.ndarray:
     Entry n covers the interpolated points between input samples n and n+1, so the maximum of
     the array is the true peak.
     """
+    from scipy import signal
+
     x = samples[:, None] if samples.ndim == 1 else samples
     factor = 4 if rate >= 44100 else 8
     h = _interpolator(factor)
@@ -173,6 +176,8 @@ def integrated_lufs(samples: np.ndarray, rate: int) -> float | None:
         return None
     if samples.ndim == 1 or samples.shape[1] <= 2:
         return gated_loudness(k_weighted_power(samples, rate), rate)
+    import pyloudnorm
+
     value = pyloudnorm.Meter(rate).integrated_loudness(samples)
     return float(value) if np.isfinite(value) else None
 
@@ -184,6 +189,7 @@ def k_weighted_power(samples: np.ndarray, rate: int) -> np.ndarray:
     re-filtering: see :func:`gated_loudness`.
     """
     from pyloudnorm.iirfilter import IIRfilter
+    from scipy import signal
 
     x = samples[:, None] if samples.ndim == 1 else samples
     if x.shape[1] > 2:

@@ -40,7 +40,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from filmcraft.contracts import ReferenceSet, RenderManifest, ShotPlan
 from filmcraft.media import run_ffmpeg
-from filmcraft.references.cards import figure_build, lettering_font, paint_character_card
+from filmcraft.references.cards import figure_build, group_size, lettering_font, paint_character_card
 from filmcraft.references.names import slugify
 from filmcraft import stagecraft as sc
 from filmcraft.grades import GRADES, grade_filter, grade_name
@@ -124,6 +124,16 @@ class Figure:
     run_bottom: int
     centre_px: float  # image column of the head
     generated: bool = True  # a painted card can be repainted sharper for tight shots
+    member: int = 0  # the second, third ... of a group character ("the twin sisters")
+    card: str = ""  # the name the card is painted from (a group's other members look their own)
+    label: str | None = None  # the card's lettering (None: the name; "": none)
+
+    @property
+    def key(self) -> str:  # one per figure on stage: motions are kept by it
+        return self.name if not self.member else f"{self.name}#{self.member}"
+
+    def repaint(self, height: int) -> Image.Image:
+        return paint_character_card(self.card or self.name, height, self.label)
 
     @property
     def scale(self) -> float:  # stage units per image pixel
@@ -163,21 +173,35 @@ def _as_figure_image(path: Path) -> Image.Image:
     return framed
 
 
+# bump when the drawing of an unchanged plan changes (framing, colours, figures), so cached clips are redrawn
+PREVIS_VERSION = "previs-v8"
+
+
 def stage_figures(plan: ShotPlan, refs: ReferenceSet, aspect: float, card_height: int) -> list[Figure]:
     """Place the shot's characters: first on the left third, second on the right third, others between."""
     by_slug = {slugify(c.name): c for c in refs.characters}
     scale, _ = ANGLE_STAGING[plan.camera.angle]
     slots = [(1 / 3, 1.0, 0.0), (2 / 3, 1.0, 0.0), (0.5, 0.86, 0.05), (1 / 6, 0.86, 0.05), (5 / 6, 0.86, 0.05)]
     figures: list[Figure] = []
-    for name, (fx, depth, lift) in zip(plan.characters, slots):
+    # a group character is as many figures as it names ("the twin sisters": two), the others unlettered
+    cast = [(name, m) for name in plan.characters for m in range(group_size(name))]
+    if len(cast) > len(slots):
+        cast = [c for c in cast if c[1] == 0][:len(slots)] + [c for c in cast if c[1]][:max(0, len(slots) - len(plan.characters))]
+    for (name, member), (fx, depth, lift) in zip(cast, slots):
         ref = by_slug.get(slugify(name))
-        img = _as_figure_image(Path(ref.path)) if ref else paint_character_card(name, card_height)
+        generated = ref is None or ref.generated
+        twins = "twin" in name.lower()
+        card, label = (name, None) if not member else (name if twins else f"{name} {member}", "")
+        if ref and not (member and generated):
+            img = _as_figure_image(Path(ref.path))
+        else:
+            img = paint_character_card(card, card_height, label)
         top, bottom, centre = figure_rows(img)
-        child = figure_build(name)[0] and (ref is None or ref.generated)  # a painted child stands shorter; a photo is as given
+        child = figure_build(name)[0] and generated  # a painted child stands shorter; a photo is as given
         figures.append(Figure(name=name, image=img, x=fx * aspect, feet_y=GROUND_Y - lift,
                               height=FIGURE_HEIGHT * scale * depth * (0.68 if child else 1.0), run_top=top,
-                              run_bottom=bottom, centre_px=centre,
-                              generated=ref is None or ref.generated))
+                              run_bottom=bottom, centre_px=centre, generated=generated, member=member,
+                              card=card, label=label))
     return figures
 
 
@@ -398,7 +422,7 @@ def paint_figures(layer: Image.Image, figures: list[Figure], canvas: Canvas) -> 
         image, run_top, run_bottom = fig.image, fig.run_top, fig.run_bottom
         px_per_img = fig.height * canvas.k / max(1, run_bottom - run_top)
         if fig.generated and px_per_img > 1.5:
-            image = paint_character_card(fig.name, min(round(image.height * px_per_img), MAX_CARD_REPAINT))
+            image = fig.repaint(min(round(image.height * px_per_img), MAX_CARD_REPAINT))
             run_top, run_bottom, _ = figure_rows(image)
             px_per_img = fig.height * canvas.k / max(1, run_bottom - run_top)
         x, y = canvas.px(fig.x, fig.feet_y)
@@ -598,7 +622,7 @@ def render_shot(plan: ShotPlan, refs: ReferenceSet, out_path: Path, width: int, 
     motions = sc.figure_motions(dep, figures, frame, aspect, plan.camera.movement)
     props = sc.place_props(dep, figures, frame, aspect, subject, motions, fps, frames)
     load = sc.CutoutCache()
-    still_figures = [f for f in figures if f.name not in motions]
+    still_figures = [f for f in figures if f.key not in motions]
     behind = [p for p in props if p.motion is None and p.height > sc.HELD]
     in_hand = [p for p in props if p.motion is None and p.height <= sc.HELD]
     shake = Shake.seeded(move.shake, 1.0, fps, seed, plan.shot_id) if move.shake else None

@@ -41,6 +41,10 @@ def clip_cache_key(shot: ShotPlan, refs: ReferenceSet, req: FilmRequest, backend
     key = {"shot": shot.model_dump(mode="json"),
            "refs": [sha256_file(refs.location.path)] + [sha256_file(c.path) for c in refs.characters],
            "size": [req.width, req.height, req.fps], "seed": req.seed, "backend": backend}
+    if backend in ("offline", "previs"):
+        from filmcraft.previs import PREVIS_VERSION
+
+        key["renderer"] = PREVIS_VERSION  # a changed drawing of the same plan is a new clip
     if manifest is not None:
         key["manifest"] = manifest.model_dump(mode="json")
     return key

@@ -24,7 +24,6 @@ import numpy as np
 from PIL import Image
 
 from filmcraft.depiction import Depiction, PropPick
-from filmcraft.references.cards import paint_character_card
 from filmcraft.references.scenery import PlateLayout
 
 FIGURE_HEIGHT = 0.8
@@ -280,7 +279,7 @@ def figure_art(fig: Any, px_height: float) -> tuple[Image.Image, int, int, float
     """The figure's image, a painted card repainted at the size it is seen; (image, top, bottom, centre)."""
     image, top, bottom, centre = fig.image, fig.run_top, fig.run_bottom, fig.centre_px
     if fig.generated and px_height > 1.5 * (bottom - top):
-        image = paint_character_card(fig.name, min(round(image.height * px_height / (bottom - top)), MAX_CARD_REPAINT))
+        image = fig.repaint(min(round(image.height * px_height / (bottom - top)), MAX_CARD_REPAINT))
         top, bottom, centre = figure_rows(image)
     return image, top, bottom, centre
 
@@ -375,7 +374,7 @@ def figure_motions(dep: Depiction, figures: list[Any], win: Frame, aspect: float
         partner = figures[1 - i].x if pick.motion == "embrace" and len(figures) > 1 and i < 2 else None
         m = figure_motion(pick.motion, pick.direction, fig.x, fig.feet_y, fig.height, win, aspect, movement, partner)
         if m is not None:
-            out[fig.name] = m
+            out[fig.key] = m
     return out
 
 
@@ -417,7 +416,7 @@ def sprites_for(figures: list[Any], motions: dict[str, Motion], props: list[Plac
     """A sprite per moving figure and moving prop, at the layer's scale."""
     sprites: list[Sprite] = []
     for fig in figures:
-        m = motions.get(fig.name)
+        m = motions.get(fig.key)
         if m is None:
             continue
         image, top, bottom, _ = figure_art(fig, fig.height * k)

@@ -245,12 +245,28 @@ def figure_build(name: str) -> tuple[bool, bool, bool | None]:
     """(child, old, female or None) as a role name says it ("the grandson": a boy; "the old
     widow": an old woman); a proper name says nothing, and the figure is drawn from its seed."""
     words = set(re.findall(r"[a-z]+", name.lower())) if not name[:1].isupper() else set()
+    words |= {w[:-1] for w in words if w.endswith("s")}  # "the twin sisters" are sisters
     female = True if words & _FEMALE else (False if words & _MALE else None)
     return bool(words & _CHILD), bool(words & _OLD), female
 
 
-def paint_character_card(name: str, height: int) -> Image.Image:
-    """A silhouette figure (head + body) in the character's colour, name lettered below; RGBA."""
+def group_size(name: str) -> int:
+    """How many people a character name stands for: 'the twin sisters' 2, 'three monks' 3, 'the
+    villagers' (a group seen together) 3, a person 1."""
+    words = re.findall(r"[a-z]+", name.lower())
+    if not words or name[:1].isupper():
+        return 1
+    if set(words) & {"twin", "twins", "two", "pair", "couple", "both"}:
+        return 2
+    if set(words) & {"three", "four", "five", "several", "crowd"}:
+        return 3
+    last = words[-1]
+    return 3 if last.endswith("s") and not last.endswith(("ss", "us", "is")) and len(last) > 3 else 1
+
+
+def paint_character_card(name: str, height: int, label: str | None = None) -> Image.Image:
+    """A silhouette figure (head + body) in the character's colour, name lettered below; RGBA.
+    ``label`` overrides the lettering ("" letters nothing: the second of a pair of twins)."""
     rng = random.Random(_seed("character", slugify(name)))
     height = max(64, int(height))
     width = max(32, int(height * 0.5))
@@ -308,6 +324,9 @@ def paint_character_card(name: str, height: int) -> Image.Image:
         draw.rectangle([cx - int(head_r * 1.5), head_cy - head_r // 2, cx + int(head_r * 1.5), head_cy - head_r // 3], fill=dark)
         draw.rectangle([cx - int(head_r * 0.9), head_cy - int(head_r * 1.4), cx + int(head_r * 0.9), head_cy - head_r // 2], fill=dark)
 
+    name = name if label is None else label
+    if not name:
+        return img.convert("RGBa").resize((width, height), Image.Resampling.LANCZOS).convert("RGBA")
     font = lettering_font(label_h * 0.7)
     stroke = max(1, sh // 300)
     box = draw.textbbox((0, 0), name, font=font, stroke_width=stroke)
