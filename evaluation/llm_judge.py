@@ -136,7 +136,7 @@ def combine_samples(film_id: str, judge_name: str, verdicts: list[JudgeVerdict],
         mean = fmean(scores)
         nearest = min(got, key=lambda g: abs(g.score - mean))
         criteria.append(CriterionScore(
-            criterion=name, score=round(mean, 2), reason=nearest.reason,
+            criterion=name, score=round(mean, 2), reason=nearest.reason, basis="judged",
             measurement={"samples": float(len(scores)), "sample_scores": ", ".join(str(s) for s in scores),
                          "sample_sd": round(pstdev(scores), 3), "keyframes": float(keyframes)}))
     cl, crh, average, derived_from = derive({c.criterion: c.score for c in criteria})

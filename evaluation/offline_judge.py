@@ -59,7 +59,7 @@ import numpy as np
 from evaluation.criteria import BY_CODE, derive
 from filmcraft.contracts import (
     SHOT_SIZES, STEMS, AudienceProfile, CriterionScore, CueSheet, FilmEvalScores, MixReport,
-    PictureLock, SceneBlocks, ShotPlan, Synopsis,
+    PictureLock, RenderManifest, SceneBlocks, ShotPlan, Synopsis,
 )
 from filmcraft.media import MediaError, ffmpeg_stderr, probe
 from filmcraft.roles import Embedder
@@ -95,6 +95,9 @@ class FilmEvalInputs:
     final_video: Path
     profile: AudienceProfile
     embedder: Embedder | None = None
+    # what each shot of the cut drew (the previs writes one per clip); None when the picture's content
+    # is unknown (a video backend without manifests, a film made elsewhere)
+    manifests: list[RenderManifest] | None = None
 
 
 def lin(x: float, at1: float, at5: float) -> float:
@@ -142,14 +145,30 @@ class _Similarity:
         return va @ vb.T
 
 
-def _score(criterion_code: str, parts: list[float], reason: str, measurement: dict) -> CriterionScore:
-    value = round(min(5.0, max(1.0, fmean(parts))), 2) if parts else None
+# A proxy reads the plan or the cue sheet, not the picture or the sound the film has: it cannot see
+# the film at its best, so it never gives more than this (no unearned fives).
+PROXY_CAP = 4.0
+
+
+def _score(criterion_code: str, parts: list[float], reason: str, measurement: dict, basis: str = "measured",
+           cap: float | None = None) -> CriterionScore:
+    raw = min(5.0, max(1.0, fmean(parts))) if parts else None
+    # a cap rescales 1-5 onto 1-cap rather than clipping, so a proxy still tells worse from better
+    value = None if raw is None else round(raw if cap is None else 1.0 + (raw - 1.0) * (cap - 1.0) / 4.0, 2)
     clean = {k: (float(v) if isinstance(v, (bool, int, np.floating, np.integer)) else v) for k, v in measurement.items()}
-    return CriterionScore(criterion=BY_CODE[criterion_code], score=value, reason=reason, measurement=clean)
+    if cap is not None:
+        reason += f" (a {basis}: its 1-5 is scaled onto 1-{cap:g})"
+    return CriterionScore(criterion=BY_CODE[criterion_code], score=value, reason=reason, measurement=clean,
+                          basis=basis, cap=cap)
+
+
+def _proxy(code: str, parts: list[float], reason: str, measurement: dict) -> CriterionScore:
+    return _score(code, parts, reason, measurement, basis="proxy", cap=PROXY_CAP)
 
 
 def _none(code: str, reason: str, measurement: dict | None = None) -> CriterionScore:
-    return CriterionScore(criterion=BY_CODE[code], score=None, reason=reason, measurement=measurement or {})
+    return CriterionScore(criterion=BY_CODE[code], score=None, reason=reason, measurement=measurement or {},
+                          basis="not measured")
 
 
 def _scene_text(scenes: SceneBlocks) -> list[str]:
@@ -190,7 +209,42 @@ def _sf(inp: FilmEvalInputs, sim: _Similarity) -> CriterionScore:
         kw = len(request_words & film_words) / len(request_words)
         m["request_word_coverage"] = round(kw, 4)
         parts.append(lin(kw, 0.0, 0.8))
-    return _score("SF", parts, "request vs scene blocks: " + ", ".join(k for k in m if k != "similarity"), m)
+    if inp.manifests is None:
+        return _proxy("SF", parts, "request vs scene blocks (the picture's content is unknown: no render "
+                      "manifests): " + ", ".join(k for k in m if k != "similarity"), m)
+    shown = _shown(inp)
+    m.update(shown)
+    parts = [p for p in parts] + [lin(shown["request_shown_share"], 0.3, 1.0)] * 2  # what is seen weighs double
+    return _score("SF", parts, "request vs scene blocks, and the request's places, people and things seen in the "
+                  "cut's shots (render manifests)", m)
+
+
+def _shown(inp: FilmEvalInputs) -> dict:
+    """Which of the request's people, places and things the cut's shots drew (its render manifests)."""
+    from filmcraft.director.script.setting import things_in
+
+    cut = {d.shot_id for d in inp.lock.decisions}
+    plans = {p.shot_id: p for p in inp.plans}
+    drawn_things: set[str] = set()
+    drawn_people: set[str] = set()
+    placed: set[str] = set()
+    for man in inp.manifests or []:
+        if man.shot_id not in cut:
+            continue
+        drawn_things |= {_stem(w) for p in man.props for w in _WORD.findall(p.noun.lower())}
+        drawn_people |= {f.name.lower() for f in man.figures}
+        if man.location_kind != "generic" and man.shot_id in plans:
+            placed.add(plans[man.shot_id].location.lower())
+    things = [t for t in things_in(inp.request_text)]
+    people = [c.name for c in inp.synopsis.characters]
+    places = [loc.name for loc in inp.synopsis.locations]
+    missing = [t for t in things if _stem(t) not in drawn_things]
+    missing += [c for c in people if c.lower() not in drawn_people]
+    missing += [pl for pl in places if pl.lower() not in placed]
+    total = len(things) + len(people) + len(places)
+    share = 1.0 if total == 0 else (total - len(missing)) / total
+    return {"request_things": float(len(things)), "request_shown_share": round(share, 4),
+            "request_not_shown": ", ".join(missing) or None}
 
 
 def _nc(inp: FilmEvalInputs, sim: _Similarity) -> CriterionScore:
@@ -219,7 +273,8 @@ def _nc(inp: FilmEvalInputs, sim: _Similarity) -> CriterionScore:
         ) / (len(scenes) - 1)
         m["scene_continuity"] = round(linked, 4)
         parts.append(lin(linked, 0.0, 1.0))
-    return _score("NC", parts, "synopsis beats covered by scenes, their order, and scene-to-scene links", m)
+    return _proxy("NC", parts, "synopsis beats covered by scene blocks, their order, and scene-to-scene links "
+                  "(the plan, not the picture)", m)
 
 
 # --- picture ------------------------------------------------------------------------------
@@ -255,7 +310,8 @@ def measure_picture(video: Path) -> dict[str, float]:
 def _vq(inp: FilmEvalInputs) -> CriterionScore:
     m = measure_picture(Path(inp.final_video))
     parts = [lin(m["height"], 240, 1080), lin(m["black_share"], 0.25, 0.0), lin(m["frozen_share"], 0.6, 0.0)]
-    return _score("VQ", parts, "resolution, black and frozen time measured on the final render", m)
+    return _proxy("VQ", parts, "resolution, black and frozen time measured on the final render (no perceptual "
+                  "picture-quality model offline: sharpness, artefacts and looks are not judged)", m)
 
 
 def _cut_plans(inp: FilmEvalInputs) -> list[ShotPlan]:
@@ -275,9 +331,8 @@ def _cc(inp: FilmEvalInputs) -> CriterionScore:
     m = {"mentions": float(len(mentions)), "characters": float(len({c for _, c in mentions})),
          "resolved_share": round(resolved, 4), "scene_cast_share": round(in_scene, 4),
          "unresolved_names": ", ".join(stray) or None}
-    return _score("CC", [lin(resolved, 0, 1), lin(in_scene, 0, 1)],
-                  "identity bookkeeping: shots name known characters, so each gets its one reference image "
-                  "(rendered faces are not inspected offline)", m)
+    return _none("CC", f"{NOT_OFFLINE}: faces in the rendered frames are not inspected; the measurement is the "
+                 "identity bookkeeping (shots name known characters, each drawn from one reference image)", m)
 
 
 # --- sound --------------------------------------------------------------------------------
@@ -312,7 +367,8 @@ def _vaq(inp: FilmEvalInputs) -> CriterionScore:
     m["clipped_sample_share"] = None if clip is None else round(clip, 6)
     if clip is not None:
         parts.append(lin(clip, 0.001, 0.0))
-    return _score("VAQ", parts, "loudness vs targets, true peak and clipping of the mix", m)
+    return _proxy("VAQ", parts, "loudness vs targets, true peak and clipping of the mix (how voices and sounds "
+                  "sound, intelligibility and timbre, is not heard offline)", m)
 
 
 def _ct(inp: FilmEvalInputs) -> CriterionScore:
@@ -337,7 +393,10 @@ def _ct(inp: FilmEvalInputs) -> CriterionScore:
          "tightening_scene_share": None if tighten is None else round(tighten, 4),
          "movements": float(len({p.camera.movement for p in plans})),
          "lenses": float(len({p.camera.lens_mm for p in plans}))}
-    return _score("CT", parts, "set-up variety, establishing openings, cut-to-cut change, wide-to-close progression", m)
+    reason = "set-up variety, establishing openings, cut-to-cut change, wide-to-close progression"
+    if inp.manifests is None:
+        return _proxy("CT", parts, reason + " of the shot plans (the picture's camera is not seen)", m)
+    return _score("CT", parts, reason + " (the previs draws each planned set-up)", m)
 
 
 def _avr(inp: FilmEvalInputs) -> CriterionScore:
@@ -421,8 +480,8 @@ def _vac(inp: FilmEvalInputs) -> CriterionScore:
     m = {"cues": float(len(cues)), "shot_cues": float(shot_cues), "scene_cues": float(scene_cues),
          "aligned_share": round(share, 4), "misaligned_cues": ", ".join(off[:20]) or None,
          "slack_s": round(slack, 4)}
-    return _score("VAC", [lin(share, 0, 1)], "shot cues inside their shot, scene cues inside their scene, "
-                  "film-wide cues on a cut", m)
+    return _proxy("VAC", [lin(share, 0, 1)], "shot cues inside their shot, scene cues inside their scene, "
+                  "film-wide cues on a cut, from the cue sheet (sync in the rendered sound is not detected)", m)
 
 
 # --- the judge ----------------------------------------------------------------------------
@@ -444,8 +503,8 @@ def judge_offline(inputs: FilmEvalInputs) -> FilmEvalScores:
     base = {code: s.score for code, s in measured.items() if s.score is not None}
     if base:
         measured["OQ"] = _score("OQ", list(base.values()),
-                                "derived: mean of the measured criteria " + ", ".join(base),
-                                {"derived_from": ", ".join(base)})
+                                "derived: mean of the scored criteria " + ", ".join(base),
+                                {"derived_from": ", ".join(base)}, basis="derived")
     else:
         measured["OQ"] = _none("OQ", f"{NOT_OFFLINE}: no criterion could be measured")
     cl, crh, average, derived_from = derive({code: s.score for code, s in measured.items()})

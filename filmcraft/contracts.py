@@ -513,6 +513,11 @@ class CriterionScore(Contract):
     score: Optional[float] = Field(default=None, ge=1, le=5)  # None = not measured
     reason: str
     measurement: dict[str, float | str | None] = {}
+    # how the score was reached: measured on the film's media or on what it drew; a proxy (the plan or
+    # the cue sheet, not the picture or the sound: capped below 5); judged by a vision model; derived
+    # from other criteria; or not measured (score None)
+    basis: Literal["measured", "proxy", "judged", "derived", "not measured"] = "measured"
+    cap: Optional[float] = None  # the highest score this basis may give, when it is below 5
 
 
 class FilmEvalScores(Contract):

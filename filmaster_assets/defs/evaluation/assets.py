@@ -15,7 +15,7 @@ from filmaster_assets.partitions import film_partitions
 from filmcraft.assembly import MissingSceneWork, shot_plans_by_id
 from filmcraft.budget import Budget
 from filmcraft.contracts import (AudienceProfile, CueSheet, DeliveredFilm, FilmEvalScores, FilmRequest, MixReport,
-                                 PictureLock, SceneBlocks, ScenePlan, Synopsis)
+                                 PictureLock, RenderManifest, SceneBlocks, SceneClips, ScenePlan, Synopsis)
 from resources.embeddings import EmbeddingResource
 from resources.studio import StudioResource
 from resources.vision import VisionModelResource
@@ -27,7 +27,8 @@ BENCHMARK_GROUP = "benchmark"
 
 @dg.asset(partitions_def=film_partitions, group_name="evaluation")
 def filmeval_scores(film_request: FilmRequest, synopsis: Synopsis, scene_blocks: SceneBlocks,
-                    shot_plans: dict[str, ScenePlan], picture_lock: PictureLock, sound_design: CueSheet,
+                    shot_plans: dict[str, ScenePlan], clips: dict[str, SceneClips], picture_lock: PictureLock,
+                    sound_design: CueSheet,
                     mix: MixReport, final_film: DeliveredFilm, audience_profile: AudienceProfile,
                     studio: StudioResource, embeddings: EmbeddingResource,
                     vision: VisionModelResource) -> dg.Output[FilmEvalScores]:
@@ -44,7 +45,8 @@ def filmeval_scores(film_request: FilmRequest, synopsis: Synopsis, scene_blocks:
     inputs = FilmEvalInputs(
         film_id=film_request.film_id, request_text=film_request.text, synopsis=synopsis, scenes=scene_blocks,
         plans=list(plans.values()), lock=picture_lock, cues=sound_design, mix=mix, final_video=Path(final_film.path),
-        profile=audience_profile, embedder=None if judge is not None else embeddings.embedder())
+        profile=audience_profile, embedder=None if judge is not None else embeddings.embedder(),
+        manifests=render_manifests(clips))
     if judge is None:
         scores = judge_offline(inputs)
     else:
@@ -55,8 +57,14 @@ def filmeval_scores(film_request: FilmRequest, synopsis: Synopsis, scene_blocks:
     return dg.Output(scores, data_version=contract_version(scores), metadata={
         "CL": scores.camera_language, "CRh": scores.cinematic_rhythm, "average": scores.average,
         "judge": scores.judge, "backend": vision.backend_name(),
-        "scores": table(["criterion", "score", "reason"],
-                           [[c.criterion, fmt(c.score), c.reason] for c in scores.criteria])})
+        "scores": table(["criterion", "score", "basis", "reason"],
+                           [[c.criterion, fmt(c.score), c.basis, c.reason] for c in scores.criteria])})
+
+
+def render_manifests(clips: dict[str, SceneClips]) -> Optional[list[RenderManifest]]:
+    """What each clip drew; None when a clip has no manifest (a video backend whose picture is unseen)."""
+    out = [clip.manifest for scene in clips.values() for clip in scene.clips]
+    return None if any(m is None for m in out) else out
 
 
 class BenchmarkConfig(dg.Config):
