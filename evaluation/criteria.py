@@ -10,6 +10,10 @@ Each mean runs over the criteria that were measured (score not None). A derived 
 None when either of its two groups is entirely unmeasured: dropping the whole 0.5 * mean(CT, AVR)
 term (or the whole first term) would silently change the metric's scale (max 7.5), so a
 number there would not be comparable with other films.
+
+Two scales: CL and CRh as written above run from 1.5 to 7.5 (the "additive" form, what
+``FilmEvalScores.camera_language`` stores). The paper's Table 2 prints them on the criteria's own
+1-5 scale, (A + 0.5 B) / 1.5: ``paper_scale`` gives that form, and reports print both, named.
 """
 
 from __future__ import annotations
@@ -145,3 +149,11 @@ def completeness_problems(scores: FilmEvalScores) -> list[str]:
         if (want is None) != (got is None) or (want is not None and abs(want - got) > 0.0005):  # stored to 3 places
             problems.append(f"{label} is {got} but the criteria give {want}")
     return problems
+
+
+PAPER_DIVISOR = 1.5  # the weights' sum: (A + 0.5 B) / 1.5 is back on 1-5
+
+
+def paper_scale(value: float | None) -> float | None:
+    """A derived metric (additive form, 1.5-7.5) on the paper's 1-5 scale."""
+    return None if value is None else round(value / PAPER_DIVISOR, 3)

@@ -84,16 +84,20 @@ PRELAP_S = 0.5  # how far a scene's ambience or music may lead its first cut and
 
 @dataclass
 class FilmEvalInputs:
+    """A film's artifacts for the judge. The pipeline gives all of them; a film scored from its folder
+    (``evaluation.film_folder``) or a bare MP4 may lack the plan files: a criterion that needs a missing
+    one is not measured, and says which file it needed."""
+
     film_id: str
     request_text: str
-    synopsis: Synopsis
-    scenes: SceneBlocks
-    plans: list[ShotPlan]
-    lock: PictureLock
-    cues: CueSheet
-    mix: MixReport
+    synopsis: Synopsis | None
+    scenes: SceneBlocks | None
+    plans: list[ShotPlan] | None
+    lock: PictureLock | None
+    cues: CueSheet | None
+    mix: MixReport | None
     final_video: Path
-    profile: AudienceProfile
+    profile: AudienceProfile | None
     embedder: Embedder | None = None
     # what each shot of the cut drew (the previs writes one per clip); None when the picture's content
     # is unknown (a video backend without manifests, a film made elsewhere)
@@ -209,7 +213,7 @@ def _sf(inp: FilmEvalInputs, sim: _Similarity) -> CriterionScore:
         kw = len(request_words & film_words) / len(request_words)
         m["request_word_coverage"] = round(kw, 4)
         parts.append(lin(kw, 0.0, 0.8))
-    if inp.manifests is None:
+    if inp.manifests is None or inp.lock is None or inp.plans is None:
         return _proxy("SF", parts, "request vs scene blocks (the picture's content is unknown: no render "
                       "manifests): " + ", ".join(k for k in m if k != "similarity"), m)
     shown = _shown(inp)
@@ -265,7 +269,7 @@ def _nc(inp: FilmEvalInputs, sim: _Similarity) -> CriterionScore:
                  causal_order_agreement=None if in_order is None else round(in_order, 4))
         parts.append(lin(coverage, 0.0, 1.0))
         if in_order is not None:
-            parts.append(lin(in_order, 0.0, 1.0))
+            parts += [lin(in_order, 0.0, 1.0)] * 2  # the story's order is what coherence is most about
     if len(scenes) > 1:
         linked = sum(
             1 for a, b in zip(scenes, scenes[1:])
@@ -315,6 +319,8 @@ def _vq(inp: FilmEvalInputs) -> CriterionScore:
 
 
 def _cut_plans(inp: FilmEvalInputs) -> list[ShotPlan]:
+    if inp.plans is None or inp.lock is None:
+        return []
     by_id = {p.shot_id: p for p in inp.plans}
     return [by_id[d.shot_id] for d in inp.lock.decisions if d.shot_id in by_id]
 
@@ -403,15 +409,14 @@ def _avr(inp: FilmEvalInputs) -> CriterionScore:
     active = [s for s in STEMS if any(c.stem == s for c in inp.cues.cues)]
     runtime = max(inp.lock.runtime_s, 1e-6)
     per_min = len(inp.cues.cues) / (runtime / 60.0)
-    plans = _cut_plans(inp)
-    parts = [lin(len(active), 0, 5), lin(per_min, 2, 12)]
+    # density per shot, not per minute: richness is how much sound each picture gets, whatever the pacing
+    per_shot = len(inp.cues.cues) / max(1, len(inp.lock.decisions))
+    parts = [lin(len(active), 0, 5), lin(per_shot, 0.5, 3.0)]
     m = {"active_stems": float(len(active)), "active_stem_names": ", ".join(active) or None,
-         "cues": float(len(inp.cues.cues)), "cues_per_minute": round(per_min, 3)}
-    if plans:
-        variety = len({p.camera.movement for p in plans}) / min(5, len(plans))
-        m["movement_variety"] = round(min(1.0, variety), 4)
-        parts.append(lin(variety, 0, 1))
-    return _score("AVR", parts, "sound layers in use, cue density and camera-movement variety", m)
+         "cues": float(len(inp.cues.cues)), "cues_per_shot": round(per_shot, 3), "cues_per_minute": round(per_min, 3)}
+    # the camera's variety is camera technique's (CT): counting it here too made one defect cost two criteria
+    return _score("AVR", parts, "sound layers in use and cue density per shot (the picture's richness is not "
+                  "measured offline)", m)
 
 
 def _outside(x: float, lo: float, hi: float) -> float:
@@ -486,20 +491,35 @@ def _vac(inp: FilmEvalInputs) -> CriterionScore:
 
 # --- the judge ----------------------------------------------------------------------------
 
+# what each criterion reads besides the final video, and the file a film folder keeps it in
+NEEDS = {"SF": ("synopsis", "scenes"), "NC": ("synopsis", "scenes"), "CC": ("synopsis", "scenes", "plans", "lock"),
+         "VAQ": ("mix",), "CT": ("plans", "lock"), "AVR": ("cues", "lock"), "NP": ("lock", "profile"),
+         "VAC": ("cues", "lock")}
+FILES = {"synopsis": "script/synopsis.json", "scenes": "scene_blocks.json", "plans": "shot_plans.json",
+         "lock": "cut/picture_lock.json", "cues": "sound/cue_sheet.json", "mix": "mix_report.json",
+         "profile": "script/audience_profile.json"}
+
+
 def judge_offline(inputs: FilmEvalInputs) -> FilmEvalScores:
     """Score a finished film on the twelve FilmEval criteria from measurements of its artifacts."""
-    if inputs.lock.film_id != inputs.film_id or inputs.cues.film_id != inputs.film_id:
+    lock, cues = inputs.lock, inputs.cues
+    if (lock is not None and lock.film_id != inputs.film_id) or (cues is not None and cues.film_id != inputs.film_id):
         raise ValueError(
             f"judge inputs disagree on the film: film_id {inputs.film_id!r}, picture lock "
-            f"{inputs.lock.film_id!r}, cue sheet {inputs.cues.film_id!r}: pass one film's artifacts"
+            f"{lock.film_id if lock else None!r}, cue sheet {cues.film_id if cues else None!r}: pass one film's artifacts"
         )
     sim = _Similarity(inputs.embedder)
-    measured = {
-        "SF": _sf(inputs, sim), "NC": _nc(inputs, sim), "VQ": _vq(inputs), "CC": _cc(inputs),
-        "PLC": _none("PLC", f"{NOT_OFFLINE}: physical plausibility of motion needs a vision judge"),
-        "VAQ": _vaq(inputs), "CT": _ct(inputs), "AVR": _avr(inputs), "NP": _np(inputs), "VAC": _vac(inputs),
-        "CD": _none("CD", f"{NOT_OFFLINE}: how compelling a film is needs a viewer"),
-    }
+    judges = {"SF": lambda: _sf(inputs, sim), "NC": lambda: _nc(inputs, sim), "VQ": lambda: _vq(inputs),
+              "CC": lambda: _cc(inputs),
+              "PLC": lambda: _none("PLC", f"{NOT_OFFLINE}: physical plausibility of motion needs a vision judge"),
+              "VAQ": lambda: _vaq(inputs), "CT": lambda: _ct(inputs), "AVR": lambda: _avr(inputs),
+              "NP": lambda: _np(inputs), "VAC": lambda: _vac(inputs),
+              "CD": lambda: _none("CD", f"{NOT_OFFLINE}: how compelling a film is needs a viewer")}
+    measured = {}
+    for code, judge in judges.items():
+        missing = [FILES[f] for f in NEEDS.get(code, ()) if getattr(inputs, f) is None]
+        measured[code] = _none(code, "not measured: the film has no " + ", ".join(missing) +
+                               " (the pipeline's plan files)") if missing else judge()
     base = {code: s.score for code, s in measured.items() if s.score is not None}
     if base:
         measured["OQ"] = _score("OQ", list(base.values()),

@@ -171,3 +171,53 @@ def test_rerun_redoes_no_scene(tiny_film):
     assert count("clips") == clips_before == 2
     assert count("final_film") == final_before + 1
     assert len(list(cache.glob("*.mp4"))) == renders_before
+
+
+def test_filmeval_tells_each_defect_apart_on_this_film(tiny_film, tmp_path):
+    """The sensitivity suite on a real film of the pipeline: each controlled defect lowers its own
+    criterion by at least a point and moves the others by at most half a point (the benchmark
+    report, benchmarks/bench_filmeval_sensitivity.py, prints the same matrix for the demo)."""
+    from corpus_ingest.embed import MiniLMEmbedder
+    from evaluation.film_folder import inputs_from_path
+    from evaluation.sensitivity import DEFECTS, matrix_markdown, sensitivity
+
+    inputs = inputs_from_path(tiny_film)
+    assert inputs.manifests, "the previs film's clips carry render manifests"
+    inputs.embedder = MiniLMEmbedder()
+    result = sensitivity(inputs, tmp_path)
+    table = matrix_markdown(result)
+    # a 2-scene, 4-shot film has one scene pair to put out of order and few cues to put early: there
+    # those two defects show at half strength; on the demo (5 scenes) all reach a point (the benchmark)
+    small = {"scenes_reversed": "NC", "early_sound": "VAC"}
+    failing = [f"{d.name}: {why}" for d in DEFECTS for ok, why in [result.passes(d)]
+               if not ok and not (d.name in small and result.deltas[d.name][small[d.name]] <= -0.5
+                                  and "moved" not in why.replace(f"{small[d.name]} moved", ""))]
+    assert not failing, "\n".join(failing) + "\n" + table
+    # what the offline judge cannot perceive stays unscored under every defect
+    for name in result.deltas:
+        assert all(result.deltas[name][c] is None for c in ("CC", "PLC", "CD")), name
+
+
+def test_a_film_folder_is_scored_as_it_is_on_disk(tiny_film, tmp_path):
+    """``filmaster eval score``: the folder scores as the pipeline scored it; a bare copy of its video
+    scores only what a video shows, and says which plan files the rest needed."""
+    import shutil
+    import subprocess
+    import sys
+
+    made = json.loads((tiny_film / "filmeval.json").read_text())
+    out = subprocess.run([sys.executable, "-m", "filmaster_assets.cli", "eval", "score", str(tiny_film), "--json"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert [c["score"] for c in got["criteria"]] == [c["score"] for c in made["criteria"]]
+    assert got["paper_scale"]["camera_language"] == pytest.approx(got["camera_language"] / 1.5, abs=1e-3)
+    bare = tmp_path / "peer_film.mp4"
+    shutil.copy(tiny_film / "final.mp4", bare)
+    out = subprocess.run([sys.executable, "-m", "filmaster_assets.cli", "eval", "score", str(bare), "--json"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    scores = {c["criterion"]: c for c in json.loads(out.stdout)["criteria"]}
+    assert scores["visual_quality"]["score"] is not None
+    assert scores["script_faithfulness"]["score"] is None
+    assert "scene_blocks.json" in scores["script_faithfulness"]["reason"]

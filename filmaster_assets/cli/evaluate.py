@@ -2,6 +2,7 @@
 
     filmaster eval [--cases FILE] [--limit N] [--judge offline|llm] [--variants full,no_rag,no_rhythm]
                    [--out DIR] [--studio DIR] [--preview/--no-preview] [--tiny]
+    filmaster eval score PATH [--text FILE] [--json]
     filmaster eval correlate RATINGS.csv SCORES [--out FILE.md]
 
 Each case x variant is made by the production graph (``filmaster_assets.cli.film.make_film``) as film
@@ -113,6 +114,49 @@ def cmd_correlate(args) -> int:
     return 0
 
 
+def cmd_score(args) -> int:
+    """Judge one film as it is on disk: a film folder or a bare video (with its script text when given)."""
+    import json
+
+    from evaluation.criteria import CODES, paper_scale
+    from evaluation.film_folder import FilmFolderError, inputs_from_path
+    from evaluation.offline_judge import judge_offline
+
+    text = None
+    if args.text:
+        try:
+            text = Path(args.text).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"--text {args.text}: cannot read it as UTF-8 text ({exc})") from exc
+    try:
+        inputs = inputs_from_path(Path(args.path), text)
+    except FilmFolderError as exc:
+        raise CliError(str(exc)) from exc
+    from corpus_ingest.embed import MiniLMEmbedder
+
+    inputs.embedder = MiniLMEmbedder()  # the pipeline's offline judge compares texts with the same embedder
+    try:
+        scores = judge_offline(inputs)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    derived = {"CL (additive, 1.5-7.5)": scores.camera_language, "CL (paper, 1-5)": paper_scale(scores.camera_language),
+               "CRh (additive, 1.5-7.5)": scores.cinematic_rhythm,
+               "CRh (paper, 1-5)": paper_scale(scores.cinematic_rhythm), "average": scores.average}
+    if args.json:
+        print(json.dumps({**scores.model_dump(mode="json"), "paper_scale": {
+            "camera_language": paper_scale(scores.camera_language),
+            "cinematic_rhythm": paper_scale(scores.cinematic_rhythm)}}, indent=2))
+        return 0
+    print(f"{scores.film_id}: {inputs.final_video}\njudge: {scores.judge}\n")
+    for c in scores.criteria:
+        value = "  -  " if c.score is None else f"{c.score:5.2f}"
+        print(f"  {CODES[c.criterion]:<4}{value}  {c.basis:<13}{c.reason}")
+    print()
+    for name, value in derived.items():
+        print(f"  {name:<24}{'not measured' if value is None else f'{value:.2f}'}")
+    return 0
+
+
 def add_eval_commands(subparsers) -> None:
     """Register ``eval`` (and ``eval correlate``) on the ``filmaster`` sub-command parser."""
     e = subparsers.add_parser("eval", help="FilmEval benchmark: make and judge cases x variants, write a report",
@@ -133,7 +177,16 @@ def add_eval_commands(subparsers) -> None:
     e.add_argument("--audience", default="general", help="target audience profile (default general)")
     e.add_argument("--seed", type=int, default=0)
     e.set_defaults(func=cmd_eval)
-    esub = e.add_subparsers(dest="eval_command", metavar="{correlate}")
+    esub = e.add_subparsers(dest="eval_command", metavar="{score,correlate}")
+    sc = esub.add_parser("score", help="judge one film as it is on disk: a film folder or a bare video",
+                         description="Score a film folder (as the pipeline left it, or edited by hand since) or a "
+                                     "video made by another system with the offline judge: the twelve criteria, "
+                                     "CL and CRh on both scales. Criteria that need the pipeline's plan files are "
+                                     "not measured when those files are absent.")
+    sc.add_argument("path", help="a film folder (studio/<film_id>) or a video file (.mp4, .mov, .mkv, .webm)")
+    sc.add_argument("--text", help="the script or theme the film was made from (a UTF-8 text file)")
+    sc.add_argument("--json", action="store_true", help="print the scores as JSON")
+    sc.set_defaults(func=cmd_score)
     c = esub.add_parser("correlate", help="Pearson, Spearman and Kendall of judge scores against human ratings")
     c.add_argument("ratings", help="RATINGS.csv: film_id (or case_id, variant) and criterion columns (SF ... or names)")
     c.add_argument("scores", help="scores.parquet from filmaster eval (or its folder, or a CSV)")
