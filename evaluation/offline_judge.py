@@ -49,6 +49,7 @@ less is better), clamped to 1-5. A criterion built from several parts is the mea
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,6 +295,22 @@ def _intervals(err: str, start_pat: str, end_pat: str, total: float) -> float:
 
 def measure_picture(video: Path) -> dict[str, float]:
     """Height, runtime, black and frozen time of ``video`` (ffmpeg blackdetect / freezedetect)."""
+    try:
+        stat = Path(video).stat()
+    except OSError:
+        stat = None
+    if stat is None:
+        return _measure_picture(Path(video))
+    # one decode per file version: a benchmark judges the same render many times (defects, variants)
+    return dict(_measure_picture_cached(str(Path(video).resolve()), stat.st_size, stat.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=64)
+def _measure_picture_cached(path: str, size: int, mtime_ns: int) -> tuple:
+    return tuple(_measure_picture(Path(path)).items())
+
+
+def _measure_picture(video: Path) -> dict[str, float]:
     try:
         info = probe(video)
     except MediaError as exc:

@@ -166,9 +166,10 @@ def test_hnsw_recall_small(tmp_path):
 
 
 @pytest.mark.slow
-def test_hnsw_recall_60k(tmp_path):
-    # 60k x 384-d: the HNSW build alone takes 10-40 s on 2 busy cores
-    _hnsw_vs_exact(tmp_path, rows=60_000, dim=384)
+def test_hnsw_recall_20k(tmp_path):
+    # 20k x 384-d, twenty times the HNSW threshold: the tuned beam holds as the graph grows. Recall at
+    # the paper's scale (440k) is measured in benchmarks/bench_ingest.py, not in the suite's time budget.
+    _hnsw_vs_exact(tmp_path, rows=20_000, dim=384)
 
 
 def test_failed_build_keeps_previous_index(tmp_path, monkeypatch):

@@ -198,26 +198,25 @@ def test_filmeval_tells_each_defect_apart_on_this_film(tiny_film, tmp_path):
         assert all(result.deltas[name][c] is None for c in ("CC", "PLC", "CD")), name
 
 
-def test_a_film_folder_is_scored_as_it_is_on_disk(tiny_film, tmp_path):
+def test_a_film_folder_is_scored_as_it_is_on_disk(tiny_film, tmp_path, capsys):
     """``filmaster eval score``: the folder scores as the pipeline scored it; a bare copy of its video
     scores only what a video shows, and says which plan files the rest needed."""
     import shutil
-    import subprocess
-    import sys
+
+    from filmaster_assets.cli import main
+
+    def score(*argv: str) -> dict:
+        assert main(["eval", "score", *argv, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
 
     made = json.loads((tiny_film / "filmeval.json").read_text())
-    out = subprocess.run([sys.executable, "-m", "filmaster_assets.cli", "eval", "score", str(tiny_film), "--json"],
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    got = json.loads(out.stdout)
+    capsys.readouterr()
+    got = score(str(tiny_film))
     assert [c["score"] for c in got["criteria"]] == [c["score"] for c in made["criteria"]]
     assert got["paper_scale"]["camera_language"] == pytest.approx(got["camera_language"] / 1.5, abs=1e-3)
     bare = tmp_path / "peer_film.mp4"
     shutil.copy(tiny_film / "final.mp4", bare)
-    out = subprocess.run([sys.executable, "-m", "filmaster_assets.cli", "eval", "score", str(bare), "--json"],
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    scores = {c["criterion"]: c for c in json.loads(out.stdout)["criteria"]}
+    scores = {c["criterion"]: c for c in score(str(bare))["criteria"]}
     assert scores["visual_quality"]["score"] is not None
     assert scores["script_faithfulness"]["score"] is None
     assert "scene_blocks.json" in scores["script_faithfulness"]["reason"]
