@@ -155,3 +155,20 @@ def test_resource_is_offline_without_base_url(monkeypatch):
     monkeypatch.setenv("FILMASTER_VISION_SAMPLES", "5")
     vision = build_resources()["vision"]
     assert not vision.is_offline and vision.samples == 5
+
+
+def test_the_judge_speaks_to_a_third_party_server(film, tmp_path, llmock):
+    """llmock (PyPI, not ours) answers schema-valid JSON from the request's response_format: the
+    judge's protocol holds against a server we did not write, a 429 is retried once, and the
+    run-to-run spread of the samples is reported per criterion."""
+    judge = OpenAIVisionJudge(llmock.base_url("openai"), "gpt-4o", api_key="sk-third-party")
+    scores = judge_llm(film, judge, tmp_path / "a", samples=2, keyframes=3)
+    assert scores.judge.startswith("llm-vision-judge") and "2 samples" in scores.judge
+    assert len(scores.criteria) == 12
+    for c in scores.criteria:
+        assert c.basis == "judged" and 1 <= c.score <= 5 and c.reason
+        assert c.measurement["samples"] == 2 and c.measurement["sample_sd"] >= 0
+    llmock.rate_limit(times=1, retry_after=0.1)
+    again = judge_llm(film, judge, tmp_path / "b", samples=2, keyframes=3)
+    assert [c.score for c in again.criteria] == [c.score for c in scores.criteria]
+    assert len(llmock.requests) == 5  # 2 + 2 samples and the one refused with 429
