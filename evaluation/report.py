@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import fmean
+from statistics import fmean, pstdev
 
 from evaluation.benchmark import ScoredFilm
 from evaluation.cases import VARIANTS
-from evaluation.criteria import CODES
+from evaluation.criteria import CODES, paper_scale
 from filmcraft.contracts import CRITERIA
 from filmcraft.store import atomic_path, write_text
 
@@ -46,7 +46,6 @@ ABLATION_PROXIES: tuple[Proxy, ...] = (
     Proxy("CT", "setup_change_share", "higher", "no_rag", "cuts that change the set-up", "CT changes"),
     Proxy("CT", "lenses", "higher", "no_rag", "distinct lenses", "CT lenses"),
     Proxy("CT", "movements", "higher", "no_rag", "distinct camera movements", "CT moves"),
-    Proxy("AVR", "movement_variety", "higher", "no_rag", "movement variety", "AVR moves"),
     Proxy("NP", "shots_in_range_share", "higher", "no_rhythm", "shots inside the profile's length range", "NP in range"),
     Proxy("NP", "asl_relative_deviation", "lower", "no_rhythm", "average shot length outside profile (rel.)", "NP ASL dev"),
     Proxy("NP", "runtime_relative_deviation", "lower", "no_rhythm", "runtime outside profile (rel.)", "NP run dev"),
@@ -278,6 +277,17 @@ class ReportFiles:
     plots: list[Path]
 
 
+def _spread(films: list[ScoredFilm], ablation: str, code: str) -> str:
+    """Mean and SD over cases of (ablation - full) for one score, with down/same/up counts."""
+    rows = {(f.case_id, f.variant): score_row(f)[code] for f in films}
+    deltas = [rows[(c, ablation)] - rows[(c, "full")] for c, v in rows if v == "full"
+              and rows.get((c, ablation)) is not None and rows[(c, "full")] is not None]
+    if not deltas:
+        return "n/m"
+    down, up = sum(d < -1e-9 for d in deltas), sum(d > 1e-9 for d in deltas)
+    return f"{fmean(deltas):+.3f} +- {pstdev(deltas):.3f} over {len(deltas)} cases, {down}/{len(deltas) - down - up}/{up}"
+
+
 def write_report(films: list[ScoredFilm], out_dir: Path, failures: list[tuple[str, str]] | None = None,
                  title: str = "FilmEval benchmark") -> ReportFiles:
     """Write every report artifact into ``out_dir`` (atomic writes) and return their paths."""
@@ -296,11 +306,13 @@ def write_report(films: list[ScoredFilm], out_dir: Path, failures: list[tuple[st
     lines = [f"# {title}", "",
              f"{len(cases)} cases x {len(variants)} variants = {len(films)} films; judge: {', '.join(judges)}.",
              "Scores are 1-5; CL = mean(SF, NC, VQ, CC, PLC) + 0.5 mean(CT, AVR) and CRh = mean(VAQ, NP, VAC, CD, OQ) "
-             "+ 0.5 mean(CT, AVR) (max 7.5), each over the criteria measured; n/m = not measured.", ""]
+             "+ 0.5 mean(CT, AVR) (the additive form, 1.5-7.5), each over the criteria measured; `CL/1.5` and "
+             "`CRh/1.5` are the same on the paper's 1-5 scale, as its Table 2 prints them; n/m = not measured.", ""]
     lines += ["## Mean scores by variant", ""]
-    lines += _table(["variant", "films"] + SCORE_COLUMNS + ["entity cov."],
+    lines += _table(["variant", "films"] + SCORE_COLUMNS + ["CL/1.5", "CRh/1.5", "entity cov."],
                     [[v, str(sum(f.variant == v for f in films))] + [_f(means[v][c]) for c in SCORE_COLUMNS]
-                     + [_f(means[v]["case_entity_coverage"])] for v in variants])
+                     + [_f(paper_scale(means[v]["CL"])), _f(paper_scale(means[v]["CRh"])),
+                        _f(means[v]["case_entity_coverage"])] for v in variants])
     lines += ["", "![criteria by variant](criteria_by_variant.png)", "", "![derived by variant](derived_by_variant.png)", ""]
 
     comparisons = compare_proxies(films)
@@ -321,10 +333,15 @@ def write_report(films: list[ScoredFilm], out_dir: Path, failures: list[tuple[st
                         + [_f(c.delta, 3), f"{c.worse_cases}/{c.same_cases}/{c.better_cases}", verdict])
         lines += _table(["proxy", "ablation"] + variants + ["ablation - full", "worse/same/better", "as designed"], rows)
         lines += [""]
-        for ablation, codes in (("no_rag", ("CT", "AVR", "CL")), ("no_rhythm", ("NP", "CRh"))):
+        for ablation, codes in (("no_rag", ("CT", "CL", "average")), ("no_rhythm", ("NP", "CRh", "average"))):
             if ablation in means and "full" in means:
-                deltas = ", ".join(f"{code} {_f(means['full'][code])} -> {_f(means[ablation][code])}" for code in codes)
+                deltas = ", ".join(f"{code} {_f(means['full'][code])} -> {_f(means[ablation][code])} "
+                                   f"({_spread(films, ablation, code)})" for code in codes)
                 lines.append(f"- {ablation}: {deltas}")
+        lines += ["", "Per case: the mean change against full, its spread (population SD) across cases, and how many "
+                  "cases moved down, not at all, or up. The offline judge is deterministic (the same film judged "
+                  "again gives the same scores), so its own noise is zero: a change that goes the same way in most "
+                  "cases is the variant's, while one that goes both ways is the cases' spread, not the ablation's."]
         if (out_dir / "ablation_proxies.png").exists():
             lines += ["", "![ablation proxies](ablation_proxies.png)"]
         lines += [""]
