@@ -11,8 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from pydantic import ValidationError
-
 from evaluation.offline_judge import FilmEvalInputs
 from filmcraft.contracts import (AudienceProfile, CueSheet, FilmRequest, FilmShotPlans, MixReport, PictureLock,
                                  RenderManifest, SceneBlocks, SceneClips, Synopsis)
@@ -32,7 +30,7 @@ def _read(path: Path, model):
         return None
     try:
         return read_model(path, model)
-    except (ValidationError, ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # a pydantic ValidationError is a ValueError
         raise FilmFolderError(f"{path} is not a valid {model.__name__}: {str(exc).splitlines()[0]} "
                               f"(restore it from the pipeline, or remove it to judge the film without it)") from None
 

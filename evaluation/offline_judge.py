@@ -219,7 +219,7 @@ def _sf(inp: FilmEvalInputs, sim: _Similarity) -> CriterionScore:
                       "manifests): " + ", ".join(k for k in m if k != "similarity"), m)
     shown = _shown(inp)
     m.update(shown)
-    parts = [p for p in parts] + [lin(shown["request_shown_share"], 0.3, 1.0)] * 2  # what is seen weighs double
+    parts += [lin(shown["request_shown_share"], 0.3, 1.0)] * 2  # what is seen weighs double
     return _score("SF", parts, "request vs scene blocks, and the request's places, people and things seen in the "
                   "cut's shots (render manifests)", m)
 
@@ -240,7 +240,7 @@ def _shown(inp: FilmEvalInputs) -> dict:
         drawn_people |= {f.name.lower() for f in man.figures}
         if man.location_kind != "generic" and man.shot_id in plans:
             placed.add(plans[man.shot_id].location.lower())
-    things = [t for t in things_in(inp.request_text)]
+    things = things_in(inp.request_text)
     people = [c.name for c in inp.synopsis.characters]
     places = [loc.name for loc in inp.synopsis.locations]
     missing = [t for t in things if _stem(t) not in drawn_things]

@@ -20,7 +20,7 @@ from typing import Callable, Optional
 from evaluation.criteria import CODES
 from evaluation.offline_judge import FilmEvalInputs, judge_offline
 from filmcraft.contracts import FilmEvalScores, RenderManifest
-from filmcraft.media import run_ffmpeg
+from filmcraft.media import probe, run_ffmpeg
 
 ORDER = ("SF", "NC", "VQ", "CC", "PLC", "VAQ", "CT", "AVR", "NP", "VAC", "CD", "OQ")
 OWN_DROP = 1.0  # a defect lowers its own criterion by at least this
@@ -39,7 +39,7 @@ def _replace(inp: FilmEvalInputs, **changes) -> FilmEvalInputs:
     return dataclasses.replace(inp, **changes)
 
 
-def _wrong_places(inp: FilmEvalInputs, _: Path) -> FilmEvalInputs:
+def _nothing_shown(inp: FilmEvalInputs, _: Path) -> FilmEvalInputs:
     """The film shows none of its request: every shot drawn in a generic place with nobody and nothing
     in it (the plan's text is left as it was, so only what is seen changes)."""
     if inp.manifests is None:  # nothing is seen: the plan's places go instead
@@ -58,8 +58,6 @@ def _scenes_reversed(inp: FilmEvalInputs, _: Path) -> FilmEvalInputs:
 
 def _black_picture(inp: FilmEvalInputs, work: Path) -> FilmEvalInputs:
     """The picture black and frozen for its whole length, at a quarter of its height."""
-    from filmcraft.media import probe
-
     info = probe(inp.final_video)
     out = work / "black.mp4"
     h = max(2, (info.height or 360) // 8 * 2)
@@ -125,7 +123,7 @@ def _everything(inp: FilmEvalInputs, work: Path) -> FilmEvalInputs:
 
 DEFECTS: tuple[Defect, ...] = (
     Defect("nothing_shown", "SF", "every shot drawn in a generic place, with none of the request's people or things",
-           _wrong_places),
+           _nothing_shown),
     Defect("scenes_reversed", "NC", "the scene blocks in reverse order", _scenes_reversed),
     Defect("black_picture", "VQ", "the picture black and frozen, at a quarter of its height", _black_picture),
     Defect("loud_mix", "VAQ", "the mix 8 LU over its target, true peak +1.5 dBTP", _loud_mix),

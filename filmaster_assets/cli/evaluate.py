@@ -139,14 +139,14 @@ def cmd_score(args) -> int:
         scores = judge_offline(inputs)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    derived = {"CL (additive, 1.5-7.5)": scores.camera_language, "CL (paper, 1-5)": paper_scale(scores.camera_language),
-               "CRh (additive, 1.5-7.5)": scores.cinematic_rhythm,
-               "CRh (paper, 1-5)": paper_scale(scores.cinematic_rhythm), "average": scores.average}
     if args.json:
         print(json.dumps({**scores.model_dump(mode="json"), "paper_scale": {
             "camera_language": paper_scale(scores.camera_language),
             "cinematic_rhythm": paper_scale(scores.cinematic_rhythm)}}, indent=2))
         return 0
+    derived = {"CL (additive, 1.5-7.5)": scores.camera_language, "CL (paper, 1-5)": paper_scale(scores.camera_language),
+               "CRh (additive, 1.5-7.5)": scores.cinematic_rhythm,
+               "CRh (paper, 1-5)": paper_scale(scores.cinematic_rhythm), "average": scores.average}
     print(f"{scores.film_id}: {inputs.final_video}\njudge: {scores.judge}\n")
     for c in scores.criteria:
         value = "  -  " if c.score is None else f"{c.score:5.2f}"

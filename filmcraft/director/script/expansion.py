@@ -50,15 +50,10 @@ _WEATHER_ARRIVES = {"storm": "A storm gathers over {the}{place}", "blizzard": "A
 _WHEN = {"dawn": "At dawn", "day": "By day", "golden_hour": "At sunset", "dusk": "At dusk", "night": "That night"}
 
 
-def _events(reading: Reading) -> list[str]:
-    """The theme's clauses that happen, in order: 'X saves a seagull during a storm, and the bird
-    returns every dawn' is two events."""
-    return _events_and_runs(reading)[0]
-
-
 def _events_and_runs(reading: Reading) -> tuple[list[str], set[int]]:
-    """The events, and which of them follow the one before without a break ('fly a kite until the
-    string snaps and it sails out to sea': one continuous action, told in one scene)."""
+    """The theme's clauses that happen, in order ('X saves a seagull during a storm, and the bird
+    returns every dawn' is two events), and which of them follow the one before without a break
+    ('fly a kite until the string snaps and it sails out to sea': one continuous action, one scene)."""
     out: list[str] = []
     runs: set[int] = set()
     for s in reading.sentences:
@@ -141,14 +136,14 @@ def _antecedents(events: list[str]) -> list[str]:
     for e in events:
         m = re.match(r"It\s+(?=[a-z]+)", e)
         if m and out:
-            obj = next((t for prev in reversed(out) for t in reversed(things_in(predicate_part(prev)))), None)
+            obj = next((t for prev in reversed(out) for t in reversed(things_in(_after_verb(prev)))), None)
             if obj:
                 e = f"The {obj} " + e[m.end():]
         out.append(e)
     return out
 
 
-def predicate_part(event: str) -> str:
+def _after_verb(event: str) -> str:
     """The event from its first verb on (what its subject acts on)."""
     toks = event.split()
     k = next((i for i, t in enumerate(toks) if i and finite_verb(t.strip(",.").lower(), toks[i - 1])), 0)
@@ -206,6 +201,8 @@ def _at(place: str) -> str:
         return "at sea"
     return ("in the " if place_head(place) in world.BROAD_PLACES | _INSIDE else "at the ") + place
 
+
+_GOES_HOME = re.compile(r"\b(?:%s)\s+(?:\w+\s+)?home\b" % "|".join(world.TRAVEL_VERBS))
 
 # places one is in rather than at
 _INSIDE = frozenset("""
@@ -303,10 +300,11 @@ def expand_theme(reading: Reading) -> list[Beat]:
             place = next((x for x in lx.RELATED_PLACES.get(place_head(home), ()) if x in ("rocks", "sea", "shore", "beach", "harbour", "river", "lake")), "sea")
         if not here and (verb == "returns" or re.search(r"\bcomes?\s+(?:back|home)\b", own)) and beats:
             place = home
-        elif not here and beats and re.search(r"\b(?:%s)\s+(?:\w+\s+)?home\b" % "|".join(world.TRAVEL_VERBS), own):
+        elif not here and beats and _GOES_HOME.search(own):
             place = "home"  # "the guard's dog follows him home": to where he lives
-        if here and beats and not who and re.search(r"\b(?:out|away|off)\b", own) and re.match(r"The ([a-z]+)\b", own) \
-                and re.match(r"The ([a-z]+)\b", own).group(1) in world.PROPS | set(world.CREATURES):
+        thing = re.match(r"The ([a-z]+)\b", own)
+        if here and beats and not who and re.search(r"\b(?:out|away|off)\b", own) and thing \
+                and (thing.group(1) in world.PROPS or thing.group(1) in world.CREATURES):
             place = beats[-1].place  # "the kite sails out to sea": the camera stays with the people who watch it go
         # "rows the piano to the church", "follows a fox to a cabin": the journey is on the way, then it arrives
         named = here or [x for x in reading.places if re.search(r"\b" + re.escape(x) + r"\b", own)]

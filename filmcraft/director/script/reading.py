@@ -445,6 +445,9 @@ def _object_of_a_verb(text: str, start: int) -> bool:
     return False
 
 
+_WENT_HOME = re.compile(r"\b(?:%s)\s+(?:(?:him|her|them|it|me|us)\s+)?$" % "|".join(world.TRAVEL_VERBS))
+
+
 def places_in(text: str, reading: Reading) -> list[str]:
     """Places where the action of ``text`` happens, in order; a full name beats a head noun inside it."""
     hits: list[tuple[int, int, str]] = []
@@ -460,11 +463,8 @@ def places_in(text: str, reading: Reading) -> list[str]:
                                   text, re.IGNORECASE))
         for m in ms:
             of_named = re.match(r"\s+of\s+(?:the\s+)?[A-Z]", text[m.end():])  # "the docks of Port Regina"
-            went_home = p == "home" and re.search(r"\b(?:%s)\s+(?:(?:him|her|them|it|me|us)\s+)?$" % "|".join(
-                world.TRAVEL_VERBS), text[:m.start()])  # "follows him home", "goes home"
-            if went_home:
-                pass
-            elif place_head(p) in world.PREPOSITION_ONLY_PLACES and not of_named and (not re.search(
+            went_home = p == "home" and _WENT_HOME.search(text[:m.start()])  # "follows him home", "goes home"
+            if not went_home and place_head(p) in world.PREPOSITION_ONLY_PLACES and not of_named and (not re.search(
                     r"\b(?:%s)\s+(?:(?:a|an|the|his|her|their|its)\s+)?(?:[\w\-]+\s+){0,2}$" % "|".join(
                         lx.LOCATION_PREPOSITIONS | {"aboard"} | _PLACE_VERBS), text[:m.start()], re.IGNORECASE) or re.search(
                     r"\bto\s+$", text[:m.start()])):
