@@ -1,4 +1,4 @@
-"""The assembly: every scene's shots in script order, cut with a placeholder voice-over.
+"""The assembly: every scene's shots in script order, cut with a placeholder voice-over (if the script has any).
 
 Also the film-level view of per-scene work: the film-level stages receive each scene's output keyed by
 scene id and take them in the film's order, naming the scene (and the partition to make) when one is missing.
@@ -49,16 +49,23 @@ def retained(shots: list[CutShot]) -> list[EditDecision]:
 
 
 def render_with_audio(decisions: list[EditDecision], cues: CueSheet, video_out: Path, mix_dir: Path,
-                      req: FilmRequest) -> tuple[float, Path]:
-    """Conform the picture and lay a mixed track under it (used for the rough cut's placeholder VO)."""
+                      req: FilmRequest) -> tuple[float, Path | None]:
+    """Conform the picture and lay a mixed track under it (the rough cut's placeholder VO). With no cue
+    (a film told by picture, music and ambience alone) the track is silence and no mix is made."""
     from filmcraft.conform import mux_final, render_cut
-    from filmcraft.mixer import mix
+    from filmcraft.mixer import mix, write_silence
 
-    silent = video_out.with_name(video_out.stem + ".picture.mp4")
-    runtime = render_cut(decisions, silent, req.width, req.height, req.fps)
-    report = mix(cues, mix_dir)
-    mux_final(silent, Path(report.master_path), video_out)
-    return runtime, Path(report.master_path)
+    picture = video_out.with_name(video_out.stem + ".picture.mp4")
+    try:
+        runtime = render_cut(decisions, picture, req.width, req.height, req.fps)
+        if cues.cues:
+            master = Path(mix(cues, mix_dir).master_path)
+        else:
+            master = write_silence(mix_dir / "silence.wav", runtime)
+        mux_final(picture, master, video_out, ceiling_dbtp=None)  # a review copy: no delivery ceiling to hold
+    finally:
+        picture.unlink(missing_ok=True)  # an intermediate: nothing reads it once muxed
+    return runtime, master if cues.cues else None
 
 
 def assemble_rough_cut(req: FilmRequest, blocks: SceneBlocks, plans: dict[str, ShotPlan],
@@ -79,7 +86,7 @@ def assemble_rough_cut(req: FilmRequest, blocks: SceneBlocks, plans: dict[str, S
     cues = CueSheet(film_id=blocks.film_id, runtime_s=t, cues=vo_cues)
     runtime, vo_mix = render_with_audio(retained(shots), cues, files.rough_cut_video, files.cut_dir / "rough_mix", req)
     cut = RoughCut(film_id=blocks.film_id, shots=shots, runtime_s=runtime, description=describe_cut(shots, plans),
-                   video_path=str(files.rough_cut_video), vo_path=str(vo_mix))
+                   video_path=str(files.rough_cut_video), vo_path=str(vo_mix) if vo_mix else None)
     return cut, len(vo_cues)
 
 

@@ -177,12 +177,34 @@ def render_cut(decisions: list[EditDecision], out_path: Path, width: int, height
     return probe(out_path).duration_s
 
 
-def mux_final(video: Path, audio_wav: Path, out_path: Path) -> None:
+DELIVERY_CEILING_DBTP = -1.0  # the mix's true-peak ceiling, held by the delivered AAC too
+_AAC_PASSES = 3
+
+
+def decoded_audio(path: Path):
+    """The first audio stream of ``path`` decoded to float samples (frames, channels) and its rate."""
+    import tempfile
+
+    from filmcraft.audio_analysis import read_audio
+
+    with tempfile.TemporaryDirectory(prefix="decode-") as tmp:
+        wav = Path(tmp) / "audio.wav"
+        run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-c:a", "pcm_f32le", str(wav)], f"decoding the audio of {path.name}")
+        return read_audio(wav)
+
+
+def mux_final(video: Path, audio_wav: Path, out_path: Path,
+              ceiling_dbtp: float | None = DELIVERY_CEILING_DBTP) -> float | None:
     """Picture + mix into the delivery MP4: H.264 (copied when possible) + AAC 192k, faststart.
 
     The picture sets the runtime: a short mix is padded with silence, a long one is trimmed, so
-    no picture is ever lost.
+    no picture is ever lost. AAC's reconstruction overshoots the mix's peaks (a -1.1 dBTP mix
+    decoded at -0.89), so the delivered audio is decoded and measured (4x oversampled) and, while
+    it is over ``ceiling_dbtp``, encoded again that much quieter. Returns the delivered true peak
+    in dBTP (None for silence, or when no ceiling is asked for).
     """
+    from filmcraft.audio_analysis import is_silent, true_peak_dbtp
+
     try:
         vinfo = probe(video)
     except MediaError as exc:
@@ -198,12 +220,27 @@ def mux_final(video: Path, audio_wav: Path, out_path: Path) -> None:
     runtime = vinfo.duration_s
     video_codec = ["-c:v", "copy"] if vinfo.video_codec == "h264" else [
         "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", "-threads", "2"]
+    trim_db = 0.0
     with atomic_path(out_path) as tmp:
-        run_ffmpeg([
-            "-i", str(video), "-i", str(audio_wav), "-map", "0:v:0", "-map", "1:a:0", *video_codec,
-            "-af", f"apad=whole_dur={runtime:.6f},atrim=end={runtime:.6f}",
-            "-c:a", "aac", "-b:a", "192k", "-movflags", "+faststart", str(tmp),
-        ], f"muxing {video.name} with {audio_wav.name}", timeout=3600)
+        for _ in range(_AAC_PASSES):
+            gain = f"volume={trim_db:.3f}dB," if trim_db else ""
+            run_ffmpeg([
+                "-i", str(video), "-i", str(audio_wav), "-map", "0:v:0", "-map", "1:a:0", *video_codec,
+                "-af", f"{gain}apad=whole_dur={runtime:.6f},atrim=end={runtime:.6f}",
+                "-c:a", "aac", "-b:a", "192k", "-movflags", "+faststart", str(tmp),
+            ], f"muxing {video.name} with {audio_wav.name}", timeout=3600)
+            if ceiling_dbtp is None:
+                return None
+            samples, rate = decoded_audio(tmp)
+            if is_silent(samples):
+                return None
+            peak = true_peak_dbtp(samples, rate)
+            if peak <= ceiling_dbtp:
+                return round(peak, 2)
+            trim_db += ceiling_dbtp - peak - 0.05  # a little under: the encoder's error is not exactly linear
+    raise ValueError(f"{out_path.name}: the AAC audio still peaks at {peak:.2f} dBTP after {_AAC_PASSES} "
+                     f"passes ({trim_db:.2f} dB trimmed), over the {ceiling_dbtp} dBTP ceiling: remix with a lower "
+                     "true-peak ceiling")
 
 
 def delivery_problems(film: DeliveredFilm, lock: PictureLock) -> list[str]:
@@ -214,6 +251,9 @@ def delivery_problems(film: DeliveredFilm, lock: PictureLock) -> list[str]:
         problems.append(f"{film.path} has no video stream")
     if not film.audio_codec:
         problems.append(f"{film.path} has no audio stream")
+    if film.audio_true_peak_dbtp is not None and film.audio_true_peak_dbtp > DELIVERY_CEILING_DBTP:
+        problems.append(f"{film.path}'s audio peaks at {film.audio_true_peak_dbtp:.2f} dBTP, over the "
+                        f"{DELIVERY_CEILING_DBTP} dBTP ceiling")
     tolerance = 1.0 / lock.fps + 0.05
     if abs(film.duration_s - lock.runtime_s) > tolerance:
         problems.append(f"{film.path} runs {film.duration_s:.3f} s but the picture lock runs {lock.runtime_s:.3f} s "

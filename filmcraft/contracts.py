@@ -496,6 +496,8 @@ class DeliveredFilm(Contract):
     audio_codec: Optional[str]
     width: Optional[int]
     height: Optional[int]
+    # the AAC track decoded and measured 4x oversampled (None: silent, or not measured by an older make)
+    audio_true_peak_dbtp: Optional[float] = None
 
 
 # --- evaluation --------------------------------------------------------------------------

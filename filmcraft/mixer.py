@@ -6,6 +6,7 @@ oversampled). Every figure in the MixReport is measured again from the delivered
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from filmcraft.audio_analysis import (
     true_peak_dbtp,
 )
 from filmcraft.contracts import STEMS, AudioCue, CueSheet, MixReport, StemLevel
-from filmcraft.store import atomic_path
+from filmcraft.store import atomic_path, remove_orphan_temps, temp_prefix
 
 BACKGROUND_STEMS = ("ambience", "music")
 LOUDNESS_TOLERANCE_LU = 0.2  # aim well inside the 0.5 LU delivery tolerance
@@ -297,31 +298,56 @@ def deliver(x: np.ndarray, path: Path, target_lufs: float, ceiling_dbtp: float, 
 
 # --- the mix -------------------------------------------------------------------------------
 
+def write_silence(path: Path, seconds: float, sample_rate: int = 48000) -> Path:
+    """A stereo 24-bit WAV of digital silence: the track under a cut that has no cue to play."""
+    _write(Path(path), np.zeros((max(1, round(seconds * sample_rate)), 2)), sample_rate)
+    return Path(path)
+
+
 def mix(cues: CueSheet, out_dir: Path, targets: MixTargets | None = None, sample_rate: int = 48000) -> MixReport:
-    """Render, clear, normalise and master ``cues`` into out_dir/stems/*.wav and out_dir/mix.wav."""
+    """Render, clear, normalise and master ``cues`` into out_dir/stems/*.wav and out_dir/mix.wav.
+
+    Every file is made in a staging folder and moved into place only when the whole mix succeeded,
+    so a failed mix leaves the previous one (or nothing), never some stems of a new one.
+    """
+    import shutil
+    import tempfile
+
     targets = targets or MixTargets()
     if sample_rate < 8000 or sample_rate > 192000:
         raise ValueError(f"sample rate {sample_rate} Hz is not a delivery rate: use 48000")
     out_dir = Path(out_dir)
     stems = render_stems(cues, sample_rate)
+    if all(is_silent(stems[stem]) for stem in STEMS):
+        raise ValueError(f"the cue sheet for {cues.film_id} has no audible cue: add voice-over, music or ambience")
     presence = voice_presence(stems["vo"], sample_rate)
     for stem in BACKGROUND_STEMS:
         stems[stem] = clear_voice(stems[stem], presence, targets, sample_rate)
-    levels: list[StemLevel] = []
-    delivered: dict[str, np.ndarray] = {}
-    for stem in STEMS:
-        path = out_dir / "stems" / f"{stem}.wav"
-        lufs, tp = deliver(stems[stem], path, targets.for_stem(stem), targets.true_peak, sample_rate, f"stem {stem}")
-        levels.append(StemLevel(stem=stem, path=str(path), target_lufs=targets.for_stem(stem), measured_lufs=lufs, true_peak_dbtp=tp))
-        delivered[stem] = read_audio(path)[0].astype(np.float64)
-    master = sum(delivered.values())
-    master_path = out_dir / "mix.wav"
-    lufs, tp = deliver(master, master_path, targets.master, targets.true_peak, sample_rate, "master")
-    if lufs is None:
-        raise ValueError(f"the cue sheet for {cues.film_id} has no audible cue: add voice-over, music or ambience")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_orphan_temps(out_dir)  # a staging folder a killed mix left behind
+    staging = Path(tempfile.mkdtemp(prefix=temp_prefix("mix"), dir=out_dir))
+    try:
+        levels: list[StemLevel] = []
+        delivered: dict[str, np.ndarray] = {}
+        for stem in STEMS:
+            staged = staging / "stems" / f"{stem}.wav"
+            lufs, tp = deliver(stems[stem], staged, targets.for_stem(stem), targets.true_peak, sample_rate, f"stem {stem}")
+            levels.append(StemLevel(stem=stem, path=str(out_dir / "stems" / staged.name), target_lufs=targets.for_stem(stem),
+                                    measured_lufs=lufs, true_peak_dbtp=tp))
+            delivered[stem] = read_audio(staged)[0].astype(np.float64)
+        master = sum(delivered.values())
+        lufs, tp = deliver(master, staging / "mix.wav", targets.master, targets.true_peak, sample_rate, "master")
+        if lufs is None:
+            raise ValueError(f"the cue sheet for {cues.film_id} has no audible cue: add voice-over, music or ambience")
+        (out_dir / "stems").mkdir(exist_ok=True)
+        for stem in STEMS:
+            os.replace(staging / "stems" / f"{stem}.wav", out_dir / "stems" / f"{stem}.wav")
+        os.replace(staging / "mix.wav", out_dir / "mix.wav")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return MixReport(
         stems=levels,
-        master_path=str(master_path),
+        master_path=str(out_dir / "mix.wav"),
         master_target_lufs=targets.master,
         master_lufs=round(lufs, 2),
         master_true_peak_dbtp=round(tp, 2),

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from filmcraft.conform import mux_final, render_cut
+from filmcraft.audio_analysis import true_peak_dbtp
+from filmcraft.conform import decoded_audio, mux_final, render_cut
 from filmcraft.contracts import EditDecision
 from filmcraft.media import probe, run_ffmpeg
 
@@ -126,3 +127,47 @@ def test_mux_final_keeps_the_whole_picture(tmp_path: Path, clips):
     bad.write_bytes(b"RIFF0000WAVEjunk")
     with pytest.raises(ValueError, match="bad.wav"):
         mux_final(a, bad, tmp_path / "final_bad.mp4")
+
+
+def test_delivered_aac_holds_the_true_peak_ceiling(tmp_path: Path, clips):
+    """AAC overshoots the peaks it was given: a square-ish mix limited to -1.05 dBTP decodes hotter. The
+    delivered file, decoded and measured 4x oversampled, must hold -1 dBTP itself."""
+    a, _ = clips
+    sr = 48000
+    t = np.arange(sr * 3) / sr
+    # odd harmonics with aligned phases: AAC's band-limiting rings over the flat tops
+    x = sum(np.sin(2 * np.pi * 110 * k * t) / k for k in range(1, 40, 2))
+    x = x / np.max(np.abs(x)) * 10 ** (-1.05 / 20)
+    stereo = np.stack([x, x], axis=1)
+    wav = tmp_path / "hot.wav"
+    sf.write(wav, stereo, sr, subtype="PCM_24")
+    naive = tmp_path / "naive.mp4"
+    mux_final(a, wav, naive, ceiling_dbtp=None)
+    overshoot = true_peak_dbtp(*decoded_audio(naive))
+    assert overshoot > -1.0, f"the test signal no longer makes AAC overshoot ({overshoot:.2f} dBTP)"
+    out = tmp_path / "final.mp4"
+    reported = mux_final(a, wav, out)
+    measured = true_peak_dbtp(*decoded_audio(out))
+    assert measured <= -1.0 and reported == round(measured, 2)
+    assert measured > -2.0  # trimmed by what it was over, not flattened
+
+
+def test_a_cut_with_no_cue_is_reviewed_in_silence(tmp_path: Path, clips):
+    """A film told by picture, music and ambience alone (no voice-over, no dialogue) has nothing for the
+    rough cut's placeholder track: the cut still renders, with a silent track and no mix, and leaves
+    no intermediate picture behind."""
+    from filmcraft.assembly import render_with_audio
+    from filmcraft.contracts import CueSheet, FilmRequest
+
+    a, b = clips
+    ds = [decision(a, "s01_sh01", 0.0, 3.0), decision(b, "s01_sh02", 0.0, 2.0, record_in=3.0)]
+    req = FilmRequest(film_id="silent", text="A kite over a cliff.", width=W, height=H, fps=FPS)
+    out = tmp_path / "cut" / "rough_cut.mp4"
+    runtime, vo_mix = render_with_audio(ds, CueSheet(film_id="silent", runtime_s=5.0, cues=[]), out,
+                                        tmp_path / "cut" / "rough_mix", req)
+    assert vo_mix is None and abs(runtime - 5.0) <= 1 / FPS
+    info = probe(out)
+    assert info.has_video and info.has_audio
+    samples, _ = decoded_audio(out)
+    assert not np.abs(samples).max() > 0
+    assert sorted(p.name for p in out.parent.iterdir()) == ["rough_cut.mp4", "rough_mix"]

@@ -11,6 +11,7 @@ import soundfile as sf
 
 from filmcraft.audio_analysis import AudioReadError, true_peak_dbtp
 from filmcraft.contracts import STEMS, AudioCue, CueSheet
+from filmcraft import mixer
 from filmcraft.mixer import MixTargets, limit_true_peak, mix
 from filmcraft.voice import EspeakVoice
 
@@ -205,3 +206,26 @@ def test_fast_meters_agree_with_references() -> None:
     oversampled = 20 * np.log10(np.abs(resample_poly(x, 4, 1, axis=0)).max())
     assert true_peak_dbtp(x, RATE) == pytest.approx(oversampled, abs=0.01)
     assert true_peak_dbtp(x, RATE) > 20 * np.log10(0.9)  # it does see past the sample peak
+
+
+def test_a_failed_mix_leaves_nothing_half_made(sources, tmp_path, monkeypatch) -> None:
+    """A cue sheet with nothing to hear is refused before any file is written, and a mix that fails at
+    the master keeps the previous stems and master as they were (the new ones are staged, then moved)."""
+    with pytest.raises(ValueError, match="no audible cue"):
+        mix(CueSheet(film_id="quiet", runtime_s=4.0, cues=[]), tmp_path / "quiet")
+    assert not (tmp_path / "quiet").exists()
+    out = tmp_path / "mix"
+    mix(_sheet(sources), out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.wav")}
+    real_deliver = mixer.deliver
+
+    def master_fails(x, path, target, ceiling, rate, what):
+        if what == "master":
+            raise mixer.MixError("master: could not reach the target")
+        return real_deliver(x, path, target, ceiling, rate, what)
+
+    monkeypatch.setattr(mixer, "deliver", master_fails)
+    with pytest.raises(mixer.MixError):
+        mix(_sheet(sources, with_vo=False), out)
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before and sorted(p.name for p in out.iterdir()) == ["mix.wav", "stems"]

@@ -21,14 +21,16 @@ def final_film(context: dg.AssetExecutionContext, picture_lock: PictureLock, mix
     from filmcraft.conform import mux_final
 
     files = studio.film(context.partition_key)
-    mux_final(Path(picture_lock.video_path), Path(mix.master_path), files.final)
+    peak = mux_final(Path(picture_lock.video_path), Path(mix.master_path), files.final)
     info = probe(files.final)
     film = DeliveredFilm(path=str(files.final), sha256=sha256_file(files.final), bytes=files.final.stat().st_size,
                          duration_s=info.duration_s, video_codec=info.video_codec if info.has_video else None,
-                         audio_codec=info.audio_codec if info.has_audio else None, width=info.width, height=info.height)
+                         audio_codec=info.audio_codec if info.has_audio else None, width=info.width, height=info.height,
+                         audio_true_peak_dbtp=peak)
     return dg.Output(film, data_version=contract_version(film), metadata={
         **file_metadata(files.final, info.duration_s), "video": f"{info.video_codec} {info.width}x{info.height}",
-        "audio": info.audio_codec or ""})
+        "audio": info.audio_codec or "",
+        "audio_true_peak_dbtp": dg.MetadataValue.float(peak) if peak is not None else "silent"})
 
 
 @dg.asset(**_common)

@@ -9,12 +9,14 @@ from resources.studio import StudioResource
 
 
 @dg.asset_check(asset="final_film", blocking=True, additional_ins={"picture_lock": dg.AssetIn("picture_lock")},
-                description="final.mp4 has a video and an audio stream and the picture lock's runtime.")
+                description="final.mp4 has a video and an audio stream, the picture lock's runtime, and its decoded "
+                            "AAC peaks at or below -1 dBTP.")
 def final_film_streams(final_film: DeliveredFilm, picture_lock: PictureLock) -> dg.AssetCheckResult:
     problems = delivery_problems(final_film, picture_lock)
     return dg.AssetCheckResult(passed=not problems, severity=dg.AssetCheckSeverity.ERROR, metadata={
         "video": final_film.video_codec or "missing", "audio": final_film.audio_codec or "missing",
         "duration_s": round(final_film.duration_s, 3), "picture_lock_runtime_s": round(picture_lock.runtime_s, 3),
+        "audio_true_peak_dbtp": final_film.audio_true_peak_dbtp if final_film.audio_true_peak_dbtp is not None else "n/a",
         "problems": "; ".join(problems) or "none"})
 
 
