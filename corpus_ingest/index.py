@@ -358,8 +358,9 @@ class VectorIndex:
         if embedder_name != built_with:
             raise ValueError(
                 f"index at {self.path} was built with embedder {built_with!r} but the query uses "
-                f"{embedder_name!r}: re-index the corpus with {embedder_name!r} (vectors of different "
-                "models are not comparable)"
+                f"{embedder_name!r} (vectors of different models are not comparable): run "
+                "'filmaster corpus reindex' with the same FILMASTER_EMBED_* settings to rebuild it for "
+                f"{embedder_name!r}, or unset FILMASTER_EMBED_BASE_URL to use the offline embedder it was built with"
             )
 
     def search(

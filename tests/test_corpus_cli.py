@@ -100,3 +100,21 @@ def test_esc50_audio_ingest_and_search_cli(tmp_path, studio_with_library):
     assert {"id", "score", "source", "path", "tags"} <= set(hits[0])
     stats = json.loads(run_cli(["corpus", "stats", "--json"], tmp_path).stdout)["audio"]
     assert {s["source"] for s in stats["sources"]} == {"builtin", "esc50"} and stats["index"]["rows"] == stats["rows"]
+
+
+def test_search_reads_the_embedder_key_from_the_environment(monkeypatch):
+    """`filmaster search` builds its embedder outside a run: the key (a dg.EnvVar in the resource) must
+    be read from the environment there too, not handed to the client unresolved."""
+    from filmaster_assets.cli.corpus import _embedder
+    from tests.openai_server import OpenAIServer, Reply
+
+    with OpenAIServer() as server:
+        server.queue("POST /v1/embeddings", Reply(body={"object": "list", "model": "e", "data": [
+            {"object": "embedding", "index": 0, "embedding": [3.0, 4.0]}], "usage": {"prompt_tokens": 1, "total_tokens": 1}}))
+        monkeypatch.setenv("FILMASTER_EMBED_BASE_URL", server.base_url)
+        monkeypatch.setenv("FILMASTER_EMBED_MODEL", "e")
+        monkeypatch.setenv("FILMASTER_EMBED_API_KEY", "sk-from-the-environment")
+        embedder = _embedder()
+        vecs = embedder.encode(["a storm at sea"])
+    assert embedder._client.api_key == "sk-from-the-environment"  # not the variable's name
+    assert vecs.tolist() == [[0.6000000238418579, 0.800000011920929]]

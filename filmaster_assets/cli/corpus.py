@@ -104,7 +104,9 @@ def _ensure_index(studio: Path, kind: str, quiet: bool) -> Path:
 def _embedder():
     from resources import build_resources
 
-    return build_resources()["embeddings"].embedder()
+    # Outside a run nothing resolves the resource's config: an API key is still a dg.EnvVar until
+    # process_config_and_initialize reads it from the environment, as a run would.
+    return build_resources()["embeddings"].process_config_and_initialize().embedder()
 
 
 def cmd_search(args) -> int:
