@@ -57,3 +57,24 @@ def test_non_utf8_bytes_are_refused(tmp_path):
     proc = run_cli([b"make", b"--text", "Café".encode("latin-1")], tmp_path)
     assert proc.returncode == 2 and "not UTF-8" in proc.stderr.decode()
     assert partitions(tmp_path) == []
+
+
+def test_the_cli_configures_the_dagster_home(tmp_path, monkeypatch):
+    """A DAGSTER_HOME that does not exist yet is made (absolute, as Dagster needs) with a dagster.yaml, so
+    Dagster's first-run telemetry banner and missing-config warning never reach the terminal; one the
+    user configured keeps its dagster.yaml; a file where the folder should be is a clear error."""
+    from filmaster_assets.cli.runtime import CliError, dagster_home
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", "not/yet/here")
+    home = dagster_home(tmp_path / "studio")
+    assert home == tmp_path / "not" / "yet" / "here" and home.is_dir()
+    assert "enabled: false" in (home / "dagster.yaml").read_text()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: true\n")
+    assert "enabled: true" in (dagster_home(tmp_path / "studio") / "dagster.yaml").read_text()
+    monkeypatch.delenv("DAGSTER_HOME")
+    assert dagster_home(tmp_path / "studio") == tmp_path / "studio" / ".dagster"
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "a-file"))
+    with pytest.raises(CliError, match="DAGSTER_HOME=.*a-file is a file"):
+        dagster_home(tmp_path / "studio")

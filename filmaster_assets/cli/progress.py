@@ -1,5 +1,6 @@
 """A Dagster logger for the CLI: one line per finished step (and warnings/errors), instead of the
-console logger's step-by-step DEBUG stream. Everything still lands in the instance for the UI."""
+console logger's step-by-step DEBUG stream. Everything still lands in the instance for the UI.
+Every line ends itself, so an error printed next starts on a line of its own."""
 
 import logging
 import sys
@@ -13,10 +14,10 @@ class _StepLines(logging.Handler):
         event = meta.get("dagster_event")
         if event is not None and event.event_type_value == "STEP_SUCCESS":
             seconds = event.event_specific_data.duration_ms / 1000
-            print(f"\n    {event.step_key} done in {seconds:.1f}s", end="", file=sys.stdout, flush=True)
+            print(f"    {event.step_key} done in {seconds:.1f}s", file=sys.stdout, flush=True)
         elif record.levelno >= logging.WARNING and event is None:
-            print(f"\n    {meta.get('step_key') or 'run'}: {meta.get('orig_message', record.getMessage())}",
-                  end="", file=sys.stderr, flush=True)
+            print(f"    {meta.get('step_key') or 'run'}: {meta.get('orig_message', record.getMessage())}",
+                  file=sys.stderr, flush=True)
 
 
 @dg.logger(description="One line per finished step (used by the filmaster CLI).")

@@ -30,17 +30,32 @@ def setup_env(out: str | None) -> Path:
     except OSError as exc:
         raise CliError(f"cannot create the studio folder {studio} ({exc.strerror}): give a writable folder with --out") from exc
     os.environ["FILMASTER_HOME"] = str(studio)
-    if not os.environ.get("DAGSTER_HOME"):
-        home = studio / ".dagster"
-        home.mkdir(parents=True, exist_ok=True)
-        # The default SQLite storage in this folder, without a warning per run; telemetry off for a
-        # studio the CLI made on its own (a DAGSTER_HOME the user set keeps its own settings).
-        if not (home / "dagster.yaml").exists():
-            (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-        os.environ["DAGSTER_HOME"] = str(home)
+    os.environ["DAGSTER_HOME"] = str(dagster_home(studio))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     return studio
+
+
+def dagster_home(studio: Path) -> Path:
+    """$DAGSTER_HOME (made if missing, absolute as Dagster requires) or <studio>/.dagster, configured by the
+    CLI: the default SQLite storage, telemetry off, so Dagster's first-run banners and its missing
+    dagster.yaml warning never reach a film-maker's terminal. A dagster.yaml already there is kept."""
+    from filmcraft.store import write_text
+
+    given = os.environ.get("DAGSTER_HOME", "").strip()
+    home = Path(given).expanduser().resolve() if given else studio / ".dagster"
+    where = f"DAGSTER_HOME={given}" if given else f"the Dagster home {home}"
+    if home.exists() and not home.is_dir():
+        raise CliError(f"{where} is a file: point DAGSTER_HOME at a folder (made if missing), or unset it to use "
+                       "<studio>/.dagster")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        if not (home / "dagster.yaml").exists():
+            write_text(home / "dagster.yaml", "telemetry:\n  enabled: false\n")
+    except OSError as exc:
+        raise CliError(f"cannot create {where} ({exc.strerror}): point DAGSTER_HOME at a writable folder, or unset "
+                       "it to use <studio>/.dagster") from exc
+    return home
 
 
 def open_instance():
@@ -89,9 +104,9 @@ def fail_orphaned_runs(instance) -> list[str]:
 def stage(label: str, fn):
     """Run one stage with a progress line: what runs, then how long it took."""
     start = time.monotonic()
-    print(f"{label} ...", end="", flush=True)
+    print(f"{label} ...", flush=True)
     result = fn()
-    print(f"\n  done in {time.monotonic() - start:.1f}s", flush=True)
+    print(f"  done in {time.monotonic() - start:.1f}s", flush=True)
     return result
 
 
@@ -147,5 +162,5 @@ def execute(defs, job_name: str, instance, partition_key=None, tags: dict | None
         raise CliError(f"{job_name} failed for {partition_key or 'the corpus'} (run {result.run_id}):\n{detail}\n"
                        "Fix the cause and run the same command again: finished work is reused.")
     for check in checks:
-        print(f"\n  warning: quality check {check}", end="", flush=True)
+        print(f"  warning: quality check {check}", flush=True)
     return result
