@@ -224,12 +224,27 @@ def _sf(inp: FilmEvalInputs, sim: _Similarity) -> CriterionScore:
                   "cut's shots (render manifests)", m)
 
 
+def _place_drawn(drawn_kind: str, place: str, heading: str) -> bool:
+    """A shot shows its place when its plate is a recognisable kind, the kind the place's own name says
+    (any kind when the name says none), and inside or outside as the scene heading says: an EXT. CHURCH
+    ROOF painted as the church's nave is the wrong place."""
+    from filmcraft.references.places import INTERIOR_KINDS, location_kind
+
+    if drawn_kind == "generic":
+        return False
+    named = location_kind(place)
+    if named != "generic" and drawn_kind != named:
+        return False
+    return not (heading.strip().upper().startswith("EXT") and drawn_kind in INTERIOR_KINDS)
+
+
 def _shown(inp: FilmEvalInputs) -> dict:
     """Which of the request's people, places and things the cut's shots drew (its render manifests)."""
     from filmcraft.director.script.setting import things_in
 
     cut = {d.shot_id for d in inp.lock.decisions}
     plans = {p.shot_id: p for p in inp.plans}
+    headings = {s.scene_id: s.heading for s in inp.scenes.scenes}
     drawn_things: set[str] = set()
     drawn_people: set[str] = set()
     placed: set[str] = set()
@@ -238,8 +253,9 @@ def _shown(inp: FilmEvalInputs) -> dict:
             continue
         drawn_things |= {_stem(w) for p in man.props for w in _WORD.findall(p.noun.lower())}
         drawn_people |= {f.name.lower() for f in man.figures}
-        if man.location_kind != "generic" and man.shot_id in plans:
-            placed.add(plans[man.shot_id].location.lower())
+        plan = plans.get(man.shot_id)
+        if plan is not None and _place_drawn(man.location_kind, plan.location, headings.get(plan.scene_id, "")):
+            placed.add(plan.location.lower())
     things = things_in(inp.request_text)
     people = [c.name for c in inp.synopsis.characters]
     places = [loc.name for loc in inp.synopsis.locations]

@@ -245,11 +245,16 @@ def test_script_faithfulness_sees_what_the_shots_drew(film):
     in a generic place, although both plans are the same."""
     from filmcraft.contracts import DepictedFigure, DepictedProp, RenderManifest
 
+    from filmcraft.references.places import location_kind
+
     cut = [d.shot_id for d in film.lock.decisions]
     people = [c.name for c in film.synopsis.characters]
+    # each shot's own place kind, as the previs paints it (a place that names no kind: any kind)
+    kinds = {p.shot_id: location_kind(p.location, p.action) for p in film.plans}
 
     def manifests(drawn: bool) -> list[RenderManifest]:
-        return [RenderManifest(shot_id=s, location_kind="lighthouse" if drawn else "generic",
+        return [RenderManifest(shot_id=s, location_kind=(kinds[s] if kinds[s] != "generic" else "lighthouse")
+                               if drawn else "generic",
                                figures=[DepictedFigure(name=p, motion="stand") for p in people] if drawn else [],
                                props=[DepictedProp(noun="storm", visual_id="x")] if drawn else [])
                 for s in cut]
@@ -260,3 +265,15 @@ def test_script_faithfulness_sees_what_the_shots_drew(film):
     assert shown.measurement["request_shown_share"] == 1.0
     assert unseen.measurement["request_shown_share"] < 0.5 and "Mara" in unseen.measurement["request_not_shown"]
     assert shown.score - unseen.score >= 1.0, (shown.score, unseen.score)
+
+
+def test_a_place_counts_as_shown_only_when_its_own_kind_is_drawn():
+    """SF's 'seen' check: the plate must be the kind the place names, inside or outside as the scene says."""
+    from evaluation.offline_judge import _place_drawn
+
+    assert _place_drawn("lighthouse", "the lighthouse", "EXT. LIGHTHOUSE - NIGHT")
+    assert not _place_drawn("generic", "the lighthouse", "EXT. LIGHTHOUSE - NIGHT")
+    assert not _place_drawn("forest", "the lighthouse", "EXT. LIGHTHOUSE - NIGHT")  # some other place
+    assert not _place_drawn("church", "the church roof", "EXT. CHURCH ROOF - DAY")  # the nave, not the roof
+    assert _place_drawn("church", "the old church", "INT. OLD CHURCH - DAY")
+    assert _place_drawn("harbour", "Mara's place", "EXT. MARA'S PLACE - DUSK")  # the name names no kind
