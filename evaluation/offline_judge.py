@@ -309,24 +309,8 @@ def _intervals(err: str, start_pat: str, end_pat: str, total: float) -> float:
     return min(spans, total)
 
 
-def measure_picture(video: Path) -> dict[str, float]:
-    """Height, runtime, black and frozen time of ``video`` (ffmpeg blackdetect / freezedetect)."""
-    try:
-        stat = Path(video).stat()
-    except OSError:
-        stat = None
-    if stat is None:
-        return _measure_picture(Path(video))
-    # one decode per file version: a benchmark judges the same render many times (defects, variants)
-    return dict(_measure_picture_cached(str(Path(video).resolve()), stat.st_size, stat.st_mtime_ns))
-
-
-@functools.lru_cache(maxsize=64)
-def _measure_picture_cached(path: str, size: int, mtime_ns: int) -> tuple:
-    return tuple(_measure_picture(Path(path)).items())
-
-
 def _measure_picture(video: Path) -> dict[str, float]:
+    """Height, runtime, black and frozen time of ``video`` (ffmpeg blackdetect / freezedetect)."""
     try:
         info = probe(video)
     except MediaError as exc:
@@ -342,6 +326,55 @@ def _measure_picture(video: Path) -> dict[str, float]:
     return {"height": float(info.height or 0), "width": float(info.width or 0), "duration_s": round(total, 3),
             "black_s": round(black, 3), "frozen_s": round(frozen, 3),
             "black_share": round(black / total, 4), "frozen_share": round(frozen / total, 4)}
+
+
+def _cached_per_file_version(measure):
+    """One decode per file version: a benchmark judges the same render many times (defects, variants)."""
+    @functools.lru_cache(maxsize=64)
+    def by_version(path: str, size: int, mtime_ns: int) -> tuple:
+        return tuple(measure(Path(path)).items())
+
+    def measured(video: Path) -> dict:
+        try:
+            stat = Path(video).stat()
+        except OSError:
+            return measure(Path(video))
+        return dict(by_version(str(Path(video).resolve()), stat.st_size, stat.st_mtime_ns))
+    return measured
+
+
+def _measure_track(video: Path) -> dict:
+    """Loudness, true peak and clipping of a video's own audio track (a film made elsewhere has no mix
+    report); {} when it has no audio."""
+    from filmcraft.audio_analysis import integrated_lufs, true_peak_dbtp
+    from filmcraft.conform import decoded_audio
+
+    if not probe(video).has_audio:
+        return {}
+    samples, rate = decoded_audio(video)
+    lufs = integrated_lufs(samples.astype(np.float64), rate)
+    return {"track_lufs": None if lufs is None else round(lufs, 2),
+            "track_true_peak_dbtp": None if lufs is None else round(true_peak_dbtp(samples, rate), 2),
+            "clipped_sample_share": round(float(np.mean(np.abs(samples) >= 0.999)), 6)}
+
+
+_SCENE_CUT = 0.3  # ffmpeg's scene score above which a frame starts a new shot (a hard cut)
+
+
+def _measure_cuts(video: Path) -> dict:
+    """Shot lengths of a video from its hard cuts (ffmpeg's scene-change score), for a film with no
+    picture lock."""
+    total = probe(video).duration_s
+    err = ffmpeg_stderr(["-i", str(video), "-vf", f"scale=160:-2,select='gt(scene,{_SCENE_CUT})',showinfo",
+                         "-an", "-f", "null", "-"])
+    cuts = sorted({round(float(t), 3) for t in re.findall(r"pts_time:([\d.]+)", err) if 0.2 < float(t) < total - 0.2})
+    bounds = [0.0, *cuts, total]
+    return {"runtime_s": round(total, 3), "shot_lengths_s": tuple(round(b - a, 3) for a, b in zip(bounds, bounds[1:]))}
+
+
+measure_picture = _cached_per_file_version(_measure_picture)
+measure_track = _cached_per_file_version(_measure_track)
+measure_cuts = _cached_per_file_version(_measure_cuts)
 
 
 def _vq(inp: FilmEvalInputs) -> CriterionScore:
@@ -390,6 +423,8 @@ def _clipping_share(master: Path) -> float | None:
 
 def _vaq(inp: FilmEvalInputs) -> CriterionScore:
     mix = inp.mix
+    if mix is None:
+        return _vaq_of_track(inp)
     master_err = abs(mix.master_lufs - mix.master_target_lufs)
     stem_errs = {s.stem: abs(s.measured_lufs - s.target_lufs) for s in mix.stems
                  if s.target_lufs is not None and s.measured_lufs is not None}
@@ -408,6 +443,24 @@ def _vaq(inp: FilmEvalInputs) -> CriterionScore:
         parts.append(lin(clip, 0.001, 0.0))
     return _proxy("VAQ", parts, "loudness vs targets, true peak and clipping of the mix (how voices and sounds "
                   "sound, intelligibility and timbre, is not heard offline)", m)
+
+
+def _vaq_of_track(inp: FilmEvalInputs) -> CriterionScore:
+    """A film with no mix report (made elsewhere): its own audio track, measured against the delivery targets."""
+    from filmcraft.mixer import MixTargets
+
+    targets = MixTargets()
+    m = measure_track(Path(inp.final_video))
+    if not m:
+        return _proxy("VAQ", [1.0], "the film has no audio track: nothing to hear", {"audio_track": "none"})
+    if m["track_lufs"] is None:
+        return _proxy("VAQ", [1.0], "the film's audio track is silent", dict(m))
+    err = abs(m["track_lufs"] - targets.master)
+    m = {**m, "target_lufs": targets.master, "error_lu": round(err, 3)}
+    parts = [lin(err, 4.0, 0.5), lin(m["track_true_peak_dbtp"], 1.0, targets.true_peak), lin(m["clipped_sample_share"], 0.001, 0.0)]
+    return _proxy("VAQ", parts, f"loudness vs the {targets.master:g} LUFS delivery target, true peak and clipping of the "
+                  "film's own audio track (no mix report, so no stem levels; how voices and sounds sound is not "
+                  "heard offline)", m)
 
 
 def _ct(inp: FilmEvalInputs) -> CriterionScore:
@@ -461,21 +514,31 @@ def _outside(x: float, lo: float, hi: float) -> float:
 
 
 def _np(inp: FilmEvalInputs) -> CriterionScore:
-    durations = [d.duration for d in inp.lock.decisions]
+    from filmcraft.director.audience import get_profile
+
+    profile = inp.profile or get_profile("general")
+    if inp.lock is not None:
+        durations, runtime = [d.duration for d in inp.lock.decisions], inp.lock.runtime_s
+        basis = f"shot lengths and runtime vs the {profile.name} profile"
+    else:  # a film made elsewhere: its hard cuts, found in the picture
+        cuts = measure_cuts(Path(inp.final_video))
+        durations, runtime = list(cuts["shot_lengths_s"]), cuts["runtime_s"]
+        basis = (f"shot lengths (hard cuts detected in the picture; dissolves and fades are not seen) and runtime vs "
+                 f"the {profile.name} profile" + ("" if inp.profile else " (no audience profile given: general)"))
     if not durations:
         return _none("NP", "the picture lock has no shots")
-    lo, hi = inp.profile.shot_length_s
-    rlo, rhi = inp.profile.runtime_s
+    lo, hi = profile.shot_length_s
+    rlo, rhi = profile.runtime_s
     asl = fmean(durations)
-    asl_dev, run_dev = _outside(asl, lo, hi), _outside(inp.lock.runtime_s, rlo, rhi)
+    asl_dev, run_dev = _outside(asl, lo, hi), _outside(runtime, rlo, rhi)
     in_range = sum(1 for d in durations if lo <= d <= hi) / len(durations)
     m = {"average_shot_length_s": round(asl, 3), "profile_shot_length_lo_s": lo, "profile_shot_length_hi_s": hi,
          "asl_relative_deviation": round(asl_dev, 4), "shots_in_range_share": round(in_range, 4),
-         "runtime_s": inp.lock.runtime_s, "profile_runtime_lo_s": rlo, "profile_runtime_hi_s": rhi,
+         "shots": float(len(durations)), "runtime_s": runtime, "profile_runtime_lo_s": rlo, "profile_runtime_hi_s": rhi,
          "runtime_relative_deviation": round(run_dev, 4),
          "shot_length_cv": round(float(np.std(durations) / asl), 4) if asl > 0 else None}
     parts = [lin(asl_dev, 0.5, 0.0), lin(in_range, 0, 1), lin(run_dev, 0.5, 0.0)]
-    return _score("NP", parts, f"shot lengths and runtime vs the {inp.profile.name} profile", m)
+    return _score("NP", parts, basis, m)
 
 
 def _vac(inp: FilmEvalInputs) -> CriterionScore:
@@ -526,7 +589,7 @@ def _vac(inp: FilmEvalInputs) -> CriterionScore:
 
 # what each criterion reads besides the final video, and the file a film folder keeps it in
 NEEDS = {"SF": ("synopsis", "scenes"), "NC": ("synopsis", "scenes"), "CC": ("synopsis", "scenes", "plans", "lock"),
-         "VAQ": ("mix",), "CT": ("plans", "lock"), "AVR": ("cues", "lock"), "NP": ("lock", "profile"),
+         "CT": ("plans", "lock"), "AVR": ("cues", "lock"),
          "VAC": ("cues", "lock")}
 FILES = {"synopsis": "script/synopsis.json", "scenes": "scene_blocks.json", "plans": "shot_plans.json",
          "lock": "cut/picture_lock.json", "cues": "sound/cue_sheet.json", "mix": "mix_report.json",

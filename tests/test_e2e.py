@@ -203,6 +203,7 @@ def test_a_film_folder_is_scored_as_it_is_on_disk(tiny_film, tmp_path, capsys):
     scores only what a video shows, and says which plan files the rest needed."""
     import shutil
 
+    from evaluation.criteria import BY_CODE
     from filmaster_assets.cli import main
 
     def score(*argv: str) -> dict:
@@ -220,3 +221,11 @@ def test_a_film_folder_is_scored_as_it_is_on_disk(tiny_film, tmp_path, capsys):
     assert scores["visual_quality"]["score"] is not None
     assert scores["script_faithfulness"]["score"] is None
     assert "scene_blocks.json" in scores["script_faithfulness"]["reason"]
+    # what a video carries is measured from it: the sound track's level, and the cuts in the picture
+    mix = json.loads((tiny_film / "mix_report.json").read_text())
+    lock = json.loads((tiny_film / "cut" / "picture_lock.json").read_text())
+    sound = scores[BY_CODE["VAQ"]]["measurement"]
+    assert abs(sound["track_lufs"] - mix["master_lufs"]) < 1.0 and sound["track_true_peak_dbtp"] <= -1.0
+    pacing = scores[BY_CODE["NP"]]
+    assert pacing["score"] is not None and "general profile" in pacing["reason"]
+    assert abs(pacing["measurement"]["shots"] - len(lock["decisions"])) <= 1

@@ -277,3 +277,35 @@ def test_a_place_counts_as_shown_only_when_its_own_kind_is_drawn():
     assert not _place_drawn("church", "the church roof", "EXT. CHURCH ROOF - DAY")  # the nave, not the roof
     assert _place_drawn("church", "the old church", "INT. OLD CHURCH - DAY")
     assert _place_drawn("harbour", "Mara's place", "EXT. MARA'S PLACE - DUSK")  # the name names no kind
+
+
+def test_a_film_made_elsewhere_is_measured_from_its_picture_and_sound(tmp_path):
+    """A bare video (no plan files): its hard cuts give the shot lengths NP judges, and its own audio
+    track gives VAQ's loudness and peak; a video with no audio track scores the lowest VAQ, saying so."""
+    from evaluation.film_folder import inputs_from_path
+
+    shots = [("red", 2.0), ("blue", 3.0), ("green", 2.5)]
+    parts = []
+    for colour, seconds in shots:
+        parts.append(tmp_path / f"{colour}.mp4")
+        run_ffmpeg(["-f", "lavfi", "-i", f"color=c={colour}:size=320x180:rate={FPS}:duration={seconds}", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(parts[-1])], "rendering a shot")
+    listing = tmp_path / "list.txt"
+    listing.write_text("".join(f"file '{p}'\n" for p in parts))
+    silent = tmp_path / "peer_silent.mp4"
+    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(silent)], "joining shots")
+    sounding = tmp_path / "peer_sound.mp4"
+    run_ffmpeg(["-i", str(silent), "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=7.5",
+                "-af", "volume=5dB", "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest",
+                str(sounding)], "adding a sound track")
+
+    quiet = _by_code(judge_offline(inputs_from_path(silent)))
+    assert quiet["VAQ"].score == 1.0 and "no audio track" in quiet["VAQ"].reason
+    pacing = quiet["NP"]
+    assert pacing.measurement["shots"] == 3.0 and pacing.measurement["average_shot_length_s"] == pytest.approx(2.5, abs=0.1)
+    loud = _by_code(judge_offline(inputs_from_path(sounding, text="Three colours, one after another.")))
+    track = loud["VAQ"].measurement
+    # ffmpeg's sine is 1/8 full scale (-18 dBFS peak); 5 dB up: near the -16 LUFS delivery target
+    assert -18.0 < track["track_lufs"] < -14.0 and track["clipped_sample_share"] == 0.0
+    assert loud["VAQ"].score > quiet["VAQ"].score and loud["VAQ"].basis == "proxy"
+    assert loud["SF"].score is None  # what the picture shows is not seen offline
