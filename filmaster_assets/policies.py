@@ -1,12 +1,20 @@
 """Pools and retry policies shared by the asset groups.
 
-Model-role errors a retry cannot fix (an invalid answer after its repair request, a spent budget) fail
-the step without retries; these policies are for transient faults only.
+A model-role request owns its whole retry budget (``resources.openai_backends.RoleEndpoint``: transient
+faults retried with backoff, ``FILMASTER_<ROLE>_MAX_RETRIES`` times). Every model-role error that
+reaches a step (the budget spent, a fault no retry fixes, an invalid answer after its one repair
+request, a spent film budget) fails the step with ``allow_retries=False`` (``resources.endpoint.FailFast``),
+so these policies never send a model request again for it. They remain for the faults a step retry
+can fix: a step process that crashed or was killed (multiprocess executor), a full disk freed in the
+meantime. A re-run step asks the endpoint only for answers it does not have yet: answers and clips
+already received are content-addressed in the studio, so the worst case is the request that was in
+flight when the process died, sent once more with its own budget.
 """
 
 import dagster as dg
 
 LLM_POOL = "filmaster_llm"  # concurrency pool: keeps parallel runs from flooding a text endpoint
-LLM_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
-# A video backend error is retried with backoff; if it persists only this scene's run fails.
-CLIP_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+# One step retry for a crashed step process; model-role faults are never step-retried (see above).
+LLM_RETRY = dg.RetryPolicy(max_retries=1, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+# Clips: the same; a clip whose endpoint fails for good fails only this scene's run.
+CLIP_RETRY = dg.RetryPolicy(max_retries=1, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)

@@ -7,7 +7,7 @@ from typing import Optional
 
 from filmcraft.budget import Budget
 from filmcraft.store import Studio
-from resources.endpoint import EndpointResource, FailFastOnBudget
+from resources.endpoint import EndpointResource, FailFast
 
 
 class TextModelResource(EndpointResource):
@@ -24,4 +24,4 @@ class TextModelResource(EndpointResource):
 
         model = OpenAIChatModel(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries, self.seed,
                                 studio, budget)
-        return model if budget is None else FailFastOnBudget(model)
+        return FailFast(model)  # a model-role fault or a spent budget fails the step without a step retry

@@ -6,10 +6,10 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
 
-from filmcraft.budget import Budget, BudgetExceeded
+from filmcraft.budget import Budget
 from filmcraft.contracts import RenderManifest
 from filmcraft.roles import VisualLibrary
-from resources.endpoint import EndpointResource, budget_failure
+from resources.endpoint import EndpointResource, fail_fast
 
 
 class VideoResource(EndpointResource):
@@ -43,14 +43,12 @@ class VideoResource(EndpointResource):
         from resources.openai_backends import OpenAIVideo
 
         seconds = plan.camera.duration_s if self.is_offline else OpenAIVideo.seconds_for(plan.camera.duration_s)
-        try:
-            with budget.video_render(seconds, plan.shot_id) if budget is not None else nullcontext():
-                if self.is_offline:
-                    from filmcraft.previs import render_shot
+        # a spent budget or a model-role fault fails the step without a step retry
+        with fail_fast(), budget.video_render(seconds, plan.shot_id) if budget is not None else nullcontext():
+            if self.is_offline:
+                from filmcraft.previs import render_shot
 
-                    render_shot(plan, refs, out_path, width, height, fps, seed, visuals=visuals)
-                    return
-                OpenAIVideo(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries).render(
-                    plan.prompt, Path(refs.location.path), plan.camera.duration_s, width, height, out_path)
-        except BudgetExceeded as exc:
-            raise budget_failure(exc) from None
+                render_shot(plan, refs, out_path, width, height, fps, seed, visuals=visuals)
+                return
+            OpenAIVideo(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries).render(
+                plan.prompt, Path(refs.location.path), plan.camera.duration_s, width, height, out_path)

@@ -9,18 +9,15 @@ measured proxies of ``evaluation.offline_judge``.
 from __future__ import annotations
 
 import base64
-import json
 from typing import Optional, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from filmcraft.budget import Budget
 from filmcraft.roles import Keyframe
 from filmcraft.store import Studio, sha256_file
-from resources.endpoint import EndpointResource, FailFastOnBudget
-from resources.openai_backends import (
-    ModelRoleError, ask_twice, budgeted_create, chat_text, openai_client, validation_fault,
-)
+from resources.endpoint import EndpointResource, FailFast
+from resources.openai_backends import ENV_OF_ROLE_CLASS, RoleEndpoint, budgeted_create, chat_json
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -40,6 +37,7 @@ class OpenAIVisionJudge:
     An answer that fails validation (bad JSON, a missing criterion, a score outside 1-5) is refused:
     the model sees its answer and the validation errors and is asked again once; a second invalid
     answer raises ``ModelRoleError``. Samples differ by seed (``seed + sample``) at ``temperature``.
+    Requests go through ``RoleEndpoint`` (FILMASTER_VISION_*): one retry budget for transient faults.
     """
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 180,
@@ -53,8 +51,7 @@ class OpenAIVisionJudge:
         self.temperature = temperature
         self.detail = detail
         self.studio = studio
-        self._client = openai_client(base_url, api_key, timeout_s, max_retries)
-        self.calls = 0  # real requests sent (cache hits excluded)
+        self.endpoint = RoleEndpoint(base_url, model, api_key, timeout_s, max_retries, ENV_OF_ROLE_CLASS["vision"])
         self.budget = budget  # the film's LLM token budget: vision answers spend tokens too
 
     def judge_json(self, instructions: str, text: str, frames: list[Keyframe], schema: type[T], sample: int = 0) -> T:
@@ -81,48 +78,18 @@ class OpenAIVisionJudge:
                                           "JSON schema: every criterion with an integer score from 1 to 5 and a reason."},
             {"role": "user", "content": content},
         ]
-        answer = self._send(messages, schema, sample)
-        try:
-            return schema.model_validate_json(answer)
-        except ValidationError as first:
-            # Refuse and ask once more: the model sees its own answer and exactly what was wrong.
-            messages += [
-                {"role": "assistant", "content": answer},
-                {"role": "user", "content": "That answer is refused: " + _errors(first) +
-                                            "\nScores must be integers from 1 to 5 for all twelve criteria. "
-                                            "Reply again with only the corrected JSON object."},
-            ]
-            answer = self._send(messages, schema, sample)
-            try:
-                return schema.model_validate_json(answer)
-            except ValidationError as second:
-                raise ModelRoleError(self.role, f"answer is not a valid {schema.__name__} "
-                                                f"({validation_fault(answer, second)}) after one repeated "
-                                                f"request: {_errors(second)}") from second
+        response_format = {"type": "json_schema",
+                           "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()}}
 
-    def _send(self, messages: list[dict], schema: type[BaseModel], sample: int) -> str:
-        def send():
-            self.calls += 1
-            return self._client.chat.completions.create(
+        def create():
+            return self.endpoint.client.chat.completions.create(
                 model=self.model, messages=messages, temperature=self.temperature, seed=self.seed + sample,
-                response_format={"type": "json_schema",
-                                 "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()}},
-            )
+                response_format=response_format)
 
-        # an empty answer comes back as '' and gets the repeated request of _ask
-        return ask_twice(self.role, lambda: budgeted_create(self.budget, self.role, messages, send), chat_text)
-
-
-def _errors(exc: ValidationError, limit: int = 8) -> str:
-    """Short, model-readable validation errors: ``overall_quality.score: Input should be <= 5 (got 7)``."""
-    items = []
-    for e in exc.errors()[:limit]:
-        where = ".".join(str(p) for p in e["loc"]) or "answer"
-        got = e.get("input")
-        shown = "" if isinstance(got, (dict, list)) else f" (got {json.dumps(got)[:40]})"
-        items.append(f"{where}: {e['msg']}{shown}")
-    more = exc.error_count() - len(items)
-    return "; ".join(items) + (f"; and {more} more" if more > 0 else "")
+        # Refused once: the model sees its own answer and exactly what was wrong, and answers again.
+        return chat_json(self.endpoint, self.role, messages, schema,
+                         lambda: budgeted_create(self.budget, self.role, messages, create),
+                         "That answer is refused:")
 
 
 class VisionModelResource(EndpointResource):
@@ -142,5 +109,5 @@ class VisionModelResource(EndpointResource):
             return None
         judge = OpenAIVisionJudge(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries,
                                   self.seed, self.temperature, studio=studio, role=role, budget=budget)
-        return judge if budget is None else FailFastOnBudget(judge)
+        return FailFast(judge)  # a model-role fault or a spent budget fails the step without a step retry
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from resources.endpoint import EndpointResource
+from resources.endpoint import EndpointResource, FailFast
 
 
 class VoiceResource(EndpointResource):
@@ -15,4 +15,5 @@ class VoiceResource(EndpointResource):
             return EspeakVoice()
         from resources.openai_backends import OpenAIVoice
 
-        return OpenAIVoice(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries)
+        # a model-role fault fails the step without a step retry (the request's retries are spent)
+        return FailFast(OpenAIVoice(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries))

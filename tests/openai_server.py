@@ -2,7 +2,8 @@
 
 Each endpoint answers from a queue the test fills (a JSON body, an HTTP status, raw bytes or a
 delay), so the real ``openai`` client is exercised end to end, errors included. Requests are
-recorded for assertions.
+recorded for assertions, with when each arrived and was answered (``timings``), so a test can check
+on the server's side how long the client waited before retrying.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class OpenAIServer:
     def __init__(self):
         self.replies: dict[str, deque[Reply]] = defaultdict(deque)
         self.requests: list[tuple[str, str, bytes]] = []
+        self.timings: list[tuple[str, float, float, int]] = []  # (route, arrived, answered, status), monotonic
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,6 +42,7 @@ class OpenAIServer:
                 pass
 
             def _answer(self):
+                arrived = time.monotonic()
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 path = self.path.split("?")[0]
@@ -50,6 +53,7 @@ class OpenAIServer:
                     self.send_response(404)
                     self.end_headers()
                     self.wfile.write(b'{"error": {"message": "no reply queued"}}')
+                    server.timings.append((route, arrived, time.monotonic(), 404))
                     return
                 reply = queue.popleft() if len(queue) > 1 else queue[0]
                 if callable(reply):  # a responder computes its answer from the request (JSON, or raw bytes)
@@ -66,6 +70,7 @@ class OpenAIServer:
                 for k, v in reply.headers.items():
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(payload)))
+                server.timings.append((route, arrived, time.monotonic(), reply.status))
                 self.end_headers()
                 try:
                     self.wfile.write(payload)
@@ -87,10 +92,16 @@ class OpenAIServer:
     def calls(self, route_suffix: str) -> int:
         return sum(1 for _m, p, _b in self.requests if p.endswith(route_suffix))
 
+    def gaps(self, route: str) -> list[float]:
+        """Seconds between one answer on ``route`` and the next request on it, as the server saw them."""
+        times = [(a, e) for r, a, e, _s in self.timings if r == route]
+        return [nxt[0] - prev[1] for prev, nxt in zip(times, times[1:])]
+
     def reset(self) -> None:
         """Forget queued replies and recorded requests (one server, many scenarios)."""
         self.replies.clear()
         self.requests.clear()
+        self.timings.clear()
 
     def __enter__(self):
         self.thread.start()
@@ -122,8 +133,14 @@ def rate_limited(retry_after: str = "1") -> Reply:
 
 
 def server_error() -> Reply:
-    # Retry-After "0" is ignored by the client: it falls back to its own short exponential backoff
+    # Retry-After "0" asks for no wait: the client still backs off exponentially (0.5 s, 1 s, ...)
     return Reply(500, {"error": {"message": "internal error", "type": "server_error"}}, headers={"Retry-After": "0"})
+
+
+def api_error(status: int, message: str, headers: dict | None = None) -> Reply:
+    """An OpenAI-shaped error body with the server's own message."""
+    return Reply(status, {"error": {"message": message, "type": "invalid_request_error", "param": None,
+                                    "code": None}}, headers=headers)
 
 
 def hang(good: Reply, seconds: float = 2.0) -> Reply:

@@ -1,4 +1,8 @@
-"""The real backends of every model role, against a local OpenAI-compatible server with the real client."""
+"""The real backends of every model role, against a local OpenAI-compatible server with the real client.
+
+The retry budget (``RoleEndpoint``) is checked here request by request, counted on the server's side:
+the counts the README states for each fault (README "Point a model role at a real endpoint").
+"""
 
 import io
 import json
@@ -11,7 +15,7 @@ from filmcraft.contracts import Synopsis
 from filmcraft.store import Studio
 from filmcraft.roles import DEFAULT_RATE_WPM
 from resources.openai_backends import ModelRoleError, OpenAIChatModel, OpenAIEmbedder, OpenAIVideo, OpenAIVoice
-from tests.openai_server import OpenAIServer, Reply, chat_reply
+from tests.openai_server import OpenAIServer, Reply, api_error, chat_reply
 
 SYNOPSIS = {"title": "The Compass", "logline": "A fisherwoman finds a compass.", "synopsis": "Mara finds a compass.",
             "genre": "drama", "mood": "melancholic", "characters": [{"name": "Mara", "description": "fisherwoman"}],
@@ -48,9 +52,14 @@ def test_chat_invalid_json_gets_one_repair_then_succeeds(server):
 
 def test_chat_wrong_schema_twice_fails_naming_the_role(server):
     server.queue("POST /v1/chat/completions", chat_reply('{"name": "x"}'), chat_reply('{"name": "y"}'))
-    with pytest.raises(ModelRoleError, match="model role 'writer' failed: answer is not valid Synopsis JSON"):
+    with pytest.raises(ModelRoleError) as err:
         OpenAIChatModel(server.base_url, "test").complete_json("writer", "Write.", {}, Synopsis)
     assert server.calls("/chat/completions") == 2
+    message = str(err.value)
+    assert message.startswith("model role 'writer' failed: answer is not a valid Synopsis JSON (wrong schema) "
+                              "after one repair request (2 requests; the same fault both times): "), message
+    # which fields failed, and an excerpt of what came back
+    assert "title: Field required" in message and """the answer began '{"name": "y"}'""" in message
 
 
 def test_chat_429_is_retried_then_succeeds(server):
@@ -63,14 +72,18 @@ def test_chat_429_is_retried_then_succeeds(server):
 
 def test_chat_500_exhausts_retries_with_clear_error(server):
     server.queue("POST /v1/chat/completions", Reply(500, {"error": {"message": "boom"}}, headers={"Retry-After": "0"}))
-    with pytest.raises(ModelRoleError, match="'cinematographer' failed: HTTP 500"):
+    with pytest.raises(ModelRoleError, match=r"'cinematographer' failed: HTTP 500 from the endpoint \(the server said: "
+                                             r'"boom"\); after 1 retry over [\d.]+ s; check the server, or raise '
+                                             r"FILMASTER_LLM_MAX_RETRIES \(now 1\)"):
         OpenAIChatModel(server.base_url, "test", max_retries=1).complete_json("cinematographer", "Plan.", {}, Synopsis)
     assert server.calls("/chat/completions") == 2
 
 
-def test_chat_timeout_names_the_role(server):
+def test_chat_timeout_names_the_role_and_the_variable(server):
     server.queue("POST /v1/chat/completions", Reply(200, {}, delay=2.0))
-    with pytest.raises(ModelRoleError, match="'audience' failed: the endpoint timed out"):
+    with pytest.raises(ModelRoleError, match=r"'audience' failed: the endpoint timed out: no answer within 0.5 s; "
+                                             r"not retried: FILMASTER_LLM_MAX_RETRIES is 0; raise FILMASTER_LLM_TIMEOUT "
+                                             r"\(now 0.5 s\)"):
         OpenAIChatModel(server.base_url, "test", timeout_s=0.5, max_retries=0).complete_json("audience", "x", {}, Synopsis)
 
 
@@ -140,3 +153,191 @@ def test_video_broken_file_is_refused(server, tmp_path):
     with pytest.raises(ModelRoleError, match="'video'.*broken video file"):
         OpenAIVideo(server.base_url, "sora-2", poll_s=0.01).render("x", None, 4.0, 1280, 720, out)
     assert not out.exists()
+
+
+# --- the retry budget: one per request, counted on the server --------------------------------------
+
+CHAT = "POST /v1/chat/completions"
+KEY = "sk-proj-Q7hWz3kLmN9pRt2vXy5aBc8dEf"  # a made-up key in OpenAI's shape
+
+
+def _synopsis(base_url: str, **kw):
+    return OpenAIChatModel(base_url, "gpt-test", api_key=KEY, **kw).complete_json("writer", "Write.", {}, Synopsis)
+
+
+def test_401_is_sent_once_with_the_servers_words_and_the_key_variable(server):
+    """Not transient: one request, no retry; the server's message (with the key it echoed redacted) and
+    the variable to change. The message never holds the key."""
+    server.queue(CHAT, api_error(401, f"Incorrect API key provided: {KEY[:12]}**********8dEf. You can find your "
+                                      f"API key at https://platform.openai.com/account/api-keys. (sent: Bearer {KEY})"))
+    with pytest.raises(ModelRoleError) as err:
+        _synopsis(server.base_url, max_retries=3)
+    assert server.calls("/chat/completions") == 1
+    message = str(err.value)
+    assert message.startswith("model role 'writer' failed: HTTP 401 from the endpoint (the server said: "
+                              '"Incorrect API key provided: [redacted]. You can find your API key at '), message
+    assert "; not retried: HTTP 401 is not transient; set FILMASTER_LLM_API_KEY to a key this endpoint accepts" in message
+    assert KEY not in message and KEY[:12] not in message and "Bearer sk" not in message
+    assert err.value.requests == 1 and err.value.status == 401
+
+
+@pytest.mark.parametrize("status,fix", [(404, r"check FILMASTER_LLM_MODEL \('gpt-test'\) and FILMASTER_LLM_BASE_URL"),
+                                        (400, r"the endpoint refused the request: check that FILMASTER_LLM_MODEL"),
+                                        (403, r"the key in FILMASTER_LLM_API_KEY has no access to model 'gpt-test'"),
+                                        (422, r"the endpoint refused the request"),
+                                        (501, r"the endpoint refused the request")])
+def test_other_client_errors_are_never_retried(server, status, fix):
+    server.queue(CHAT, api_error(status, f"status {status} from the fake"))
+    with pytest.raises(ModelRoleError, match=rf"HTTP {status} from the endpoint \(the server said: \"status {status} "
+                                             rf"from the fake\"\); not retried: HTTP {status} is not transient; {fix}"):
+        _synopsis(server.base_url, max_retries=3)
+    assert server.calls("/chat/completions") == 1
+
+
+def test_lasting_429_costs_one_plus_max_retries_and_honours_retry_after(server):
+    """N = 1 + max_retries requests; no retry sooner than Retry-After asked (measured by the server)."""
+    server.queue(CHAT, api_error(429, "Rate limit reached for requests", headers={"Retry-After": "1"}))
+    with pytest.raises(ModelRoleError, match=r"rate limited \(HTTP 429\) \(the server said: \"Rate limit reached for "
+                                             r"requests\"\); after 2 retries over [\d.]+ s; wait and run the same "
+                                             r"command again, lower concurrency, or raise FILMASTER_LLM_MAX_RETRIES "
+                                             r"\(now 2\)"):
+        _synopsis(server.base_url, max_retries=2)
+    assert server.calls("/chat/completions") == 3
+    gaps = server.gaps(CHAT)
+    assert len(gaps) == 2 and min(gaps) >= 1.0, gaps
+
+
+def test_retry_after_ms_is_read_first(server):
+    server.queue(CHAT, api_error(429, "slow down", headers={"retry-after-ms": "1200", "Retry-After": "1"}),
+                 chat_reply(json.dumps(SYNOPSIS)))
+    assert _synopsis(server.base_url, max_retries=1).title == "The Compass"
+    assert server.calls("/chat/completions") == 2 and server.gaps(CHAT)[0] >= 1.2
+
+
+def test_without_retry_after_the_backoff_grows(server):
+    """No Retry-After: exponential backoff (0.4-0.5 s, then 0.8-1 s, ...), never a constant interval."""
+    server.queue(CHAT, api_error(503, "overloaded"))
+    with pytest.raises(ModelRoleError, match=r"HTTP 503 .*after 3 retries over"):
+        _synopsis(server.base_url, max_retries=3)
+    assert server.calls("/chat/completions") == 4
+    gaps = server.gaps(CHAT)
+    assert gaps[0] >= 0.4 and gaps[1] >= 0.8 and gaps[2] >= 1.6, gaps  # lower bounds: the server also sees latency
+
+
+def test_a_retry_after_beyond_the_cap_is_not_waited_for_but_said(server):
+    """A server asking for more than MAX_RETRY_AFTER_S is not retried sooner than asked: the step fails
+    at once, saying how long the server asked for."""
+    from resources.openai_backends import MAX_RETRY_AFTER_S
+
+    server.queue(CHAT, api_error(429, "quota window", headers={"Retry-After": str(int(MAX_RETRY_AFTER_S * 5))}))
+    with pytest.raises(ModelRoleError, match=r"not retried: the server asked to wait 300 s, longer than the 60 s "
+                                             r"FilMaster waits within one request"):
+        _synopsis(server.base_url, max_retries=3)
+    assert server.calls("/chat/completions") == 1
+
+
+def test_a_transient_fault_then_an_invalid_answer_then_a_valid_one(server):
+    """The two budgets are separate and both bounded: a 500 retried inside the request, then one repair."""
+    server.queue(CHAT, Reply(500, {"error": {"message": "blip"}}), chat_reply('{"title": 3}'),
+                 chat_reply(json.dumps(SYNOPSIS)))
+    assert _synopsis(server.base_url, max_retries=1).title == "The Compass"
+    assert server.calls("/chat/completions") == 3
+    repair = json.loads(server.requests[2][2])["messages"]
+    assert repair[-2] == {"role": "assistant", "content": '{"title": 3}'} and "title" in repair[-1]["content"]
+
+
+def test_an_invalid_answer_then_a_garbled_body_is_two_requests_not_three(server):
+    """One repeated request per answer, whatever the two faults are."""
+    server.queue(CHAT, chat_reply("Here is your story!"), Reply(200, raw=b'{"choices": [', content_type="application/json"))
+    with pytest.raises(ModelRoleError, match=r"truncated or garbled.*after one repair request \(2 requests; first: "
+                                             r"truncated or garbled JSON\)"):
+        _synopsis(server.base_url, max_retries=3)
+    assert server.calls("/chat/completions") == 2
+
+
+def test_cannot_connect_names_the_base_url_variable():
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ModelRoleError, match=rf"could not connect to the endpoint http://127.0.0.1:{port}/v1 .*; after 1 "
+                                             r"retry over [\d.]+ s; check FILMASTER_LLM_BASE_URL"):
+        _synopsis(f"http://user:pw@127.0.0.1:{port}/v1?key=abc", max_retries=1)
+
+
+def test_sanitise_strips_keys_and_tokens():
+    from resources.openai_backends import sanitise
+
+    text = (f"Incorrect API key provided: {KEY}. Authorization: Bearer abc.def-ghi api_key=hunter2hunter2 "
+            "token: 0123456789abcdefABCDEF0123456789abcd and a plain sentence.\n" + "x" * 400)
+    out = sanitise(text, secret="hunter2hunter2")
+    assert KEY not in out and "abc.def-ghi" not in out and "hunter2" not in out and "0123456789abcdef" not in out
+    assert out.startswith("Incorrect API key provided: [redacted].") and "\n" not in out and len(out) <= 200
+    assert "and a plain sentence." in out
+
+
+def test_retry_after_header_forms():
+    import email.utils
+    import time
+
+    from resources.openai_backends import retry_after_s
+
+    assert retry_after_s({"retry-after-ms": "250", "retry-after": "3"}) == 0.25
+    assert retry_after_s({"retry-after": "2.5"}) == 2.5
+    assert retry_after_s({"retry-after": "soon"}) is None and retry_after_s({}) is None
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 28 <= retry_after_s({"retry-after": when}) <= 30
+
+
+def test_a_model_role_error_fails_the_step_without_a_step_retry(server, tmp_path):
+    """Dagster side: the asset's RetryPolicy (kept for crashed steps) does not run a model-role fault
+    again: a lasting 500 costs 1 + max_retries requests, not that times the step attempts; an error
+    a step retry can fix (here an OSError) is still retried once."""
+    import dagster as dg
+
+    from filmaster_assets.policies import LLM_RETRY
+    from resources.text import TextModelResource
+
+    server.queue(CHAT, Reply(500, {"error": {"message": "down"}}))
+    attempts = {"model": 0, "disk": 0}
+
+    @dg.asset(retry_policy=dg.RetryPolicy(max_retries=LLM_RETRY.max_retries, delay=0))
+    def writes(text_model: TextModelResource):
+        attempts["model"] += 1
+        text_model.chat_model(Studio(tmp_path)).complete_json("writer", "Write.", {}, Synopsis)
+
+    @dg.asset(retry_policy=dg.RetryPolicy(max_retries=LLM_RETRY.max_retries, delay=0))
+    def flaky_disk():
+        attempts["disk"] += 1
+        if attempts["disk"] == 1:
+            raise OSError("disk full for a moment")
+
+    resource = TextModelResource(base_url=server.base_url, model="m", api_key=KEY, max_retries=2)
+    result = dg.materialize([writes, flaky_disk], resources={"text_model": resource}, raise_on_error=False)
+    assert LLM_RETRY.max_retries >= 1
+    assert attempts == {"model": 1, "disk": 2}
+    assert server.calls("/chat/completions") == 3  # 1 + max_retries, once
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "model role 'writer' failed: HTTP 500" in failure.step_failure_data.error.message
+    assert KEY not in str(result.all_events)
+
+
+def test_fail_fast_keeps_the_error_a_model_role_error():
+    import dagster as dg
+
+    from resources.endpoint import FailFast
+
+    class Broken:
+        name = "broken"
+
+        def encode(self, texts):
+            raise ModelRoleError("embedder", "HTTP 401 from the endpoint", 1, 401)
+
+    wrapped = FailFast(Broken())
+    assert isinstance(wrapped, Broken) and wrapped.name == "broken"
+    with pytest.raises(dg.Failure) as err:
+        wrapped.encode(["x"])
+    assert isinstance(err.value, ModelRoleError) and err.value.allow_retries is False
+    assert str(err.value) == "model role 'embedder' failed: HTTP 401 from the endpoint"
+    assert err.value.metadata["requests_sent"].value == 1
