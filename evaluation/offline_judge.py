@@ -224,6 +224,20 @@ def _sf(inp: FilmEvalInputs, sim: _Similarity) -> CriterionScore:
                   "cut's shots (render manifests)", m)
 
 
+_NAME_RUN = re.compile(r"\b[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)*")
+
+
+def _request_names(text: str) -> list[str]:
+    """Capitalised runs inside the request's sentences (not a sentence's first word, not a title such as
+    "Dr"): the names it gives, longest first, a run inside a longer one ("Prince" of "Little Prince") dropped."""
+    from filmcraft.director.lexicon import TITLES
+
+    runs = {re.sub(r"'s?$", "", m.group(0)) for sentence in _SENT.split(text.strip())
+            for m in _NAME_RUN.finditer(sentence) if m.start() > 0 and m.group(0) not in TITLES}
+    ordered = sorted(runs, key=len, reverse=True)
+    return [r for i, r in enumerate(ordered) if not any(r in longer.split() for longer in ordered[:i])]
+
+
 def _place_drawn(drawn_kind: str, place: str, heading: str) -> bool:
     """A shot shows its place when its plate is a recognisable kind, the kind the place's own name says
     (any kind when the name says none), and inside or outside as the scene heading says: an EXT. CHURCH
@@ -259,8 +273,13 @@ def _shown(inp: FilmEvalInputs) -> dict:
     things = things_in(inp.request_text)
     people = [c.name for c in inp.synopsis.characters]
     places = [loc.name for loc in inp.synopsis.locations]
+    # the request's own names, not only the cast the writer kept: a named character the film recast as
+    # someone else ("the Little Prince" drawn as "the astronaut") is not shown
+    settings = " ".join([*places, *(s.heading for s in inp.scenes.scenes)]).lower()
+    known = " ".join(people).lower()
+    people += [n for n in _request_names(inp.request_text) if n.lower() not in settings and n.lower() not in known]
     missing = [t for t in things if _stem(t) not in drawn_things]
-    missing += [c for c in people if c.lower() not in drawn_people]
+    missing += [c for c in people if not any(c.lower() in d or d in c.lower() for d in drawn_people)]
     missing += [pl for pl in places if pl.lower() not in placed]
     total = len(things) + len(people) + len(places)
     share = 1.0 if total == 0 else (total - len(missing)) / total

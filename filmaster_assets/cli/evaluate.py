@@ -135,6 +135,13 @@ def cmd_score(args) -> int:
     from corpus_ingest.embed import MiniLMEmbedder
 
     inputs.embedder = MiniLMEmbedder()  # the pipeline's offline judge compares texts with the same embedder
+    if args.audience:
+        from filmcraft.director.audience import get_profile
+
+        try:
+            inputs.profile = get_profile(args.audience)
+        except ValueError as exc:
+            raise CliError(f"--audience: {exc}") from exc
     try:
         scores = judge_offline(inputs)
     except ValueError as exc:
@@ -185,6 +192,8 @@ def add_eval_commands(subparsers) -> None:
                                      "not measured when those files are absent.")
     sc.add_argument("path", help="a film folder (studio/<film_id>) or a video file (.mp4, .mov, .mkv, .webm)")
     sc.add_argument("--text", help="the script or theme the film was made from (a UTF-8 text file)")
+    sc.add_argument("--audience", help="the audience profile pacing is judged against (default: the film's own; "
+                                       "general for a bare video)")
     sc.add_argument("--json", action="store_true", help="print the scores as JSON")
     sc.set_defaults(func=cmd_score)
     c = esub.add_parser("correlate", help="Pearson, Spearman and Kendall of judge scores against human ratings")
