@@ -10,6 +10,11 @@ Layout (one timeline at the picture-lock frame rate, starting at frame 0):
   cmx_3600 adapter uses when it reads M2 speed events). Writing the consumed media length as
   ``source_range`` would make every later shot drift by the time saved. The consumed range is
   also kept in the clip metadata (``source_in_s`` / ``source_out_s``).
+  A ``dissolve`` into a shot is an OTIO ``Transition`` (SMPTE_Dissolve) between the two clips,
+  with the handles the conform uses (``filmcraft.conform.plan_segments``): ``in_offset`` = the
+  incoming shot's head frames, ``out_offset`` = the outgoing shot's tail frames, so an editor
+  plays the same blend as ``final.mp4``. A ``fade`` (dip to black) stays in the clip metadata
+  only: OTIO has no dip-to-colour transition type and the adapters no fade effect.
 * Five audio tracks ``ambience``, ``music``, ``vo``, ``foley``, ``sfx``. A track cannot hold
   overlapping clips, so a stem whose cues overlap spills into extra lanes named ``foley 2``,
   ``foley 3`` ... placed next to their stem (metadata ``{"stem", "lane"}``).
@@ -22,9 +27,14 @@ Positions are frame-quantised: every time in seconds becomes
 ``round(end) - round(start)``, so abutting clips share one boundary frame and nothing drifts.
 Cue and shot positions therefore match the float contracts within half a frame.
 
+Media references are absolute ``file://`` URLs, percent-encoded (``Path.as_uri()``), as strict
+consumers (FCP XML pathurl, GES, OTIO's bundle adapters) require; a timeline written before this
+with bare paths still reads, and any export turns its bare paths into URLs. The bundle format is
+relative to the timeline: the otioz adapter stores the media inside and points at ``media/NAME``.
+
 Exports: ``otio`` (otio_json), ``otioz`` (bundle with the media inside), ``fcp7xml``
-(fcp_xml; media paths become file:// URLs as FCP XML pathurl requires) and ``edl``
-(cmx_3600; CMX 3600 carries a single video track, so the EDL holds ``V1 picture`` only).
+(fcp_xml) and ``edl`` (cmx_3600; CMX 3600 carries a single video track, so the EDL holds
+``V1 picture`` only).
 Known adapter limit: otio-cmx3600-adapter 1.0 writes an accelerated shot's M2 speed correctly
 but computes its source-out timecode as ``in + duration / speed`` instead of ``* speed``; EDL
 readers (including OTIO's) take the speed from the M2 line, so the cut itself survives.
@@ -106,7 +116,7 @@ class _MediaRefs:
 
     def reference(self, path: Path) -> otio.schema.ExternalReference:
         return otio.schema.ExternalReference(
-            target_url=str(path), available_range=_range(0, self._frames[path], self.fps)
+            target_url=path.as_uri(), available_range=_range(0, self._frames[path], self.fps)
         )
 
 
@@ -155,7 +165,30 @@ def _picture_track(lock: PictureLock, media: _MediaRefs) -> otio.schema.Track:
             clip.effects.append(otio.schema.LinearTimeWarp(name=f"speed x{d.speed:g}", time_scalar=d.speed))
         track.append(clip)
         cursor = end
+    _add_dissolves(track, lock)
     return track
+
+
+def _add_dissolves(track: otio.schema.Track, lock: PictureLock) -> None:
+    """A Transition between two abutting clips wherever the conform renders a dissolve."""
+    from filmcraft.conform import plan_segments
+
+    fps = lock.fps
+    segments = plan_segments(lock.decisions, fps)
+    clips = list(track.find_clips())
+    for i in range(len(segments) - 1, 0, -1):  # from the end, so indices stay valid
+        prev, seg = segments[i - 1], segments[i]
+        if seg.decision.transition != "dissolve" or not (seg.head or prev.tail):
+            continue  # no handles on either side: the conform cuts, and so does the timeline
+        index = track.index(clips[i])
+        if track[index - 1] is not clips[i - 1]:
+            continue  # a gap between the two shots: nothing to blend
+        track.insert(index, otio.schema.Transition(
+            name=f"dissolve {prev.decision.shot_id} > {seg.decision.shot_id}",
+            transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+            in_offset=_rt(seg.head, fps), out_offset=_rt(prev.tail, fps),
+            metadata={"filmaster": {"kind": "dissolve", "head_frames": seg.head, "tail_frames": prev.tail}},
+        ))
 
 
 def _cue_clips(cue: AudioCue, start: int, end: int, media: _MediaRefs) -> list[otio.schema.Clip]:
@@ -314,15 +347,22 @@ def write_timeline(tl: otio.schema.Timeline, path: Path) -> Path:
 
 
 def _file_url(target: str) -> str:
+    """A bare path (timelines written before URLs) as an absolute, percent-encoded file:// URL."""
     if urllib.parse.urlparse(target).scheme in ("", "file") and not target.startswith("file:"):
-        return otio.url_utils.url_from_filepath(str(Path(target).resolve()))
+        return Path(target).expanduser().resolve().as_uri()
     return target
 
 
 def _media_path(target: str) -> str:
+    """The local path a media reference names: a file:// URL decoded, a bare path as it is."""
     if target.startswith("file:"):
         return otio.url_utils.filepath_from_url(target)
     return target
+
+
+def media_path(ref: otio.schema.ExternalReference) -> Path:
+    """The file behind ``ref``, whether its target_url is a file:// URL or an old bare path."""
+    return Path(_media_path(ref.target_url))
 
 
 def export_target(out: str | Path | None, fmt: str, film_root: Path, studio_root: Path) -> Path:
@@ -373,12 +413,13 @@ def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
             target = otio.schema.Timeline(name=tl.name, global_start_time=tl.global_start_time,
                                           metadata=copy.deepcopy(tl.metadata))
             target.tracks.append(copy.deepcopy(videos[0]))
-        elif fmt == "fcp7xml":
+        elif fmt in ("fcp7xml", "otio"):
             target = copy.deepcopy(tl)
+        if fmt != "otioz":
             for clip in target.find_clips():
                 if isinstance(clip.media_reference, otio.schema.ExternalReference):
                     clip.media_reference.target_url = _file_url(clip.media_reference.target_url)
-        elif fmt == "otioz":
+        else:
             missing = missing_media(tl)
             if missing:
                 raise ValueError(f"cannot bundle an otioz: {len(missing)} media file(s) are missing, e.g. {missing[0]}; relink or re-render them")
@@ -409,7 +450,7 @@ def _unique_media_names(tl: otio.schema.Timeline) -> tuple[otio.schema.Timeline,
         parent = Path(path).parent.name or "media"
         link = staging / f"{parent}__{i:03d}__{Path(path).name}"
         os.symlink(path, link)  # zipfile follows the link and stores the real bytes
-        renamed[path] = str(link)
+        renamed[path] = link.as_uri()
     for ref in refs:
         path = os.path.abspath(_media_path(ref.target_url))
         if path in renamed:

@@ -92,9 +92,11 @@ def test_otio_has_six_tracks_with_existing_media(tiny_film):
     names = [t.name for t in tl.audio_tracks()]
     # overlapping cues of one stem spill into extra lanes ("foley 2") beside their stem's track
     assert [n for n in names if " " not in n] == ["ambience", "music", "vo", "foley", "sfx"]
+    from filmcraft.timeline import media_path
+
     for clip in tl.find_clips():
-        path = clip.media_reference.target_url.removeprefix("file://")
-        assert os.path.exists(path), path
+        assert clip.media_reference.target_url.startswith("file:///"), clip.media_reference.target_url
+        assert media_path(clip.media_reference).is_file(), clip.media_reference.target_url
 
 
 def test_otio_audio_positions_match_the_cue_sheet_the_mix_rendered(tiny_film):

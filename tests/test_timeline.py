@@ -188,3 +188,73 @@ def test_overlapping_cues_spill_into_lanes(film):
     lane2 = tl.tracks[5]
     assert [c.name for c in lane2.find_clips()] == ["fol_3"]
     assert lane2.range_of_child(lane2.find_clips()[0]).start_time.value == to_frames(1.2, FPS)
+
+
+def test_media_references_are_file_urls_and_old_bare_paths_still_read(film, tmp_path):
+    """Strict consumers reject bare paths: every reference is an absolute, percent-encoded file:// URL;
+    the otioz bundle points inside itself; a timeline written with bare paths reads and exports as URLs."""
+    import shutil
+    import zipfile
+
+    from filmcraft.timeline import media_path
+
+    d, lock, cues, _ = film
+    odd = tmp_path / "a folder é#1"
+    odd.mkdir()
+    moved = Path(shutil.copy(lock.decisions[0].clip_path, odd / "shot one.mp4"))
+    lock = lock.model_copy(update={"decisions": [lock.decisions[0].model_copy(update={"clip_path": str(moved)}),
+                                                 lock.decisions[1]]})
+    tl = build_timeline("x", lock, cues)
+    refs = [c.media_reference for c in tl.find_clips()]
+    assert all(r.target_url == Path(media_path(r)).as_uri() and r.target_url.startswith("file:///") for r in refs)
+    assert refs[0].target_url.endswith("/a%20folder%20%C3%A9%231/shot%20one.mp4")
+    assert media_path(refs[0]) == moved and missing_media(tl) == []
+    assert timeline_decisions(tl)[0].clip_path == str(moved)
+
+    for fmt in ("otio", "fcp7xml"):
+        out = export_timeline(tl, fmt, tmp_path / f"x{EXPORT_FORMATS[fmt][1]}")
+        assert "a%20folder%20%C3%A9%231/shot%20one.mp4" in out.read_text(), fmt
+        assert "a folder é#1" not in out.read_text(), fmt
+    export_timeline(tl, "otioz", tmp_path / "x.otioz")
+    inner = otio.adapters.read_from_string(zipfile.ZipFile(tmp_path / "x.otioz").read("content.otio").decode(),
+                                           adapter_name="otio_json")
+    assert {c.media_reference.target_url.split("/")[0] for c in inner.find_clips()} == {"media"}
+
+    # a timeline from before: bare paths, as the project wrote them
+    old = build_timeline("x", lock, cues)
+    for clip in old.find_clips():
+        clip.media_reference.target_url = str(media_path(clip.media_reference))
+    assert missing_media(old) == [] and timeline_decisions(old)[0].clip_path == str(moved)
+    back = otio.adapters.read_from_file(str(export_timeline(old, "otio", tmp_path / "old.otio")))
+    assert all(c.media_reference.target_url.startswith("file:///") for c in back.find_clips())
+    assert old.find_clips()[0].media_reference.target_url == str(moved)  # the caller's timeline is untouched
+
+
+def test_a_dissolve_is_an_otio_transition_with_the_conforms_handles(film, tmp_path):
+    from filmcraft.conform import plan_segments
+
+    _, lock, cues, _ = film
+    lock = lock.model_copy(update={"decisions": [
+        lock.decisions[0], lock.decisions[1].model_copy(update={"transition": "dissolve"})]})
+    segments = plan_segments(lock.decisions, FPS)
+    assert segments[1].head and segments[0].tail  # both shots have handles here
+    tl = build_timeline("x", lock, cues)
+    video = tl.tracks[0]
+    trans = [i for i in video if isinstance(i, otio.schema.Transition)]
+    assert len(trans) == 1 and trans[0].transition_type == otio.schema.TransitionTypes.SMPTE_Dissolve
+    assert (trans[0].in_offset.value, trans[0].out_offset.value) == (segments[1].head, segments[0].tail)
+    assert video.index(trans[0]) == 1  # between the two shots
+    # the transition takes no room: the shots keep their record positions and the film its length
+    assert [s for _, s, _ in _clip_starts(video)] == pytest.approx([0.0, 2.0], abs=1 / FPS)
+    assert tl.duration().to_seconds() == pytest.approx(4.0, abs=1 / FPS)
+    for fmt in ("otio", "fcp7xml", "edl"):
+        back = otio.adapters.read_from_file(str(export_timeline(tl, fmt, tmp_path / f"d{EXPORT_FORMATS[fmt][1]}")))
+        got = [i for i in back.video_tracks()[0] if isinstance(i, otio.schema.Transition)]
+        assert len(got) == 1, fmt
+        assert got[0].duration().value == segments[1].head + segments[0].tail, fmt
+    # a fade (dip to black) has no OTIO transition type: it stays in the clip metadata
+    faded = lock.model_copy(update={"decisions": [
+        lock.decisions[0], lock.decisions[1].model_copy(update={"transition": "fade"})]})
+    tl = build_timeline("x", faded, cues)
+    assert not [i for i in tl.tracks[0] if isinstance(i, otio.schema.Transition)]
+    assert tl.tracks[0].find_clips()[1].metadata["filmaster"]["transition"] == "fade"
