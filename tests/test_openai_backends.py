@@ -246,6 +246,16 @@ def test_a_transient_fault_then_an_invalid_answer_then_a_valid_one(server):
     assert repair[-2] == {"role": "assistant", "content": '{"title": 3}'} and "title" in repair[-1]["content"]
 
 
+def test_the_worst_case_for_one_answer_is_two_requests_each_with_its_budget(server):
+    """An answer is at most two requests (the first and its repair), each with its own retry budget:
+    2 x (1 + max_retries), stated in the README."""
+    server.queue(CHAT, Reply(500, {"error": {"message": "blip"}}), chat_reply("not json"),
+                 Reply(500, {"error": {"message": "blip"}}), chat_reply("still not json"))
+    with pytest.raises(ModelRoleError, match=r"after one repair request \(4 requests; the same fault both times\)"):
+        _synopsis(server.base_url, max_retries=1)
+    assert server.calls("/chat/completions") == 4 == 2 * (1 + 1)
+
+
 def test_an_invalid_answer_then_a_garbled_body_is_two_requests_not_three(server):
     """One repeated request per answer, whatever the two faults are."""
     server.queue(CHAT, chat_reply("Here is your story!"), Reply(200, raw=b'{"choices": [', content_type="application/json"))

@@ -338,3 +338,38 @@ def test_fakellm_speaks_chat_only_and_other_roles_say_so_once(fakellm, keyframe,
                                                                                  tmp_path / "clip.mp4")
     assert fakellm.served == {} and list(tmp_path.iterdir()) == []
 
+
+
+# --- a whole film from a schema-following server --------------------------------------------------
+
+THEME = ("At night in the harbour, Mara chases a thief along the wet docks. "
+         "At dawn in the lighthouse, Tomas tells Mara the stolen compass was his brother's.")
+
+
+@pytest.mark.slow
+def test_llmock_drives_a_whole_film_to_the_end(llmock, studio_with_library, tmp_path, monkeypatch):
+    """The text role pointed at llmock, whose schema-valid answers are placeholders ('mock-title', scenes
+    with no voice-over and no dialogue, which the contract allows): `filmaster make`'s own path delivers
+    final.mp4 with picture and sound, every text stage asked exactly once, no fault, a PASS verdict."""
+    from filmaster_assets.cli.film import build_request, make_film
+    from filmaster_assets.cli.runtime import setup_env
+    from filmcraft.contracts import FilmRequest
+    from filmcraft.media import probe
+
+    for k, v in {"FILMASTER_LLM_BASE_URL": llmock.base_url("openai"), "FILMASTER_LLM_MODEL": "gpt-4o-mini",
+                 "FILMASTER_LLM_API_KEY": KEY, "DAGSTER_HOME": str(tmp_path / "dh")}.items():
+        monkeypatch.setenv(k, v)
+    (tmp_path / "dh").mkdir()
+    studio = setup_env(str(studio_with_library))
+    req = FilmRequest(**{**build_request(THEME, "mocked", None, "general", False, 0).model_dump(),
+                         "width": 256, "height": 144, "fps": 12, "max_scenes": 1, "max_shots_per_scene": 1})
+    film = make_film(req, studio)
+    info = probe(film / "final.mp4")
+    assert info.has_video and info.has_audio and info.duration_s > 0
+    chats = [r for r in llmock.requests if r.path.endswith("/chat/completions")]
+    schemas = [r.body["response_format"]["json_schema"]["name"] for r in chats]
+    assert all(r.status == 200 for r in chats) and len(schemas) == len(set(schemas)), schemas
+    assert {"Synopsis", "SceneBlocks", "ScenePlan", "AudienceReview", "EditAnalysis"} <= set(schemas), schemas
+    assert llmock.verdict().passed
+    assert not any(KEY.encode() in p.read_bytes() for p in studio.rglob("*") if p.is_file() and p.suffix in
+                   (".json", ".jsonl", ".otio", ".txt", ".log"))
