@@ -20,6 +20,11 @@ Layout (one timeline at the picture-lock frame rate, starting at frame 0):
   ``foley 3`` ... placed next to their stem (metadata ``{"stem", "lane"}``).
   A looped cue whose duration outruns its source is laid out as consecutive passes over the
   media (each pass a Clip with ``loop_pass`` in metadata), which is how an NLE shows a loop.
+* With the delivered mix given (``mix_path``), a ``final mix`` audio track comes first: one clip
+  of the mastered mix (what ``final.mp4`` carries) over the runtime, and the stem tracks are
+  disabled (``enabled=False``). The cues carry no gains (the mixer levels each stem to its
+  loudness target, clears the voice and masters), so only the mix plays back as the film does;
+  an editor enables the stems and mutes the mix to rework the sound.
 * Review notes become Markers on the timeline's stack (sequence markers in FCP XML).
 
 Positions are frame-quantised: every time in seconds becomes
@@ -58,6 +63,7 @@ from filmcraft.media import MediaError, probe
 from filmcraft.store import atomic_path
 
 VIDEO_TRACK_NAME = "V1 picture"
+MIX_TRACK_NAME = "final mix"
 
 EXPORT_FORMATS: dict[str, tuple[str, str]] = {  # fmt -> (adapter name, file suffix)
     "otio": ("otio_json", ".otio"),
@@ -268,6 +274,18 @@ def _audio_tracks(cues: CueSheet, media: _MediaRefs) -> list[otio.schema.Track]:
     return tracks
 
 
+def _mix_track(mix_path: str, lock: PictureLock, media: _MediaRefs) -> otio.schema.Track:
+    """The mastered mix as one clip from frame 0 over the runtime (a short mix plays out as it ends)."""
+    path, available = media.frames(mix_path, "the final mix")
+    frames = min(available, max(1, to_frames(lock.runtime_s, lock.fps)))
+    track = otio.schema.Track(name=MIX_TRACK_NAME, kind=otio.schema.TrackKind.Audio,
+                              metadata={"filmaster": {"role": "final mix"}})
+    track.append(otio.schema.Clip(name="final mix", media_reference=media.reference(path),
+                                  source_range=_range(0, frames, lock.fps),
+                                  metadata={"filmaster": {"role": "final mix", "path": str(path)}}))
+    return track
+
+
 def _note_markers(notes: Iterable[ReviewNote], lock: PictureLock) -> list[otio.schema.Marker]:
     fps = lock.fps
     shot_starts = {d.shot_id: d.record_in for d in lock.decisions}
@@ -316,8 +334,10 @@ def build_timeline(
     cues: CueSheet,
     notes: list[ReviewNote] = [],  # noqa: B006 - never mutated
     extra_metadata: dict | None = None,
+    mix_path: str | None = None,
 ) -> otio.schema.Timeline:
-    """The locked film as an editable timeline: picture, five stem tracks, review-note markers."""
+    """The locked film as an editable timeline: picture, the delivered mix (when ``mix_path`` is
+    given; the stems are then disabled), five stem tracks, review-note markers."""
     if cues.film_id != lock.film_id:
         raise ValueError(f"cue sheet is for film {cues.film_id!r} but the picture lock is for {lock.film_id!r}: pass the matching pair")
     extra = dict(extra_metadata or {})
@@ -325,6 +345,10 @@ def build_timeline(
     media = _MediaRefs(lock.fps)
     video = _picture_track(lock, media)
     audio = _audio_tracks(cues, media)
+    if mix_path is not None:
+        for track in audio:
+            track.enabled = False
+        audio.insert(0, _mix_track(mix_path, lock, media))
     tl = otio.schema.Timeline(
         name=title or lock.film_id,
         global_start_time=_rt(0, lock.fps),
@@ -427,10 +451,34 @@ def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
         with atomic_path(out_path) as tmp:
             tmp.unlink()  # the bundle adapters refuse to overwrite an existing file
             otio.adapters.write_to_file(target, str(tmp), adapter_name=adapter)
+            if fmt == "fcp7xml":
+                _fcp_track_enabled(tmp, target)
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
     return out_path
+
+
+def _fcp_track_enabled(xml_path: Path, tl: otio.schema.Timeline) -> None:
+    """Write each track's enabled flag into the FCP 7 XML (the fcp_xml adapter drops it, so the stems
+    would play over the final mix): ``<enabled>FALSE</enabled>`` on the sequence's disabled tracks."""
+    import xml.etree.ElementTree as ET
+
+    tree = ET.parse(xml_path)
+    sequence = tree.getroot().find("project/children/sequence")
+    if sequence is None:
+        raise ValueError(f"{xml_path.name}: the FCP 7 XML has no sequence to mark the disabled tracks in")
+    for kind, tracks in (("video", tl.video_tracks()), ("audio", tl.audio_tracks())):
+        elements = sequence.findall(f"media/{kind}/track")
+        if len(elements) != len(tracks):
+            raise ValueError(f"{xml_path.name}: the FCP 7 XML has {len(elements)} {kind} tracks for the timeline's "
+                             f"{len(tracks)}: the fcp_xml adapter changed, check its track layout")
+        for element, track in zip(elements, tracks):
+            flag = element.find("enabled")
+            if flag is None:
+                flag = ET.SubElement(element, "enabled")
+            flag.text = "TRUE" if track.enabled else "FALSE"
+    tree.write(xml_path, encoding="UTF-8", xml_declaration=True)
 
 
 def _unique_media_names(tl: otio.schema.Timeline) -> tuple[otio.schema.Timeline, Path | None]:

@@ -106,7 +106,9 @@ def test_otio_audio_positions_match_the_cue_sheet_the_mix_rendered(tiny_film):
     cues = {c["cue_id"]: c for c in json.loads((tiny_film / "sound" / "cue_sheet.json").read_text())["cues"]}
     tl = otio.adapters.read_from_file(str(tiny_film / "timeline.otio"))
     checked = 0
-    for track in tl.audio_tracks():
+    assert tl.audio_tracks()[0].name == "final mix" and tl.audio_tracks()[0].enabled
+    for track in tl.audio_tracks()[1:]:  # the stems (disabled: the final mix plays as the film does)
+        assert not track.enabled, track.name
         for clip in track.find_clips():
             meta = clip.metadata["filmaster"]
             if meta.get("loop_pass", 1) > 1:

@@ -258,3 +258,30 @@ def test_a_dissolve_is_an_otio_transition_with_the_conforms_handles(film, tmp_pa
     tl = build_timeline("x", faded, cues)
     assert not [i for i in tl.tracks[0] if isinstance(i, otio.schema.Transition)]
     assert tl.tracks[0].find_clips()[1].metadata["filmaster"]["transition"] == "fade"
+
+
+def test_the_delivered_mix_plays_and_the_stems_wait_disabled(film, tmp_path):
+    """The cues carry no gains, so the film's sound is the mastered mix: first audio track, enabled;
+    the stems are there to edit, disabled, in the .otio and the FCP 7 XML."""
+    d, lock, cues, _ = film
+    mix = _wav(d / "mix.wav", 5.0, 110)  # longer than the 4 s film: the clip stops at the runtime
+    tl = build_timeline("x", lock, cues, mix_path=str(mix))
+    audio = tl.audio_tracks()
+    assert [t.name for t in audio] == ["final mix", "ambience", "music", "vo", "foley", "sfx"]
+    assert audio[0].enabled and not any(t.enabled for t in audio[1:])
+    (clip,) = audio[0].find_clips()
+    assert clip.media_reference.target_url == mix.as_uri()
+    assert audio[0].range_of_child(clip).start_time.value == 0
+    assert clip.duration().to_seconds() == pytest.approx(4.0, abs=1 / FPS)
+    import xml.etree.ElementTree as ET
+
+    # the fcp_xml adapter neither writes nor reads a track's enabled flag: the export writes it
+    xml = export_timeline(tl, "fcp7xml", tmp_path / "m.xml")
+    flags = [t.findtext("enabled") for t in ET.parse(xml).getroot().findall("project/children/sequence/media/audio/track")]
+    assert flags == ["TRUE"] + ["FALSE"] * 5
+    assert len(otio.adapters.read_from_file(str(xml)).audio_tracks()) == 6
+    back = otio.adapters.read_from_file(str(export_timeline(tl, "otio", tmp_path / "m.otio")))
+    assert [t.enabled for t in back.audio_tracks()] == [True] + [False] * 5
+    short = _wav(d / "short_mix.wav", 3.0, 110)  # a short mix plays out as it ends
+    assert build_timeline("x", lock, cues, mix_path=str(short)).audio_tracks()[0].duration().to_seconds() == \
+        pytest.approx(3.0, abs=1 / FPS)

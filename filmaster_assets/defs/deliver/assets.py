@@ -37,13 +37,15 @@ def final_film(context: dg.AssetExecutionContext, picture_lock: PictureLock, mix
 def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, sound_design: CueSheet,
                   mix: MixReport, audience_review: AudienceReview, scene_blocks: SceneBlocks,
                   studio: StudioResource) -> dg.MaterializeResult:
-    """timeline.otio: one picture track and five audio tracks, review notes as markers."""
+    """timeline.otio: the picture track, the delivered mix and five (disabled) stem tracks, review notes
+    as markers."""
     from filmcraft.timeline import build_timeline, write_timeline
 
     film_id = context.partition_key
     files = studio.film(film_id)
     timeline = build_timeline(scene_blocks.title, picture_lock, sound_design, audience_review.notes,
-                              extra_metadata={"film_id": film_id, "mix_report": str(files.mix_report)})
+                              extra_metadata={"film_id": film_id, "mix_report": str(files.mix_report)},
+                              mix_path=mix.master_path)
     write_timeline(timeline, files.timeline)
     return dg.MaterializeResult(
         metadata={**file_metadata(files.timeline), "video_tracks": len(timeline.video_tracks()),
