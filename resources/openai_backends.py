@@ -387,7 +387,9 @@ def validation_errors(exc: ValidationError, limit: int = 6) -> str:
     for e in exc.errors()[:limit]:
         where = ".".join(str(p) for p in e["loc"]) or "answer"
         got = e.get("input")
-        shown = "" if isinstance(got, (dict, list)) or e["type"] == "missing" else f" (got {json.dumps(got, default=str)[:40]})"
+        # the value that failed, unless it is a whole object, absent, or the unparsable answer itself
+        quiet = isinstance(got, (dict, list)) or e["type"] in ("missing", "json_invalid")
+        shown = "" if quiet else f" (got {json.dumps(got, default=str)[:40]})"
         items.append(f"{where}: {e['msg']}{shown}")
     more = exc.error_count() - len(items)
     return "; ".join(items) + (f"; and {more} more" if more > 0 else "")
