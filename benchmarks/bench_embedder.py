@@ -201,20 +201,24 @@ def main(argv: list[str] | None = None) -> dict:
         texts = [t for t, good in zip(texts, ok) if good]
         vecs = ref["shared_vecs"][ok]
         merged = np.array([k.endswith("#merged_caption") for k in keys])[ok]
-        sets["CameraBench merged (long)"] = ([t for t, m in zip(texts, merged) if m], vecs[merged])
-        sets["CameraBench camera"] = ([t for t, m in zip(texts, merged) if not m], vecs[~merged])
+        sets["CameraBench merged (long)"] = ([t for t, m in zip(texts, merged) if m], vecs[merged], merged)
+        sets["CameraBench camera"] = ([t for t, m in zip(texts, merged) if not m], vecs[~merged], ~merged)
         sets["CameraBench all 2,000"] = (texts, vecs)
+
+    def embed_all(texts: list[str]) -> np.ndarray:
+        return np.vstack([emb.encode(texts[b:b + BATCH], batch_size=BATCH) for b in range(0, len(texts), BATCH)])
 
     print(f"{'text set':<28}{'n':>6}{'cos min':>12}{'cos p01':>12}{'cos mean':>12}{'NN top-1':>10}{'NN top-10':>11}")
     accuracy = {}
-    for name, (texts, vecs) in sets.items():
-        new = np.vstack([emb.encode(texts[b:b + BATCH], batch_size=BATCH) for b in range(0, len(texts), BATCH)])
+    whole = embed_all(sets["CameraBench all 2,000"][0]) if rows is not None else None
+    for name, (texts, vecs, *part) in sets.items():
+        new = embed_all(texts) if whole is None or name.startswith("built-in") else whole[part[0]] if part else whole
         a = accuracy[name] = agreement(vecs.astype(np.float32), new)
         print(f"{name:<28}{a['n']:>6}{a['cos_min']:>12.8f}{a['cos_p01']:>12.8f}{a['cos_mean']:>12.8f}"
               f"{a['nn_top1']:>10.4f}{a['nn_top10']:>11.4f}")
     fig["accuracy"] = accuracy
 
-    speed_texts = sets.get("CameraBench all 2,000", sets["built-in (repo texts)"])[0]
+    speed_texts = (sets.get("CameraBench all 2,000") or sets["built-in (repo texts)"])[0]
     speed_name = "CameraBench 2,000" if "CameraBench all 2,000" in sets else "built-in"
     baseline = torch_available() and not args.no_baseline
     model = _st_model() if baseline else None

@@ -3,10 +3,6 @@ from pathlib import Path
 
 import pytest
 
-# The embedded MiniLM must never reach for a hub.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

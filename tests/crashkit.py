@@ -29,8 +29,7 @@ def film_env(tmp_path: Path, dagster_home: Path) -> dict[str, str]:
     if not yaml.exists():
         yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FILMASTER_", "DAGSTER_"))}
-    env.update({"DAGSTER_HOME": str(dagster_home), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-                "PYTHONUNBUFFERED": "1"})
+    env.update({"DAGSTER_HOME": str(dagster_home), "PYTHONUNBUFFERED": "1"})
     return env
 
 

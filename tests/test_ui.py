@@ -121,7 +121,7 @@ def ui(library_template, tmp_path_factory):
                                        "  module: dagster.core.run_coordinator\n  class: QueuedRunCoordinator\n"
                                        "  config:\n    dequeue_interval_seconds: 1\n")
     port = _free_port()
-    env = {**os.environ, "FILMASTER_HOME": str(studio), "DAGSTER_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "FILMASTER_HOME": str(studio), "DAGSTER_HOME": str(home)}
     for key in [k for k in env if k.startswith("FILMASTER_") and k.endswith("_BASE_URL")]:
         env.pop(key)  # the UI film is made by the embedded backends
     log = open(tmp / "dagster_dev.log", "w")

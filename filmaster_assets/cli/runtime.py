@@ -31,8 +31,6 @@ def setup_env(out: str | None) -> Path:
         raise CliError(f"cannot create the studio folder {studio} ({exc.strerror}): give a writable folder with --out") from exc
     os.environ["FILMASTER_HOME"] = str(studio)
     os.environ["DAGSTER_HOME"] = str(dagster_home(studio))
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     return studio
 
 
