@@ -275,12 +275,13 @@ def _audio_tracks(cues: CueSheet, media: _MediaRefs) -> list[otio.schema.Track]:
 
 
 def _mix_track(mix_path: str, lock: PictureLock, media: _MediaRefs) -> otio.schema.Track:
-    """The mastered mix as one clip from frame 0 over the runtime (a short mix plays out as it ends)."""
+    """The mastered mix as one clip from frame 0 over the runtime (a short mix plays out as it ends). The
+    clip is not named like its track: MLT XML gives both the name as id, and a clash loops melt."""
     path, available = media.frames(mix_path, "the final mix")
     frames = min(available, max(1, to_frames(lock.runtime_s, lock.fps)))
     track = otio.schema.Track(name=MIX_TRACK_NAME, kind=otio.schema.TrackKind.Audio,
                               metadata={"filmaster": {"role": "final mix"}})
-    track.append(otio.schema.Clip(name="final mix", media_reference=media.reference(path),
+    track.append(otio.schema.Clip(name="mastered mix", media_reference=media.reference(path),
                                   source_range=_range(0, frames, lock.fps),
                                   metadata={"filmaster": {"role": "final mix", "path": str(path)}}))
     return track
