@@ -1,7 +1,8 @@
 """Real backends for every model role: any OpenAI-compatible endpoint, via the ``openai`` client.
 
-Plain Python (no Dagster): the role resources (``resources.text``, ``.embeddings``, ``.voice``, ``.video``,
-``.vision``) build these. Every request of every role goes through one ``RoleEndpoint``, which owns the
+Plain Python (no Dagster): the role resources (``resources.text``, ``.embeddings``, ``.vision``) build
+these; the voice and video backends are in ``resources.openai_media``. Every request of every role (those
+five) goes through one ``RoleEndpoint``, defined here, which owns the
 request's whole retry budget: the ``openai`` client is built with ``max_retries=0`` and
 ``RoleEndpoint.send`` retries transient faults itself (429, 408, 409, 5xx but 501/505, timeouts,
 connection errors), at most ``max_retries`` times, with exponential backoff that never retries sooner
@@ -22,7 +23,6 @@ import random
 import re
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
 
@@ -30,8 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from filmcraft.budget import Budget, BudgetExceeded
-from filmcraft.store import Studio, atomic_path
-from filmcraft.roles import DEFAULT_RATE_WPM
+from filmcraft.store import Studio
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
@@ -151,7 +150,7 @@ class _Fault:
     detail: str = ""
 
 
-class _BadAnswer(Exception):
+class BadAnswer(Exception):
     """The endpoint answered (HTTP 2xx) but the answer is unusable: one repeated request may fix it.
     ``kind``: the fault in a few words (the message up to its first colon); ``detail``: what was wrong."""
 
@@ -161,7 +160,7 @@ class _BadAnswer(Exception):
         self.detail = detail
 
 
-class _InvalidAnswer(_BadAnswer):
+class _InvalidAnswer(BadAnswer):
     """A chat answer that does not validate against its schema: the repair turn shows it to the model."""
 
     def __init__(self, message: str, detail: str, fault: str, answer: str, error: ValidationError):
@@ -176,7 +175,7 @@ WRONG_SCHEMA = "the answer is valid JSON of the wrong schema"
 EMPTY = "empty answer"
 
 
-def _preview(raw: object, n: int = 60) -> str:
+def preview(raw: object, n: int = 60) -> str:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
     return repr(sanitise(text[:n] + ("..." if len(text) > n else ""), limit=n + 20))
 
@@ -221,11 +220,11 @@ class RoleEndpoint:
             except BudgetExceeded:  # refused before sending (the film's token budget): nothing was sent
                 self.requests -= 1
                 raise
-            except (ModelRoleError, _BadAnswer):
+            except (ModelRoleError, BadAnswer):
                 raise
             except json.JSONDecodeError as exc:  # a body sent as application/json that does not parse
-                raise _BadAnswer(f"{EMPTY}: an empty response body" if not exc.doc.strip()
-                                 else f"{TRUNCATED}: {_preview(exc.doc)}") from None
+                raise BadAnswer(f"{EMPTY}: an empty response body" if not exc.doc.strip()
+                                 else f"{TRUNCATED}: {preview(exc.doc)}") from None
             except Exception as exc:
                 fault, cause = self._classify(exc), exc
             sent = retries + 1
@@ -256,17 +255,17 @@ class RoleEndpoint:
     # -- one answer -------------------------------------------------------------------------
 
     def ask(self, role: str, request: Callable[[], R], read: Callable[[R], V],
-            repair: Callable[[_BadAnswer], bool] | None = None) -> V:
-        """``send`` and ``read``; an unusable answer (``read`` or the body raising ``_BadAnswer``) gets
+            repair: Callable[[BadAnswer], bool] | None = None) -> V:
+        """``send`` and ``read``; an unusable answer (``read`` or the body raising ``BadAnswer``) gets
         exactly one repeated request, then a ModelRoleError. ``repair`` may amend the request first (a
         repair turn) and says whether it did."""
         before = self.requests
-        first: _BadAnswer | None = None
+        first: BadAnswer | None = None
         again = "one repeated request"
         for attempt in range(2):
             try:
                 return read(self.send(role, request))
-            except _BadAnswer as bad:
+            except BadAnswer as bad:
                 if attempt == 0:
                     first = bad
                     if repair is not None and repair(bad):
@@ -347,26 +346,13 @@ def _safe_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
-def _parsed(resp: object, expected: str) -> object:
+def parsed_answer(resp: object, expected: str) -> object:
     """The openai client hands back the raw body as a str when it is not JSON: name that fault."""
     if isinstance(resp, (str, bytes)):
         if not resp.strip():
-            raise _BadAnswer(f"{EMPTY}: an empty response body where {expected} was expected")
-        raise _BadAnswer(f"{TRUNCATED}: {_preview(resp)} where {expected} was expected")
+            raise BadAnswer(f"{EMPTY}: an empty response body where {expected} was expected")
+        raise BadAnswer(f"{TRUNCATED}: {preview(resp)} where {expected} was expected")
     return resp
-
-
-def _not_media(data: bytes, expected: str) -> None:
-    """Zero bytes, or a JSON body where audio/video bytes were expected."""
-    if not data:
-        raise _BadAnswer(f"{EMPTY}: zero bytes where {expected} was expected")
-    head = data.lstrip()[:1]
-    if head in (b"{", b"["):
-        try:
-            json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise _BadAnswer(f"{TRUNCATED}: {_preview(data)} where {expected} was expected") from None
-        raise _BadAnswer(f"{WRONG_SCHEMA}: JSON {_preview(data)} where {expected} was expected")
 
 
 # --- chat roles (text, vision) ------------------------------------------------------------------
@@ -397,10 +383,10 @@ def validation_errors(exc: ValidationError, limit: int = 6) -> str:
 
 def chat_text(resp: object) -> str:
     """The message content of a chat completion ('' when empty, so the repair turn asks again)."""
-    resp = _parsed(resp, "a chat completion")
+    resp = parsed_answer(resp, "a chat completion")
     choices = getattr(resp, "choices", None)
     if not isinstance(choices, list):
-        raise _BadAnswer(f"{WRONG_SCHEMA}: no 'choices' (not a chat completion)")
+        raise BadAnswer(f"{WRONG_SCHEMA}: no 'choices' (not a chat completion)")
     if not choices:
         return ""
     message = getattr(choices[0], "message", None)
@@ -427,7 +413,7 @@ def chat_json(endpoint: RoleEndpoint, role: str, messages: list[dict], schema: t
     endpoint's retry budget; an invalid answer gets exactly one repair request that shows the model its
     answer and ``repair_note`` (what was wrong is added), a garbled or empty body one plain repeat."""
 
-    def repair(bad: _BadAnswer) -> bool:
+    def repair(bad: BadAnswer) -> bool:
         if not isinstance(bad, _InvalidAnswer):
             return False  # a garbled or empty body: nothing to show, the same request again
         messages.extend([
@@ -552,141 +538,27 @@ class OpenAIEmbedder:
         except ValueError as exc:
             # raised by the client's own parser when the answer has no (or an empty) data list
             if "No embedding data" in str(exc):
-                raise _BadAnswer(f"{EMPTY}: no embedding vectors in the answer") from exc
+                raise BadAnswer(f"{EMPTY}: no embedding vectors in the answer") from exc
             raise
 
     def _vectors(self, resp: object, n: int) -> np.ndarray:
-        resp = _parsed(resp, "an embeddings list")
+        resp = parsed_answer(resp, "an embeddings list")
         data = getattr(resp, "data", None)
         if not isinstance(data, list):
-            raise _BadAnswer(f"{WRONG_SCHEMA}: no 'data' list (not an embeddings answer)")
+            raise BadAnswer(f"{WRONG_SCHEMA}: no 'data' list (not an embeddings answer)")
         if not data:
-            raise _BadAnswer(f"{EMPTY}: no embedding vectors in the answer")
+            raise BadAnswer(f"{EMPTY}: no embedding vectors in the answer")
         if len(data) != n:
-            raise _BadAnswer(f"{WRONG_SCHEMA}: asked for {n} vectors, got {len(data)}")
+            raise BadAnswer(f"{WRONG_SCHEMA}: asked for {n} vectors, got {len(data)}")
         rows = []
         for j, d in enumerate(data):
             vec, index = getattr(d, "embedding", None), getattr(d, "index", None)
             if not isinstance(vec, list) or not vec or not all(isinstance(x, (int, float)) for x in vec):
-                raise _BadAnswer(f"{WRONG_SCHEMA}: item {j} has no numeric 'embedding' list")
+                raise BadAnswer(f"{WRONG_SCHEMA}: item {j} has no numeric 'embedding' list")
             rows.append((index if isinstance(index, int) else j, vec))
         if sorted(i for i, _ in rows) != list(range(n)) or len({len(v) for _, v in rows}) != 1:
-            raise _BadAnswer(f"{WRONG_SCHEMA}: indexes or vector lengths do not match the batch")
+            raise BadAnswer(f"{WRONG_SCHEMA}: indexes or vector lengths do not match the batch")
         vecs = np.asarray([v for _, v in sorted(rows, key=lambda r: r[0])], dtype=np.float32)
         if not np.isfinite(vecs).all():
-            raise _BadAnswer(f"{WRONG_SCHEMA}: vectors with NaN or infinite values")
+            raise BadAnswer(f"{WRONG_SCHEMA}: vectors with NaN or infinite values")
         return vecs
-
-
-class OpenAIVoice:
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120, max_retries: int = 3):
-        self.name = f"openai-compatible:{model}"
-        self.model = model
-        self.endpoint = RoleEndpoint(base_url, model, api_key, timeout_s, max_retries, ENV_OF_ROLE_CLASS["voice"])
-
-    def speak(self, text: str, voice: str, out_wav: Path, rate: int = DEFAULT_RATE_WPM) -> float:
-        if not text.strip():
-            raise ValueError("voice-over text is empty")
-        # eSpeak-style voice names mean nothing to a speech endpoint: map to a stock voice.
-        api_voice = voice if voice.isalpha() else "alloy"
-        # The endpoint's ``speed`` is a multiple of its natural pace (0.25-4.0); the default rate is 1.0.
-        speed = max(0.25, min(4.0, rate / DEFAULT_RATE_WPM))
-
-        def request() -> bytes:
-            return self.endpoint.client.audio.speech.create(model=self.model, voice=api_voice, input=text,
-                                                            response_format="wav", speed=speed).content
-
-        audio = self.endpoint.ask("voice", request, _wav_bytes)
-        with atomic_path(out_wav) as tmp:
-            tmp.write_bytes(audio)
-        return _wav_seconds(audio)
-
-
-def _wav_seconds(data: bytes) -> float:
-    import io
-
-    import soundfile as sf
-
-    info = sf.info(io.BytesIO(data))
-    return float(info.frames) / info.samplerate
-
-
-def _wav_bytes(data: bytes) -> bytes:
-    """Speech must be a readable WAV with at least one frame; checked before anything is written."""
-    _not_media(data, "WAV audio")
-    try:
-        seconds = _wav_seconds(data)
-    except Exception as exc:
-        raise _BadAnswer(f"the endpoint returned audio that is not a readable WAV ({exc})") from exc
-    if seconds <= 0:
-        raise _BadAnswer(f"{EMPTY}: a WAV with no audio frames")
-    return data
-
-
-class OpenAIVideo:
-    """``videos.create`` with the scene's location plate as ``input_reference``, poll, download."""
-
-    SECONDS = (4, 8, 12)
-
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 600,
-                 max_retries: int = 3, poll_s: float = 2.0, max_wait_s: float = 1800):
-        self.name = f"openai-compatible:{model}"
-        self.model = model
-        self.poll_s = poll_s
-        self.max_wait_s = max_wait_s
-        self.endpoint = RoleEndpoint(base_url, model, api_key, timeout_s, max_retries, ENV_OF_ROLE_CLASS["video"])
-
-    @classmethod
-    def seconds_for(cls, duration_s: float) -> int:
-        """The clip length the endpoint is asked for (and bills): the shortest offered length that covers the shot."""
-        return min(cls.SECONDS, key=lambda s: (s < duration_s, abs(s - duration_s)))
-
-    def render(self, prompt: str, reference_image: Path | None, duration_s: float, width: int, height: int, out_path: Path) -> None:
-        from filmcraft.media import MediaError, probe
-
-        kwargs: dict = {"model": self.model, "prompt": prompt, "seconds": str(self.seconds_for(duration_s)),
-                        "size": f"{width}x{height}"}
-
-        client = self.endpoint.client
-
-        def create():
-            if reference_image is None:
-                return client.videos.create(**kwargs)
-            with open(reference_image, "rb") as ref:
-                return client.videos.create(input_reference=ref, **kwargs)
-
-        # create, each status poll and the download are one request each, each with the retry budget
-        job = self.endpoint.ask("video", create, _video_job)
-        deadline = time.monotonic() + self.max_wait_s
-        while job.status in ("queued", "in_progress"):
-            if time.monotonic() > deadline:
-                raise ModelRoleError("video", f"job {job.id} still {job.status} after {self.max_wait_s:.0f} s of "
-                                              "polling: the server is slow or stuck; check it, then run the same "
-                                              "command again")
-            time.sleep(self.poll_s)
-            job = self.endpoint.ask("video", lambda jid=job.id: client.videos.retrieve(jid), _video_job)
-        if job.status != "completed":
-            raise ModelRoleError("video", f"job {job.id} ended with status {job.status!r} (the server said: "
-                                          f"\"{self.endpoint.clean(getattr(job, 'error', None) or 'no reason given')}\"); "
-                                          "not retried: the endpoint finished the job; check the prompt or the server")
-        content = self.endpoint.ask("video", lambda: client.videos.download_content(job.id).content,
-                                    lambda data: (_not_media(data, "MP4 video"), data)[1])
-        with atomic_path(out_path) as tmp:
-            tmp.write_bytes(content)
-            try:
-                info = probe(tmp)
-            except MediaError as exc:
-                raise ModelRoleError("video", f"the endpoint returned a broken video file ({exc})") from exc
-            if not info.has_video:
-                raise ModelRoleError("video", "the endpoint returned a file with no video stream")
-
-
-_JOB_STATES = ("queued", "in_progress", "completed", "failed", "cancelled", "canceled", "expired")
-
-
-def _video_job(resp: object):
-    """A video job must carry an id and a known status (create and poll answers alike)."""
-    job = _parsed(resp, "a video job")
-    if not isinstance(getattr(job, "id", None), str) or not job.id or getattr(job, "status", None) not in _JOB_STATES:
-        raise _BadAnswer(f"{WRONG_SCHEMA}: no job 'id' or no known 'status' (not a video job)")
-    return job

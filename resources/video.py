@@ -40,7 +40,7 @@ class VideoResource(EndpointResource):
         """``budget``: the film's video-seconds budget; the shot's seconds are reserved before rendering
         (previs seconds count too, so the offline demo exercises the budget). ``visuals``: the library
         the previs draws from (``visual_library``)."""
-        from resources.openai_backends import OpenAIVideo
+        from resources.openai_media import OpenAIVideo
 
         seconds = plan.camera.duration_s if self.is_offline else OpenAIVideo.seconds_for(plan.camera.duration_s)
         # a spent budget or a model-role fault fails the step without a step retry

@@ -13,7 +13,7 @@ class VoiceResource(EndpointResource):
             from filmcraft.voice import EspeakVoice
 
             return EspeakVoice()
-        from resources.openai_backends import OpenAIVoice
+        from resources.openai_media import OpenAIVoice
 
         # a model-role fault fails the step without a step retry (the request's retries are spent)
         return FailFast(OpenAIVoice(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries))

@@ -30,7 +30,8 @@ import soundfile as sf
 
 from filmcraft.contracts import Synopsis
 from filmcraft.store import Studio
-from resources.openai_backends import ModelRoleError, OpenAIChatModel, OpenAIEmbedder, OpenAIVideo, OpenAIVoice
+from resources.openai_backends import ModelRoleError, OpenAIChatModel, OpenAIEmbedder
+from resources.openai_media import OpenAIVideo, OpenAIVoice
 from tests.openai_server import (FAULTS, OpenAIServer, Reply, always, chat_reply, empty_body, hang, rate_limited,
                                  server_error, transient, truncated)
 

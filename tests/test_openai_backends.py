@@ -14,7 +14,8 @@ import soundfile as sf
 from filmcraft.contracts import Synopsis
 from filmcraft.store import Studio
 from filmcraft.roles import DEFAULT_RATE_WPM
-from resources.openai_backends import ModelRoleError, OpenAIChatModel, OpenAIEmbedder, OpenAIVideo, OpenAIVoice
+from resources.openai_backends import ModelRoleError, OpenAIChatModel, OpenAIEmbedder
+from resources.openai_media import OpenAIVideo, OpenAIVoice
 from tests.openai_server import OpenAIServer, Reply, api_error, chat_reply
 
 SYNOPSIS = {"title": "The Compass", "logline": "A fisherwoman finds a compass.", "synopsis": "Mara finds a compass.",

@@ -40,7 +40,8 @@ import numpy as np
 import pytest
 
 from filmcraft.contracts import Synopsis
-from resources.openai_backends import ModelRoleError, OpenAIChatModel, OpenAIEmbedder, OpenAIVideo, OpenAIVoice
+from resources.openai_backends import ModelRoleError, OpenAIChatModel, OpenAIEmbedder
+from resources.openai_media import OpenAIVideo, OpenAIVoice
 
 KEY = "sk-proj-T3rdP4rtyK3y0000aaaa1111bbbb"  # made up; must never appear in a message
 RETRIES = 2  # FILMASTER_<ROLE>_MAX_RETRIES for these tests: a lasting transient fault costs 1 + 2 requests
