@@ -16,7 +16,7 @@ What the engine, through this adapter, cannot express, and what is checked inste
 - The mix: the adapter writes no MLT mix transitions and ignores OTIO's track enabled flag, so MLT
   plays the topmost audio track with sound, which is the timeline's ``final mix`` (the track that is
   enabled; the stems are disabled). The stems are not summed by the engine.
-- No LUT is applied by the conform yet; nothing to compare.
+- No LUT is applied by the conform yet, and the cut makes no split edits (J/L cuts) yet: nothing to compare.
 """
 
 from __future__ import annotations
