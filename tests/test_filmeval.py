@@ -9,7 +9,8 @@ import pytest
 import soundfile as sf
 
 from evaluation.criteria import CODES, RUBRICS, derive
-from evaluation.offline_judge import FilmEvalInputs, judge_offline, measure_picture
+from evaluation.film_media import measure_picture
+from evaluation.offline_judge import FilmEvalInputs, judge_offline
 from filmcraft.contracts import (
     CRITERIA, AudienceProfile, AudioCue, CameraSpec, Character, CueSheet, EditDecision, Location,
     MixReport, PictureLock, SceneBlock, SceneBlocks, ShotPlan, ShotPrompt, SoundSketch, StemLevel, Synopsis,
