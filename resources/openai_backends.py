@@ -176,6 +176,7 @@ EMPTY = "empty answer"
 
 
 def preview(raw: object, n: int = 60) -> str:
+    """The start of an answer, sanitised and quoted, for an error message."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
     return repr(sanitise(text[:n] + ("..." if len(text) > n else ""), limit=n + 20))
 

@@ -31,8 +31,9 @@ def _not_media(data: bytes, expected: str) -> None:
         raise BadAnswer(f"{WRONG_SCHEMA}: JSON {preview(data)} where {expected} was expected")
 
 
-
 class OpenAIVoice:
+    """``audio.speech`` as WAV; refused (and asked once more) unless it is a readable WAV with frames."""
+
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120, max_retries: int = 3):
         self.name = f"openai-compatible:{model}"
         self.model = model
