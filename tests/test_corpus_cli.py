@@ -118,3 +118,29 @@ def test_search_reads_the_embedder_key_from_the_environment(monkeypatch):
         vecs = embedder.encode(["a storm at sea"])
     assert embedder._client.api_key == "sk-from-the-environment"  # not the variable's name
     assert vecs.tolist() == [[0.6000000238418579, 0.800000011920929]]
+
+
+def test_search_reports_an_embeddings_endpoint_refusal_without_a_traceback(tmp_path, capsys, monkeypatch):
+    """A 401 from the embeddings endpoint ends `filmaster search` with the role's message and the
+    variable to set, exit code 2, no traceback."""
+    import numpy as np
+
+    from corpus_ingest.index import build_index
+    from filmaster_assets.cli import corpus as corpus_cli
+    from filmaster_assets.cli import main
+    from tests.openai_server import OpenAIServer, Reply
+
+    with OpenAIServer() as server:
+        server.queue("POST /v1/embeddings", Reply(401, {"error": {"message": "Incorrect API key provided: sk-wr****"}}))
+        monkeypatch.setenv("FILMASTER_EMBED_BASE_URL", server.base_url)
+        monkeypatch.setenv("FILMASTER_EMBED_API_KEY", "sk-wrong-key-123456")
+        monkeypatch.setenv("FILMASTER_EMBED_MODEL", "e")
+        # an index built by this endpoint's embedder: the query is the first thing it is asked
+        index_dir = tmp_path / "index"
+        build_index(np.eye(2, dtype=np.float32), ["a", "b"], index_dir, "openai-compatible:e")
+        monkeypatch.setattr(corpus_cli, "_ensure_index", lambda studio, kind, quiet: index_dir)
+        code = main(["search", "captions", "a storm at sea", "--out", str(tmp_path / "studio")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "embedder" in err and "FILMASTER_EMBED_API_KEY" in err and "sk-wrong-key-123456" not in err
+    assert server.calls("/embeddings") == 1

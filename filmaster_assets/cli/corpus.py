@@ -116,6 +116,8 @@ def cmd_search(args) -> int:
         raise CliError(f"-k {args.k}: ask for 1 to 1000 results")
     studio = setup_env(args.out)
     index_dir = _ensure_index(studio, args.kind, args.json)
+    from resources.openai_backends import ModelRoleError
+
     embedder = _embedder()
     results: list[dict] = []
     try:
@@ -142,7 +144,7 @@ def cmd_search(args) -> int:
                                 "emotions": a.emotions, "duration_s": a.duration_s, "loudness_lufs": a.loudness_lufs,
                                 "peak_dbfs": a.peak_dbfs, "spectral_centroid_hz": a.spectral_centroid_hz,
                                 "tempo_bpm": a.tempo_bpm})
-    except ValueError as exc:
+    except (ValueError, ModelRoleError) as exc:  # a bad index, or the embeddings endpoint refusing the query
         raise CliError(str(exc)) from exc
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
