@@ -107,6 +107,21 @@ def test_graph_is_weightless_and_small():
     assert GRAPH_PATH.is_file() and GRAPH_PATH.stat().st_size < 200_000
 
 
+def test_committed_graph_is_what_its_builder_writes():
+    pytest.importorskip("onnx", reason="the graph's builder needs onnx, a build-time tool (pip install onnx)")
+    from corpus_ingest.minilm_onnx_build import build_model
+
+    assert build_model().SerializeToString() == GRAPH_PATH.read_bytes(), \
+        "rebuild it: python -m corpus_ingest.minilm_onnx_build"
+
+
+def test_progress_bar_and_batch_sizes(emb, reference, capsys):
+    texts, ref = reference
+    vecs = emb.encode(texts, batch_size=1, show_progress=True)
+    assert _cos(vecs, ref).min() > 0.99999
+    assert "embedding" in capsys.readouterr().err
+
+
 def test_no_torch_in_the_process(emb):
     code = ("import sys; from corpus_ingest.embed import MiniLMEmbedder; "
             "v = MiniLMEmbedder().encode(['a slow push-in on a face', 'harbour']); assert v.shape == (2, 384); "
