@@ -107,6 +107,9 @@ def _build_model() -> _Model:
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3  # warnings about the host (e.g. no GPU) are noise in run logs
+    # ORT's idle worker threads spin by default: on a small machine they would take a core from the
+    # Dagster steps running beside the embedder
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     names = list(weights)
     # ORT copies the tensors into the graph before optimising it (and pre-packs the matrices).
     opts.add_external_initializers(names, [ort.OrtValue.ortvalue_from_numpy(weights[n]) for n in names])

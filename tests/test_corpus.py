@@ -206,7 +206,7 @@ def test_index_rejects_bad_input_and_foreign_embedder(tmp_path):
         build_index(vecs, ["x"], tmp_path / "a", "m")
     build_index(vecs, [str(i) for i in range(10)], tmp_path / "a", "model-a")
     idx = VectorIndex.load(tmp_path / "a")
-    with pytest.raises(ValueError, match="re-index"):
+    with pytest.raises(ValueError, match="filmaster corpus reindex"):
         idx.search(vecs[:1], 3, embedder_name="model-b")
     with pytest.raises(ValueError, match="8-d"):
         idx.search(_unit(1, 9, seed=6), 3)
@@ -389,7 +389,7 @@ def test_builtin_indexes_build_once_and_rebuild_when_stale(embedder, tmp_path):
     assert audio["rebuilt"] and read_meta(audio_dir)["rows"] == 9
 
     other = _Renamed(embedder, "other-embedder")
-    with pytest.raises(ValueError, match="re-index"):
+    with pytest.raises(ValueError, match="filmaster corpus reindex"):
         search_captions(cap_dir, other, "a chase")
     refresh(other, LIBRARY[:9])
     assert read_meta(cap_dir)["embedder"] == "other-embedder" and read_meta(audio_dir)["embedder"] == "other-embedder"

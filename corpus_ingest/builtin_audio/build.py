@@ -149,7 +149,7 @@ def build_builtin_library(out_dir: Path, workers: int = 1) -> list[AudioAsset]:
     ids = [e.asset_id for e in CATALOGUE]
     assets: list[AudioAsset] | None = None
     if workers > 1:
-        # spawn, not fork: the caller may hold threads (torch, dagster) that fork would copy mid-lock
+        # spawn, not fork: the caller may hold threads (ONNX Runtime, dagster) that fork would copy mid-lock
         ctx = multiprocessing.get_context("spawn")
         try:
             with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1), mp_context=ctx) as pool:
