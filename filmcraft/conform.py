@@ -181,12 +181,13 @@ DELIVERY_CEILING_DBTP = -1.0  # the mix's true-peak ceiling, held by the deliver
 _AAC_PASSES = 3
 
 
-def decoded_audio(path: Path):
+def decoded_audio(path: str | Path):
     """The first audio stream of ``path`` decoded to float samples (frames, channels) and its rate."""
     import tempfile
 
     from filmcraft.audio_analysis import read_audio
 
+    path = Path(path)
     with tempfile.TemporaryDirectory(prefix="decode-") as tmp:
         wav = Path(tmp) / "audio.wav"
         run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-c:a", "pcm_f32le", str(wav)], f"decoding the audio of {path.name}")
