@@ -233,3 +233,19 @@ def test_a_film_folder_is_scored_as_it_is_on_disk(tiny_film, tmp_path, capsys):
     pacing = scores[BY_CODE["NP"]]
     assert pacing["score"] is not None and "general profile" in pacing["reason"]
     assert abs(pacing["measurement"]["shots"] - len(lock["decisions"])) <= 1
+
+
+def test_the_timeline_asset_counts_the_transitions_an_editor_inherits(tiny_film):
+    """The otio_timeline page in the UI says how many dissolves the timeline carries as OTIO transitions
+    and how many dips to black its clips carry as metadata, as the picture lock decided them."""
+    import dagster as dg
+    import opentimelineio as otio
+
+    lock = json.loads((tiny_film / "cut" / "picture_lock.json").read_text())
+    record = dg.DagsterInstance.get().fetch_materializations(dg.AssetKey("otio_timeline"), limit=1).records[0]
+    meta = record.asset_materialization.metadata
+    timeline = otio.adapters.read_from_file(str(tiny_film / "timeline.otio"))
+    transitions = [i for t in timeline.video_tracks() for i in t if isinstance(i, otio.schema.Transition)]
+    # a dissolve without handles on either side is cut, as the conform does
+    assert meta["transitions"].value == len(transitions) <= sum(d["transition"] == "dissolve" for d in lock["decisions"])
+    assert meta["dips_to_black"].value == sum(d["transition"] == "fade" for d in lock["decisions"])

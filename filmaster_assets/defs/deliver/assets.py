@@ -39,6 +39,8 @@ def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, 
                   studio: StudioResource) -> dg.MaterializeResult:
     """timeline.otio: the picture track, the delivered mix and five (disabled) stem tracks, review notes
     as markers."""
+    import opentimelineio as otio
+
     from filmcraft.timeline import build_timeline, write_timeline
 
     film_id = context.partition_key
@@ -51,5 +53,9 @@ def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, 
         metadata={**file_metadata(files.timeline), "video_tracks": len(timeline.video_tracks()),
                   "audio_tracks": len(timeline.audio_tracks()),
                   "clips": sum(len(list(t.find_clips())) for t in timeline.tracks),
-                  "markers": len(timeline.tracks.markers)},
+                  "markers": len(timeline.tracks.markers),
+                  # what an editor inherits besides cuts: dissolves as OTIO transitions, dips as clip metadata
+                  "transitions": sum(isinstance(item, otio.schema.Transition)
+                                     for track in timeline.video_tracks() for item in track),
+                  "dips_to_black": sum(1 for d in picture_lock.decisions if d.transition == "fade")},
         data_version=dg.DataVersion(sha256_file(files.timeline)[:24]))
