@@ -421,6 +421,39 @@ def export_target(out: str | Path | None, fmt: str, film_root: Path, studio_root
     return real
 
 
+TIMECODE_RATES = (24, 25, 30, 48, 50, 60)  # the frame rates SMPTE timecode (fcp7xml, edl) can count
+
+
+def _at_timecode_rate(tl: otio.schema.Timeline) -> None:
+    """Express every time in ``tl`` (a copy) at a timecode rate when its own has none: a 12 fps preview
+    film is counted in 24 fps timecode, each frame two timecode frames, the same instants."""
+    clip = next(iter(tl.find_clips()), None)
+    rate = clip.source_range.duration.rate if clip is not None and clip.source_range else TIMECODE_RATES[0]
+    if any(abs(tc - rate) < 1e-9 for tc in TIMECODE_RATES):
+        return
+    target = next((tc for tc in TIMECODE_RATES if abs(tc / rate - round(tc / rate)) < 1e-9), None)
+    if target is None:
+        raise ValueError(f"a {rate:g} fps timeline has no SMPTE timecode rate for fcp7xml or edl: export otio or "
+                         "otioz, or make the film at 24, 25 or 30 fps")
+
+    def tr(r: otio.opentime.TimeRange) -> otio.opentime.TimeRange:
+        return otio.opentime.TimeRange(r.start_time.rescaled_to(target), r.duration.rescaled_to(target))
+
+    if tl.global_start_time is not None:
+        tl.global_start_time = tl.global_start_time.rescaled_to(target)
+    for item in [tl.tracks, *tl.tracks.find_children()]:
+        if isinstance(item, otio.schema.Transition):
+            item.in_offset, item.out_offset = item.in_offset.rescaled_to(target), item.out_offset.rescaled_to(target)
+            continue
+        if item.source_range is not None:
+            item.source_range = tr(item.source_range)
+        for marker in item.markers:
+            marker.marked_range = tr(marker.marked_range)
+        ref = getattr(item, "media_reference", None)
+        if ref is not None and ref.available_range is not None:
+            ref.available_range = tr(ref.available_range)
+
+
 def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
     """Write ``tl`` in ``fmt`` (otio, otioz, fcp7xml, edl) to ``out_path`` atomically."""
     if fmt not in EXPORT_FORMATS:
@@ -440,6 +473,8 @@ def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
             target.tracks.append(copy.deepcopy(videos[0]))
         elif fmt in ("fcp7xml", "otio"):
             target = copy.deepcopy(tl)
+        if fmt in ("fcp7xml", "edl"):
+            _at_timecode_rate(target)
         if fmt != "otioz":
             for clip in target.find_clips():
                 if isinstance(clip.media_reference, otio.schema.ExternalReference):

@@ -285,3 +285,18 @@ def test_the_delivered_mix_plays_and_the_stems_wait_disabled(film, tmp_path):
     short = _wav(d / "short_mix.wav", 3.0, 110)  # a short mix plays out as it ends
     assert build_timeline("x", lock, cues, mix_path=str(short)).audio_tracks()[0].duration().to_seconds() == \
         pytest.approx(3.0, abs=1 / FPS)
+
+
+def test_a_preview_film_at_12_fps_exports_in_24_fps_timecode(film, tmp_path):
+    """SMPTE timecode cannot count 12 fps (the eval preview's rate): fcp7xml and edl count the same
+    instants at 24 fps; the .otio keeps the film's own rate."""
+    _, lock, cues, notes = film
+    tl = build_timeline("Preview", lock.model_copy(update={"fps": 12}), cues, notes)
+    edl = export_timeline(tl, "edl", tmp_path / "p.edl")
+    xml = export_timeline(tl, "fcp7xml", tmp_path / "p.xml")
+    for path in (edl, xml):
+        back = otio.adapters.read_from_file(str(path))
+        assert back.duration().rate == 24
+        assert back.duration().to_seconds() == pytest.approx(tl.duration().to_seconds(), abs=1 / 12)
+    own = otio.adapters.read_from_file(str(export_timeline(tl, "otio", tmp_path / "p.otio")))
+    assert own.duration().rate == 12
