@@ -59,6 +59,11 @@ def _cached_per_file_version(measure):
     return measured
 
 
+def clipped_share(samples: np.ndarray) -> float:
+    """Share of samples at full scale: the clipping a listener hears as distortion."""
+    return float(np.mean(np.abs(samples) >= 0.999))
+
+
 def _measure_track(video: Path) -> dict:
     """Loudness, true peak and clipping of a video's own audio track (a film made elsewhere has no mix
     report); {} when it has no audio."""
@@ -71,7 +76,7 @@ def _measure_track(video: Path) -> dict:
     lufs = integrated_lufs(samples.astype(np.float64), rate)
     return {"track_lufs": None if lufs is None else round(lufs, 2),
             "track_true_peak_dbtp": None if lufs is None else round(true_peak_dbtp(samples, rate), 2),
-            "clipped_sample_share": round(float(np.mean(np.abs(samples) >= 0.999)), 6)}
+            "clipped_sample_share": round(clipped_share(samples), 6)}
 
 
 _SCENE_CUT = 0.3  # ffmpeg's scene score above which a frame starts a new shot (a hard cut)

@@ -57,7 +57,7 @@ from statistics import fmean
 import numpy as np
 
 from evaluation.criteria import BY_CODE, derive
-from evaluation.film_media import measure_cuts, measure_picture, measure_track
+from evaluation.film_media import clipped_share, measure_cuts, measure_picture, measure_track
 from filmcraft.contracts import (
     SHOT_SIZES, STEMS, AudienceProfile, CriterionScore, CueSheet, FilmEvalScores, MixReport,
     PictureLock, RenderManifest, SceneBlocks, ShotPlan, Synopsis,
@@ -355,9 +355,7 @@ def _clipping_share(master: Path) -> float | None:
         data, _ = sf.read(str(master), dtype="float32", always_2d=True)
     except Exception:  # unreadable or absent master: the report's numbers still stand
         return None
-    if data.size == 0:
-        return None
-    return float(np.mean(np.abs(data) >= 0.999))
+    return clipped_share(data) if data.size else None
 
 
 def _vaq(inp: FilmEvalInputs) -> CriterionScore:

@@ -59,13 +59,13 @@ def render_with_audio(decisions: list[EditDecision], cues: CueSheet, video_out: 
     try:
         runtime = render_cut(decisions, picture, req.width, req.height, req.fps)
         if cues.cues:
-            master = Path(mix(cues, mix_dir).master_path)
+            track = vo_mix = Path(mix(cues, mix_dir).master_path)
         else:
-            master = write_silence(mix_dir / "silence.wav", runtime)
-        mux_final(picture, master, video_out, ceiling_dbtp=None)  # a review copy: no delivery ceiling to hold
+            track, vo_mix = write_silence(mix_dir / "silence.wav", runtime), None
+        mux_final(picture, track, video_out, ceiling_dbtp=None)  # a review copy: no delivery ceiling to hold
     finally:
         picture.unlink(missing_ok=True)  # an intermediate: nothing reads it once muxed
-    return runtime, master if cues.cues else None
+    return runtime, vo_mix
 
 
 def assemble_rough_cut(req: FilmRequest, blocks: SceneBlocks, plans: dict[str, ShotPlan],

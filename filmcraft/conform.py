@@ -18,6 +18,7 @@ Transitions (the decision's ``transition`` is the transition *into* that shot):
 from __future__ import annotations
 
 import math
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,8 +184,6 @@ _AAC_PASSES = 3
 
 def decoded_audio(path: str | Path):
     """The first audio stream of ``path`` decoded to float samples (frames, channels) and its rate."""
-    import tempfile
-
     from filmcraft.audio_analysis import read_audio
 
     path = Path(path)

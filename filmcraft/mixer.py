@@ -7,6 +7,8 @@ oversampled). Every figure in the MixReport is measured again from the delivered
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -310,9 +312,6 @@ def mix(cues: CueSheet, out_dir: Path, targets: MixTargets | None = None, sample
     Every file is made in a staging folder and moved into place only when the whole mix succeeded,
     so a failed mix leaves the previous one (or nothing), never some stems of a new one.
     """
-    import shutil
-    import tempfile
-
     targets = targets or MixTargets()
     if sample_rate < 8000 or sample_rate > 192000:
         raise ValueError(f"sample rate {sample_rate} Hz is not a delivery rate: use 48000")

@@ -287,13 +287,12 @@ class RoleEndpoint:
             return _Fault("timeout", True)
         if isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__ or exc.__context__
-            return _Fault("connection", True, detail=sanitise(f"{type(cause).__name__}: {cause}" if cause else exc,
-                                                             self._secret, 120))
+            return _Fault("connection", True, detail=self.clean(f"{type(cause).__name__}: {cause}" if cause else exc, 120))
         if isinstance(exc, openai.APIStatusError):
             headers = getattr(exc.response, "headers", None)
             return _Fault("status", is_transient(exc.status_code), exc.status_code, retry_after_s(headers),
-                          sanitise(_server_message(exc.body), self._secret))
-        return _Fault("other", False, detail=sanitise(f"{type(exc).__name__}: {exc}", self._secret, 300))
+                          self.clean(_server_message(exc.body)))
+        return _Fault("other", False, detail=self.clean(f"{type(exc).__name__}: {exc}", 300))
 
     @staticmethod
     def _not_transient(fault: _Fault) -> str:
