@@ -1,8 +1,9 @@
-"""Review helpers for rendered clips: a clip's keyframe and a labelled contact sheet of keyframes."""
+"""Review helpers for rendered clips: a clip's keyframe, a labelled contact sheet of keyframes, a strip of frames around each cut."""
 
 from __future__ import annotations
 
 import math
+import tempfile
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -45,3 +46,24 @@ def contact_sheet(frames: list[tuple[str, Path]], out_png: Path, columns: int = 
     with atomic_path(out_png) as tmp:
         sheet.save(tmp, format="PNG")
     return Path(out_png)
+
+
+STRIP_OFFSETS_S = (-0.4, -0.2, 0.0, 0.2, 0.4)  # around a cut: long enough to see a half-second blend or dip
+
+
+def transition_strip(video: Path, cuts: list[tuple[str, float]], out_png: Path, tile_width: int = 200,
+                     offsets: tuple[float, ...] = STRIP_OFFSETS_S) -> Path:
+    """One row per cut of ``video``: its frames at ``offsets`` seconds around the cut, labelled with the
+    cut's name (e.g. ``s01_sh03 > s02_sh01 dissolve``) and the offset, so a transition is seen, not read."""
+    if not cuts:
+        raise ValueError("transition_strip needs at least one (label, time) cut")
+    info = probe(video)
+    last = max(0.0, info.duration_s - 1.5 / (info.fps or 24))  # the last frame's start: past it there is none
+    frames: list[tuple[str, Path]] = []
+    with tempfile.TemporaryDirectory(prefix="strip-") as tmp:
+        for row, (label, at) in enumerate(cuts):
+            for col, off in enumerate(offsets):
+                t = min(max(at + off, 0.0), last)
+                tag = label if col == 0 else f"{off:+.1f}s" if off else "cut"
+                frames.append((tag, extract_frame(video, t, Path(tmp) / f"{row:03d}_{col}.png", width=tile_width)))
+        return contact_sheet(frames, out_png, columns=len(offsets), tile_width=tile_width)

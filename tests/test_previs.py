@@ -194,3 +194,23 @@ def test_every_grade_renders_on_both_paths(tmp_path: Path, refs: ReferenceSet, g
     # same look on both paths (per-channel means agree) and no black box around the figures
     assert np.abs(f[0].mean(axis=(0, 1)) - s[0].mean(axis=(0, 1))).max() < 4
     assert (f[0].max(axis=2) < 10).mean() < 0.03
+
+
+def test_transition_strip_shows_both_sides_of_each_cut(tmp_path: Path):
+    from filmcraft.media import run_ffmpeg
+    from filmcraft.review import transition_strip
+
+    red, blue = tmp_path / "red.mp4", tmp_path / "blue.mp4"
+    for path, colour in ((red, "red"), (blue, "blue")):
+        run_ffmpeg(["-f", "lavfi", "-i", f"color=c={colour}:s=160x90:r=12:d=1", "-c:v", "libx264", "-pix_fmt",
+                    "yuv420p", str(path)], "test clip")
+    film = tmp_path / "film.mp4"
+    run_ffmpeg(["-i", str(red), "-i", str(blue), "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]",
+                "-c:v", "libx264", "-pix_fmt", "yuv420p", str(film)], "test film")
+    strip = Image.open(transition_strip(film, [("red > blue cut", 1.0), ("tail", 2.0)], tmp_path / "strip.png",
+                                        tile_width=80)).convert("RGB")
+    tile_h = 46 + max(14, 80 // 16)  # a frame scaled to 80 wide (height even: 46) plus its label
+    assert strip.size == (5 * 84 + 4, 2 * (tile_h + 4) + 4)  # five frames around each of two cuts
+    before, after = strip.getpixel((4 + 40, 4 + 20)), strip.getpixel((4 + 4 * 84 + 40, 4 + 20))
+    assert before[0] > 180 > before[2] and after[2] > 180 > after[0]  # red before the cut, blue after
+    assert strip.getpixel((4 + 4 * 84 + 40, 4 + tile_h + 4 + 20))[2] > 180  # a cut at the end shows its last frame
