@@ -1,4 +1,4 @@
-"""Review helpers for rendered clips: a clip's keyframe, a labelled contact sheet of keyframes, a strip of frames around each cut."""
+"""Review helpers: a clip's keyframe, a labelled contact sheet of keyframes, frames around each cut."""
 
 from __future__ import annotations
 
