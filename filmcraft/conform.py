@@ -113,6 +113,35 @@ def plan_segments(decisions: list[EditDecision], fps: int) -> list[Segment]:
     return segments
 
 
+def transition_label(d: EditDecision, first: bool) -> str:
+    """The transition into a shot (and the film's fade out) as an editor names it, with its length."""
+    name = {"cut": "cut", "dissolve": "dissolve", "fade": "fade up from black" if first else "dip to black"}[d.transition]
+    if d.transition != "cut":
+        name += f" {d.transition_s:.2f}s" if d.transition_s else " (house length)"
+    if d.fade_out_s:
+        name += f"; fade out to black {d.fade_out_s:.2f}s"
+    return name
+
+
+def split_edit_label(d: EditDecision) -> str:
+    if d.sound_lead_s:
+        return f"J-cut: sound leads {d.sound_lead_s:.2f}s"
+    if d.sound_trail_s:
+        return f"L-cut: sound trails {d.sound_trail_s:.2f}s"
+    return ""
+
+
+def transition_counts(decisions: list[EditDecision]) -> dict[str, int]:
+    """How many of each transition and split edit the cut has (for the UI and the reports)."""
+    later = decisions[1:]
+    return {"cuts": sum(d.transition == "cut" for d in later),
+            "dissolves": sum(d.transition == "dissolve" for d in later),
+            "dips_to_black": sum(d.transition == "fade" for d in later),
+            "fades_from_black": int(bool(decisions) and decisions[0].transition == "fade"),
+            "fades_to_black": int(bool(decisions) and decisions[-1].fade_out_s > 0),
+            "j_cuts": sum(d.sound_lead_s > 0 for d in later), "l_cuts": sum(d.sound_trail_s > 0 for d in later)}
+
+
 def _segment_chain(index: int, seg: Segment, width: int, height: int, fps: int) -> str:
     d = seg.decision
     src_in = d.source_in - seg.head * d.speed / fps
