@@ -2,6 +2,9 @@
 
 - Scene scale: one ambience bed and one music cue per scene span on the picture lock, chosen by
   retrieval over the tagged audio library (consecutive scenes share a cue when the same asset wins).
+  The editor's split edits place the beds: a J-cut starts the incoming scene's ambience
+  ``sound_lead_s`` before the picture cut, an L-cut plays the outgoing scene's on ``sound_trail_s``
+  under the new scene's first shot.
 - Shot scale: voice-over (scene narration and shot dialogue), fitted to the time available.
 - Intra-shot scale: foley and SFX events at second-level timecodes, spotted from the shot's
   action, prompt and the scene's sound sketch over a controlled vocabulary.
@@ -181,23 +184,43 @@ def music_query(block: SceneBlock) -> str:
     return f"{block.sound_sketch.music_mood} {block.mood} music"
 
 
-def _bed_cues(spans: list[SceneSpan], blocks: dict[str, SceneBlock], search: LibrarySearch, runtime: float) -> list[AudioCue]:
+def split_edits(lock: PictureLock, spans: list[SceneSpan]) -> list[tuple[float, float]]:
+    """(lead, trail) seconds of the editor's split edit at the start of each scene span (J-cut, L-cut)."""
+    by_id = {d.shot_id: d for d in lock.decisions}
+    return [(by_id[s.shot_ids[0]].sound_lead_s, by_id[s.shot_ids[0]].sound_trail_s) if i else (0.0, 0.0)
+            for i, s in enumerate(spans)]
+
+
+def _bed_cues(spans: list[SceneSpan], blocks: dict[str, SceneBlock], search: LibrarySearch, runtime: float,
+              splits: list[tuple[float, float]] | None = None) -> list[AudioCue]:
     cues: list[AudioCue] = []
     last_music: Optional[AudioCue] = None
+    splits = splits or [(0.0, 0.0)] * len(spans)
     for i, span in enumerate(spans):
         block = blocks[span.scene_id]
         length = span.end - span.start
         hit = _best(search, ambience_query(block), "ambience")
         if hit is not None:
-            start = max(0.0, span.start - (BED_OVERLAP_S if i else 0.0))
-            end = min(runtime, span.end + (BED_OVERLAP_S if i < len(spans) - 1 else 0.0))
+            lead, trail_in = splits[i]  # J-cut into this scene; L-cut of the scene before under it
+            trail = splits[i + 1][1] if i + 1 < len(spans) else 0.0  # L-cut of this scene under the next
+            start = max(0.0, span.start - (max(BED_OVERLAP_S, lead) if i else 0.0))
+            end = min(runtime, span.end + (max(BED_OVERLAP_S, trail) if i < len(spans) - 1 else 0.0))
             fade = min(0.5 if i else 1.0, (end - start) / 4)
+            if lead:
+                fade = min(fade, lead / 2)  # heard well before the cut: up by half-way through the lead
+            elif trail_in:
+                fade = max(fade, min(trail_in, (end - start) / 4))  # rises as the old scene's sound dies away
+            fade_out = min(0.5 if i < len(spans) - 1 else 1.5, (end - start) / 4)
+            if trail:
+                fade_out = max(fade_out, min(trail / 2, (end - start) / 4))  # dies away over the trail's second half
+            split = (f"; J-cut: leads the picture by {lead:.2f}s" if lead else "") + \
+                    (f"; L-cut: trails {trail:.2f}s under the next scene" if trail else "")
             cues.append(AudioCue(
                 cue_id=f"amb_{i + 1:02d}_{span.scene_id}", stem="ambience", source_path=hit.asset.path,
                 record_in=round(start, 3), duration=round(end - start, 3), loop=True,
-                fade_in=round(fade, 3), fade_out=round(min(0.5 if i < len(spans) - 1 else 1.5, (end - start) / 4), 3),
+                fade_in=round(fade, 3), fade_out=round(fade_out, 3),
                 scene_id=span.scene_id, description=f"Ambience for {block.heading}: {hit.asset.description} "
-                f"(query '{ambience_query(block)}', score {hit.score:.2f})", library_id=hit.asset.asset_id,
+                f"(query '{ambience_query(block)}', score {hit.score:.2f}){split}", library_id=hit.asset.asset_id,
             ))
         hit = _best(search, music_query(block), "music")
         if hit is None:
@@ -425,7 +448,8 @@ def design_sound(
         if d.shot_id not in plans:
             raise ValueError(f"shot {d.shot_id} on the picture lock has no shot plan: re-plan scene {d.scene_id}")
     timeline = [(d.shot_id, d.scene_id, d.record_in, d.duration) for d in sorted(lock.decisions, key=lambda d: d.record_in)]
-    cues = _bed_cues(scene_spans(lock), blocks, search, lock.runtime_s)
+    spans = scene_spans(lock)
+    cues = _bed_cues(spans, blocks, search, lock.runtime_s, split_edits(lock, spans))
     cues += place_voice_over(timeline, scenes, plans, voice, vo_dir)
     cues += _event_cues(lock, blocks, plans, search, spotter)
     cues = [c for c in cues if c.record_in < lock.runtime_s]
