@@ -593,6 +593,14 @@ def missing_media(tl: otio.schema.Timeline) -> list[str]:
     return missing
 
 
+def timeline_transition_counts(tl: otio.schema.Timeline) -> dict[str, int]:
+    """The picture's OTIO transitions by kind (a dip is two: its fade out and its fade in, counted once)."""
+    kinds = [item.metadata.get("filmaster", {}).get("kind", "dissolve")
+             for track in tl.video_tracks() for item in track if isinstance(item, otio.schema.Transition)]
+    return {"transitions": len(kinds), "dissolves": kinds.count("dissolve"), "dips_to_black": kinds.count("dip_in"),
+            "fades_from_black": kinds.count("fade_from_black"), "fades_to_black": kinds.count("fade_to_black")}
+
+
 def timeline_decisions(tl: otio.schema.Timeline) -> list[EditDecision]:
     """Read the picture decisions back from a timeline built here (for round-trip checks)."""
     video = next(t for t in tl.tracks if t.kind == otio.schema.TrackKind.Video)
