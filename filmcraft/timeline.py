@@ -215,10 +215,14 @@ def _add_transitions(track: otio.schema.Track, lock: PictureLock) -> None:
         names = f"{prev.decision.shot_id} > {seg.decision.shot_id}"
         if seg.decision.transition == "dissolve" and (seg.head or prev.tail):
             # no handles on either side: the conform cuts, and so does the timeline
+            meta = {"filmaster": {"kind": "dissolve", "head_frames": seg.head, "tail_frames": prev.tail}}
+            if not (seg.head and prev.tail):
+                # one-sided: the fcp_xml adapter would call a zero offset "start-black"/"end-black" (a fade
+                # from/to black); FCP 7 names a dissolve that starts or ends on the edit "start"/"end"
+                meta["fcp_xml"] = {"alignment": "start" if not seg.head else "end"}
             track.insert(index, otio.schema.Transition(
                 name=f"dissolve {names}", transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
-                in_offset=_rt(seg.head, fps), out_offset=_rt(prev.tail, fps),
-                metadata={"filmaster": {"kind": "dissolve", "head_frames": seg.head, "tail_frames": prev.tail}}))
+                in_offset=_rt(seg.head, fps), out_offset=_rt(prev.tail, fps), metadata=meta))
         elif seg.decision.transition == "fade" and (prev.fade_out or seg.fade_in):
             # the zero-length gap starts at the fade-out's length: the cmx_3600 writer lengthens the side
             # after a transition backwards by its in_offset, and a gap's start may not go below zero

@@ -259,6 +259,18 @@ def test_a_dissolve_is_an_otio_transition_with_the_conforms_handles(film, tmp_pa
     item = next(ET.parse(tmp_path / "d.xml").getroot().iter("transitionitem"))
     cut = to_frames(2.0, FPS)
     assert (int(item.findtext("start")), int(item.findtext("end"))) == (cut - segments[1].head, cut + segments[0].tail)
+    assert item.findtext("alignment") == "center"
+    # the incoming shot from its first frame: no head handle, the dissolve starts on the edit ("start"),
+    # not from black as the adapter would call a zero in_offset
+    one_sided = lock.model_copy(update={"decisions": [
+        lock.decisions[0], lock.decisions[1].model_copy(update={"source_in": 0.0, "source_out": 3.0})]})
+    assert plan_segments(one_sided.decisions, FPS)[1].head == 0
+    xml = export_timeline(build_timeline("x", one_sided, cues), "fcp7xml", tmp_path / "one_sided.xml")
+    item = next(ET.parse(xml).getroot().iter("transitionitem"))
+    assert (item.findtext("alignment"), int(item.findtext("start"))) == ("start", cut)
+    back = otio.adapters.read_from_file(str(xml))
+    (got,) = [i for i in back.video_tracks()[0] if isinstance(i, otio.schema.Transition)]
+    assert (got.in_offset.value, got.out_offset.value) == (0, segments[0].tail)
 
 
 def test_fades_and_dips_are_transitions_in_every_export(film, tmp_path):
