@@ -112,3 +112,44 @@ def test_choices_apply_only_where_they_fit() -> None:
     assert "not on the fine cut" in problems["s09_sh01"]
     with pytest.raises(ValueError, match="no shot plan"):
         choose_transitions(decisions, {}, get_profile("general"))
+
+
+class _ScriptedAnalyst:
+    """A chat model whose answer is given: what the stage does with a model's transitions is the test."""
+
+    name = "scripted"
+
+    def __init__(self, answer):
+        self.answer, self.payload = answer, None
+
+    def complete_json(self, role, instructions, payload, schema):
+        self.payload = payload
+        assert role == "analyst" and "sound_lead_s" in instructions
+        return schema.model_validate(self.answer.model_dump())
+
+
+def test_a_models_transitions_are_checked_against_its_own_fine_cut() -> None:
+    from filmcraft import stages
+    from filmcraft.contracts import AudienceReview, CutShot, EditAction, EditAnalysis, RoughCut
+
+    decisions, plans = _cut(FILM)
+    cut = RoughCut(film_id="t", shots=[CutShot(shot_id=d.shot_id, scene_id=d.scene_id, clip_path=d.clip_path,
+                                               record_in=d.record_in, duration=d.duration) for d in decisions],
+                   runtime_s=decisions[-1].record_out, description="", video_path="/dummy/rough.mp4")
+    review = AudienceReview(profile="general", summary="", notes=[])
+    actions = [EditAction(group="timing", action="retain", shot_id=d.shot_id, reason="fine") for d in decisions]
+    answer = EditAnalysis(actions=actions, transitions=[
+        TransitionChoice(shot_id="s02_sh01", after="s01_sh02", transition="fade", duration_s=1.0,
+                         reason="the model dips here"),
+        TransitionChoice(shot_id="s01_sh01", transition="dissolve", reason="the model dissolves in"),
+    ])
+    model = _ScriptedAnalyst(answer)
+    got = {c.shot_id: c for c in stages.analyse(review, cut, plans, get_profile("general"), model).transitions}
+    assert model.payload["shot_plans"]["s02_sh01"]["time_of_day"] == "dawn" and model.payload["profile"]["name"] == "general"
+    assert set(got) == {d.shot_id for d in decisions}  # every cut has a choice
+    assert got["s02_sh01"].transition == "fade" and got["s02_sh01"].reason == "the model dips here"
+    assert got["s01_sh01"].transition == "fade" and "set aside: s01_sh01 opens the film" in got["s01_sh01"].reason
+    assert got["s06_sh01"].fade_out_s > 0  # a cut the model left out: the offline editor's choice
+    # an answer in the older contract (no transitions) gets the offline editor's choices
+    old = stages.analyse(review, cut, plans, get_profile("general"), _ScriptedAnalyst(EditAnalysis(actions=actions)))
+    assert old.transitions == choose_transitions(decisions, plans, get_profile("general"))
