@@ -2,9 +2,9 @@
 
 - Scene scale: one ambience bed and one music cue per scene span on the picture lock, chosen by
   retrieval over the tagged audio library (consecutive scenes share a cue when the same asset wins).
-  The editor's split edits place the beds: a J-cut starts the incoming scene's ambience
-  ``sound_lead_s`` before the picture cut, an L-cut plays the outgoing scene's on ``sound_trail_s``
-  under the new scene's first shot.
+  The editor's split edits place the beds: a J-cut starts the incoming scene's ambience (and its
+  narration, when no line is still being spoken) ``sound_lead_s`` before the picture cut, an L-cut
+  plays the outgoing scene's ambience on ``sound_trail_s`` under the new scene's first shot.
 - Shot scale: voice-over (scene narration and shot dialogue), fitted to the time available.
 - Intra-shot scale: foley and SFX events at second-level timecodes, spotted from the shot's
   action, prompt and the scene's sound sketch over a controlled vocabulary.
@@ -79,9 +79,13 @@ def _check_timeline(timeline: list[TimelineItem]) -> None:
 
 
 def place_voice_over(
-    timeline: list[TimelineItem], scenes: SceneBlocks, plans: dict[str, ShotPlan], voice: VoiceModel, out_dir: Path
+    timeline: list[TimelineItem], scenes: SceneBlocks, plans: dict[str, ShotPlan], voice: VoiceModel, out_dir: Path,
+    leads: dict[str, float] | None = None,
 ) -> list[AudioCue]:
-    """VO cues: scene narration from the scene's first shot, dialogue inside its own shot."""
+    """VO cues: scene narration from the scene's first shot, dialogue inside its own shot.
+
+    ``leads`` (shot id -> seconds, the editor's J-cuts): a scene's narration starts that much before the
+    picture cuts to it, when no other line is still being spoken there."""
     _check_timeline(timeline)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -101,10 +105,16 @@ def place_voice_over(
         if has_words(narration) and scene_id not in narrated:
             narrated.add(scene_id)
             start, end = _narration_window(ordered, scene_id, record_in, plans)
+            lead = (leads or {}).get(shot_id, 0.0)
+            spoken_until = max((c.record_in + c.duration for c in cues), default=0.0)
+            label = "Narration"
+            if lead and start - lead >= spoken_until + LINE_TAIL_S:
+                start -= lead  # J-cut: the voice leads the picture into the scene
+                label = f"Narration, leading the picture by {lead:.2f}s (J-cut)"
             available = end - start - LINE_TAIL_S
             if available >= 0.5:
                 cues.append(_vo_cue(voice, narration, voice_for(None), start, available, out_dir,
-                                    f"vo_{scene_id}_narration", scene_id, None, "Narration"))
+                                    f"vo_{scene_id}_narration", scene_id, None, label))
 
         line = clean_line(plan.dialogue or "")
         if has_words(line):
@@ -450,7 +460,8 @@ def design_sound(
     timeline = [(d.shot_id, d.scene_id, d.record_in, d.duration) for d in sorted(lock.decisions, key=lambda d: d.record_in)]
     spans = scene_spans(lock)
     cues = _bed_cues(spans, blocks, search, lock.runtime_s, split_edits(lock, spans))
-    cues += place_voice_over(timeline, scenes, plans, voice, vo_dir)
+    cues += place_voice_over(timeline, scenes, plans, voice, vo_dir,
+                             leads={d.shot_id: d.sound_lead_s for d in lock.decisions if d.sound_lead_s})
     cues += _event_cues(lock, blocks, plans, search, spotter)
     cues = [c for c in cues if c.record_in < lock.runtime_s]
     cues.sort(key=lambda c: (c.record_in, c.stem, c.cue_id))

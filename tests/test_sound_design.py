@@ -320,3 +320,29 @@ def test_a_split_edit_is_heard_across_the_picture_cut(kit, tmp_path, split) -> N
         assert split_bed.record_in == pytest.approx(cut - 1.5) and "J-cut" in split_bed.description
     else:
         assert split_bed.record_in + split_bed.duration == pytest.approx(cut + 1.5) and "L-cut" in split_bed.description
+
+
+def test_a_j_cut_lets_the_narration_lead_when_the_voice_track_is_free(tmp_path) -> None:
+    """The cabin's narration starts 1.5 s before the picture cuts to it (J-cut) when the harbour's last line
+    has ended; a lead that would talk over that line is not taken."""
+    scenes, plans = _film()
+    scenes = scenes.model_copy(update={"scenes": [scenes.scenes[0], scenes.scenes[1].model_copy(
+        update={"voice_over": "The fire had burned all night."})]})
+    lock = _lock()
+    timeline = [(d.shot_id, d.scene_id, d.record_in, d.duration) for d in lock.decisions]
+    cut = lock.decisions[2].record_in
+
+    def narration(leads, speaking=True):
+        quiet = plans if speaking else {k: v.model_copy(update={"dialogue": None}) for k, v in plans.items()}
+        cues = place_voice_over(timeline, scenes, quiet, EspeakVoice(), tmp_path, leads=leads)
+        return next(c for c in cues if c.cue_id == "vo_s02_narration"), cues
+
+    plain, _ = narration({})
+    assert plain.record_in == pytest.approx(cut + 0.2)
+    led, _ = narration({"s02_sh01": 1.5}, speaking=False)
+    assert led.record_in == pytest.approx(cut + 0.2 - 1.5) and "J-cut" in led.description
+    # Mara's line in s01_sh02 is still being spoken 2.5 s before the cut: the narration waits for the picture
+    waited, cues = narration({"s02_sh01": 2.5})
+    line = next(c for c in cues if c.cue_id == "vo_s01_sh02_dialogue")
+    assert line.record_in + line.duration > cut + 0.2 - 2.5 - 0.2
+    assert waited.record_in == pytest.approx(cut + 0.2) and "J-cut" not in waited.description
