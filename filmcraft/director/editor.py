@@ -382,6 +382,7 @@ def apply_transitions(decisions: list[EditDecision], choices: list[TransitionCho
         out.append(d.model_copy(update={
             "transition": c.transition, "transition_s": c.duration_s, "fade_out_s": c.fade_out_s,
             "sound_lead_s": c.sound_lead_s, "sound_trail_s": c.sound_trail_s, "transition_reason": c.reason,
-            "split_edit_reason": split and next((part for part in c.reason.split("; ") if part.startswith(split)), split),
+            # the split edit's own clause of the reason when the editor wrote one, else the whole reason
+            "split_edit_reason": split and next((part for part in c.reason.split("; ") if part.startswith(split)), c.reason),
         }))
     return out, [problems[k] for k in problems]

@@ -92,7 +92,8 @@ def edit_analysis(audience_review: AudienceReview, rough_cut: RoughCut, audience
 def picture_lock(edit_analysis: EditAnalysis, rough_cut: RoughCut, film_request: FilmRequest,
                  scene_blocks: SceneBlocks, shot_plans: dict[str, ScenePlan],
                  studio: StudioResource) -> dg.Output[PictureLock]:
-    """The fine cut: reorder/remove, then per shot trim, accelerate or retain; rendered silent."""
+    """The fine cut: reorder/remove, then per shot trim, accelerate or retain, with the editor's transitions
+    and split edits; rendered silent."""
     from filmcraft.conform import render_cut, split_edit_label, transition_counts, transition_label
     from filmcraft.director.editor import apply_fine_cut, apply_transitions
 
