@@ -153,3 +153,11 @@ def test_a_models_transitions_are_checked_against_its_own_fine_cut() -> None:
     # an answer in the older contract (no transitions) gets the offline editor's choices
     old = stages.analyse(review, cut, plans, get_profile("general"), _ScriptedAnalyst(EditAnalysis(actions=actions)))
     assert old.transitions == choose_transitions(decisions, plans, get_profile("general"))
+
+
+def test_a_split_edit_on_an_odd_length_fits_its_own_check() -> None:
+    """Half of a 1.235 s shot is 0.6175 s: the editor's J-cut takes 0.61 s, which its check accepts."""
+    plans = [_plan("s01_sh01", "harbour"), _plan("s02_sh01", "cliffs")]
+    decisions, by_id = _cut(plans, duration=1.235)
+    choices = choose_transitions(decisions, by_id, get_profile("arthouse"))
+    assert choices[1].sound_lead_s == 0.61 and not transition_problems(choices, decisions)

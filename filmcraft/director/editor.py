@@ -12,6 +12,8 @@ match on the subject), the audience profile and the review's transition notes; e
 
 from __future__ import annotations
 
+import math
+
 from filmcraft.contracts import (
     SHOT_SIZES, AudienceProfile, AudienceReview, CutShot, EditAction, EditAnalysis, EditDecision, ReviewNote,
     RoughCut, ShotPlan, TransitionChoice,
@@ -213,6 +215,11 @@ def _clamp(x: float, lo: float, hi: float) -> float:
     return round(min(hi, max(lo, x)), 2)
 
 
+def _half(seconds: float) -> float:
+    """Half a shot, rounded down to the centisecond (a split edit or fade may take at most half)."""
+    return math.floor(seconds * 50) / 100
+
+
 def _subject(plan: ShotPlan) -> str:
     return (plan.subject or (plan.characters[0] if plan.characters else "")).strip().lower()
 
@@ -269,7 +276,7 @@ def choose_transitions(decisions: list[EditDecision], plans: dict[str, ShotPlan]
                     f"cut in on the first frame: a {profile.name} audience (slow-open tolerance "
                     f"{profile.slow_open_tolerance:.2f}) is hooked at once"))
             else:
-                length = min(_clamp(0.3 + 1.2 * profile.slow_open_tolerance, 0.5, 2.0), round(d.duration / 2, 2))
+                length = min(_clamp(0.3 + 1.2 * profile.slow_open_tolerance, 0.5, 2.0), _half(d.duration))
                 c = TransitionChoice(shot_id=d.shot_id, transition="fade", duration_s=length, reason=(
                     f"fade up from black over {length:.2f}s: a {profile.name} audience (slow-open tolerance "
                     f"{profile.slow_open_tolerance:.2f}) settles into the film"))
@@ -285,7 +292,7 @@ def choose_transitions(decisions: list[EditDecision], plans: dict[str, ShotPlan]
                 c = c.model_copy(update={"reason": c.reason + f"; the film cuts to black on the music's last hit "
                                          f"(music intensity {profile.music_intensity:.2f})"})
             else:
-                out = min(_clamp(0.3 * mean, 0.75, 2.5), round(d.duration / 2, 2))
+                out = min(_clamp(0.3 * mean, 0.75, 2.5), _half(d.duration))
                 c = c.model_copy(update={"fade_out_s": out, "reason": c.reason + f"; the film fades out to "
                                          f"black over {out:.2f}s"})
         choices.append(c)
@@ -321,11 +328,11 @@ def _scene_change(p: EditDecision, d: EditDecision, a: ShotPlan, b: ShotPlan, pr
         c = TransitionChoice(**base, reason=f"scene change at the same time, {where}: a straight cut")
     # split edits only where the picture cuts: a dissolve or a dip already carries the sound across
     if a.dialogue:
-        trail = min(split_s, round(d.duration / 2, 2))
+        trail = min(split_s, _half(d.duration))
         return c.model_copy(update={"sound_trail_s": trail, "reason": c.reason + (
             f"; L-cut: {p.scene_id}'s sound trails {trail:.2f}s under {d.shot_id} after the line in {p.shot_id}")})
     if new_place:
-        lead = min(split_s, round(p.duration / 2, 2))
+        lead = min(split_s, _half(p.duration))
         return c.model_copy(update={"sound_lead_s": lead, "reason": c.reason + (
             f"; J-cut: the {b.location} ambience leads the picture by {lead:.2f}s")})
     return c
