@@ -4,7 +4,8 @@
   retrieval over the tagged audio library (consecutive scenes share a cue when the same asset wins).
   The editor's split edits place the beds: a J-cut starts the incoming scene's ambience (and its
   narration, when no line is still being spoken) ``sound_lead_s`` before the picture cut, an L-cut
-  plays the outgoing scene's ambience on ``sound_trail_s`` under the new scene's first shot.
+  plays the outgoing scene's ambience (and lets its last line run) on ``sound_trail_s`` under the
+  new scene's first shot.
 - Shot scale: voice-over (scene narration and shot dialogue), fitted to the time available.
 - Intra-shot scale: foley and SFX events at second-level timecodes, spotted from the shot's
   action, prompt and the scene's sound sketch over a controlled vocabulary.
@@ -80,12 +81,14 @@ def _check_timeline(timeline: list[TimelineItem]) -> None:
 
 def place_voice_over(
     timeline: list[TimelineItem], scenes: SceneBlocks, plans: dict[str, ShotPlan], voice: VoiceModel, out_dir: Path,
-    leads: dict[str, float] | None = None,
+    leads: dict[str, float] | None = None, trails: dict[str, float] | None = None,
 ) -> list[AudioCue]:
     """VO cues: scene narration from the scene's first shot, dialogue inside its own shot.
 
-    ``leads`` (shot id -> seconds, the editor's J-cuts): a scene's narration starts that much before the
-    picture cuts to it, when no other line is still being spoken there."""
+    The editor's split edits: ``leads`` (incoming shot id -> seconds, J-cuts) start a scene's narration
+    that much before the picture cuts to it, when no other line is still being spoken there; ``trails``
+    (outgoing shot id -> seconds, L-cuts) let a shot's line run on that much under the next shot rather
+    than be hurried or trimmed. Narration never starts over a line still being spoken."""
     _check_timeline(timeline)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -111,6 +114,7 @@ def place_voice_over(
             if lead and start - lead >= spoken_until + LINE_TAIL_S:
                 start -= lead  # J-cut: the voice leads the picture into the scene
                 label = f"Narration, leading the picture by {lead:.2f}s (J-cut)"
+            start = max(start, spoken_until + LINE_TAIL_S)  # an L-cut's line may still be running
             available = end - start - LINE_TAIL_S
             if available >= 0.5:
                 cues.append(_vo_cue(voice, narration, voice_for(None), start, available, out_dir,
@@ -120,10 +124,16 @@ def place_voice_over(
         if has_words(line):
             speaker = plan.characters[0] if plan.characters else None
             start = record_in + min(DIALOGUE_LEAD_S, duration * 0.1)
-            available = record_in + duration - start - LINE_TAIL_S
+            trail = (trails or {}).get(shot_id, 0.0)  # L-cut: the line may run on under the next shot
+            available = record_in + duration + trail - start - LINE_TAIL_S
+            label = f"Dialogue: {speaker or 'unnamed speaker'}"
             if available >= 0.4:
-                cues.append(_vo_cue(voice, line, voice_for(speaker), start, available, out_dir,
-                                    f"vo_{shot_id}_dialogue", scene_id, shot_id, f"Dialogue: {speaker or 'unnamed speaker'}"))
+                cue = _vo_cue(voice, line, voice_for(speaker), start, available, out_dir,
+                              f"vo_{shot_id}_dialogue", scene_id, shot_id, label)
+                if cue.record_in + cue.duration > record_in + duration:
+                    cue = cue.model_copy(update={"description": cue.description + (
+                        f"; runs {cue.record_in + cue.duration - record_in - duration:.2f}s under the next shot (L-cut)")})
+                cues.append(cue)
     return cues
 
 
@@ -460,8 +470,10 @@ def design_sound(
     timeline = [(d.shot_id, d.scene_id, d.record_in, d.duration) for d in sorted(lock.decisions, key=lambda d: d.record_in)]
     spans = scene_spans(lock)
     cues = _bed_cues(spans, blocks, search, lock.runtime_s, split_edits(lock, spans))
+    ordered = sorted(lock.decisions, key=lambda d: d.record_in)
     cues += place_voice_over(timeline, scenes, plans, voice, vo_dir,
-                             leads={d.shot_id: d.sound_lead_s for d in lock.decisions if d.sound_lead_s})
+                             leads={d.shot_id: d.sound_lead_s for d in ordered if d.sound_lead_s},
+                             trails={a.shot_id: b.sound_trail_s for a, b in zip(ordered, ordered[1:]) if b.sound_trail_s})
     cues += _event_cues(lock, blocks, plans, search, spotter)
     cues = [c for c in cues if c.record_in < lock.runtime_s]
     cues.sort(key=lambda c: (c.record_in, c.stem, c.cue_id))

@@ -346,3 +346,23 @@ def test_a_j_cut_lets_the_narration_lead_when_the_voice_track_is_free(tmp_path) 
     line = next(c for c in cues if c.cue_id == "vo_s01_sh02_dialogue")
     assert line.record_in + line.duration > cut + 0.2 - 2.5 - 0.2
     assert waited.record_in == pytest.approx(cut + 0.2) and "J-cut" not in waited.description
+
+
+def test_an_l_cut_lets_a_long_line_run_on_under_the_next_shot(tmp_path) -> None:
+    """Old Tom's long line in s02_sh01 is hurried and trimmed to fit its 4 s shot on a plain cut; with a
+    1.5 s L-cut into s02_sh02 it runs on past the picture cut, less hurried."""
+    scenes, plans = _film()
+    lock = _lock()
+    timeline = [(d.shot_id, d.scene_id, d.record_in, d.duration) for d in lock.decisions]
+    cut = lock.decisions[3].record_in
+
+    def line(trails):
+        cues = place_voice_over(timeline, scenes, plans, EspeakVoice(), tmp_path, trails=trails)
+        return next(c for c in cues if c.cue_id == "vo_s02_sh01_dialogue")
+
+    plain, trailing = line({}), line({"s02_sh01": 1.5})
+    assert plain.record_in + plain.duration <= cut
+    assert cut < trailing.record_in + trailing.duration <= cut + 1.5 - 0.2 + 1e-3
+    assert trailing.duration > plain.duration and "L-cut" in trailing.description
+    rate = lambda c: int(re.search(r"(\d+) wpm", c.description).group(1))  # noqa: E731
+    assert rate(trailing) <= rate(plain)
