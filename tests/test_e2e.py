@@ -263,3 +263,9 @@ def test_the_timeline_asset_counts_the_transitions_an_editor_inherits(tiny_film)
     table = edl["edl"].value
     assert [c.name for c in table.schema.columns][-3:] == ["transition", "split edit", "why"]
     assert table.records[0].data["transition"].startswith("fade up from black")
+    assert [r.data["why"] for r in table.records] == [d["transition_reason"] for d in decisions]
+    assert edl["fades_from_black"].value == 1 and edl["dips_to_black"].value == meta["dips_to_black"].value
+    # the edit analysis page lists each of the editor's choices with its reason
+    analysis = instance.fetch_materializations(dg.AssetKey("edit_analysis"), limit=1).records[0].asset_materialization
+    chosen = analysis.metadata["transitions"].value.records
+    assert [r.data["into"] for r in chosen] == [d["shot_id"] for d in decisions] and all(r.data["reason"] for r in chosen)
