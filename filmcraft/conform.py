@@ -6,13 +6,17 @@ frame rate and to an exact frame count, then joined in order. Frame counts come 
 cumulative record timeline (round(record_out * fps) - round(record_in * fps)), so rounding never
 accumulates: the cut lasts sum(decision.duration) to within half a frame.
 
-Transitions (the decision's ``transition`` is the transition *into* that shot):
+Transitions (the decision's ``transition`` is the transition *into* that shot, over its
+``transition_s``, chosen by the editor; without one, the house length below):
 - ``cut``: butt splice (concat).
-- ``fade``: dip to black, the outgoing shot fades out and the incoming fades in, each over up to
-  a quarter second; durations are unchanged.
+- ``fade`` into the first shot: a fade up from black over ``transition_s`` (house: a quarter second).
+- ``fade`` into a later shot: a dip to black, the outgoing shot fades out over the first half and
+  the incoming fades in over the second (house: half a second in all); durations are unchanged.
 - ``dissolve``: a cross-dissolve centred on the cut that uses handles (source material beyond
   the outgoing shot's out point and before the incoming shot's in point), as an NLE does, so
   the runtime is unchanged. With no handles on either side it falls back to a cut.
+- ``fade_out_s`` on the last shot: a fade out to black over the film's last seconds.
+Every fade stays inside its shot (at most half of it), so no transition changes the runtime.
 """
 
 from __future__ import annotations
@@ -84,23 +88,58 @@ def plan_segments(decisions: list[EditDecision], fps: int) -> list[Segment]:
                              f"at {fps} fps: remove it or lengthen it")
         segments.append(Segment(d, clip_duration, frames))
 
+    def half(d: EditDecision, house: float) -> int:
+        return max(1, round((d.transition_s or house) * fps / 2))
+
     for prev, seg in zip(segments, segments[1:]):
         kind = seg.decision.transition
         if kind == "dissolve":
-            half = max(1, round(DISSOLVE_S * fps / 2))
+            half_frames = half(seg.decision, DISSOLVE_S)
             # handles in record frames: spare source before the in point / after the out point
             d_in, d_out = seg.decision, prev.decision
             avail_head = math.floor(d_in.source_in / d_in.speed * fps + 1e-6)
             avail_tail = math.floor((prev.clip_duration - d_out.source_out) / d_out.speed * fps + 1e-6) - 1
-            seg.head = max(0, min(half, avail_head))
-            prev.tail = max(0, min(half, avail_tail))
+            seg.head = max(0, min(half_frames, avail_head))
+            prev.tail = max(0, min(half_frames, avail_tail))
         elif kind == "fade":
-            half = max(1, round(FADE_S * fps / 2))
-            prev.fade_out = min(half, prev.frames // 2)
-            seg.fade_in = min(half, seg.frames // 2)
-    if segments[0].decision.transition == "fade":  # fade up from black at the top of the film
-        segments[0].fade_in = min(max(1, round(FADE_S * fps / 2)), segments[0].frames // 2)
+            half_frames = half(seg.decision, FADE_S)
+            prev.fade_out = min(half_frames, prev.frames // 2)
+            seg.fade_in = min(half_frames, seg.frames // 2)
+    first, last = segments[0], segments[-1]
+    if first.decision.transition == "fade":  # fade up from black at the top of the film
+        first.fade_in = min(max(1, round((first.decision.transition_s or FADE_S / 2) * fps)), first.frames // 2)
+    if last.decision.fade_out_s:  # fade out to black at the end
+        last.fade_out = min(max(1, round(last.decision.fade_out_s * fps)), last.frames // 2)
     return segments
+
+
+def transition_label(d: EditDecision, first: bool) -> str:
+    """The transition into a shot (and the film's fade out) as an editor names it, with its length."""
+    name = {"cut": "cut", "dissolve": "dissolve", "fade": "fade up from black" if first else "dip to black"}[d.transition]
+    if d.transition != "cut":
+        name += f" {d.transition_s:.2f}s" if d.transition_s else " (house length)"
+    if d.fade_out_s:
+        name += f"; fade out to black {d.fade_out_s:.2f}s"
+    return name
+
+
+def split_edit_label(d: EditDecision) -> str:
+    if d.sound_lead_s:
+        return f"J-cut: sound leads {d.sound_lead_s:.2f}s"
+    if d.sound_trail_s:
+        return f"L-cut: sound trails {d.sound_trail_s:.2f}s"
+    return ""
+
+
+def transition_counts(decisions: list[EditDecision]) -> dict[str, int]:
+    """How many of each transition and split edit the cut has (for the UI and the reports)."""
+    later = decisions[1:]
+    return {"cuts": sum(d.transition == "cut" for d in later),
+            "dissolves": sum(d.transition == "dissolve" for d in later),
+            "dips_to_black": sum(d.transition == "fade" for d in later),
+            "fades_from_black": int(bool(decisions) and decisions[0].transition == "fade"),
+            "fades_to_black": int(bool(decisions) and decisions[-1].fade_out_s > 0),
+            "j_cuts": sum(d.sound_lead_s > 0 for d in later), "l_cuts": sum(d.sound_trail_s > 0 for d in later)}
 
 
 def _segment_chain(index: int, seg: Segment, width: int, height: int, fps: int) -> str:

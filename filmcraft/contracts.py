@@ -38,7 +38,11 @@ ANGLES: tuple[str, ...] = Angle.__args__
 TimeOfDay = Literal["dawn", "day", "golden_hour", "dusk", "night"]
 TIMES_OF_DAY: tuple[str, ...] = TimeOfDay.__args__
 
+# The transition *into* a shot. ``fade`` goes through black: into the film's first shot it is a fade up
+# from black, into any later shot a dip to black (the outgoing shot fades out, the incoming fades in).
 Transition = Literal["cut", "dissolve", "fade"]
+MAX_TRANSITION_S = 4.0
+MAX_SPLIT_EDIT_S = 3.0
 
 # what the sky does in a scene: the previs animates it and the sound design hears it
 Weather = Literal["clear", "overcast", "wind", "rain", "storm", "snow", "blizzard", "fog"]
@@ -406,8 +410,23 @@ class EditAction(Contract):
     reason: str
 
 
+class TransitionChoice(Contract):
+    """The editor's choice at one cut: the transition into ``shot_id`` from ``after`` (None: the film's
+    first shot), its length, and the split edit of the sound across it."""
+
+    shot_id: str
+    after: Optional[str] = None  # the outgoing shot the choice was made for; another one there voids it
+    transition: Transition = "cut"
+    duration_s: Optional[float] = Field(default=None, gt=0, le=MAX_TRANSITION_S)  # None: the house length
+    fade_out_s: float = Field(default=0.0, ge=0, le=MAX_TRANSITION_S)  # fade to black at the film's end (last shot)
+    sound_lead_s: float = Field(default=0.0, ge=0, le=MAX_SPLIT_EDIT_S)  # J-cut: the incoming sound leads the picture
+    sound_trail_s: float = Field(default=0.0, ge=0, le=MAX_SPLIT_EDIT_S)  # L-cut: the outgoing sound trails under it
+    reason: str
+
+
 class EditAnalysis(Contract):
     actions: list[EditAction]
+    transitions: list[TransitionChoice] = []  # the editor's transitions and split edits, one per cut
 
 
 class EditDecision(Contract):
@@ -420,6 +439,14 @@ class EditDecision(Contract):
     speed: float = 1.0
     record_in: float
     transition: Transition = "cut"
+    transition_s: Optional[float] = Field(default=None, gt=0, le=MAX_TRANSITION_S)  # None: the house length
+    transition_reason: str = ""
+    fade_out_s: float = Field(default=0.0, ge=0, le=MAX_TRANSITION_S)  # fade to black over this (last) shot's end
+    # split edit at the cut into this shot: the incoming scene's sound starts sound_lead_s before the picture
+    # (J-cut), or the outgoing scene's sound plays on sound_trail_s under this shot (L-cut)
+    sound_lead_s: float = Field(default=0.0, ge=0, le=MAX_SPLIT_EDIT_S)
+    sound_trail_s: float = Field(default=0.0, ge=0, le=MAX_SPLIT_EDIT_S)
+    split_edit_reason: str = ""
 
     @property
     def duration(self) -> float:

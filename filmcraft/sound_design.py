@@ -2,6 +2,10 @@
 
 - Scene scale: one ambience bed and one music cue per scene span on the picture lock, chosen by
   retrieval over the tagged audio library (consecutive scenes share a cue when the same asset wins).
+  The editor's split edits place the beds: a J-cut starts the incoming scene's ambience (and its
+  narration, when no line is still being spoken) ``sound_lead_s`` before the picture cut, an L-cut
+  plays the outgoing scene's ambience (and lets its last line run) on ``sound_trail_s`` under the
+  new scene's first shot.
 - Shot scale: voice-over (scene narration and shot dialogue), fitted to the time available.
 - Intra-shot scale: foley and SFX events at second-level timecodes, spotted from the shot's
   action, prompt and the scene's sound sketch over a controlled vocabulary.
@@ -76,9 +80,15 @@ def _check_timeline(timeline: list[TimelineItem]) -> None:
 
 
 def place_voice_over(
-    timeline: list[TimelineItem], scenes: SceneBlocks, plans: dict[str, ShotPlan], voice: VoiceModel, out_dir: Path
+    timeline: list[TimelineItem], scenes: SceneBlocks, plans: dict[str, ShotPlan], voice: VoiceModel, out_dir: Path,
+    leads: dict[str, float] | None = None, trails: dict[str, float] | None = None,
 ) -> list[AudioCue]:
-    """VO cues: scene narration from the scene's first shot, dialogue inside its own shot."""
+    """VO cues: scene narration from the scene's first shot, dialogue inside its own shot.
+
+    The editor's split edits: ``leads`` (incoming shot id -> seconds, J-cuts) start a scene's narration
+    that much before the picture cuts to it, when no other line is still being spoken there; ``trails``
+    (outgoing shot id -> seconds, L-cuts) let a shot's line run on that much under the next shot rather
+    than be hurried or trimmed. Narration never starts over a line still being spoken."""
     _check_timeline(timeline)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -98,19 +108,32 @@ def place_voice_over(
         if has_words(narration) and scene_id not in narrated:
             narrated.add(scene_id)
             start, end = _narration_window(ordered, scene_id, record_in, plans)
+            lead = (leads or {}).get(shot_id, 0.0)
+            spoken_until = max((c.record_in + c.duration for c in cues), default=0.0)
+            label = "Narration"
+            if lead and start - lead >= spoken_until + LINE_TAIL_S:
+                start -= lead  # J-cut: the voice leads the picture into the scene
+                label = f"Narration, leading the picture by {lead:.2f}s (J-cut)"
+            start = max(start, spoken_until + LINE_TAIL_S)  # an L-cut's line may still be running
             available = end - start - LINE_TAIL_S
             if available >= 0.5:
                 cues.append(_vo_cue(voice, narration, voice_for(None), start, available, out_dir,
-                                    f"vo_{scene_id}_narration", scene_id, None, "Narration"))
+                                    f"vo_{scene_id}_narration", scene_id, None, label))
 
         line = clean_line(plan.dialogue or "")
         if has_words(line):
             speaker = plan.characters[0] if plan.characters else None
             start = record_in + min(DIALOGUE_LEAD_S, duration * 0.1)
-            available = record_in + duration - start - LINE_TAIL_S
+            trail = (trails or {}).get(shot_id, 0.0)  # L-cut: the line may run on under the next shot
+            available = record_in + duration + trail - start - LINE_TAIL_S
+            label = f"Dialogue: {speaker or 'unnamed speaker'}"
             if available >= 0.4:
-                cues.append(_vo_cue(voice, line, voice_for(speaker), start, available, out_dir,
-                                    f"vo_{shot_id}_dialogue", scene_id, shot_id, f"Dialogue: {speaker or 'unnamed speaker'}"))
+                cue = _vo_cue(voice, line, voice_for(speaker), start, available, out_dir,
+                              f"vo_{shot_id}_dialogue", scene_id, shot_id, label)
+                if cue.record_in + cue.duration > record_in + duration:
+                    cue = cue.model_copy(update={"description": cue.description + (
+                        f"; runs {cue.record_in + cue.duration - record_in - duration:.2f}s under the next shot (L-cut)")})
+                cues.append(cue)
     return cues
 
 
@@ -181,23 +204,43 @@ def music_query(block: SceneBlock) -> str:
     return f"{block.sound_sketch.music_mood} {block.mood} music"
 
 
-def _bed_cues(spans: list[SceneSpan], blocks: dict[str, SceneBlock], search: LibrarySearch, runtime: float) -> list[AudioCue]:
+def split_edits(lock: PictureLock, spans: list[SceneSpan]) -> list[tuple[float, float]]:
+    """(lead, trail) seconds of the editor's split edit at the start of each scene span (J-cut, L-cut)."""
+    by_id = {d.shot_id: d for d in lock.decisions}
+    return [(by_id[s.shot_ids[0]].sound_lead_s, by_id[s.shot_ids[0]].sound_trail_s) if i else (0.0, 0.0)
+            for i, s in enumerate(spans)]
+
+
+def _bed_cues(spans: list[SceneSpan], blocks: dict[str, SceneBlock], search: LibrarySearch, runtime: float,
+              splits: list[tuple[float, float]] | None = None) -> list[AudioCue]:
     cues: list[AudioCue] = []
     last_music: Optional[AudioCue] = None
+    splits = splits or [(0.0, 0.0)] * len(spans)
     for i, span in enumerate(spans):
         block = blocks[span.scene_id]
         length = span.end - span.start
         hit = _best(search, ambience_query(block), "ambience")
         if hit is not None:
-            start = max(0.0, span.start - (BED_OVERLAP_S if i else 0.0))
-            end = min(runtime, span.end + (BED_OVERLAP_S if i < len(spans) - 1 else 0.0))
+            lead, trail_in = splits[i]  # J-cut into this scene; L-cut of the scene before under it
+            trail = splits[i + 1][1] if i + 1 < len(spans) else 0.0  # L-cut of this scene under the next
+            start = max(0.0, span.start - (max(BED_OVERLAP_S, lead) if i else 0.0))
+            end = min(runtime, span.end + (max(BED_OVERLAP_S, trail) if i < len(spans) - 1 else 0.0))
             fade = min(0.5 if i else 1.0, (end - start) / 4)
+            if lead:
+                fade = min(fade, lead / 2)  # heard well before the cut: up by half-way through the lead
+            elif trail_in:
+                fade = max(fade, min(trail_in, (end - start) / 4))  # rises as the old scene's sound dies away
+            fade_out = min(0.5 if i < len(spans) - 1 else 1.5, (end - start) / 4)
+            if trail:
+                fade_out = max(fade_out, min(trail / 2, (end - start) / 4))  # dies away over the trail's second half
+            split = (f"; J-cut: leads the picture by {lead:.2f}s" if lead else "") + \
+                    (f"; L-cut: trails {trail:.2f}s under the next scene" if trail else "")
             cues.append(AudioCue(
                 cue_id=f"amb_{i + 1:02d}_{span.scene_id}", stem="ambience", source_path=hit.asset.path,
                 record_in=round(start, 3), duration=round(end - start, 3), loop=True,
-                fade_in=round(fade, 3), fade_out=round(min(0.5 if i < len(spans) - 1 else 1.5, (end - start) / 4), 3),
+                fade_in=round(fade, 3), fade_out=round(fade_out, 3),
                 scene_id=span.scene_id, description=f"Ambience for {block.heading}: {hit.asset.description} "
-                f"(query '{ambience_query(block)}', score {hit.score:.2f})", library_id=hit.asset.asset_id,
+                f"(query '{ambience_query(block)}', score {hit.score:.2f}){split}", library_id=hit.asset.asset_id,
             ))
         hit = _best(search, music_query(block), "music")
         if hit is None:
@@ -425,8 +468,12 @@ def design_sound(
         if d.shot_id not in plans:
             raise ValueError(f"shot {d.shot_id} on the picture lock has no shot plan: re-plan scene {d.scene_id}")
     timeline = [(d.shot_id, d.scene_id, d.record_in, d.duration) for d in sorted(lock.decisions, key=lambda d: d.record_in)]
-    cues = _bed_cues(scene_spans(lock), blocks, search, lock.runtime_s)
-    cues += place_voice_over(timeline, scenes, plans, voice, vo_dir)
+    spans = scene_spans(lock)
+    cues = _bed_cues(spans, blocks, search, lock.runtime_s, split_edits(lock, spans))
+    ordered = sorted(lock.decisions, key=lambda d: d.record_in)
+    cues += place_voice_over(timeline, scenes, plans, voice, vo_dir,
+                             leads={d.shot_id: d.sound_lead_s for d in ordered if d.sound_lead_s},
+                             trails={a.shot_id: b.sound_trail_s for a, b in zip(ordered, ordered[1:]) if b.sound_trail_s})
     cues += _event_cues(lock, blocks, plans, search, spotter)
     cues = [c for c in cues if c.record_in < lock.runtime_s]
     cues.sort(key=lambda c: (c.record_in, c.stem, c.cue_id))

@@ -44,7 +44,14 @@ AUDIENCE_DESIGNER = ("Describe the named target audience as a viewing profile wi
                      "tolerance for slow openings (each 0-1).")
 ANALYST = ("Turn the audience critique into concrete edit actions in three groups: structure (reorder/remove), "
            "timing (trim with in/out source seconds, accelerate with a speed factor, or retain) and audio coherence. "
-           "Name shots by id.")
+           "Name shots by id. Then, as the editor, choose the transitions of your fine cut (the shots in the order "
+           "your actions leave them): one entry per shot with shot_id, after (the shot before it in that order, "
+           "null for the first), transition (cut, dissolve, or fade: a fade up from black on the first shot, a dip "
+           "to black elsewhere), duration_s, fade_out_s (the last shot only: fade out to black), and at scene "
+           "changes that cut a split edit: sound_lead_s (J-cut: the new scene's sound starts before the picture) "
+           "or sound_trail_s (L-cut: the old scene's sound plays on under the new one), each at most half the shot "
+           "it overlaps; and a reason for each. Weigh the scene changes (place, time of day, continuous action, a "
+           "match on subject or framing stays a cut) and the audience profile.")
 
 
 def synopsis(req: FilmRequest, llm: ChatModel | None) -> Synopsis:
@@ -157,5 +164,34 @@ def analyse(rev: AudienceReview, cut: RoughCut, plans: dict[str, ShotPlan], prof
             llm: ChatModel | None) -> EditAnalysis:
     if llm is None:
         return editor.analyse_review(rev, cut, plans, profile)
-    return llm.complete_json("analyst", ANALYST, {"review": rev.model_dump(), "rough_cut": cut.description,
-                                                  "shots": [s.model_dump() for s in cut.shots]}, EditAnalysis)
+    scenes = {p.shot_id: {"scene_id": p.scene_id, "location": p.location, "time_of_day": p.time_of_day,
+                          "shot_size": p.camera.shot_size, "subject": p.subject, "props": p.props,
+                          "dialogue": p.dialogue} for p in plans.values()}
+    answer = llm.complete_json("analyst", ANALYST, {"review": rev.model_dump(), "rough_cut": cut.description,
+                                                    "shots": [s.model_dump() for s in cut.shots],
+                                                    "shot_plans": scenes, "profile": profile.model_dump()}, EditAnalysis)
+    return answer.model_copy(update={"transitions": editor_transitions(answer, cut, plans, profile, rev)})
+
+
+def editor_transitions(answer: EditAnalysis, cut: RoughCut, plans: dict[str, ShotPlan], profile: AudienceProfile,
+                       rev: AudienceReview):
+    """The model's transitions, checked against the fine cut its actions make: a choice that does not fit
+    (another order, a J- and L-cut at once, a split edit over half a shot) and any cut it left out get the
+    offline editor's choice, which says what it replaced. An answer without transitions (an older
+    contract) gets the offline editor's choices throughout."""
+    decisions, _ = editor.apply_fine_cut(cut, answer)
+    offline = editor.choose_transitions(decisions, plans, profile, rev.notes)
+    if not answer.transitions:
+        return offline
+    problems = editor.transition_problems(answer.transitions, decisions)
+    chosen = {c.shot_id: c for c in answer.transitions if c.shot_id not in problems}
+    out = []
+    for c in offline:
+        if c.shot_id in chosen:
+            out.append(chosen[c.shot_id])
+        elif c.shot_id in problems:
+            out.append(c.model_copy(update={"reason": f"{c.reason} (the model's choice was set aside: "
+                                                      f"{problems[c.shot_id]})"}))
+        else:
+            out.append(c)
+    return out

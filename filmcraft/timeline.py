@@ -10,11 +10,23 @@ Layout (one timeline at the picture-lock frame rate, starting at frame 0):
   cmx_3600 adapter uses when it reads M2 speed events). Writing the consumed media length as
   ``source_range`` would make every later shot drift by the time saved. The consumed range is
   also kept in the clip metadata (``source_in_s`` / ``source_out_s``).
-  A ``dissolve`` into a shot is an OTIO ``Transition`` (SMPTE_Dissolve) between the two clips,
-  with the handles the conform uses (``filmcraft.conform.plan_segments``): ``in_offset`` = the
-  incoming shot's head frames, ``out_offset`` = the outgoing shot's tail frames, so an editor
-  plays the same blend as ``final.mp4``. A ``fade`` (dip to black) stays in the clip metadata
-  only: OTIO has no dip-to-colour transition type and the adapters no fade effect.
+  Every transition the conform renders (``filmcraft.conform.plan_segments``) is an OTIO
+  ``Transition`` (SMPTE_Dissolve) over the same frames, so an editor plays what ``final.mp4`` shows.
+  OTIO's ``in_offset`` is the part of the transition before the cut (over the outgoing clip) and
+  ``out_offset`` the part after it (over the incoming clip):
+  - a ``dissolve``: ``in_offset`` = the incoming shot's head handle, ``out_offset`` = the outgoing
+    shot's tail handle (the media each side lends beyond its cut point);
+  - a fade up from black at the head: a transition first on the track, ``in_offset`` 0;
+  - a fade out to black at the tail: a transition last on the track, ``out_offset`` 0;
+  - a dip to black: a fade out of the outgoing clip (``out_offset`` 0), a zero-length Gap (black,
+    as OTIO's timeline structure doc has two transitions meet), a fade in of the incoming clip
+    (``in_offset`` 0). Fades to and from black need no handles, so every dip is exportable.
+  The fcp_xml adapter writes these as Cross Dissolves aligned ``start-black`` / ``end-black``, and
+  the cmx_3600 adapter as ``D`` events from and to ``BL``. The clip metadata keeps the editor's
+  choice: ``transition``, ``transition_s``, ``transition_reason``, ``fade_out_s`` and ``split_edit``
+  (``lead_s``: J-cut, ``trail_s``: L-cut, and why).
+* Split edits: the sound design places each scene's ambience at its lead / trail around the
+  picture cut, so the cue clips on the ``ambience`` track sit where an NLE shows a J- or L-cut.
 * Five audio tracks ``ambience``, ``music``, ``vo``, ``foley``, ``sfx``. A track cannot hold
   overlapping clips, so a stem whose cues overlap spills into extra lanes named ``foley 2``,
   ``foley 3`` ... placed next to their stem (metadata ``{"stem", "lane"}``).
@@ -164,37 +176,64 @@ def _picture_track(lock: PictureLock, media: _MediaRefs) -> otio.schema.Track:
             metadata={"filmaster": {
                 "shot_id": d.shot_id, "scene_id": d.scene_id, "decision": d.decision,
                 "speed": d.speed, "source_in_s": d.source_in, "source_out_s": d.source_out,
-                "record_in_s": d.record_in, "transition": d.transition,
+                "record_in_s": d.record_in, "transition": d.transition, "transition_s": d.transition_s,
+                "transition_reason": d.transition_reason, "fade_out_s": d.fade_out_s,
+                "split_edit": {"lead_s": d.sound_lead_s, "trail_s": d.sound_trail_s, "reason": d.split_edit_reason},
             }},
         )
         if abs(d.speed - 1.0) > 1e-9:
             clip.effects.append(otio.schema.LinearTimeWarp(name=f"speed x{d.speed:g}", time_scalar=d.speed))
         track.append(clip)
         cursor = end
-    _add_dissolves(track, lock)
+    _add_transitions(track, lock)
     return track
 
 
-def _add_dissolves(track: otio.schema.Track, lock: PictureLock) -> None:
-    """A Transition between two abutting clips wherever the conform renders a dissolve."""
+def _fade(name: str, before: int, after: int, fps: int, kind: str, shot_id: str) -> otio.schema.Transition:
+    return otio.schema.Transition(
+        name=name, transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+        in_offset=_rt(before, fps), out_offset=_rt(after, fps),
+        metadata={"filmaster": {"kind": kind, "shot_id": shot_id, "frames": before + after}})
+
+
+def _add_transitions(track: otio.schema.Track, lock: PictureLock) -> None:
+    """A Transition wherever the conform renders one: dissolves, dips, the fades at head and tail."""
     from filmcraft.conform import plan_segments
 
     fps = lock.fps
     segments = plan_segments(lock.decisions, fps)
     clips = list(track.find_clips())
+    last = segments[-1]
+    if last.fade_out and track[-1] is clips[-1]:
+        track.append(_fade(f"fade out to black {last.decision.shot_id}", last.fade_out, 0, fps, "fade_to_black",
+                           last.decision.shot_id))
     for i in range(len(segments) - 1, 0, -1):  # from the end, so indices stay valid
         prev, seg = segments[i - 1], segments[i]
-        if seg.decision.transition != "dissolve" or not (seg.head or prev.tail):
-            continue  # no handles on either side: the conform cuts, and so does the timeline
         index = track.index(clips[i])
         if track[index - 1] is not clips[i - 1]:
             continue  # a gap between the two shots: nothing to blend
-        track.insert(index, otio.schema.Transition(
-            name=f"dissolve {prev.decision.shot_id} > {seg.decision.shot_id}",
-            transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
-            in_offset=_rt(seg.head, fps), out_offset=_rt(prev.tail, fps),
-            metadata={"filmaster": {"kind": "dissolve", "head_frames": seg.head, "tail_frames": prev.tail}},
-        ))
+        names = f"{prev.decision.shot_id} > {seg.decision.shot_id}"
+        if seg.decision.transition == "dissolve" and (seg.head or prev.tail):
+            # no handles on either side: the conform cuts, and so does the timeline
+            meta = {"filmaster": {"kind": "dissolve", "head_frames": seg.head, "tail_frames": prev.tail}}
+            if not (seg.head and prev.tail):
+                # one-sided: the fcp_xml adapter would call a zero offset "start-black"/"end-black" (a fade
+                # from/to black); FCP 7 names a dissolve that starts or ends on the edit "start"/"end"
+                meta["fcp_xml"] = {"alignment": "start" if not seg.head else "end"}
+            track.insert(index, otio.schema.Transition(
+                name=f"dissolve {names}", transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+                in_offset=_rt(seg.head, fps), out_offset=_rt(prev.tail, fps), metadata=meta))
+        elif seg.decision.transition == "fade" and (prev.fade_out or seg.fade_in):
+            # the zero-length gap starts at the fade-out's length: the cmx_3600 writer lengthens the side
+            # after a transition backwards by its in_offset, and a gap's start may not go below zero
+            track.insert(index, _fade(f"dip to black: in {names}", 0, seg.fade_in, fps, "dip_in", seg.decision.shot_id))
+            track.insert(index, otio.schema.Gap(source_range=_range(prev.fade_out, 0, fps), name=f"black {names}"))
+            track.insert(index, _fade(f"dip to black: out {names}", prev.fade_out, 0, fps, "dip_out",
+                                      prev.decision.shot_id))
+    first = segments[0]
+    if first.fade_in and first.decision.transition == "fade" and track[0] is clips[0]:
+        track.insert(0, _fade(f"fade up from black {first.decision.shot_id}", 0, first.fade_in, fps,
+                              "fade_from_black", first.decision.shot_id))
 
 
 def _cue_clips(cue: AudioCue, start: int, end: int, media: _MediaRefs) -> list[otio.schema.Clip]:
@@ -558,6 +597,14 @@ def missing_media(tl: otio.schema.Timeline) -> list[str]:
     return missing
 
 
+def timeline_transition_counts(tl: otio.schema.Timeline) -> dict[str, int]:
+    """The picture's OTIO transitions by kind (a dip is two: its fade out and its fade in, counted once)."""
+    kinds = [item.metadata.get("filmaster", {}).get("kind", "dissolve")
+             for track in tl.video_tracks() for item in track if isinstance(item, otio.schema.Transition)]
+    return {"transitions": len(kinds), "dissolves": kinds.count("dissolve"), "dips_to_black": kinds.count("dip_in"),
+            "fades_from_black": kinds.count("fade_from_black"), "fades_to_black": kinds.count("fade_to_black")}
+
+
 def timeline_decisions(tl: otio.schema.Timeline) -> list[EditDecision]:
     """Read the picture decisions back from a timeline built here (for round-trip checks)."""
     video = next(t for t in tl.tracks if t.kind == otio.schema.TrackKind.Video)
@@ -569,5 +616,9 @@ def timeline_decisions(tl: otio.schema.Timeline) -> list[EditDecision]:
             shot_id=meta["shot_id"], scene_id=meta["scene_id"], clip_path=_media_path(clip.media_reference.target_url),
             decision=meta["decision"], source_in=meta["source_in_s"], source_out=meta["source_out_s"],
             speed=meta["speed"], record_in=rec, transition=meta["transition"],
+            transition_s=meta.get("transition_s"), transition_reason=meta.get("transition_reason", ""),
+            fade_out_s=meta.get("fade_out_s", 0.0), sound_lead_s=meta.get("split_edit", {}).get("lead_s", 0.0),
+            sound_trail_s=meta.get("split_edit", {}).get("trail_s", 0.0),
+            split_edit_reason=meta.get("split_edit", {}).get("reason", ""),
         ))
     return out

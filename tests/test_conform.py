@@ -171,3 +171,45 @@ def test_a_cut_with_no_cue_is_reviewed_in_silence(tmp_path: Path, clips):
     samples, _ = decoded_audio(out)
     assert not np.abs(samples).max() > 0
     assert sorted(p.name for p in out.parent.iterdir()) == ["rough_cut.mp4", "rough_mix"]
+
+
+def test_editor_lengths_fade_up_dip_and_fade_out(tmp_path: Path, clips):
+    """The editor's lengths are what the picture does: a 0.5 s fade up from black at the head, a 1.0 s
+    dip to black at the cut, a 0.5 s fade out to black at the tail; the runtime is unchanged."""
+    a, b = clips
+    first = decision(a, "s01_sh01", 0.0, 2.0, transition="fade").model_copy(update={"transition_s": 0.5})
+    second = decision(b, "s02_sh01", 1.0, 3.0, transition="fade", record_in=2.0).model_copy(
+        update={"transition_s": 1.0, "fade_out_s": 0.5})
+    out = tmp_path / "fades.mp4"
+    assert abs(render_cut([first, second], out, W, H, FPS) - 4.0) <= 1 / FPS
+    y = luma(out)
+    assert len(y) == 96
+    # head: black on the first frame, half-way up at 6 of 12 frames, the picture itself from frame 12
+    assert y[0] < 3
+    assert 0.3 < y[6] / level(6) < 0.7
+    assert abs(y[13] - level(13)) < 4
+    # the dip: the picture until 12 frames (half of 1.0 s) before the cut, black at the cut, back by 12 after
+    cut = 48
+    assert abs(y[cut - 13] - level(cut - 13)) < 4
+    assert y[cut - 1] < 0.15 * level(cut - 1) and y[cut] < 0.15 * level(24)
+    assert abs(y[cut + 13] - level(24 + 13)) < 4
+    # tail: the picture until the last 12 frames, black on the last
+    assert abs(y[-14] - level(24 + 34)) < 4
+    assert y[-1] < 0.15 * level(24 + 47)
+    assert 0.3 < y[-7] / level(24 + 41) < 0.7
+
+
+def test_an_editor_length_sets_the_dissolve(tmp_path: Path, clips):
+    """A 0.25 s dissolve blends 3 frames either side of the cut (the handles allow 12): outside them each
+    shot plays alone."""
+    a, b = clips
+    ds = [decision(a, "s01_sh01", 0.5, 2.0),
+          decision(b, "s01_sh02", 1.0, 3.0, transition="dissolve", record_in=1.5).model_copy(update={"transition_s": 0.25})]
+    out = tmp_path / "short_dissolve.mp4"
+    assert abs(render_cut(ds, out, W, H, FPS) - 3.5) <= 1 / FPS
+    y = luma(out)
+    cut = 36
+    assert abs(y[cut - 4] - level(12 + cut - 4)) < 4  # shot 1 alone
+    assert abs(y[cut + 3] - level(24 + 3)) < 4  # shot 2 alone
+    a_at, b_at = level(12 + cut - 1), level(24 - 1)
+    assert min(a_at, b_at) + 3 < y[cut - 1] < max(a_at, b_at) - 3  # a blend within the 3 frames

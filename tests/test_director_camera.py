@@ -180,10 +180,10 @@ def test_fields_override_parsed_text_and_transitions() -> None:
     plan = replan_scene(block, refs)
     assert any(s.camera.movement == "orbit" for s in plan.shots)
     assert any("f1" in s.cited_references for s in plan.shots)
-    assert plan.shots[-1].camera.transition == "fade"
     prev = block.model_copy(update={"scene_id": "s01", "time_of_day": "day"})
-    again = replan_scene(block, refs, SceneContinuity.following(prev, last_scene=False))
-    assert again.shots[0].camera.transition == "dissolve" and again.shots[-1].camera.transition == "cut"
+    again = replan_scene(block, refs, SceneContinuity.following(prev, last_scene=True))
+    # the camera plans no transitions: the editor chooses them on the fine cut (test_editor_transitions.py)
+    assert {s.camera.transition for s in plan.shots + again.shots} == {"cut"}
     with pytest.raises(ValueError, match="scene"):
         replan_scene(block, SceneReferences(scene_id="s09", query="q", k=0, references=[]))
 

@@ -133,3 +133,19 @@ def test_impatient_audience_opens_on_action() -> None:
     decisions, _ = apply_fine_cut(cut, analysis)
     first = plans[decisions[0].shot_id]
     assert first.camera.shot_size not in ("extreme_wide", "wide") and (first.action or first.dialogue)
+
+
+def test_the_editor_chooses_transitions_on_the_fine_cut() -> None:
+    """The analysis carries one transition per shot of the fine cut, made for the order the actions leave,
+    so every one applies; different audiences get different, reasoned choices."""
+    from filmcraft.director.editor import apply_transitions
+
+    chosen = {}
+    for name in ("action_trailer", "arthouse"):
+        blocks, cut, review, analysis, decisions, removed = _lock(name)
+        assert [c.shot_id for c in analysis.transitions] == [d.shot_id for d in decisions]
+        applied, dropped = apply_transitions(decisions, analysis.transitions)
+        assert not dropped and all(d.transition_reason for d in applied)
+        chosen[name] = applied
+    assert chosen["arthouse"][0].transition == "fade" and chosen["action_trailer"][0].transition == "cut"
+    assert chosen["arthouse"][-1].fade_out_s > 0 == chosen["action_trailer"][-1].fade_out_s

@@ -232,20 +232,40 @@ def test_a_film_folder_is_scored_as_it_is_on_disk(tiny_film, tmp_path, capsys):
     assert abs(sound["track_lufs"] - mix["master_lufs"]) < 1.0 and sound["track_true_peak_dbtp"] <= -1.0
     pacing = scores[BY_CODE["NP"]]
     assert pacing["score"] is not None and "general profile" in pacing["reason"]
-    assert abs(pacing["measurement"]["shots"] - len(lock["decisions"])) <= 1
+    # the detector counts hard cuts: a dip to black or a dissolve is none
+    hard_cuts = sum(d["transition"] == "cut" for d in lock["decisions"][1:])
+    assert abs(pacing["measurement"]["shots"] - (1 + hard_cuts)) <= 1
 
 
 def test_the_timeline_asset_counts_the_transitions_an_editor_inherits(tiny_film):
-    """The otio_timeline page in the UI says how many dissolves the timeline carries as OTIO transitions
-    and how many dips to black its clips carry as metadata, as the picture lock decided them."""
+    """The otio_timeline page in the UI counts the timeline's transitions by kind and the split edits, as
+    the editor chose them on the picture lock; picture_lock's EDL table says which and why (issue #17)."""
     import dagster as dg
     import opentimelineio as otio
 
     lock = json.loads((tiny_film / "cut" / "picture_lock.json").read_text())
-    record = dg.DagsterInstance.get().fetch_materializations(dg.AssetKey("otio_timeline"), limit=1).records[0]
-    meta = record.asset_materialization.metadata
+    decisions = lock["decisions"]
+    instance = dg.DagsterInstance.get()
+    meta = instance.fetch_materializations(dg.AssetKey("otio_timeline"), limit=1).records[0].asset_materialization.metadata
     timeline = otio.adapters.read_from_file(str(tiny_film / "timeline.otio"))
     transitions = [i for t in timeline.video_tracks() for i in t if isinstance(i, otio.schema.Transition)]
+    assert meta["transitions"].value == len(transitions)
     # a dissolve without handles on either side is cut, as the conform does
-    assert meta["transitions"].value == len(transitions) <= sum(d["transition"] == "dissolve" for d in lock["decisions"])
-    assert meta["dips_to_black"].value == sum(d["transition"] == "fade" for d in lock["decisions"])
+    assert meta["dissolves"].value <= sum(d["transition"] == "dissolve" for d in decisions[1:])
+    assert meta["dips_to_black"].value == sum(d["transition"] == "fade" for d in decisions[1:])
+    assert meta["fades_from_black"].value == (decisions[0]["transition"] == "fade")
+    assert meta["fades_to_black"].value == (decisions[-1]["fade_out_s"] > 0)
+    assert meta["split_edits"].value == sum(1 for d in decisions if d["sound_lead_s"] or d["sound_trail_s"])
+    # the editor chose every transition and said why (a general audience: a fade up and a fade out)
+    assert all(d["transition_reason"] for d in decisions)
+    assert decisions[0]["transition"] == "fade" and decisions[-1]["fade_out_s"] > 0
+    edl = instance.fetch_materializations(dg.AssetKey("picture_lock"), limit=1).records[0].asset_materialization.metadata
+    table = edl["edl"].value
+    assert [c.name for c in table.schema.columns][-3:] == ["transition", "split edit", "why"]
+    assert table.records[0].data["transition"].startswith("fade up from black")
+    assert [r.data["why"] for r in table.records] == [d["transition_reason"] for d in decisions]
+    assert edl["fades_from_black"].value == 1 and edl["dips_to_black"].value == meta["dips_to_black"].value
+    # the edit analysis page lists each of the editor's choices with its reason
+    analysis = instance.fetch_materializations(dg.AssetKey("edit_analysis"), limit=1).records[0].asset_materialization
+    chosen = analysis.metadata["transitions"].value.records
+    assert [r.data["into"] for r in chosen] == [d["shot_id"] for d in decisions] and all(r.data["reason"] for r in chosen)

@@ -6,9 +6,12 @@ Two films: the tiny film as the pipeline made it (cuts and a dip to black), and 
 shots through the project's conform and mux (a trim, a dissolve on handles, a 1.5x speed-up, a dip to
 black), so every kind of edit decision is played.
 
+Fades through black are played: the timeline carries a fade up from black, a dip to black (a fade
+out, a zero-length gap, a fade in) and a fade out to black as OTIO transitions beside a gap or a track
+end, which the adapter renders as MLT luma transitions against its black background producer; the
+test compares those frames with final.mp4's.
+
 What the engine, through this adapter, cannot express, and what is checked instead:
-- A dip to black: OTIO has no dip-to-colour transition and the adapter maps no effect, so the engine
-  cuts there; the test checks it cuts on the same frame where final.mp4 reaches black.
 - An accelerated shot's start: otio-mlt-adapter 0.3.0 writes the timewarp producer's in point in
   source frames where MLT counts it in retimed frames, so MLT starts the shot source_in x (speed - 1)
   later in the media; the test reads that offset from the MLT XML and checks the engine plays the
@@ -16,7 +19,9 @@ What the engine, through this adapter, cannot express, and what is checked inste
 - The mix: the adapter writes no MLT mix transitions and ignores OTIO's track enabled flag, so MLT
   plays the topmost audio track with sound, which is the timeline's ``final mix`` (the track that is
   enabled; the stems are disabled). The stems are not summed by the engine.
-- No LUT is applied by the conform yet, and the cut makes no split edits (J/L cuts) yet: nothing to compare.
+- Split edits (J/L cuts) are in the mix itself (the sound design places the beds across the cut), so
+  the engine plays them by playing the final mix; the stem tracks show them but are not played.
+- No LUT is applied by the conform yet: nothing to compare.
 """
 
 from __future__ import annotations
@@ -124,6 +129,11 @@ class Played:
             return range(b - prev.fade_out, b + seg.fade_in)
         return range(b, b)
 
+    def head_and_tail(self) -> list[int]:
+        """Frames of the fade up from black at the head and the fade out to black at the tail."""
+        end = self.starts[-1]
+        return [*range(self.segments[0].fade_in), *range(end - self.segments[-1].fade_out, end)]
+
     def timewarp_lag(self, shot_id: str) -> int:
         """Record frames by which the adapter's timewarp entry starts an accelerated shot late in its media."""
         d = next(d for d in self.lock.decisions if d.shot_id == shot_id)
@@ -206,7 +216,7 @@ def test_same_shots_at_the_same_times(film, request):
     played: Played = request.getfixturevalue(film)
     assert abs(len(played.engine) - len(played.final)) <= 1, _report(played)
     blended = {t for i in range(1, len(played.segments)) for t in played.blended(i)}
-    blended |= set(range(played.segments[0].fade_in))  # a fade up at the head: no fade in the engine either
+    blended |= set(played.head_and_tail())  # test_fades_through_black_play_in_the_engine
     accelerated = {d.shot_id for d in played.lock.decisions if abs(d.speed - 1) > 1e-9}
     worst = 0.0
     for i, seg in enumerate(played.segments):
@@ -262,23 +272,31 @@ def test_speed_change(recut):
 
 
 @pytest.mark.parametrize("film", ["as_made", "recut"])
-def test_dip_to_black_is_a_cut_in_the_engine(film, request):
-    """Not expressible through OTIO and this adapter: the engine cuts where final.mp4 dips to black."""
+def test_fades_through_black_play_in_the_engine(film, request):
+    """The engine fades up from black, dips to black and fades out to black on final.mp4's frames."""
     played: Played = request.getfixturevalue(film)
-    fades = [i for i in range(1, len(played.segments)) if played.lock.decisions[i].transition == "fade"]
-    assert fades, "the film has no dip to black"
-    for i in fades:
-        frames = list(played.blended(i))
-        b = played.starts[i]
-        assert min(played.final[t].mean() for t in frames) <= BLACK, "final.mp4 does not dip to black"
-        assert min(played.engine[t].mean() for t in frames) > BLACK, \
-            "the engine dips to black too: the adapter expresses the fade now, compare its frames instead"
-        # the engine's straight cut is on the frame where final.mp4's fade turns from out to in
-        steps = [_diff(played.engine[t - 1], played.engine[t]) for t in frames]
-        assert frames[int(np.argmax(steps))] == b, f"engine cut at frame {frames[int(np.argmax(steps))]}, dip at {b}"
-        print(f"\n{film}: dip to black over frames {frames[0]}..{frames[-1]} (final.mp4 down to grey "
-              f"{min(played.final[t].mean() for t in frames):.1f}); the engine cuts at frame {b}, its darkest "
-              f"frame there grey {min(played.engine[t].mean() for t in frames):.1f}")
+    fades = {f"dip into {played.lock.decisions[i].shot_id}": list(played.blended(i))
+             for i in range(1, len(played.segments)) if played.lock.decisions[i].transition == "fade"}
+    head, tail = played.segments[0].fade_in, played.segments[-1].fade_out
+    end = played.starts[-1]
+    if head:
+        fades["fade up from black"] = list(range(head))
+    if tail:
+        fades["fade out to black"] = list(range(end - tail, end))
+    assert fades, "the film has no fade through black"
+    # an accelerated shot plays a few frames later in its media in the engine (test_speed_change): over its
+    # frames the fade is compared by its envelope, each frame's mean grey, not picture by picture
+    accelerated = {t for i, d in enumerate(played.lock.decisions) if abs(d.speed - 1) > 1e-9
+                   for t in range(played.starts[i], played.starts[i + 1])}
+    for what, frames in fades.items():
+        frames = [t for t in frames if t < min(len(played.final), len(played.engine))]
+        darkest = min(played.final[t].mean() for t in frames)
+        assert darkest <= BLACK, f"final.mp4 does not reach black in the {what}"
+        diffs = [abs(played.final[t].mean() - played.engine[t].mean()) if t in accelerated
+                 else _diff(played.final[t], played.engine[t]) for t in frames]
+        assert max(diffs) <= SAME, f"{what}: engine frames {frames[0]}..{frames[-1]} differ by {diffs}"
+        print(f"\n{film}: {what} over frames {frames[0]}..{frames[-1]} (final.mp4 down to grey {darkest:.1f}); "
+              f"engine vs final worst {max(diffs):.2f} grey levels")
 
 
 @pytest.mark.parametrize("film", ["as_made", "recut"])

@@ -277,3 +277,92 @@ def test_vision_spotter_places_what_the_model_hears(kit, tmp_path):
         expected = d.record_in + min(max((0.5 * plans[d.shot_id].camera.duration_s - d.source_in) / d.speed,
                                          0.1 * d.duration), 0.85 * d.duration)
         assert abs(cue.record_in - expected) < 0.01
+
+
+def _rms_db(path: str, start: float, end: float) -> float:
+    data, rate = sf.read(path)
+    seg = data[int(start * rate):int(end * rate)]
+    return float(20 * np.log10(np.sqrt(np.mean(seg ** 2)) + 1e-12))
+
+
+@pytest.mark.parametrize("split", ["J", "L"])
+def test_a_split_edit_is_heard_across_the_picture_cut(kit, tmp_path, split) -> None:
+    """The picture cuts from the harbour to the cabin at 7.0 s. A 1.5 s J-cut: the cabin's fire is heard in
+    the mixed wav before the cut, where a plain cut has silence. A 1.5 s L-cut: the harbour is heard under
+    the cabin's first shot. Only that one bed is in the library here, so what is heard is that bed."""
+    scenes, plans = _film()
+    scenes = scenes.model_copy(update={"scenes": [s.model_copy(update={"voice_over": ""}) for s in scenes.scenes]})
+    plans = {k: v.model_copy(update={"dialogue": None, "action": "", "prompt": "a still view"}) for k, v in plans.items()}
+    place = "fishing cabin" if split == "J" else "harbour"  # the incoming scene for a J-cut, the outgoing for an L-cut
+
+    def one_bed(query: str, kind: str, k: int):
+        return kit(query, kind, 1) if kind == "ambience" and f"; {place};" in query else []
+
+    lock = _lock()
+    cut = lock.decisions[2].record_in
+    assert cut == pytest.approx(7.0)
+    field = "sound_lead_s" if split == "J" else "sound_trail_s"
+    split_lock = lock.model_copy(update={"decisions": [d.model_copy(update={field: 1.5}) if i == 2 else d
+                                                       for i, d in enumerate(lock.decisions)]})
+    heard = {}
+    for name, which in (("plain", lock), ("split", split_lock)):
+        sheet = design_sound(which, scenes, plans, one_bed, EspeakVoice(), tmp_path / name)
+        (bed,) = [c for c in sheet.cues if c.stem == "ambience"]
+        report = mix(sheet, tmp_path / name)
+        # J: the second before the cut, after the lead's fade in; L: the second after the cut, before its fade out
+        window = (cut - 1.0, cut - 0.3) if split == "J" else (cut + 0.3, cut + 0.75)
+        heard[name] = (_rms_db(report.master_path, *window), bed)
+    (plain_db, plain_bed), (split_db, split_bed) = heard["plain"], heard["split"]
+    print(f"\n{split}-cut: RMS {split_db:.1f} dBFS over {window} s against {plain_db:.1f} dBFS for a plain cut")
+    assert plain_db < -90  # nothing plays there on a plain cut
+    assert split_db > -40  # the bed plays there with the split edit
+    if split == "J":
+        assert split_bed.record_in == pytest.approx(cut - 1.5) and "J-cut" in split_bed.description
+    else:
+        assert split_bed.record_in + split_bed.duration == pytest.approx(cut + 1.5) and "L-cut" in split_bed.description
+
+
+def test_a_j_cut_lets_the_narration_lead_when_the_voice_track_is_free(tmp_path) -> None:
+    """The cabin's narration starts 1.5 s before the picture cuts to it (J-cut) when the harbour's last line
+    has ended; a lead that would talk over that line is not taken."""
+    scenes, plans = _film()
+    scenes = scenes.model_copy(update={"scenes": [scenes.scenes[0], scenes.scenes[1].model_copy(
+        update={"voice_over": "The fire had burned all night."})]})
+    lock = _lock()
+    timeline = [(d.shot_id, d.scene_id, d.record_in, d.duration) for d in lock.decisions]
+    cut = lock.decisions[2].record_in
+
+    def narration(leads, speaking=True):
+        quiet = plans if speaking else {k: v.model_copy(update={"dialogue": None}) for k, v in plans.items()}
+        cues = place_voice_over(timeline, scenes, quiet, EspeakVoice(), tmp_path, leads=leads)
+        return next(c for c in cues if c.cue_id == "vo_s02_narration"), cues
+
+    plain, _ = narration({})
+    assert plain.record_in == pytest.approx(cut + 0.2)
+    led, _ = narration({"s02_sh01": 1.5}, speaking=False)
+    assert led.record_in == pytest.approx(cut + 0.2 - 1.5) and "J-cut" in led.description
+    # Mara's line in s01_sh02 is still being spoken 2.5 s before the cut: the narration waits for the picture
+    waited, cues = narration({"s02_sh01": 2.5})
+    line = next(c for c in cues if c.cue_id == "vo_s01_sh02_dialogue")
+    assert line.record_in + line.duration > cut + 0.2 - 2.5 - 0.2
+    assert waited.record_in == pytest.approx(cut + 0.2) and "J-cut" not in waited.description
+
+
+def test_an_l_cut_lets_a_long_line_run_on_under_the_next_shot(tmp_path) -> None:
+    """Old Tom's long line in s02_sh01 is hurried and trimmed to fit its 4 s shot on a plain cut; with a
+    1.5 s L-cut into s02_sh02 it runs on past the picture cut, less hurried."""
+    scenes, plans = _film()
+    lock = _lock()
+    timeline = [(d.shot_id, d.scene_id, d.record_in, d.duration) for d in lock.decisions]
+    cut = lock.decisions[3].record_in
+
+    def line(trails):
+        cues = place_voice_over(timeline, scenes, plans, EspeakVoice(), tmp_path, trails=trails)
+        return next(c for c in cues if c.cue_id == "vo_s02_sh01_dialogue")
+
+    plain, trailing = line({}), line({"s02_sh01": 1.5})
+    assert plain.record_in + plain.duration <= cut
+    assert cut < trailing.record_in + trailing.duration <= cut + 1.5 - 0.2 + 1e-3
+    assert trailing.duration > plain.duration and "L-cut" in trailing.description
+    rate = lambda c: int(re.search(r"(\d+) wpm", c.description).group(1))  # noqa: E731
+    assert rate(trailing) <= rate(plain)

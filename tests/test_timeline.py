@@ -252,12 +252,79 @@ def test_a_dissolve_is_an_otio_transition_with_the_conforms_handles(film, tmp_pa
         got = [i for i in back.video_tracks()[0] if isinstance(i, otio.schema.Transition)]
         assert len(got) == 1, fmt
         assert got[0].duration().value == segments[1].head + segments[0].tail, fmt
-    # a fade (dip to black) has no OTIO transition type: it stays in the clip metadata
-    faded = lock.model_copy(update={"decisions": [
-        lock.decisions[0], lock.decisions[1].model_copy(update={"transition": "fade"})]})
-    tl = build_timeline("x", faded, cues)
-    assert not [i for i in tl.tracks[0] if isinstance(i, otio.schema.Transition)]
-    assert tl.tracks[0].find_clips()[1].metadata["filmaster"]["transition"] == "fade"
+    # OTIO's in_offset is the part before the cut ("amount of the previous clip this transition overlaps"),
+    # lent by the incoming shot's head handle: the FCP 7 XML dissolve starts that far before the cut
+    import xml.etree.ElementTree as ET
+
+    item = next(ET.parse(tmp_path / "d.xml").getroot().iter("transitionitem"))
+    cut = to_frames(2.0, FPS)
+    assert (int(item.findtext("start")), int(item.findtext("end"))) == (cut - segments[1].head, cut + segments[0].tail)
+    assert item.findtext("alignment") == "center"
+    # the incoming shot from its first frame: no head handle, the dissolve starts on the edit ("start"),
+    # not from black as the adapter would call a zero in_offset
+    one_sided = lock.model_copy(update={"decisions": [
+        lock.decisions[0], lock.decisions[1].model_copy(update={"source_in": 0.0, "source_out": 3.0})]})
+    assert plan_segments(one_sided.decisions, FPS)[1].head == 0
+    xml = export_timeline(build_timeline("x", one_sided, cues), "fcp7xml", tmp_path / "one_sided.xml")
+    item = next(ET.parse(xml).getroot().iter("transitionitem"))
+    assert (item.findtext("alignment"), int(item.findtext("start"))) == ("start", cut)
+    back = otio.adapters.read_from_file(str(xml))
+    (got,) = [i for i in back.video_tracks()[0] if isinstance(i, otio.schema.Transition)]
+    assert (got.in_offset.value, got.out_offset.value) == (0, segments[0].tail)
+
+
+def test_fades_and_dips_are_transitions_in_every_export(film, tmp_path):
+    """A fade up from black, a dip to black and a fade out to black, as the editor chose them, are OTIO
+    transitions over the conform's frames, Cross Dissolves from and to black in the FCP 7 XML (parsed)
+    and D events from and to BL in the EDL; the clips keep the choice, its reason and the split edit."""
+    import xml.etree.ElementTree as ET
+
+    from filmcraft.conform import plan_segments
+
+    _, lock, cues, _ = film
+    a, b = lock.decisions
+    lock = lock.model_copy(update={"decisions": [
+        a.model_copy(update={"transition": "fade", "transition_s": 0.5, "transition_reason": "settle in"}),
+        b.model_copy(update={"transition": "fade", "transition_s": 0.5, "fade_out_s": 0.75, "sound_lead_s": 0.4,
+                             "transition_reason": "time passes", "split_edit_reason": "J-cut: the sea leads"})]})
+    seg = plan_segments(lock.decisions, FPS)
+    assert (seg[0].fade_in, seg[0].fade_out, seg[1].fade_in, seg[1].fade_out) == (12, 6, 6, 18)
+    tl = build_timeline("x", lock, cues)
+    video = tl.tracks[0]
+    kinds = [(i.metadata["filmaster"]["kind"], i.in_offset.value, i.out_offset.value) if isinstance(i, otio.schema.Transition)
+             else type(i).__name__ for i in video]
+    assert kinds == [("fade_from_black", 0, 12), "Clip", ("dip_out", 6, 0), "Gap", ("dip_in", 0, 6), "Clip",
+                     ("fade_to_black", 18, 0)]
+    # no transition takes room: the shots keep their record positions and the film its length
+    assert [s for _, s, _ in _clip_starts(video)] == pytest.approx([0.0, 2.0], abs=1 / FPS)
+    assert tl.duration().to_seconds() == pytest.approx(4.0, abs=1 / FPS)
+    meta = video.find_clips()[1].metadata["filmaster"]
+    assert meta["transition_reason"] == "time passes" and meta["fade_out_s"] == 0.75
+    assert meta["split_edit"] == {"lead_s": 0.4, "trail_s": 0.0, "reason": "J-cut: the sea leads"}
+    assert timeline_decisions(tl)[1].sound_lead_s == 0.4
+
+    xml = ET.parse(export_timeline(tl, "fcp7xml", tmp_path / "fades.xml")).getroot()
+    items = [e for e in xml.iter("track")][0]  # the first (video) track
+    got = [(t.findtext("alignment"), int(t.findtext("start")), int(t.findtext("end")), t.findtext("effect/effectid"))
+           for t in items.iter("transitionitem")]
+    assert got == [("start-black", 0, 12, "Cross Dissolve"), ("end-black", 42, 48, "Cross Dissolve"),
+                   ("start-black", 48, 54, "Cross Dissolve"), ("end-black", 78, 96, "Cross Dissolve")]
+    # the clips need no handles for these: their in and out points are the cut's own
+    ins = [(int(c.findtext("in")), int(c.findtext("out"))) for c in items.iter("clipitem")]
+    assert ins == [(12, 60), (12, 60)]
+    back = otio.adapters.read_from_file(str(tmp_path / "fades.xml"))
+    assert len([i for i in back.video_tracks()[0] if isinstance(i, otio.schema.Transition)]) == 4
+
+    edl = export_timeline(tl, "edl", tmp_path / "fades.edl").read_text()
+    events = [line.split() for line in edl.splitlines() if line[:3].isdigit()]
+    dissolves = [(e[1][:7], e[4]) for e in events if e[3] == "D"]  # reel names are truncated to 8
+    assert dissolves == [("s01sh01", "012"), ("BL", "006"), ("s01sh02", "006"), ("BL", "018")], edl
+    # without the head fade (which otio's own EDL reader refuses at the very start of a track) it reads back
+    no_head = lock.model_copy(update={"decisions": [lock.decisions[0].model_copy(update={"transition": "cut"}),
+                                                    lock.decisions[1]]})
+    back = otio.adapters.read_from_file(str(export_timeline(build_timeline("x", no_head, cues), "edl",
+                                                            tmp_path / "no_head.edl")))
+    assert len([i for i in back.video_tracks()[0] if isinstance(i, otio.schema.Transition)]) == 3
 
 
 def test_the_delivered_mix_plays_and_the_stems_wait_disabled(film, tmp_path):

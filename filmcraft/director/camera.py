@@ -224,10 +224,10 @@ def _mirror(move: str) -> str:
 def replan_scene(block: SceneBlock, refs: SceneReferences, continuity: SceneContinuity | None = None) -> ScenePlan:
     """Plan every shot of ``block`` together.
 
-    ``continuity`` (the scene before, and whether this one ends the film) lets a time jump in the same
-    place open on a dissolve and the last scene end on a fade; without it the last scene is the one
-    whose objective resolves the story. ``transition`` on a shot is the transition into it, except
-    ``fade`` on the final shot of the last scene, which fades the film out.
+    ``continuity`` says where and when the scene before played and whether this one ends the film;
+    without it the last scene is the one whose objective resolves the story. Every shot's
+    ``transition`` is a cut: the editor chooses transitions on the fine cut, where the shots' final
+    order and lengths are known (``filmcraft.director.editor.choose_transitions``).
     """
     if not block.shots:
         raise ValueError(f"scene {block.scene_id} has no shots: run structure_scene_blocks to give it 2-5 shot prompts")
@@ -238,15 +238,6 @@ def replan_scene(block: SceneBlock, refs: SceneReferences, continuity: SceneCont
     ref_attrs = [(r, _ref_attributes(r)) for r in refs.references]
     ref_attrs = [(r, a) for r, a in ref_attrs if a]
     ref_words = {r.caption_id: _content_words(r.text) for r, _ in ref_attrs}
-    if continuity is None:
-        last_scene = block.narrative_objective.lower().startswith("resolve")
-        continuity = SceneContinuity(last_scene=last_scene)
-    last_scene = continuity.last_scene
-    first_scene = continuity.previous_location is None
-    time_jump = (not first_scene and continuity.previous_location == block.location
-                 and continuity.previous_time_of_day != block.time_of_day)
-    if first_scene and block.shots[0].kind == "contextual" and block.shots[0].prompt.startswith("Back at"):
-        time_jump = True  # the writer marks a return to a place after time has passed this way
     targets = _target_sizes(block.shots)
     reverse_ok = any(w in (s.action + " " + s.prompt).lower() for s in block.shots for w in REVERSAL_WORDS)
     screen_dir: str | None = None
@@ -342,11 +333,8 @@ def replan_scene(block: SceneBlock, refs: SceneReferences, continuity: SceneCont
         jitter = ((lx.stable_int(block.scene_id, shot.shot_id, shot.prompt) % 1000) / 1000 - 0.5) * 0.15
         duration = round(lo + (hi - lo) * min(1.0, max(0.0, frac + jitter)), 2)
 
+        # transitions are the editor's, chosen on the fine cut's order (filmcraft.director.editor)
         transition = "cut"
-        if i == 0 and time_jump:
-            transition = "dissolve"
-        if last_scene and i == len(block.shots) - 1:
-            transition = "fade"
 
         cited: list[tuple[float, str]] = []
         for key, value in (("shot_size", size), ("movement", movement), ("angle", angle)):

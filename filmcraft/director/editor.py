@@ -4,12 +4,19 @@ The analyst turns each note into a concrete action with parameters measured from
 profile; the editor applies them deterministically with the house rules: every surviving shot
 gets exactly one of trim / accelerate / retain, each scene keeps at least one shot, and no shot
 plays shorter than 1.0 s.
+
+The editor also chooses the transition at every cut of the fine cut, and the split edits of the
+sound across scene changes (``choose_transitions``), from the scene change (place, time of day, a
+match on the subject), the audience profile and the review's transition notes; every choice says why.
 """
 
 from __future__ import annotations
 
+import math
+
 from filmcraft.contracts import (
-    AudienceProfile, AudienceReview, CutShot, EditAction, EditAnalysis, EditDecision, RoughCut, ShotPlan,
+    SHOT_SIZES, AudienceProfile, AudienceReview, CutShot, EditAction, EditAnalysis, EditDecision, ReviewNote,
+    RoughCut, ShotPlan, TransitionChoice,
 )
 from filmcraft.director.audience import WORDS_PER_SECOND
 
@@ -149,7 +156,9 @@ def analyse_review(review: AudienceReview, cut: RoughCut, plans: dict[str, ShotP
     actions.append(EditAction(group="audio", action="adjust_music",
                               params={"intensity": profile.music_intensity},
                               reason=f"score level for a {profile.name} audience"))
-    return EditAnalysis(actions=actions)
+    # transitions are chosen on the order and lengths the fine cut will have
+    decisions, _ = apply_fine_cut(cut, EditAnalysis(actions=actions))
+    return EditAnalysis(actions=actions, transitions=choose_transitions(decisions, plans, profile, review.notes))
 
 
 def apply_fine_cut(cut: RoughCut, analysis: EditAnalysis) -> tuple[list[EditDecision], list[str]]:
@@ -198,3 +207,189 @@ def apply_fine_cut(cut: RoughCut, analysis: EditAnalysis) -> tuple[list[EditDeci
         decisions.append(d)
         record += d.duration
     return decisions, removed
+
+
+# --- transitions and split edits ---------------------------------------------------------------
+
+def _clamp(x: float, lo: float, hi: float) -> float:
+    return round(min(hi, max(lo, x)), 2)
+
+
+def _half(seconds: float) -> float:
+    """Half a shot, rounded down to the centisecond (a split edit or fade may take at most half)."""
+    return math.floor(seconds * 50) / 100
+
+
+def _subject(plan: ShotPlan) -> str:
+    return (plan.subject or (plan.characters[0] if plan.characters else "")).strip().lower()
+
+
+def _time_passes(a: ShotPlan, b: ShotPlan) -> bool:
+    # the writer marks a return to a place after time has passed with "Back at ..."
+    return a.time_of_day != b.time_of_day or ". Back at " in b.prompt or b.prompt.startswith("Back at ")
+
+
+def _match(a: ShotPlan, b: ShotPlan) -> str:
+    """What the two sides of a scene change match on (empty: no match cut)."""
+    near = abs(SHOT_SIZES.index(a.camera.shot_size) - SHOT_SIZES.index(b.camera.shot_size)) <= 1
+    if _subject(a) and _subject(a) == _subject(b) and near:
+        return f"{_subject(a)} framed {b.camera.shot_size.replace('_', ' ')} on both sides"
+    shared = sorted({x.lower() for x in a.props} & {x.lower() for x in b.props})
+    if shared and a.camera.shot_size == b.camera.shot_size:
+        return f"the {shared[0]} in the same {b.camera.shot_size.replace('_', ' ')} framing"
+    return ""
+
+
+def choose_transitions(decisions: list[EditDecision], plans: dict[str, ShotPlan], profile: AudienceProfile,
+                       notes: list[ReviewNote] = ()) -> list[TransitionChoice]:
+    """One choice per shot of the fine cut: the transition into it and the split edit of its sound.
+
+    - First shot: a fade up from black whose length grows with the audience's patience; an impatient
+      audience (slow-open tolerance under 0.2) is hooked on the first frame instead.
+    - Within a scene: cuts (continuous action in one place).
+    - Scene change: a match on subject or framing stays a cut; time passing in the same place
+      dissolves; time passing elsewhere dips to black for a patient audience (a hard cut for an
+      impatient one); a new place at the same time cuts. A review note that a scene change does not
+      read turns its cut into a dissolve. Lengths scale with the audience's preferred shot length.
+    - Split edits at scene changes that cut: after a spoken line the outgoing sound trails under the
+      new scene (L-cut); into a new place its ambience leads the picture (J-cut).
+    - Last shot: a fade out to black, or a cut to black for a music-driven audience (music 0.9+).
+    """
+    if not decisions:
+        raise ValueError("the fine cut has no shots: nothing to choose transitions for")
+    for d in decisions:
+        if d.shot_id not in plans:
+            raise ValueError(f"shot {d.shot_id} on the fine cut has no shot plan: re-plan scene {d.scene_id}")
+    lo, hi = profile.shot_length_s
+    mean = (lo + hi) / 2
+    patient = profile.slow_open_tolerance >= 0.4
+    dissolve_s, dip_s = _clamp(0.2 * mean, 0.4, 1.5), _clamp(0.25 * mean, 0.5, 2.0)
+    split_s = _clamp(0.2 * mean, 0.3, 1.5)
+    unread = {n.shot_id: n.text for n in notes if n.category == "transitions" and n.shot_id
+              and "does not read" in n.text}
+    choices: list[TransitionChoice] = []
+    for i, d in enumerate(decisions):
+        b = plans[d.shot_id]
+        if i == 0:
+            if profile.slow_open_tolerance < 0.2:
+                c = TransitionChoice(shot_id=d.shot_id, reason=(
+                    f"cut in on the first frame: a {profile.name} audience (slow-open tolerance "
+                    f"{profile.slow_open_tolerance:.2f}) is hooked at once"))
+            else:
+                length = min(_clamp(0.3 + 1.2 * profile.slow_open_tolerance, 0.5, 2.0), _half(d.duration))
+                c = TransitionChoice(shot_id=d.shot_id, transition="fade", duration_s=length, reason=(
+                    f"fade up from black over {length:.2f}s: a {profile.name} audience (slow-open tolerance "
+                    f"{profile.slow_open_tolerance:.2f}) settles into the film"))
+        else:
+            p = decisions[i - 1]
+            a = plans[p.shot_id]
+            c = TransitionChoice(shot_id=d.shot_id, after=p.shot_id,
+                                 reason=f"continuity cut: the action goes on in {b.location}")
+            if p.scene_id != d.scene_id:
+                c = _scene_change(p, d, a, b, profile, patient, dissolve_s, dip_s, split_s, unread.get(d.shot_id))
+        if i == len(decisions) - 1:
+            if profile.music_intensity >= 0.9:
+                c = c.model_copy(update={"reason": c.reason + f"; the film cuts to black on the music's last hit "
+                                         f"(music intensity {profile.music_intensity:.2f})"})
+            else:
+                out = min(_clamp(0.3 * mean, 0.75, 2.5), _half(d.duration))
+                c = c.model_copy(update={"fade_out_s": out, "reason": c.reason + f"; the film fades out to "
+                                         f"black over {out:.2f}s"})
+        choices.append(c)
+    return choices
+
+
+def _scene_change(p: EditDecision, d: EditDecision, a: ShotPlan, b: ShotPlan, profile: AudienceProfile,
+                  patient: bool, dissolve_s: float, dip_s: float, split_s: float, note: str | None) -> TransitionChoice:
+    where = f"{p.scene_id} ({a.location}, {a.time_of_day.replace('_', ' ')}) to {d.scene_id} " \
+            f"({b.location}, {b.time_of_day.replace('_', ' ')})"
+    new_place = a.location.strip().lower() != b.location.strip().lower()
+    match = _match(a, b)
+    base = dict(shot_id=d.shot_id, after=p.shot_id)
+    if match:
+        c = TransitionChoice(**base, reason=f"match cut kept as a cut from {where}: {match}")
+    elif _time_passes(a, b) and not new_place:
+        c = TransitionChoice(**base, transition="dissolve", duration_s=dissolve_s,
+                             reason=f"time passes in one place, {where}: a {dissolve_s:.2f}s dissolve")
+        return c
+    elif _time_passes(a, b) and patient:
+        c = TransitionChoice(**base, transition="fade", duration_s=dip_s, reason=(
+            f"time passes and the place changes, {where}: a {dip_s:.2f}s dip to black marks the ellipsis "
+            f"for a {profile.name} audience"))
+        return c
+    elif note:
+        c = TransitionChoice(**base, transition="dissolve", duration_s=dissolve_s,
+                             reason=f"a {dissolve_s:.2f}s dissolve marks the scene change, {where} (audience note: {note})")
+        return c
+    elif _time_passes(a, b):
+        c = TransitionChoice(**base, reason=(f"time passes and the place changes, {where}: a hard cut keeps the "
+                                             f"pace for a {profile.name} audience"))
+    else:
+        c = TransitionChoice(**base, reason=f"scene change at the same time, {where}: a straight cut")
+    # split edits only where the picture cuts: a dissolve or a dip already carries the sound across
+    if a.dialogue:
+        trail = min(split_s, _half(d.duration))
+        return c.model_copy(update={"sound_trail_s": trail, "reason": c.reason + (
+            f"; L-cut: {p.scene_id}'s sound trails {trail:.2f}s under {d.shot_id} after the line in {p.shot_id}")})
+    if new_place:
+        lead = min(split_s, _half(p.duration))
+        return c.model_copy(update={"sound_lead_s": lead, "reason": c.reason + (
+            f"; J-cut: the {b.location} ambience leads the picture by {lead:.2f}s")})
+    return c
+
+
+def transition_problems(choices: list[TransitionChoice], decisions: list[EditDecision]) -> dict[str, str]:
+    """What is wrong with each choice (by shot id) against the fine cut it is applied to."""
+    index = {d.shot_id: i for i, d in enumerate(decisions)}
+    problems: dict[str, str] = {}
+    seen: set[str] = set()
+    for c in choices:
+        i = index.get(c.shot_id)
+        if i is None:
+            problems[c.shot_id] = f"shot {c.shot_id} is not on the fine cut"
+            continue
+        if c.shot_id in seen:
+            problems[c.shot_id] = f"two choices for the cut into {c.shot_id}: give one"
+        seen.add(c.shot_id)
+        after = decisions[i - 1].shot_id if i else None
+        if c.after != after:
+            problems[c.shot_id] = (f"the choice into {c.shot_id} was made after {c.after or 'the head of the film'} "
+                                   f"but follows {after or 'the head of the film'} on the fine cut")
+        elif i == 0 and c.transition == "dissolve":
+            problems[c.shot_id] = f"{c.shot_id} opens the film: nothing to dissolve from (use fade or cut)"
+        elif i == 0 and (c.sound_lead_s or c.sound_trail_s):
+            problems[c.shot_id] = f"{c.shot_id} opens the film: no cut to split"
+        elif c.sound_lead_s and c.sound_trail_s:
+            problems[c.shot_id] = f"the cut into {c.shot_id} is both a J-cut and an L-cut: choose one"
+        elif c.fade_out_s and i != len(decisions) - 1:
+            problems[c.shot_id] = f"{c.shot_id} is not the last shot: only the film's end fades out"
+        elif i and c.sound_lead_s > decisions[i - 1].duration / 2 + 1e-6:
+            problems[c.shot_id] = (f"a {c.sound_lead_s:.2f}s J-cut into {c.shot_id} is over half the outgoing "
+                                   f"shot ({decisions[i - 1].duration:.2f}s)")
+        elif c.sound_trail_s > decisions[i].duration / 2 + 1e-6:
+            problems[c.shot_id] = (f"a {c.sound_trail_s:.2f}s L-cut under {c.shot_id} is over half the shot "
+                                   f"({decisions[i].duration:.2f}s)")
+    return problems
+
+
+def apply_transitions(decisions: list[EditDecision], choices: list[TransitionChoice]) -> tuple[list[EditDecision], list[str]]:
+    """The choices onto the fine cut's decisions. A choice that does not fit the cut it lands on (made
+    for another order, e.g. the rough cut's) is not applied: that cut stays a cut, and it is reported."""
+    problems = transition_problems(choices, decisions)
+    by_shot = {c.shot_id: c for c in choices if c.shot_id not in problems}
+    out = []
+    for d in decisions:
+        c = by_shot.get(d.shot_id)
+        if c is None:
+            out.append(d.model_copy(update={"transition": "cut", "transition_s": None, "fade_out_s": 0.0,
+                                            "sound_lead_s": 0.0, "sound_trail_s": 0.0, "transition_reason": "",
+                                            "split_edit_reason": ""}))
+            continue
+        split = "J-cut" if c.sound_lead_s else "L-cut" if c.sound_trail_s else ""
+        out.append(d.model_copy(update={
+            "transition": c.transition, "transition_s": c.duration_s, "fade_out_s": c.fade_out_s,
+            "sound_lead_s": c.sound_lead_s, "sound_trail_s": c.sound_trail_s, "transition_reason": c.reason,
+            # the split edit's own clause of the reason when the editor wrote one, else the whole reason
+            "split_edit_reason": split and next((part for part in c.reason.split("; ") if part.startswith(split)), c.reason),
+        }))
+    return out, [problems[k] for k in problems]

@@ -78,16 +78,24 @@ def edit_analysis(audience_review: AudienceReview, rough_cut: RoughCut, audience
     return dg.Output(analysis, data_version=contract_version(analysis), metadata={
         **{f"{g}_actions": n for g, n in counts.items()},
         "actions": table(["group", "action", "shot", "params", "reason"],
-                            [[a.group, a.action, a.shot_id or "", a.params, a.reason] for a in analysis.actions])})
+                            [[a.group, a.action, a.shot_id or "", a.params, a.reason] for a in analysis.actions]),
+        "transitions": table(["into", "after", "transition", "length (s)", "fade out (s)", "J lead (s)", "L trail (s)",
+                              "reason"],
+                             [[c.shot_id, c.after or "(head)", c.transition,
+                               f"{c.duration_s:.2f}" if c.duration_s else "", f"{c.fade_out_s:.2f}" if c.fade_out_s else "",
+                               f"{c.sound_lead_s:.2f}" if c.sound_lead_s else "",
+                               f"{c.sound_trail_s:.2f}" if c.sound_trail_s else "", c.reason]
+                              for c in analysis.transitions])})
 
 
 @dg.asset(**_common)
 def picture_lock(edit_analysis: EditAnalysis, rough_cut: RoughCut, film_request: FilmRequest,
                  scene_blocks: SceneBlocks, shot_plans: dict[str, ScenePlan],
                  studio: StudioResource) -> dg.Output[PictureLock]:
-    """The fine cut: reorder/remove, then per shot trim, accelerate or retain; rendered silent."""
-    from filmcraft.conform import render_cut
-    from filmcraft.director.editor import apply_fine_cut
+    """The fine cut: reorder/remove, then per shot trim, accelerate or retain, with the editor's transitions
+    and split edits; rendered silent."""
+    from filmcraft.conform import render_cut, split_edit_label, transition_counts, transition_label
+    from filmcraft.director.editor import apply_fine_cut, apply_transitions
 
     req = film_request
     files = studio.film(req.film_id)
@@ -96,16 +104,20 @@ def picture_lock(edit_analysis: EditAnalysis, rough_cut: RoughCut, film_request:
         decisions, removed = retained(rough_cut.shots), []
     else:
         decisions, removed = apply_fine_cut(rough_cut, edit_analysis)
-    # The planned transition into each shot survives the edit (dissolves at time jumps, the final fade).
-    plans = _film_scenes(shot_plans_by_id, scene_blocks, shot_plans)
-    decisions = [d.model_copy(update={"transition": plans[d.shot_id].camera.transition}) for d in decisions]
+    # The editor's transitions and split edits; a choice made for another order (the ablation keeps the
+    # rough cut's) does not fit its cut and is reported, not applied.
+    decisions, unfit = apply_transitions(decisions, edit_analysis.transitions)
     runtime = render_cut(decisions, files.picture_lock_video, req.width, req.height, req.fps)
     lock = PictureLock(film_id=req.film_id, width=req.width, height=req.height, fps=req.fps, decisions=decisions,
                        removed=removed, runtime_s=runtime, video_path=str(files.picture_lock_video))
     return dg.Output(lock, data_version=contract_version(lock, files.picture_lock_video), metadata={
         **file_metadata(files.picture_lock_video, runtime), "shots": len(decisions), "removed": len(removed),
         "rough_cut_runtime_s": round(rough_cut.runtime_s, 2),
-        "edl": table(["#", "shot", "decision", "src in", "src out", "speed", "rec in", "rec out"],
+        **transition_counts(decisions),
+        **({"transitions_not_applied": dg.MetadataValue.md("\n".join(f"- {u}" for u in unfit))} if unfit else {}),
+        "edl": table(["#", "shot", "decision", "src in", "src out", "speed", "rec in", "rec out", "transition",
+                      "split edit", "why"],
                         [[i, d.shot_id, d.decision, f"{d.source_in:.2f}", f"{d.source_out:.2f}",
-                          f"{d.speed:.2f}", f"{d.record_in:.2f}", f"{d.record_out:.2f}"]
+                          f"{d.speed:.2f}", f"{d.record_in:.2f}", f"{d.record_out:.2f}", transition_label(d, i == 1),
+                          split_edit_label(d), d.transition_reason]
                          for i, d in enumerate(decisions, 1)])})

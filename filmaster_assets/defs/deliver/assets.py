@@ -39,9 +39,7 @@ def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, 
                   studio: StudioResource) -> dg.MaterializeResult:
     """timeline.otio: the picture track, the delivered mix and five (disabled) stem tracks, review notes
     as markers."""
-    import opentimelineio as otio
-
-    from filmcraft.timeline import build_timeline, write_timeline
+    from filmcraft.timeline import build_timeline, timeline_transition_counts, write_timeline
 
     film_id = context.partition_key
     files = studio.film(film_id)
@@ -54,8 +52,9 @@ def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, 
                   "audio_tracks": len(timeline.audio_tracks()),
                   "clips": sum(len(list(t.find_clips())) for t in timeline.tracks),
                   "markers": len(timeline.tracks.markers),
-                  # what an editor inherits besides cuts: dissolves as OTIO transitions, dips as clip metadata
-                  "transitions": sum(isinstance(item, otio.schema.Transition)
-                                     for track in timeline.video_tracks() for item in track),
-                  "dips_to_black": sum(1 for d in picture_lock.decisions if d.transition == "fade")},
+                  # what an editor inherits besides cuts: the transitions, by kind, and the split edits
+                  **timeline_transition_counts(timeline),
+                  "split_edits": sum(1 for d in picture_lock.decisions if d.sound_lead_s or d.sound_trail_s),
+                  "j_cuts": sum(1 for d in picture_lock.decisions if d.sound_lead_s),
+                  "l_cuts": sum(1 for d in picture_lock.decisions if d.sound_trail_s)},
         data_version=dg.DataVersion(sha256_file(files.timeline)[:24]))
