@@ -1,0 +1,171 @@
+"""Shot takes and candidates (issue #17 items 3-4), on real previs renders of a tiny scene: the record
+(shot_takes.json), applying a take to its plan, the judge's pick from measured frames, alternates linked
+beside the take in the cut, every take charged to the video budget, and restoring a take from the cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from filmcraft.budget import Budget
+from filmcraft.contracts import CameraSpec, FilmRequest, SceneBlock, SceneContinuity, ScenePlan, SceneToShoot, ShotPlan, SoundSketch
+from filmcraft.layout import FilmLayout
+from filmcraft.store import Studio
+from filmcraft.takes import (MAX_CANDIDATES, TakesError, Take, apply_take, candidate_take, load_takes, new_take,
+                             parse_camera, restore_take, take_seed)
+
+W, H, FPS = 192, 108, 12
+
+
+def _plan(shot: str = "s01_sh01", movement: str = "static", props=("lantern",), duration: float = 1.0) -> ShotPlan:
+    return ShotPlan(shot_id=shot, scene_id="s01", index=int(shot[-2:]), prompt="Tomas waits by the lamp",
+                    action="Tomas waits", characters=["Tomas"], location="Lighthouse", time_of_day="night",
+                    mood="tense", props=list(props),
+                    camera=CameraSpec(shot_size="medium", movement=movement, angle="eye_level", lens_mm=35,
+                                      lighting="x", grade="neutral", duration_s=duration))
+
+
+# --- the record and its flags (no rendering) ------------------------------------------------------
+
+def test_camera_flag_is_checked_against_the_vocabulary():
+    assert parse_camera("size=close_up,movement=push_in,lens=50") == \
+        {"shot_size": "close_up", "movement": "push_in", "lens_mm": 50.0}
+    with pytest.raises(TakesError, match=r"--camera size=closeup: not a shot size; allowed: extreme_wide, wide"):
+        parse_camera("size=closeup")
+    with pytest.raises(TakesError, match="unknown key 'zoom'; use size, movement, angle or lens"):
+        parse_camera("zoom=2")
+    with pytest.raises(TakesError, match="lens=900: give a focal length in mm, 8..300"):
+        parse_camera("lens=900")
+    with pytest.raises(TakesError, match="key=value"):
+        parse_camera("close_up")
+
+
+def test_a_take_replaces_prompt_camera_and_duration():
+    plan = _plan()
+    take = Take(take=2, seed=5, prompt="Tomas lights the lamp", camera={"shot_size": "close_up"}, duration_s=2.5)
+    shot = apply_take(plan, take)
+    assert (shot.prompt, shot.camera.shot_size, shot.camera.duration_s) == ("Tomas lights the lamp", "close_up", 2.5)
+    assert shot.camera.movement == plan.camera.movement and shot.shot_id == plan.shot_id
+    with pytest.raises(TakesError, match=r"s01_sh01 take 3: camera.duration_s: Input should be less than or equal to 30"):
+        apply_take(plan, Take(take=3, seed=1, duration_s=45))
+
+
+def test_reshoots_stack_on_the_active_take_and_restore_names_the_takes():
+    plan = _plan()
+    rec = new_take(None, plan, film_seed=0, camera={"shot_size": "close_up"})
+    assert [t.take for t in rec.takes] == [1, 2] and rec.active == 2 and rec.chosen_by == "film-maker"
+    assert rec.takes[0].seed == 0 and rec.takes[1].seed == take_seed(0, plan.shot_id, 2) != 0
+    rec = new_take(rec, plan, film_seed=0, seed=7, duration_s=2.0)  # still a close-up, now 2 s
+    assert rec.active_take.camera == {"shot_size": "close_up"} and rec.active_take.duration_s == 2.0
+    assert restore_take(rec, plan.shot_id, 1, 0).active == 1
+    with pytest.raises(TakesError, match=r"--restore 9: shot s01_sh01: take 9 does not exist; this shot has take\(s\) 1, 2, 3"):
+        restore_take(rec, plan.shot_id, 9, 0)
+    with pytest.raises(TakesError, match="--prompt/--camera/--duration: s01_sh01 take 4: camera.duration_s"):
+        new_take(rec, plan, film_seed=0, duration_s=0.1)
+
+
+def test_a_broken_takes_file_is_named(tmp_path: Path):
+    path = tmp_path / "shot_takes.json"
+    path.write_text(json.dumps({"s01_sh01": {"active": 3, "takes": [{"take": 1, "seed": 0}]}}))
+    with pytest.raises(TakesError, match=r"s01_sh01: take numbers must be unique and 'active' \(3\) one of them \(1\)"):
+        load_takes(path)
+    path.write_text("{not json")
+    with pytest.raises(TakesError, match="is not valid UTF-8 JSON"):
+        load_takes(path)
+
+
+def test_candidates_are_bounded():
+    from filmcraft.request import RequestError, parse_request
+
+    with pytest.raises(RequestError, match=rf"--candidates: 9 takes per shot: give 1..{MAX_CANDIDATES}"):
+        parse_request({"film_id": "x", "text": "a film", "candidates": 9}, names={"candidates": "--candidates"})
+
+
+def test_candidate_takes_vary_the_previs_framing():
+    plan = _plan()
+    takes = [candidate_take(plan, 0, k, lens_variant=True) for k in (1, 2, 3)]
+    assert takes[0].camera == {} and takes[0].seed == 0
+    assert [apply_take(plan, t).camera.lens_mm for t in takes] == [35.0, 28.0, 43.8]
+    assert candidate_take(plan, 0, 2, lens_variant=False).camera == {}  # an endpoint: a new seed only
+
+
+# --- shooting takes (real previs renders) ---------------------------------------------------------
+
+@pytest.fixture()
+def scene_setup(tmp_path: Path):
+    studio = Studio(tmp_path / "studio")
+    files = FilmLayout(studio.film_dir("takes"))
+    block = SceneBlock(scene_id="s01", index=1, heading="EXT. LIGHTHOUSE - NIGHT", location="Lighthouse",
+                       time_of_day="night", characters=["Tomas"], key_visual_elements=[], narrative_objective="x",
+                       mood="tense", shots=[], sound_sketch=SoundSketch(ambience="x", music_mood="tense"))
+    plans = ScenePlan(scene_id="s01", shots=[_plan("s01_sh01", "push_in"), _plan("s01_sh02", "handheld", ())])
+    return studio, files, SceneToShoot(block=block, continuity=SceneContinuity()), plans
+
+
+def _shoot(studio, files, item, plans, candidates: int = 1):
+    from filmcraft.previs import render_shot
+    from filmcraft.shoot import shoot_scene
+
+    req = FilmRequest(film_id="takes", text="a keeper", width=W, height=H, fps=FPS, candidates=candidates)
+    files.root.mkdir(parents=True, exist_ok=True)
+    budget = Budget(files.root, req)
+
+    def render(shot, refs, out, seed):
+        with budget.video_render(shot.camera.duration_s, shot.shot_id):
+            render_shot(shot, refs, out, W, H, FPS, seed)
+
+    def describe(shot, refs):
+        from filmcraft.stagecraft import describe_shot
+
+        return describe_shot(shot, refs.location.path, refs.location.generated, None).manifest()
+
+    return shoot_scene(item, plans, req, studio, files, render, "previs", describe), budget
+
+
+def test_candidates_are_judged_charged_and_linked_as_alternates(scene_setup):
+    studio, files, item, plans = scene_setup
+    shot, budget = _shoot(studio, files, item, plans, candidates=2)
+    assert shot.rendered == 4  # 2 shots x 2 takes
+    ledger = budget.read()
+    assert (ledger.video_shots, ledger.video_seconds) == (4, 4.0)  # every take is charged: 2 x 2 x 1.0 s
+    for info in shot.clips.clips:
+        assert info.take in (1, 2) and info.score is not None and "s of 1.00 s planned" in info.reason
+        assert "planned nouns" in info.reason  # the manifest's depiction against the plan
+        [alt] = info.alternates
+        assert alt.take == 3 - info.take and Path(alt.path).name == f"{info.shot_id}.take{alt.take}.mp4"
+        assert Path(alt.path).is_file() and alt.sha256 != info.sha256 and alt.score is not None
+        assert alt.reason and "sharpness" in alt.reason
+    assert shot.clips.takes_sheet_path and Path(shot.clips.takes_sheet_path).is_file()
+    record = load_takes(files.shot_takes)
+    assert {s: (r.chosen_by, len(r.takes), r.active) for s, r in record.items()} == \
+        {i.shot_id: ("judge", 2, i.take) for i in shot.clips.clips}
+    # the same request again: every take is a cache hit, the judge picks the same
+    again, budget = _shoot(studio, files, item, plans, candidates=2)
+    assert again.rendered == 0 and budget.read().video_shots == 4
+    assert [(c.take, c.sha256) for c in again.clips.clips] == [(c.take, c.sha256) for c in shot.clips.clips]
+
+
+def test_a_reshoot_renders_one_clip_and_restoring_renders_none(scene_setup):
+    from filmcraft.takes import edit_takes
+
+    studio, files, item, plans = scene_setup
+    first, _ = _shoot(studio, files, item, plans)
+    assert first.rendered == 2 and not files.shot_takes.exists()  # one take each, as planned: no record
+    old = files.shots / "s01_sh02.mp4"
+    old_sha = first.clips.clips[1].sha256
+    plan = plans.shots[1]
+    edit_takes(files.shot_takes, lambda t: t.__setitem__(plan.shot_id, new_take(t.get(plan.shot_id), plan, 0, seed=11)))
+    second, budget = _shoot(studio, files, item, plans)
+    assert second.rendered == 1  # the other shot is a cache hit
+    info = second.clips.clips[1]
+    assert (info.take, info.seed, info.reason) == (2, 11, "chosen by the film-maker") and info.sha256 != old_sha
+    [alt] = info.alternates  # the first take is still in the cache, linked beside it
+    assert (alt.take, alt.sha256) == (1, old_sha) and Path(alt.path).is_file()
+    record = load_takes(files.shot_takes)[plan.shot_id]
+    assert record.active_take.clip_key and record.active_take.sha256 == info.sha256
+    edit_takes(files.shot_takes, lambda t: t.__setitem__(plan.shot_id, restore_take(t[plan.shot_id], plan.shot_id, 1, 0)))
+    third, _ = _shoot(studio, files, item, plans)
+    assert third.rendered == 0 and third.clips.clips[1].sha256 == old_sha and third.clips.clips[1].take == 1
+    assert old.is_file() and [a.take for a in third.clips.clips[1].alternates] == [2]
