@@ -169,3 +169,57 @@ def test_a_reshoot_renders_one_clip_and_restoring_renders_none(scene_setup):
     third, _ = _shoot(studio, files, item, plans)
     assert third.rendered == 0 and third.clips.clips[1].sha256 == old_sha and third.clips.clips[1].take == 1
     assert old.is_file() and [a.take for a in third.clips.clips[1].alternates] == [2]
+
+
+# --- the timeline: alternates as disabled tracks, every export ------------------------------------
+
+def test_alternate_takes_are_disabled_tracks_an_editor_can_switch_to(tmp_path: Path):
+    import xml.etree.ElementTree as ET
+
+    import opentimelineio as otio
+
+    from filmcraft.contracts import ClipInfo, CueSheet, EditDecision, PictureLock, TakeClip
+    from filmcraft.media import run_ffmpeg
+    from filmcraft.timeline import build_timeline, export_timeline
+
+    def clip(name: str, seconds: float) -> Path:
+        path = tmp_path / name
+        run_ffmpeg(["-f", "lavfi", "-i", f"testsrc=size=160x90:rate=24:duration={seconds}", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)], "rendering a test clip")
+        return path
+
+    a, b = clip("s01_sh01.mp4", 3.0), clip("s01_sh02.mp4", 3.0)
+    a2, b1 = clip("s01_sh01.take2.mp4", 3.0), clip("s01_sh02.take1.mp4", 1.5)  # b's take 1 is shorter
+    decisions = [EditDecision(shot_id="s01_sh01", scene_id="s01", clip_path=str(a), decision="trim",
+                              source_in=0.5, source_out=2.5, record_in=0.0),
+                 EditDecision(shot_id="s01_sh02", scene_id="s01", clip_path=str(b), decision="trim",
+                              source_in=0.5, source_out=3.0, record_in=2.0)]
+    lock = PictureLock(film_id="t", width=160, height=90, fps=24, decisions=decisions, runtime_s=4.5, video_path=str(a))
+
+    def info(shot, path, take, alt_take, alt_path):
+        return ClipInfo(shot_id=shot, scene_id="s01", path=str(path), duration_s=3.0, width=160, height=90, fps=24,
+                        sha256="x", backend="previs", take=take, score=0.9, reason="sharpest",
+                        alternates=[TakeClip(take=alt_take, seed=7, path=str(alt_path), duration_s=3.0, sha256="y",
+                                             score=0.8, reason="softer")])
+
+    takes = {"s01_sh01": info("s01_sh01", a, 1, 2, a2), "s01_sh02": info("s01_sh02", b, 2, 1, b1)}
+    tl = build_timeline("t", lock, CueSheet(film_id="t", runtime_s=4.5, cues=[]), takes=takes)
+    videos = tl.video_tracks()
+    assert [(t.name, t.enabled) for t in videos] == [("V1 picture", True), ("V2 take 1", False), ("V3 take 2", False)]
+    [alt_b] = videos[1].find_clips()
+    # at the record position of the take in the cut; its source range clamped to the shorter take 1
+    assert videos[1].range_of_child(alt_b).start_time.to_seconds() == 2.0
+    assert alt_b.source_range.start_time.to_seconds() == 0.5 and alt_b.duration().to_seconds() == 1.0
+    meta = alt_b.metadata["filmaster"]
+    assert (meta["shot_id"], meta["take"], meta["score"], meta["reason"]) == ("s01_sh02", 1, 0.8, "softer")
+    [alt_a] = videos[2].find_clips()
+    assert (videos[2].range_of_child(alt_a).start_time.to_seconds(), alt_a.duration().to_seconds()) == (0.0, 2.0)
+    v1 = {c.name: c.metadata["filmaster"] for c in videos[0].find_clips()}
+    assert (v1["s01_sh02"]["take"], list(v1["s01_sh02"]["alternates"])) == (2, [1])
+
+    xml = export_timeline(tl, "fcp7xml", tmp_path / "t.xml")
+    flags = [t.findtext("enabled") for t in ET.parse(xml).getroot().findall("project/children/sequence/media/video/track")]
+    assert flags == ["TRUE", "FALSE", "FALSE"]
+    edl = export_timeline(tl, "edl", tmp_path / "t.edl").read_text()
+    assert "* TAKE 1 OF S01_SH01, ALTERNATES 2" in edl.upper() and "* TAKE 2 OF S01_SH02, ALTERNATES 1" in edl.upper()
+    assert len(otio.adapters.read_from_file(str(tmp_path / "t.edl")).video_tracks()[0].find_clips()) == 2
