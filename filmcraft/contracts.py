@@ -16,6 +16,7 @@ FILM_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 MAX_SCENES = 12  # scene slots s01..s12 exist as partitions; a film uses its first N
 MAX_TEXT_WORDS = 2000  # the paper's inputs are a sentence up to ~100 words
 MAX_TEXT_CHARS = 20000
+MAX_CANDIDATES = 4  # takes per shot a judge compares: each one is a full render, charged to the budget
 
 STEMS = ("ambience", "music", "vo", "foley", "sfx")
 Stem = Literal["ambience", "music", "vo", "foley", "sfx"]
@@ -81,8 +82,6 @@ class FilmRequest(Contract):
     @field_validator("candidates")
     @classmethod
     def _candidates(cls, v: int) -> int:
-        from filmcraft.takes import MAX_CANDIDATES
-
         if not 1 <= v <= MAX_CANDIDATES:
             raise ValueError(f"{v} takes per shot: give 1..{MAX_CANDIDATES} (each take is a full render, "
                              "charged to the video budget)")

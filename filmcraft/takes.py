@@ -24,9 +24,7 @@ from typing import Callable, Literal, Optional, Union
 
 from pydantic import Field, ValidationError
 
-from filmcraft.contracts import ANGLES, MOVEMENTS, SHOT_SIZES, CameraSpec, Contract, ShotPlan
-
-MAX_CANDIDATES = 4  # takes per shot the judge compares: each one is a full render, charged to the budget
+from filmcraft.contracts import ANGLES, MAX_CANDIDATES, MOVEMENTS, SHOT_SIZES, CameraSpec, Contract, ShotPlan  # noqa: F401 - MAX_CANDIDATES re-exported
 MAX_TAKES_BYTES = 1_000_000
 # --camera keys a film-maker types -> the CameraSpec field they replace
 CAMERA_KEYS = {"size": "shot_size", "shot_size": "shot_size", "movement": "movement", "angle": "angle",

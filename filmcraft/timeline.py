@@ -58,7 +58,7 @@ from typing import Iterable
 
 import opentimelineio as otio
 
-from filmcraft.contracts import STEMS, AudioCue, ClipInfo, CueSheet, EditDecision, PictureLock, ReviewNote
+from filmcraft.contracts import STEMS, AudioCue, CueSheet, EditDecision, PictureLock, ReviewNote
 from filmcraft.media import MediaError, probe
 from filmcraft.store import atomic_path
 
@@ -329,53 +329,6 @@ def _check_no_secrets(value: object, where: str) -> None:
             raise ValueError(f"timeline metadata {path} has a {type(v).__name__}; use JSON values (str, number, bool, list, dict)")
 
 
-def _name_takes(video: otio.schema.Track, takes: dict[str, ClipInfo]) -> None:
-    """Each picture clip names its take, the judge's word and the alternates an editor can switch to."""
-    for clip in video.find_clips():
-        info = takes.get(clip.name)
-        if info is None:
-            continue
-        clip.metadata["filmaster"].update({
-            "take": info.take, "take_score": info.score, "take_reason": info.reason,
-            "alternates": [a.take for a in info.alternates]})
-
-
-def _take_tracks(lock: PictureLock, takes: dict[str, ClipInfo], media: _MediaRefs) -> list[otio.schema.Track]:
-    """One disabled video track per alternate take number ("V2 take 1", "V3 take 3" ...) above the
-    picture: each shot's alternate at the record position and source range of the take in the cut
-    (clamped to the alternate's length), so enabling a track (or one clip) switches the take."""
-    fps = lock.fps
-    numbers = sorted({a.take for d in lock.decisions if d.shot_id in takes for a in takes[d.shot_id].alternates})
-    tracks = []
-    for i, number in enumerate(numbers, 2):
-        track = otio.schema.Track(name=f"V{i} take {number}", kind=otio.schema.TrackKind.Video)
-        track.enabled = False  # the cut plays V1; an editor enables an alternate to switch
-        cursor = 0
-        for d in lock.decisions:
-            alt = next((a for a in takes[d.shot_id].alternates if a.take == number), None) if d.shot_id in takes else None
-            start, end = max(cursor, to_frames(d.record_in, fps)), to_frames(d.record_out, fps)
-            if alt is None or end <= start:
-                continue
-            path, available = media.frames(alt.path, f"take {number} of {d.shot_id}")
-            src_in = min(to_frames(d.source_in, fps), available - 1)
-            # the alternate consumes (record frames x speed) of media: clamp to what it has
-            frames = min(end - start, max(1, int((available - src_in) / d.speed)))
-            if start > cursor:
-                track.append(_gap(start - cursor, fps))
-            clip = otio.schema.Clip(
-                name=f"{d.shot_id} take {number}", media_reference=media.reference(path),
-                source_range=_range(src_in, frames, fps),
-                metadata={"filmaster": {"shot_id": d.shot_id, "scene_id": d.scene_id, "take": number,
-                                        "seed": alt.seed, "score": alt.score, "reason": alt.reason,
-                                        "variant": alt.variant, "alternate_of_take": takes[d.shot_id].take}})
-            if abs(d.speed - 1.0) > 1e-9:
-                clip.effects.append(otio.schema.LinearTimeWarp(name=f"speed x{d.speed:g}", time_scalar=d.speed))
-            track.append(clip)
-            cursor = start + frames
-        tracks.append(track)
-    return tracks
-
-
 def build_timeline(
     title: str,
     lock: PictureLock,
@@ -383,11 +336,9 @@ def build_timeline(
     notes: list[ReviewNote] = [],  # noqa: B006 - never mutated
     extra_metadata: dict | None = None,
     mix_path: str | None = None,
-    takes: dict[str, ClipInfo] | None = None,
 ) -> otio.schema.Timeline:
     """The locked film as an editable timeline: picture, the delivered mix (when ``mix_path`` is
-    given; the stems are then disabled), five stem tracks, review-note markers. ``takes``: each shot's
-    clip (by shot id) naming its take and alternates: disabled ``take`` tracks above the picture."""
+    given; the stems are then disabled), five stem tracks, review-note markers."""
     if cues.film_id != lock.film_id:
         raise ValueError(f"cue sheet is for film {cues.film_id!r} but the picture lock is for {lock.film_id!r}: pass the matching pair")
     extra = dict(extra_metadata or {})
@@ -410,9 +361,6 @@ def build_timeline(
         }},
     )
     tl.tracks.append(video)
-    if takes:
-        _name_takes(video, takes)
-        tl.tracks.extend(_take_tracks(lock, takes, media))
     tl.tracks.extend(audio)
     tl.tracks.markers.extend(_note_markers(notes, lock))
     return tl
@@ -517,7 +465,7 @@ def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
         target = tl
         if fmt == "edl":
             # CMX 3600 holds one video track: export the picture alone (alternate takes are disabled
-            # tracks of their own; each event names its take and alternates in a comment).
+            # tracks of their own, filmcraft.take_tracks; each event names them in a comment).
             videos = [t for t in tl.tracks if t.kind == otio.schema.TrackKind.Video and t.enabled]
             if len(videos) != 1:
                 raise ValueError(f"an EDL holds exactly one video track; this timeline has {len(videos)} enabled: "
@@ -525,7 +473,6 @@ def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
             target = otio.schema.Timeline(name=tl.name, global_start_time=tl.global_start_time,
                                           metadata=copy.deepcopy(tl.metadata))
             target.tracks.append(copy.deepcopy(videos[0]))
-            _edl_take_comments(target.tracks[0])
         elif fmt in ("fcp7xml", "otio"):
             target = copy.deepcopy(tl)
         if fmt in ("fcp7xml", "edl"):
@@ -548,18 +495,6 @@ def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
     return out_path
-
-
-def _edl_take_comments(track: otio.schema.Track) -> None:
-    """'* TAKE 2 OF S01_SH02, ALTERNATES 1, 3' under each event with takes (the cmx_3600 adapter writes a
-    clip's ``cmx_3600.comments`` as comment lines)."""
-    for clip in track.find_clips():
-        meta = clip.metadata.get("filmaster", {})
-        if "take" not in meta:
-            continue
-        alts = meta.get("alternates") or []
-        comment = f"TAKE {meta['take']} OF {clip.name}" + (f", ALTERNATES {', '.join(map(str, alts))}" if alts else "")
-        clip.metadata.setdefault("cmx_3600", {}).setdefault("comments", []).append(comment)
 
 
 def _fcp_track_enabled(xml_path: Path, tl: otio.schema.Timeline) -> None:

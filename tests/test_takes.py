@@ -180,6 +180,7 @@ def test_alternate_takes_are_disabled_tracks_an_editor_can_switch_to(tmp_path: P
 
     from filmcraft.contracts import ClipInfo, CueSheet, EditDecision, PictureLock, TakeClip
     from filmcraft.media import run_ffmpeg
+    from filmcraft.take_tracks import add_take_tracks
     from filmcraft.timeline import build_timeline, export_timeline
 
     def clip(name: str, seconds: float) -> Path:
@@ -203,7 +204,8 @@ def test_alternate_takes_are_disabled_tracks_an_editor_can_switch_to(tmp_path: P
                                              score=0.8, reason="softer")])
 
     takes = {"s01_sh01": info("s01_sh01", a, 1, 2, a2), "s01_sh02": info("s01_sh02", b, 2, 1, b1)}
-    tl = build_timeline("t", lock, CueSheet(film_id="t", runtime_s=4.5, cues=[]), takes=takes)
+    tl = build_timeline("t", lock, CueSheet(film_id="t", runtime_s=4.5, cues=[]))
+    assert add_take_tracks(tl, lock, takes) == 2
     videos = tl.video_tracks()
     assert [(t.name, t.enabled) for t in videos] == [("V1 picture", True), ("V2 take 1", False), ("V3 take 2", False)]
     [alt_b] = videos[1].find_clips()

@@ -9,7 +9,6 @@ from importlib import resources as importlib_resources
 from pathlib import Path
 
 from filmaster_assets.cli.runtime import DEFAULT_STUDIO, CliError, execute, open_instance, setup_env, stage
-from filmaster_assets.cli.takes import add_take_commands
 
 # How the request parser's messages name each field here: the flag a film-maker typed.
 FLAG_NAMES = {"film_id": "--film-id", "text": "--text", "top_k": "--top-k", "refs_dir": "--refs",
@@ -247,8 +246,6 @@ def add_film_commands(sub) -> None:
     u.add_argument("film_id", metavar="FILM_ID")
     u.add_argument("--out", help=f"studio folder (default ./{DEFAULT_STUDIO})")
     u.set_defaults(func=cmd_update)
-
-    add_take_commands(sub)
 
     x = sub.add_parser("export", help="export a film's timeline for an editor (Resolve, Premiere, Avid)")
     x.add_argument("film_id", metavar="FILM_ID")

@@ -41,14 +41,15 @@ def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, 
     mix and five (disabled) stem tracks, review notes as markers."""
     import opentimelineio as otio
 
+    from filmcraft.take_tracks import add_take_tracks
     from filmcraft.timeline import build_timeline, write_timeline
 
     film_id = context.partition_key
     files = studio.film(film_id)
     timeline = build_timeline(scene_blocks.title, picture_lock, sound_design, audience_review.notes,
                               extra_metadata={"film_id": film_id, "mix_report": str(files.mix_report)},
-                              mix_path=mix.master_path,
-                              takes={c.shot_id: c for scene in clips.values() for c in scene.clips})
+                              mix_path=mix.master_path)
+    alternates = add_take_tracks(timeline, picture_lock, {c.shot_id: c for scene in clips.values() for c in scene.clips})
     write_timeline(timeline, files.timeline)
     return dg.MaterializeResult(
         metadata={**file_metadata(files.timeline), "video_tracks": len(timeline.video_tracks()),
@@ -59,5 +60,5 @@ def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, 
                   "transitions": sum(isinstance(item, otio.schema.Transition)
                                      for track in timeline.video_tracks() for item in track),
                   "dips_to_black": sum(1 for d in picture_lock.decisions if d.transition == "fade"),
-                  "alternate_take_tracks": sum(1 for t in timeline.video_tracks() if not t.enabled)},
+                  "alternate_take_tracks": alternates},
         data_version=dg.DataVersion(sha256_file(files.timeline)[:24]))
