@@ -205,4 +205,8 @@ def _record_update(rec: Optional[ShotTakes], shots: list[_Shot], verdict: dict, 
         return rec.model_copy(update={"takes": [keyed.get(t.take, t) for t in rec.takes]})
     if wanted == 1:
         return None
-    return ShotTakes(active=pick, chosen_by="judge", takes=[filled(s) for s in shots])
+    # a candidate shot before (same clip) keeps when it was made
+    made = {t.clip_key: t.made_at for t in (rec.takes if rec else []) if t.clip_key and t.made_at}
+    return ShotTakes(active=pick, chosen_by="judge",
+                     takes=[filled(s.__class__(s.take.model_copy(update={"made_at": made.get(s.clip_key, "")}),
+                                               s.plan, s.manifest, s.clip_key, s.cached)) for s in shots])

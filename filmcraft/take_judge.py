@@ -84,7 +84,8 @@ def offline_verdicts(takes: list[TakeEvidence]) -> list[Verdict]:
             nouns = _planned_nouns(t.plan)
             missing = [n for n in t.manifest.not_depicted]
             parts["depiction"] = 1.0 - min(1.0, len(missing) / max(1, len(nouns))) if nouns else (0.0 if missing else 1.0)
-            notes.append(f"drew {max(0, len(nouns) - len(missing))}/{len(nouns)} planned nouns"
+            notes.append((f"drew {max(0, len(nouns) - len(missing))}/{len(nouns)} planned nouns" if nouns
+                          else "no props or prop subject planned")
                          + (f" (missing {', '.join(missing)})" if missing else ""))
         planned = t.plan.camera.duration_s
         parts["duration"] = max(0.0, 1.0 - abs(m.duration_s - planned) / planned)

@@ -132,7 +132,9 @@ def test_candidates_are_judged_charged_and_linked_as_alternates(scene_setup):
     assert (ledger.video_shots, ledger.video_seconds) == (4, 4.0)  # every take is charged: 2 x 2 x 1.0 s
     for info in shot.clips.clips:
         assert info.take in (1, 2) and info.score is not None and "s of 1.00 s planned" in info.reason
-        assert "planned nouns" in info.reason  # the manifest's depiction against the plan
+        # the manifest's depiction against the plan: sh01 plans a lantern, sh02 no prop
+        assert ("drew 0/1 planned nouns (missing lantern)" if info.shot_id == "s01_sh01"
+                else "no props or prop subject planned") in info.reason
         [alt] = info.alternates
         assert alt.take == 3 - info.take and Path(alt.path).name == f"{info.shot_id}.take{alt.take}.mp4"
         assert Path(alt.path).is_file() and alt.sha256 != info.sha256 and alt.score is not None

@@ -58,8 +58,8 @@ def cmd_reshoot(args) -> int:
     except (OverrideError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     if not current.get(scene, False):
-        raise CliError(f"scene {scene} of film {args.film_id!r} is not current (its block, override or request "
-                       f"changed): run `filmaster update {args.film_id}` first, then reshoot")
+        raise CliError(f"scene {scene} of film {args.film_id!r} is not current (its block, override, request "
+                       f"or the code behind it changed): run `filmaster update {args.film_id}` first, then reshoot")
     try:
         camera = parse_camera(args.camera) if args.camera is not None else None
         if args.prompt is not None and not args.prompt.strip():
