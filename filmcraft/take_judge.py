@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from filmcraft.contracts import Contract, RenderManifest, ShotPlan
 from filmcraft.media import MediaError, ffmpeg_exe, probe
@@ -122,21 +122,31 @@ INSTRUCTIONS = ("You are a film editor choosing between takes of one shot. Each 
                 "best realises it. Score each take from 1 to 5 with a short reason.")
 
 
+def _choice_for(shown: tuple[int, ...]) -> type[TakeChoice]:
+    """TakeChoice that refuses a pick, or a set of scored takes, other than the takes shown: the role's
+    repair turn shows the model exactly that, and a second such answer fails naming the role."""
+    class Choice(TakeChoice):
+        @model_validator(mode="after")
+        def _shown(self):
+            if self.pick not in shown:
+                raise ValueError(f"pick {self.pick} is not one of the takes shown ({', '.join(map(str, shown))})")
+            if sorted(s.take for s in self.takes) != sorted(shown):
+                raise ValueError(f"score each take shown ({', '.join(map(str, shown))}) exactly once")
+            return self
+
+    Choice.__name__ = Choice.__qualname__ = "TakeChoice"
+    return Choice
+
+
 def vision_verdicts(takes: list[TakeEvidence], judge: VisionJudge) -> tuple[list[Verdict], int]:
-    """The model's scores (mapped to 0..1) and pick; an answer that scores other takes than those shown,
-    or picks one of those not shown, is refused naming the role."""
+    """The model's scores (1..5 mapped to 0..1) and pick, validated against the takes shown."""
     plan = takes[0].plan
     text = (f"Shot {plan.shot_id}: {plan.prompt}\nsize {plan.camera.shot_size}, movement {plan.camera.movement}, "
             f"angle {plan.camera.angle}, subject {plan.subject or ', '.join(plan.characters) or 'the place'}, "
             f"props {', '.join(plan.props) or 'none'}.\nTakes: " + ", ".join(str(t.take) for t in takes))
     frames = [Keyframe(Path(t.keyframe), 0.0, f"{plan.shot_id} take {t.take}") for t in takes if t.keyframe]
-    answer = judge.judge_json(INSTRUCTIONS, text, frames, TakeChoice)
-    shown = {t.take for t in takes}
+    answer = judge.judge_json(INSTRUCTIONS, text, frames, _choice_for(tuple(t.take for t in takes)))
     scored = {s.take: s for s in answer.takes}
-    if set(scored) != shown or answer.pick not in shown:
-        raise ValueError(f"the take judge ({getattr(judge, 'name', 'vision model')}) answered for take(s) "
-                         f"{sorted(scored)} and picked {answer.pick}, but takes {sorted(shown)} were shown: "
-                         "check FILMASTER_VISION_MODEL, or unset FILMASTER_VISION_BASE_URL to judge offline")
     return [Verdict(t.take, round((scored[t.take].score - 1) / 4, 4), scored[t.take].reason) for t in takes], answer.pick
 
 

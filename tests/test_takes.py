@@ -227,3 +227,34 @@ def test_alternate_takes_are_disabled_tracks_an_editor_can_switch_to(tmp_path: P
     edl = export_timeline(tl, "edl", tmp_path / "t.edl").read_text()
     assert "* TAKE 1 OF S01_SH01, ALTERNATES 2" in edl.upper() and "* TAKE 2 OF S01_SH02, ALTERNATES 1" in edl.upper()
     assert len(otio.adapters.read_from_file(str(tmp_path / "t.edl")).video_tracks()[0].find_clips()) == 2
+
+
+def test_a_vision_model_picks_with_reasons_and_a_wrong_pick_is_refused_once(scene_setup):
+    """With a vision endpoint (our counting server) the model sees both takes' keyframes and answers a
+    validated choice; a pick of a take not shown gets the role's one repair turn."""
+    from resources.vision import OpenAIVisionJudge
+    from tests.openai_server import OpenAIServer, chat_reply
+
+    studio, files, item, plans = scene_setup
+    one = ScenePlan(scene_id="s01", shots=plans.shots[:1])
+    bad = {"takes": [{"take": 1, "score": 3, "reason": "wide"}, {"take": 3, "score": 5, "reason": "?"}], "pick": 3}
+    good = {"takes": [{"take": 1, "score": 3, "reason": "the lamp is lost in the wide frame"},
+                      {"take": 2, "score": 5, "reason": "tighter lens frames Tomas and the lamp"}], "pick": 2}
+    with OpenAIServer() as server:
+        server.queue("POST /v1/chat/completions", chat_reply(json.dumps(bad)), chat_reply(json.dumps(good)))
+        judge = OpenAIVisionJudge(server.base_url, "vision-test", role="take judge")
+        from filmcraft.previs import render_shot
+        from filmcraft.shoot import shoot_scene
+
+        req = FilmRequest(film_id="takes", text="a keeper", width=W, height=H, fps=FPS, candidates=2)
+        shot = shoot_scene(item, one, req, studio, files,
+                           lambda p, refs, out, seed: render_shot(p, refs, out, W, H, FPS, seed), "previs", None, judge)
+        assert server.calls("/v1/chat/completions") == 2  # the refused answer and its repair
+        sent = json.loads(server.requests[0][2])
+        images = [p for m in sent["messages"] for p in (m["content"] if isinstance(m["content"], list) else [])
+                  if p.get("type") == "image_url"]
+        assert len(images) == 2 and sent["response_format"]["json_schema"]["name"] == "TakeChoice"
+        assert "pick 3 is not one of the takes shown (1, 2)" in json.loads(server.requests[1][2])["messages"][-1]["content"]
+    [info] = shot.clips.clips
+    assert (info.take, info.score, info.reason) == (2, 1.0, "tighter lens frames Tomas and the lamp")
+    assert [(a.take, a.score, a.reason) for a in info.alternates] == [(1, 0.5, "the lamp is lost in the wide frame")]
