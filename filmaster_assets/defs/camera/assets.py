@@ -10,7 +10,7 @@ import json
 import dagster as dg
 
 from filmaster_assets.metadata import contract_version, image_preview, table
-from filmaster_assets.partitions import film_and_scene, film_scene_partitions
+from filmaster_assets.partitions import film_and_scene, film_partitions, film_scene_partitions
 from filmaster_assets.policies import CLIP_RETRY, LLM_POOL, LLM_RETRY
 from filmcraft import stages
 from filmcraft.budget import Budget
@@ -25,6 +25,11 @@ from resources.video import VideoResource
 from resources.vision import VisionModelResource
 
 _common = dict(partitions_def=film_scene_partitions, group_name="camera")
+
+shot_takes = dg.AssetSpec(
+    "shot_takes", partitions_def=film_partitions, group_name="camera",
+    description="<film>/shot_takes.json: every take of a shot (reshoots with `filmaster reshoot`, judged "
+                "candidates) and the active one; `filmaster takes FILM_ID` lists them.")
 
 
 class SceneOverrideConfig(dg.Config):
@@ -104,7 +109,7 @@ def shot_plans(scene_block: SceneToShoot, scene_references: SceneReferences, fil
         "backend": text_model.backend_name()})
 
 
-@dg.asset(**_common, retry_policy=CLIP_RETRY)
+@dg.asset(**_common, retry_policy=CLIP_RETRY, deps=["shot_takes"])
 def clips(context: dg.AssetExecutionContext, scene_block: SceneToShoot, shot_plans: ScenePlan,
           film_request: FilmRequest, studio: StudioResource, video: VideoResource,
           embeddings: EmbeddingResource, vision: VisionModelResource) -> dg.Output[SceneClips]:
