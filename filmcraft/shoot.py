@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -155,9 +155,7 @@ def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: 
                 continue
             path = paths[s.take.take]
             link_or_copy(s.cached, path)
-            alt_frame = keyframes_dir / f"{shot.shot_id}.take{s.take.take}.png"
-            if not alt_frame.exists():
-                keyframe(path, alt_frame)
+            alt_frame = keyframe(path, keyframes_dir / f"{shot.shot_id}.take{s.take.take}.png")
             v = verdict.get(s.take.take)
             alternates.append(TakeClip(
                 take=s.take.take, seed=s.take.seed, path=str(path), duration_s=probe(path).duration_s,
@@ -207,6 +205,5 @@ def _record_update(rec: Optional[ShotTakes], shots: list[_Shot], verdict: dict, 
         return None
     # a candidate shot before (same clip) keeps when it was made
     made = {t.clip_key: t.made_at for t in (rec.takes if rec else []) if t.clip_key and t.made_at}
-    return ShotTakes(active=pick, chosen_by="judge",
-                     takes=[filled(s.__class__(s.take.model_copy(update={"made_at": made.get(s.clip_key, "")}),
-                                               s.plan, s.manifest, s.clip_key, s.cached)) for s in shots])
+    return ShotTakes(active=pick, chosen_by="judge", takes=[
+        filled(replace(s, take=s.take.model_copy(update={"made_at": made.get(s.clip_key, "")}))) for s in shots])
