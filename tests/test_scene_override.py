@@ -113,6 +113,18 @@ def _reshoot_one_shot(film, studio, server, instance):
     assert [d.shot_id for d in lock.decisions] == [d.shot_id for d in lock_before.decisions]
     new = next(d for d in lock.decisions if d.shot_id == "s01_sh02")
     assert new.source_out <= 2.5 + 1e-6 and sha256_file(new.clip_path) != old_sha
+    # item 6: the UI's edl table and the timeline name the take; the first take waits on a disabled track
+    edl = instance.fetch_materializations(dg.AssetKey("picture_lock"), limit=1).records[0] \
+        .asset_materialization.metadata["edl"].value.records
+    assert [r.data["take"] for r in edl if r.data["shot"] == "s01_sh02"] == ["2 (alt 1)"]
+    import opentimelineio as otio
+
+    tl = otio.adapters.read_from_file(str(film / "timeline.otio"))
+    assert [(t.name, t.enabled) for t in tl.video_tracks()] == [("V1 picture", True), ("V2 take 1", False)]
+    [alt] = tl.video_tracks()[1].find_clips()
+    assert (alt.metadata["filmaster"]["shot_id"], alt.metadata["filmaster"]["take"]) == ("s01_sh02", 1)
+    assert main(["export", film.name, "--format", "edl", "--studio", str(studio)]) == 0
+    assert "* TAKE 2 OF s01_sh02, ALTERNATES 1" in (film / "timeline.edl").read_text()
 
     assert main(["reshoot", film.name, "s01_sh02", "--restore", "1", "--out", str(studio)]) == 0
     assert server.calls("/v1/chat/completions") == chat_before
