@@ -127,7 +127,8 @@ def parse_camera(text: str, flag: str = "--camera") -> dict[str, Union[str, floa
             out[field] = lens
             continue
         if value not in _VOCAB[field]:
-            raise TakesError(f"{flag} {key}={value}: not a {field.replace('_', ' ')}; allowed: "
+            what = field.replace("_", " ")
+            raise TakesError(f"{flag} {key}={value}: not {'an' if what[0] in 'aeiou' else 'a'} {what}; allowed: "
                              f"{', '.join(_VOCAB[field])}")
         out[field] = value
     if not out and text is not None:
@@ -211,6 +212,8 @@ def new_take(rec: Optional[ShotTakes], plan: ShotPlan, film_seed: int, seed: Opt
              duration_s: Optional[float] = None) -> ShotTakes:
     """The record with one more take, made active by the film-maker. Changes stack on the active take
     (a reshoot of a close-up with a new seed stays a close-up); no seed given: a new derived one."""
+    if duration_s is not None and not 0.5 < duration_s <= 30:  # CameraSpec's range
+        raise TakesError(f"--duration {duration_s:g}: a shot lasts more than 0.5 and at most 30 seconds")
     rec = rec or ShotTakes(active=1, takes=[Take(take=1, seed=film_seed, source="original", made_at="")])
     base = rec.active_take
     number = max(t.take for t in rec.takes) + 1

@@ -62,8 +62,10 @@ def test_reshoots_stack_on_the_active_take_and_restore_names_the_takes():
     assert restore_take(rec, plan.shot_id, 1, 0).active == 1
     with pytest.raises(TakesError, match=r"--restore 9: shot s01_sh01: take 9 does not exist; this shot has take\(s\) 1, 2, 3"):
         restore_take(rec, plan.shot_id, 9, 0)
-    with pytest.raises(TakesError, match="--prompt/--camera/--duration: s01_sh01 take 4: camera.duration_s"):
+    with pytest.raises(TakesError, match="--duration 0.1: a shot lasts more than 0.5 and at most 30 seconds"):
         new_take(rec, plan, film_seed=0, duration_s=0.1)
+    with pytest.raises(TakesError, match="--camera angle=sideways: not an angle; allowed: eye_level, high"):
+        parse_camera("angle=sideways")
 
 
 def test_a_broken_takes_file_is_named(tmp_path: Path):

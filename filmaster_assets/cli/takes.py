@@ -42,7 +42,7 @@ def cmd_reshoot(args) -> int:
                                                 scene_statuses)
     from filmaster_assets.partitions import scene_key
     from filmcraft.overrides import OverrideError
-    from filmcraft.takes import TakesError, edit_takes, new_take, parse_camera, restore_take
+    from filmcraft.takes import TakesError, edit_takes, load_takes, new_take, parse_camera, restore_take
 
     changes = args.seed is not None or args.prompt is not None or args.camera is not None or args.duration is not None
     if args.restore is not None and changes:
@@ -51,6 +51,23 @@ def cmd_reshoot(args) -> int:
     studio = setup_env(args.out)
     files, req, plan = _film_shot(studio, args.film_id, args.shot_id)
     scene = plan.scene_id
+    before = {}
+
+    def edit(takes):
+        rec = takes.get(plan.shot_id)
+        before["record"] = rec
+        if args.restore is not None:
+            takes[plan.shot_id] = restore_take(rec, plan.shot_id, args.restore, req.seed)
+        else:
+            takes[plan.shot_id] = new_take(rec, plan, req.seed, args.seed, args.prompt, camera, args.duration)
+
+    try:  # every flag checked before Dagster is started (nothing is written yet)
+        camera = parse_camera(args.camera) if args.camera is not None else None
+        if args.prompt is not None and not args.prompt.strip():
+            raise TakesError("--prompt is blank: give the shot's new prompt, or leave the flag out")
+        edit(load_takes(files.shot_takes))
+    except TakesError as exc:
+        raise CliError(str(exc)) from None
     defs = build_defs()
     instance = open_instance()
     try:
@@ -61,20 +78,6 @@ def cmd_reshoot(args) -> int:
         raise CliError(f"scene {scene} of film {args.film_id!r} is not current (its block, override, request "
                        f"or the code behind it changed): run `filmaster update {args.film_id}` first, then reshoot")
     try:
-        camera = parse_camera(args.camera) if args.camera is not None else None
-        if args.prompt is not None and not args.prompt.strip():
-            raise TakesError("--prompt is blank: give the shot's new prompt, or leave the flag out")
-
-        before = {}
-
-        def edit(takes):
-            rec = takes.get(plan.shot_id)
-            before["record"] = rec
-            if args.restore is not None:
-                takes[plan.shot_id] = restore_take(rec, plan.shot_id, args.restore, req.seed)
-            else:
-                takes[plan.shot_id] = new_take(rec, plan, req.seed, args.seed, args.prompt, camera, args.duration)
-
         record = edit_takes(files.shot_takes, edit)[plan.shot_id]
     except TakesError as exc:
         raise CliError(str(exc)) from None
