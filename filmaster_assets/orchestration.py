@@ -35,6 +35,11 @@ SCRIPT_AFTER_REQUEST = ("synopsis", "simplified_storyboard", "detailed_storyboar
 # Post-production is current when every film-level asset after the camera is fresh.
 POST_ASSETS = ("rough_cut", "audience_review", "edit_analysis", "picture_lock", "sound_design", "mix", "final_film",
                "otio_timeline", "filmeval_scores")
+# After a reshoot the locked edit stays: the audience review and edit analysis (LLM roles) are not asked
+# again, the new take drops into its shot's decision. FilmEval (whose judge may be a vision model) runs
+# only when asked (`filmaster reshoot --eval`).
+RESHOOT_POST_ASSETS = tuple(a for a in POST_ASSETS if a not in ("audience_review", "edit_analysis", "filmeval_scores"))
+RESHOOT_TAG = "filmaster/reshoot"  # on a reshoot's runs: the post-production sensor leaves them to the CLI
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ FILM_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 MAX_SCENES = 12  # scene slots s01..s12 exist as partitions; a film uses its first N
 MAX_TEXT_WORDS = 2000  # the paper's inputs are a sentence up to ~100 words
 MAX_TEXT_CHARS = 20000
+MAX_CANDIDATES = 4  # takes per shot a judge compares: each one is a full render, charged to the budget
 
 STEMS = ("ambience", "music", "vo", "foley", "sfx")
 Stem = Literal["ambience", "music", "vo", "foley", "sfx"]
@@ -79,6 +80,16 @@ class FilmRequest(Contract):
     # Ablations (FilmEval): no_rag plans shots from film grammar alone, no_rhythm ships the rough cut.
     variant: Literal["full", "no_rag", "no_rhythm"] = "full"
     top_k: int = Field(default=8, ge=1, le=64)  # film-clip captions retrieved per scene block
+    # Takes rendered per shot; a judge picks one, the others stay as alternates (filmcraft.takes).
+    candidates: int = 1
+
+    @field_validator("candidates")
+    @classmethod
+    def _candidates(cls, v: int) -> int:
+        if not 1 <= v <= MAX_CANDIDATES:
+            raise ValueError(f"{v} takes per shot: give 1..{MAX_CANDIDATES} (each take is a full render, "
+                             "charged to the video budget)")
+        return v
 
     @field_validator("film_id")
     @classmethod
@@ -328,6 +339,25 @@ class ClipInfo(Contract):
     backend: str  # "previs" or "openai:<model>"
     keyframe_path: Optional[str] = None  # a still from the middle of the clip (contact sheets, vision spotting)
     manifest: Optional[RenderManifest] = None  # previs only: what was drawn
+    take: int = 1  # the take this clip is (filmcraft.takes); its alternates below
+    seed: Optional[int] = None  # the seed it was rendered with
+    score: Optional[float] = None  # the judge's score (candidates), 0..1
+    reason: str = ""  # why the judge picked it, or that the film-maker did
+    alternates: list["TakeClip"] = []  # the shot's other takes, linked beside it (shots/<shot>.take<n>.mp4)
+
+
+class TakeClip(Contract):
+    """A take of a shot that is not in the cut: an editor can switch to it (a disabled timeline track)."""
+
+    take: int
+    seed: int
+    path: str
+    duration_s: float
+    sha256: str
+    keyframe_path: Optional[str] = None
+    score: Optional[float] = None
+    reason: str = ""
+    variant: str = ""  # what differs from the plan: "seed 123, lens_mm 19.2"
 
 
 class DepictedProp(Contract):
@@ -357,6 +387,7 @@ class SceneClips(Contract):
     scene_id: str
     clips: list[ClipInfo]
     contact_sheet_path: Optional[str] = None
+    takes_sheet_path: Optional[str] = None  # every take's keyframe, for scenes with alternate takes
 
 
 # --- cut ---------------------------------------------------------------------------------

@@ -27,6 +27,13 @@ class FilmLayout:
     @property
     def scene_overrides(self) -> Path: return self.root / "scene_overrides.json"
 
+    @property
+    def shot_takes(self) -> Path: return self.root / "shot_takes.json"
+
+    def take_clip(self, shot_id: str, take: int) -> Path:
+        """An alternate take of a shot, beside the take in the cut (``shots/<shot>.mp4``)."""
+        return self.shots / f"{shot_id}.take{take}.mp4"
+
     # camera (per scene)
     def scene_dir(self, scene_id: str) -> Path: return self.root / "scenes" / scene_id
     def scene_references(self, scene_id: str) -> Path: return self.scene_dir(scene_id) / "references.json"

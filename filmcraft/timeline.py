@@ -503,10 +503,12 @@ def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
     try:
         target = tl
         if fmt == "edl":
-            # CMX 3600 holds one video track: export the picture alone.
-            videos = [t for t in tl.tracks if t.kind == otio.schema.TrackKind.Video]
+            # CMX 3600 holds one video track: export the picture alone (alternate takes are disabled
+            # tracks of their own, filmcraft.take_tracks; each event names them in a comment).
+            videos = [t for t in tl.tracks if t.kind == otio.schema.TrackKind.Video and t.enabled]
             if len(videos) != 1:
-                raise ValueError(f"an EDL holds exactly one video track; this timeline has {len(videos)}: export fcp7xml or otio instead")
+                raise ValueError(f"an EDL holds exactly one video track; this timeline has {len(videos)} enabled: "
+                                 "export fcp7xml or otio instead")
             target = otio.schema.Timeline(name=tl.name, global_start_time=tl.global_start_time,
                                           metadata=copy.deepcopy(tl.metadata))
             target.tracks.append(copy.deepcopy(videos[0]))

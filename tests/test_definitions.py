@@ -26,9 +26,10 @@ def test_definitions_load_and_graph_is_complete():
     assert parents("scene_block") == {"scene_blocks", "scene_overrides"}
     assert parents("scene_references") == {"scene_block", "clip_caption_index", "film_request"}
     assert parents("shot_plans") == {"scene_block", "scene_references", "film_request"}
-    assert parents("clips") == {"scene_block", "shot_plans", "film_request"}
+    assert parents("clips") == {"scene_block", "shot_plans", "film_request", "shot_takes"}
     assert parents("rough_cut") == {"film_request", "scene_blocks", "scene_block", "shot_plans", "clips"}
     assert parents("final_film") == {"picture_lock", "mix"}
+    assert "clips" in parents("picture_lock") and "clips" in parents("otio_timeline")  # takes in the EDL, alternates
     assert {"audio_library_index", "clips", "picture_lock"} <= parents("sound_design")
     assert {"final_film", "mix", "sound_design", "synopsis"} <= parents("filmeval_scores")
     for name in ("reindex_job", "corpus_ingest_job", "script_job", "camera_job",

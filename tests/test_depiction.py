@@ -209,7 +209,7 @@ def test_manifest_is_stored_with_each_clip(tmp_path: Path, visuals):
     shots = [plan(action="Tomas walks to the tower", weather="storm", props=["seagull", "zorblax"])]
     refs_calls = []
 
-    def render_clip(shot, refs, out):
+    def render_clip(shot, refs, out, seed):
         refs_calls.append(shot.shot_id)
         render_shot(shot, refs, out, W, H, FPS, visuals=visuals)
 

@@ -5,7 +5,10 @@ test counts real LLM calls; clips renders are counted from the clips asset's met
 The same run is the secrets test (issue #7): the text role is configured with an API key from the
 environment, and after two makes and an override no file in the studio (artifacts, caches, OTIO,
 FilmEval report, budget ledger) or in the Dagster instance (run config, event logs, metadata)
-contains it. (One film serves both: each film costs ~30 s of the suite's 15-minute budget.)"""
+contains it. (One film serves both: each film costs ~30 s of the suite's 15-minute budget.)
+
+The same film is then reshot (issue #17 item 3): one shot, one render, no LLM request, the previous
+take restored from the cache with no render."""
 
 import json
 import dagster as dg
@@ -71,7 +74,63 @@ def test_override_redoes_only_that_scene(tmp_path, monkeypatch, studio_with_libr
         plans = json.loads((film / "scenes" / "s02" / "shot_plan.json").read_text())
         assert all(s["time_of_day"] == "night" for s in plans["shots"])
 
+        _reshoot_one_shot(film, studio, server, instance)
+
     # the key the text role was configured with was written nowhere: studio or Dagster instance
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert len(files) > 50 and (film / "timeline.otio").exists() and (film / "filmeval.json").exists()
     assert [str(p) for p in files if SECRET.encode() in p.read_bytes()] == []
+
+
+def _reshoot_one_shot(film, studio, server, instance):
+    """`filmaster reshoot`: counted server-side (chat requests), in the clips cache and the budget ledger."""
+    from filmaster_assets.cli import main
+    from filmcraft.contracts import PictureLock
+    from filmcraft.store import read_model, sha256_file
+    from filmcraft.takes import load_takes
+
+    cache = studio / ".cache" / "clips"
+    old_sha = sha256_file(film / "shots" / "s01_sh02.mp4")
+    cached_before = {sha256_file(p) for p in cache.glob("*.mp4")}
+    chat_before = server.calls("/v1/chat/completions")
+    ledger_before = json.loads((film / "budget.json").read_text())
+    lock_before = read_model(film / "cut" / "picture_lock.json", PictureLock)
+
+    assert main(["reshoot", film.name, "s01_sh02", "--camera", "size=close_up", "--duration", "2.5",
+                 "--out", str(studio)]) == 0
+    assert server.calls("/v1/chat/completions") == chat_before  # no review, no analysis, no re-plan
+    cached_after = {sha256_file(p) for p in cache.glob("*.mp4")}
+    assert len(cached_after - cached_before) == 1 and old_sha in cached_after  # 1 render; the old take kept
+    latest = instance.fetch_materializations(dg.AssetKey("clips"), limit=1).records[0]
+    assert latest.partition_key.endswith("s01") and latest.asset_materialization.metadata["rendered"].value == 1
+    ledger = json.loads((film / "budget.json").read_text())
+    assert ledger["video_shots"] == ledger_before["video_shots"] + 1
+    assert abs(ledger["video_seconds"] - ledger_before["video_seconds"] - 2.5) < 1e-6
+    rec = load_takes(film / "shot_takes.json")["s01_sh02"]
+    assert (rec.active, rec.chosen_by, rec.active_take.camera) == (2, "film-maker", {"shot_size": "close_up"})
+    lock = read_model(film / "cut" / "picture_lock.json", PictureLock)
+    # the locked edit stays: same shots in the same order; the new take drops into its decision
+    assert [d.shot_id for d in lock.decisions] == [d.shot_id for d in lock_before.decisions]
+    new = next(d for d in lock.decisions if d.shot_id == "s01_sh02")
+    assert new.source_out <= 2.5 + 1e-6 and sha256_file(new.clip_path) != old_sha
+    # item 6: the UI's edl table and the timeline name the take; the first take waits on a disabled track
+    edl = instance.fetch_materializations(dg.AssetKey("picture_lock"), limit=1).records[0] \
+        .asset_materialization.metadata["edl"].value.records
+    assert [r.data["take"] for r in edl if r.data["shot"] == "s01_sh02"] == ["2 (alt 1)"]
+    import opentimelineio as otio
+
+    tl = otio.adapters.read_from_file(str(film / "timeline.otio"))
+    assert [(t.name, t.enabled) for t in tl.video_tracks()] == [("V1 picture", True), ("V2 take 1", False)]
+    [alt] = tl.video_tracks()[1].find_clips()
+    assert (alt.metadata["filmaster"]["shot_id"], alt.metadata["filmaster"]["take"]) == ("s01_sh02", 1)
+    assert main(["export", film.name, "--format", "edl", "--studio", str(studio)]) == 0
+    assert "* TAKE 2 OF s01_sh02, ALTERNATES 1" in (film / "timeline.edl").read_text()
+
+    assert main(["reshoot", film.name, "s01_sh02", "--restore", "1", "--out", str(studio)]) == 0
+    assert server.calls("/v1/chat/completions") == chat_before
+    assert {sha256_file(p) for p in cache.glob("*.mp4")} == cached_after  # a cache hit: nothing rendered
+    assert sha256_file(film / "shots" / "s01_sh02.mp4") == old_sha
+    assert json.loads((film / "budget.json").read_text())["video_shots"] == ledger["video_shots"]
+    lock = read_model(film / "cut" / "picture_lock.json", PictureLock)
+    assert [(d.shot_id, d.source_in, d.source_out) for d in lock.decisions] == \
+        [(d.shot_id, d.source_in, d.source_out) for d in lock_before.decisions]

@@ -166,3 +166,26 @@ def test_an_edited_scene_block_goes_on_to_its_camera_chain(tmp_path):
         requests = _tick(scene_edit_sensor, instance, tmp_path)
     assert [(r.partition_key.keys_by_dimension["scene"], sorted(k.to_user_string() for k in r.asset_selection))
             for r in requests] == [("s02", ["clips", "scene_references", "shot_plans"])]
+
+
+def test_a_reshoot_is_left_to_the_cli(tmp_path):
+    """`filmaster reshoot` runs its own post-production (no audience review, no edit analysis): the
+    sensor must not start the full one on the reshoot's clips."""
+    from dagster._core.events import DagsterEvent, StepMaterializationData
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from filmaster_assets.defs.cut.sensors import post_production_sensor
+    from filmaster_assets.orchestration import RESHOOT_TAG
+
+    files = _film_with_scenes(tmp_path, "f4", 1)
+    with dg.instance_for_test() as instance:
+        _film_made(instance, files)
+        _shoot(instance, files, {"s01"})
+        assert [r.partition_key for r in _tick(post_production_sensor, instance, tmp_path)] == ["f4"]
+        run_id = "1" * 36
+        instance.add_run(DagsterRun(job_name="camera_job", run_id=run_id, status=dg.DagsterRunStatus.SUCCESS,
+                                    tags={RESHOOT_TAG: "s01_sh01"}))
+        instance.report_dagster_event(run_id=run_id, dagster_event=DagsterEvent(
+            event_type_value="ASSET_MATERIALIZATION", job_name="camera_job",
+            event_specific_data=StepMaterializationData(dg.AssetMaterialization("clips", partition="f4|s01"))))
+        assert _tick(post_production_sensor, instance, tmp_path) == []

@@ -1,6 +1,7 @@
 """The ``filmaster`` command: small sub-commands over one Dagster instance and studio.
 
     film.py      demo, make, update, export, dev
+    takes.py     reshoot, takes
     corpus.py    ingest, search, corpus stats|reindex|remove
     evaluate.py  eval, eval correlate
     runtime.py   what they share: environment, instance, running a job, errors
@@ -15,12 +16,14 @@ from filmaster_assets.cli.corpus import add_corpus_commands
 from filmaster_assets.cli.evaluate import add_eval_commands
 from filmaster_assets.cli.film import add_film_commands
 from filmaster_assets.cli.runtime import CliError
+from filmaster_assets.cli.takes import add_take_commands
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="filmaster", description="Automated film generation (FilMaster) on Dagster.")
     sub = p.add_subparsers(dest="command", required=True)
     add_film_commands(sub)
+    add_take_commands(sub)
     add_corpus_commands(sub)
     add_eval_commands(sub)
     return p

@@ -12,7 +12,7 @@ from filmaster_assets.cli.runtime import DEFAULT_STUDIO, CliError, execute, open
 
 # How the request parser's messages name each field here: the flag a film-maker typed.
 FLAG_NAMES = {"film_id": "--film-id", "text": "--text", "top_k": "--top-k", "refs_dir": "--refs",
-              "audience": "--audience", "seed": "--seed",
+              "audience": "--audience", "seed": "--seed", "candidates": "--candidates",
               "llm_token_budget": "--llm-token-budget (or FILMASTER_LLM_TOKEN_BUDGET)",
               "video_seconds_budget": "--video-seconds-budget (or FILMASTER_VIDEO_SECONDS_BUDGET)"}
 
@@ -42,7 +42,8 @@ def read_text_arg(text: str | None, text_file: str | None) -> str:
 
 
 def build_request(text: str, film_id: str | None, refs: str | None, audience: str, hd: bool, seed: int,
-                  top_k: int = 8, llm_token_budget: int | None = None, video_seconds_budget: float | None = None):
+                  top_k: int = 8, llm_token_budget: int | None = None, video_seconds_budget: float | None = None,
+                  candidates: int = 1):
     """The flags as a validated FilmRequest (the same parser as request files and the launchpad)."""
     from filmcraft.request import RequestError, parse_request
 
@@ -50,6 +51,7 @@ def build_request(text: str, film_id: str | None, refs: str | None, audience: st
     try:
         return parse_request({"film_id": film_id, "text": text, "audience": audience, "refs_dir": refs,
                               "width": width, "height": height, "seed": seed, "top_k": top_k,
+                              "candidates": candidates,
                               "llm_token_budget": llm_token_budget, "video_seconds_budget": video_seconds_budget},
                              names=FLAG_NAMES)
     except RequestError as exc:
@@ -137,7 +139,7 @@ def cmd_demo(args) -> int:
 def cmd_make(args) -> int:
     text = read_text_arg(args.text, args.text_file)
     req = build_request(text, args.film_id, args.refs, args.audience, args.hd, args.seed, args.top_k,
-                        args.llm_token_budget, args.video_seconds_budget)
+                        args.llm_token_budget, args.video_seconds_budget, args.candidates)
     studio = setup_env(args.out)
     print_outputs(make_film(req, studio))
     return 0
@@ -236,6 +238,8 @@ def add_film_commands(sub) -> None:
                    "(default $FILMASTER_LLM_TOKEN_BUDGET, else unlimited)")
     m.add_argument("--video-seconds-budget", type=float, help="most seconds of video this film may generate, over "
                    "all its runs (default $FILMASTER_VIDEO_SECONDS_BUDGET, else unlimited)")
+    m.add_argument("--candidates", type=int, default=1, help="takes rendered per shot (1-4, default 1); a judge "
+                   "picks one, the others stay in the timeline as disabled alternates. Every take is charged")
     m.set_defaults(func=cmd_make)
 
     u = sub.add_parser("update", help="re-make a film after editing OUT/FILM_ID/scene_overrides.json (only changed scenes)")

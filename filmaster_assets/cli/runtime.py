@@ -136,7 +136,9 @@ def failed_checks(result) -> list[str]:
     return out
 
 
-def execute(defs, job_name: str, instance, partition_key=None, tags: dict | None = None, run_config: dict | None = None):
+def execute(defs, job_name: str, instance, partition_key=None, tags: dict | None = None, run_config: dict | None = None,
+            assets: tuple[str, ...] | None = None):
+    """Run ``job_name`` (only its ``assets`` when given: the others' last results are read as inputs)."""
     import dagster as dg
 
     from filmaster_assets.cli.progress import step_progress_logger
@@ -150,6 +152,7 @@ def execute(defs, job_name: str, instance, partition_key=None, tags: dict | None
     loggers = {"console": {"config": {"log_level": level}}} if level else {"step_progress": {}}
     result = job.execute_in_process(run_config={**(run_config or {}), "loggers": loggers}, instance=instance,
                                     partition_key=partition_key, raise_on_error=False,
+                                    asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
                                     tags={**(tags or {}), **process_tags()})
     checks = failed_checks(result)
     if not result.success:

@@ -10,19 +10,26 @@ import json
 import dagster as dg
 
 from filmaster_assets.metadata import contract_version, image_preview, table
-from filmaster_assets.partitions import film_and_scene, film_scene_partitions
+from filmaster_assets.partitions import film_and_scene, film_partitions, film_scene_partitions
 from filmaster_assets.policies import CLIP_RETRY, LLM_POOL, LLM_RETRY
 from filmcraft import stages
 from filmcraft.budget import Budget
 from filmcraft.contracts import FilmRequest, SceneBlocks, SceneClips, ScenePlan, SceneReferences, SceneToShoot
 from filmcraft.director.camera import scene_query
 from filmcraft.overrides import OverrideError, edit_override, load_overrides, scene_to_shoot
+from filmcraft.takes import TakesError
 from resources.embeddings import EmbeddingResource
 from resources.studio import StudioResource
 from resources.text import TextModelResource
 from resources.video import VideoResource
+from resources.vision import VisionModelResource
 
 _common = dict(partitions_def=film_scene_partitions, group_name="camera")
+
+shot_takes = dg.AssetSpec(
+    "shot_takes", partitions_def=film_partitions, group_name="camera",
+    description="<film>/shot_takes.json: every take of a shot (reshoots with `filmaster reshoot`, judged "
+                "candidates) and the active one; `filmaster takes FILM_ID` lists them.")
 
 
 class SceneOverrideConfig(dg.Config):
@@ -102,35 +109,57 @@ def shot_plans(scene_block: SceneToShoot, scene_references: SceneReferences, fil
         "backend": text_model.backend_name()})
 
 
-@dg.asset(**_common, retry_policy=CLIP_RETRY)
+@dg.asset(**_common, retry_policy=CLIP_RETRY, deps=["shot_takes"])
 def clips(context: dg.AssetExecutionContext, scene_block: SceneToShoot, shot_plans: ScenePlan,
           film_request: FilmRequest, studio: StudioResource, video: VideoResource,
-          embeddings: EmbeddingResource) -> dg.Output[SceneClips]:
+          embeddings: EmbeddingResource, vision: VisionModelResource) -> dg.Output[SceneClips]:
     """One clip per planned shot, content-addressed: an identical shot is never rendered twice. Each previs
-    clip carries a render manifest: what it drew, and which nouns of its plan it could not depict."""
+    clip carries a render manifest: what it drew, and which nouns of its plan it could not depict.
+    Takes (shot_takes.json, `filmaster reshoot`) and candidates (`--candidates N`, judged) are listed
+    per shot; alternates are linked beside the take in the cut."""
     from filmcraft.shoot import shoot_scene
 
     req = film_request
     files = studio.film(req.film_id)
-    budget = Budget(files.root, req)  # cache hits cost nothing; each real render is charged
+    budget = Budget(files.root, req)  # cache hits cost nothing; each real render (every take) is charged
     visuals = video.visual_library(studio.library(), embeddings.embedder())
 
-    def render(shot, refs, out):
-        video.render_shot(shot, refs, out, req.width, req.height, req.fps, req.seed, budget, visuals)
+    def render(shot, refs, out, seed):
+        video.render_shot(shot, refs, out, req.width, req.height, req.fps, seed, budget, visuals)
 
     def describe(shot, refs):
         return video.describe_shot(shot, refs, visuals)
 
-    shot = shoot_scene(scene_block, shot_plans, req, studio.studio(), files, render, video.backend_name(), describe)
+    # the vision model judges candidates when one is configured; offline, measured adherence
+    judge = vision.judge(studio.studio(), role="take judge", budget=budget) if req.candidates > 1 else None
+    try:
+        shot = shoot_scene(scene_block, shot_plans, req, studio.studio(), files, render, video.backend_name(),
+                           describe, judge)
+    except TakesError as exc:
+        raise dg.Failure(str(exc), allow_retries=False) from None
     scene, infos = shot.clips.scene_id, shot.clips.clips
-    context.log.info(f"{scene}: {shot.rendered} clip(s) rendered, {len(infos) - shot.rendered} from cache")
+    takes = sum(1 + len(i.alternates) for i in infos)
+    context.log.info(f"{scene}: {shot.rendered} clip(s) rendered, {takes - shot.rendered} from cache")
+    sheet = shot.clips.takes_sheet_path
     return dg.Output(shot.clips, data_version=contract_version(shot.clips), metadata={
-        "clips": len(infos), "rendered": shot.rendered, "cache_hits": len(infos) - shot.rendered,
+        "clips": len(infos), "rendered": shot.rendered, "cache_hits": takes - shot.rendered,
         "duration_s": round(sum(i.duration_s for i in infos), 2), "backend": video.backend_name(),
         "contact_sheet": image_preview(shot.clips.contact_sheet_path),
         "depicted": _depiction_table(infos),
         "not_depicted": sum(len(i.manifest.not_depicted) for i in infos if i.manifest),
+        "takes": _takes_table(infos), "alternates": sum(len(i.alternates) for i in infos),
+        **({"takes_sheet": image_preview(sheet, max_width=960)} if sheet else {}),
         "contact_sheet_path": dg.MetadataValue.path(shot.clips.contact_sheet_path)})
+
+
+def _takes_table(infos) -> dg.MetadataValue:
+    """Per shot, every take linked: the one in the cut first, then its alternates, with the judge's word."""
+    rows = []
+    for i in infos:
+        rows.append([i.shot_id, i.take, i.seed, "" if i.score is None else f"{i.score:.2f}", "yes", i.reason])
+        rows += [[i.shot_id, a.take, a.seed, "" if a.score is None else f"{a.score:.2f}", "", a.reason]
+                 for a in i.alternates]
+    return table(["shot", "take", "seed", "score", "picked", "reason"], rows)
 
 
 def _depiction_table(infos) -> dg.MetadataValue:

@@ -90,7 +90,7 @@ def edit_analysis(audience_review: AudienceReview, rough_cut: RoughCut, audience
 
 @dg.asset(**_common)
 def picture_lock(edit_analysis: EditAnalysis, rough_cut: RoughCut, film_request: FilmRequest,
-                 scene_blocks: SceneBlocks, shot_plans: dict[str, ScenePlan],
+                 scene_blocks: SceneBlocks, shot_plans: dict[str, ScenePlan], clips: dict[str, SceneClips],
                  studio: StudioResource) -> dg.Output[PictureLock]:
     """The fine cut: reorder/remove, then per shot trim, accelerate or retain, with the editor's transitions
     and split edits; rendered silent."""
@@ -108,6 +108,7 @@ def picture_lock(edit_analysis: EditAnalysis, rough_cut: RoughCut, film_request:
     # rough cut's) does not fit its cut and is reported, not applied.
     decisions, unfit = apply_transitions(decisions, edit_analysis.transitions)
     runtime = render_cut(decisions, files.picture_lock_video, req.width, req.height, req.fps)
+    takes = {c.shot_id: c for scene in clips.values() for c in scene.clips}
     lock = PictureLock(film_id=req.film_id, width=req.width, height=req.height, fps=req.fps, decisions=decisions,
                        removed=removed, runtime_s=runtime, video_path=str(files.picture_lock_video))
     return dg.Output(lock, data_version=contract_version(lock, files.picture_lock_video), metadata={
@@ -115,9 +116,17 @@ def picture_lock(edit_analysis: EditAnalysis, rough_cut: RoughCut, film_request:
         "rough_cut_runtime_s": round(rough_cut.runtime_s, 2),
         **transition_counts(decisions),
         **({"transitions_not_applied": dg.MetadataValue.md("\n".join(f"- {u}" for u in unfit))} if unfit else {}),
-        "edl": table(["#", "shot", "decision", "src in", "src out", "speed", "rec in", "rec out", "transition",
+        "edl": table(["#", "shot", "take", "decision", "src in", "src out", "speed", "rec in", "rec out", "transition",
                       "split edit", "why"],
-                        [[i, d.shot_id, d.decision, f"{d.source_in:.2f}", f"{d.source_out:.2f}",
-                          f"{d.speed:.2f}", f"{d.record_in:.2f}", f"{d.record_out:.2f}", transition_label(d, i == 1),
-                          split_edit_label(d), d.transition_reason]
+                        [[i, d.shot_id, _take_label(takes.get(d.shot_id)), d.decision, f"{d.source_in:.2f}",
+                          f"{d.source_out:.2f}", f"{d.speed:.2f}", f"{d.record_in:.2f}", f"{d.record_out:.2f}",
+                          transition_label(d, i == 1), split_edit_label(d), d.transition_reason]
                          for i, d in enumerate(decisions, 1)])})
+
+
+def _take_label(info) -> str:
+    """'2 (alt 1, 3)': the take in the cut and the alternates an editor can switch to."""
+    if info is None:
+        return ""
+    alts = [a.take for a in info.alternates]
+    return f"{info.take}" + (f" (alt {', '.join(map(str, alts))})" if alts else "")

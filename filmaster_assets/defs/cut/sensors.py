@@ -4,7 +4,7 @@
 import dagster as dg
 
 from filmaster_assets.jobs import post_production_job
-from filmaster_assets.orchestration import post_production_needed, scene_statuses
+from filmaster_assets.orchestration import RESHOOT_TAG, post_production_needed, scene_statuses
 from resources.studio import StudioResource
 
 
@@ -12,6 +12,10 @@ from resources.studio import StudioResource
                  default_status=dg.DefaultSensorStatus.RUNNING)
 def post_production_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry, studio: StudioResource):
     film_id = asset_event.dagster_event.partition.split("|")[0]  # multi-partition keys read "film|scene"
+    run = context.instance.get_run_by_id(asset_event.run_id)
+    if run is not None and RESHOOT_TAG in run.tags:
+        # `filmaster reshoot` runs its own post-production, keeping the locked edit (no LLM review)
+        return
     try:
         statuses = scene_statuses(context.instance, context.repository_def.asset_graph, studio.film(film_id))
     except ValueError as exc:  # a bad override: this film waits for its fix, other films go on

@@ -6,7 +6,7 @@ import dagster as dg
 
 from filmaster_assets.metadata import contract_version, file_metadata
 from filmaster_assets.partitions import film_partitions
-from filmcraft.contracts import AudienceReview, CueSheet, DeliveredFilm, MixReport, PictureLock, SceneBlocks
+from filmcraft.contracts import AudienceReview, CueSheet, DeliveredFilm, MixReport, PictureLock, SceneBlocks, SceneClips
 from filmcraft.media import probe
 from filmcraft.store import sha256_file
 from resources.studio import StudioResource
@@ -36,9 +36,10 @@ def final_film(context: dg.AssetExecutionContext, picture_lock: PictureLock, mix
 @dg.asset(**_common)
 def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, sound_design: CueSheet,
                   mix: MixReport, audience_review: AudienceReview, scene_blocks: SceneBlocks,
-                  studio: StudioResource) -> dg.MaterializeResult:
-    """timeline.otio: the picture track, the delivered mix and five (disabled) stem tracks, review notes
-    as markers."""
+                  clips: dict[str, SceneClips], studio: StudioResource) -> dg.MaterializeResult:
+    """timeline.otio: the picture track, alternate takes as disabled video tracks above it, the delivered
+    mix and five (disabled) stem tracks, review notes as markers."""
+    from filmcraft.take_tracks import add_take_tracks
     from filmcraft.timeline import build_timeline, timeline_transition_counts, write_timeline
 
     film_id = context.partition_key
@@ -46,6 +47,7 @@ def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, 
     timeline = build_timeline(scene_blocks.title, picture_lock, sound_design, audience_review.notes,
                               extra_metadata={"film_id": film_id, "mix_report": str(files.mix_report)},
                               mix_path=mix.master_path)
+    alternates = add_take_tracks(timeline, picture_lock, {c.shot_id: c for scene in clips.values() for c in scene.clips})
     write_timeline(timeline, files.timeline)
     return dg.MaterializeResult(
         metadata={**file_metadata(files.timeline), "video_tracks": len(timeline.video_tracks()),
@@ -56,5 +58,6 @@ def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, 
                   **timeline_transition_counts(timeline),
                   "split_edits": sum(1 for d in picture_lock.decisions if d.sound_lead_s or d.sound_trail_s),
                   "j_cuts": sum(1 for d in picture_lock.decisions if d.sound_lead_s),
-                  "l_cuts": sum(1 for d in picture_lock.decisions if d.sound_trail_s)},
+                  "l_cuts": sum(1 for d in picture_lock.decisions if d.sound_trail_s),
+                  "alternate_take_tracks": alternates},
         data_version=dg.DataVersion(sha256_file(files.timeline)[:24]))

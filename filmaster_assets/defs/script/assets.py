@@ -41,6 +41,7 @@ class FilmRequestConfig(dg.Config):
     max_scenes: Optional[int] = None
     max_shots_per_scene: Optional[int] = None
     variant: Optional[str] = None
+    candidates: Optional[int] = None
     llm_token_budget: Optional[int] = None
     video_seconds_budget: Optional[float] = None
 
@@ -65,9 +66,11 @@ def film_request(context: dg.AssetExecutionContext, config: FilmRequestConfig,
                  studio: StudioResource) -> dg.Output[FilmRequest]:
     """The validated request: theme, audience, references, format, budgets."""
     req = _request(context.partition_key, config, studio)
-    return dg.Output(req, data_version=contract_version(req, exclude=set(BUDGET_FIELDS)), metadata={
+    # one take per shot is what every film made before candidates existed asked for: it stays current
+    same = set(BUDGET_FIELDS) | ({"candidates"} if req.candidates == 1 else set())
+    return dg.Output(req, data_version=contract_version(req, exclude=same), metadata={
         "theme": req.text[:300], "words": len(req.text.split()), "audience": req.audience,
-        "format": f"{req.width}x{req.height}@{req.fps}", "refs_dir": req.refs_dir or "generated cards"})
+        "format": f"{req.width}x{req.height}@{req.fps}", "candidates": req.candidates, "refs_dir": req.refs_dir or "generated cards"})
 
 
 def _writer(text_model: TextModelResource, studio: StudioResource, film_request: FilmRequest):
