@@ -98,3 +98,18 @@ def test_non_editable_install_ships_the_luts() -> None:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["filmcraft"]
     files = [p.relative_to(ROOT / "filmcraft").as_posix() for p in LUT_DIR.glob("*.cube")]
     assert files and all(any(fnmatch(f, pat) for pat in data) for f in files)
+
+
+def test_one_grade_per_scene_with_its_reason() -> None:
+    from filmcraft.grades import scene_grade
+
+    agreed = scene_grade("night", "calm", ["night_blue", "Night", "moonlight"])
+    assert agreed.grade == "night_blue" and "every shot plan (3)" in agreed.reason
+    # a stray shot does not flicker the scene: the majority holds and the reason names what was dropped
+    mixed = scene_grade("day", "calm", ["warm_gold", "warm_gold", "noir"])
+    assert mixed.grade == "warm_gold" and "2 of 3" in mixed.reason and "noir x1" in mixed.reason
+    assert "day, calm alone would be neutral" in mixed.reason
+    # a tie goes to what the time of day and mood call for, else to the earliest shot
+    assert scene_grade("dusk", "calm", ["noir", "dusk_magenta"]).grade == "dusk_magenta"
+    assert scene_grade("day", "calm", ["noir", "sepia"]).grade == "noir"
+    assert scene_grade("night", "eerie", []).grade == "tense_green"
