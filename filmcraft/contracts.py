@@ -420,6 +420,8 @@ class EditDecision(Contract):
     speed: float = 1.0
     record_in: float
     transition: Transition = "cut"
+    grade: str = "neutral"  # the scene's look (filmcraft.grades); one per scene
+    lut_path: Optional[str] = None  # the .cube the conform applies (the film's luts/ copy); None = ungraded
 
     @property
     def duration(self) -> float:

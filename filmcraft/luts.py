@@ -159,6 +159,26 @@ def apply_lut_image(src: Path, lut: str | Path, out_png: Path) -> Path:
     return Path(out_png)
 
 
+def grade_strip(decisions: list, out_png: Path) -> Path:
+    """One row per graded scene: the middle frame of its first shot in the cut, ungraded and through its
+    LUT, labelled with the look (the review picture of the scenes' grades)."""
+    from filmcraft.media import extract_frame
+    from filmcraft.review import contact_sheet
+
+    firsts = {}
+    for d in decisions:
+        firsts.setdefault(d.scene_id, d)
+    if not firsts:
+        raise ValueError("grade_strip needs at least one edit decision")
+    tiles = []
+    with scratch_dir("grades") as tmp:
+        for scene_id, d in firsts.items():
+            raw = extract_frame(d.clip_path, (d.source_in + d.source_out) / 2, tmp / f"{scene_id}.png")
+            look = apply_lut_image(raw, d.lut_path, tmp / f"{scene_id}.graded.png") if d.lut_path else raw
+            tiles += [(f"{scene_id} ungraded", raw), (f"{scene_id} {d.grade}", look)]
+        return contact_sheet(tiles, out_png, columns=2, tile_width=320)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m filmcraft.luts", description="Regenerate the shipped grade LUTs.")
     ap.add_argument("--out", type=Path, default=LUT_DIR, help=f"folder for the .cube files (default {LUT_DIR})")

@@ -45,6 +45,7 @@ def clip_cache_key(shot: ShotPlan, refs: ReferenceSet, req: FilmRequest, backend
         from filmcraft.previs import PREVIS_VERSION
 
         key["renderer"] = PREVIS_VERSION  # a changed drawing of the same plan is a new clip
+        key["shot"]["camera"].pop("grade", None)  # the previs is ungraded (the conform grades): same clip
     if manifest is not None:
         key["manifest"] = manifest.model_dump(mode="json")
     return key
@@ -67,7 +68,11 @@ def link_or_copy(src: Path, dst: Path) -> None:
 
 def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: Studio, files: FilmLayout,
                 render: RenderShot, backend: str, describe: Optional[DescribeShot] = None) -> ShotScene:
-    """Render (or take from the cache) every shot of ``plan``; write keyframes and the contact sheet."""
+    """Render (or take from the cache) every shot of ``plan``; write keyframes and the contact sheet.
+
+    Keyframes show the scene's grade (its LUT applied to the ungraded clip's frame), as the cut will."""
+    from filmcraft.grades import scene_grade
+    from filmcraft.luts import apply_lut_image, lut_path
     from filmcraft.previs import contact_sheet, keyframe
 
     scene_id = scene.block.scene_id
@@ -75,6 +80,7 @@ def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: 
                               req.width, req.height)
     write_model(files.scene_refs_set(scene_id), refs)
     infos, rendered, frames = [], 0, []
+    grade = scene_grade(scene.block.time_of_day, scene.block.mood, [s.camera.grade for s in plan.shots]).grade
     for shot in plan.shots:
         manifest = describe(shot, refs) if describe is not None else None
         cached, hit = studio.cached_file("clips", clip_cache_key(shot, refs, req, backend, manifest), ".mp4",
@@ -84,6 +90,8 @@ def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: 
         link_or_copy(cached, out)
         info = probe(out)
         frame = keyframe(out, files.scene_dir(scene_id) / "keyframes" / f"{shot.shot_id}.png")
+        if grade != "neutral":
+            apply_lut_image(frame, lut_path(grade), frame)
         frames.append((shot.shot_id, frame))
         infos.append(ClipInfo(shot_id=shot.shot_id, scene_id=scene_id, path=str(out), duration_s=info.duration_s,
                               width=info.width or req.width, height=info.height or req.height, fps=req.fps,

@@ -11,7 +11,7 @@ from filmaster_assets.metadata import contract_version, file_metadata, image_pre
 from filmaster_assets.partitions import film_partitions
 from filmaster_assets.policies import LLM_POOL, LLM_RETRY
 from filmcraft import stages
-from filmcraft.assembly import MissingSceneWork, effective_blocks, retained, shot_plans_by_id
+from filmcraft.assembly import MissingSceneWork, effective_blocks, graded, retained, scene_grades, shot_plans_by_id
 from filmcraft.budget import Budget
 from filmcraft.contracts import (AudienceProfile, AudienceReview, EditAnalysis, FilmRequest, FilmShotPlans,
                                  PictureLock, RoughCut, SceneBlocks, SceneClips, ScenePlan, SceneToShoot)
@@ -83,11 +83,13 @@ def edit_analysis(audience_review: AudienceReview, rough_cut: RoughCut, audience
 
 @dg.asset(**_common)
 def picture_lock(edit_analysis: EditAnalysis, rough_cut: RoughCut, film_request: FilmRequest,
-                 scene_blocks: SceneBlocks, shot_plans: dict[str, ScenePlan],
+                 scene_blocks: SceneBlocks, scene_block: dict[str, SceneToShoot], shot_plans: dict[str, ScenePlan],
                  studio: StudioResource) -> dg.Output[PictureLock]:
-    """The fine cut: reorder/remove, then per shot trim, accelerate or retain; rendered silent."""
+    """The fine cut: reorder/remove, then per shot trim, accelerate or retain; graded (one LUT per scene);
+    rendered silent."""
     from filmcraft.conform import render_cut
     from filmcraft.director.editor import apply_fine_cut
+    from filmcraft.luts import grade_strip
 
     req = film_request
     files = studio.film(req.film_id)
@@ -99,13 +101,20 @@ def picture_lock(edit_analysis: EditAnalysis, rough_cut: RoughCut, film_request:
     # The planned transition into each shot survives the edit (dissolves at time jumps, the final fade).
     plans = _film_scenes(shot_plans_by_id, scene_blocks, shot_plans)
     decisions = [d.model_copy(update={"transition": plans[d.shot_id].camera.transition}) for d in decisions]
+    grades = scene_grades(_film_scenes(effective_blocks, scene_blocks, scene_block), plans)
+    decisions = graded(decisions, grades, files.luts_dir)
+    strip = grade_strip(decisions, files.grade_strip)
     runtime = render_cut(decisions, files.picture_lock_video, req.width, req.height, req.fps)
     lock = PictureLock(film_id=req.film_id, width=req.width, height=req.height, fps=req.fps, decisions=decisions,
                        removed=removed, runtime_s=runtime, video_path=str(files.picture_lock_video))
     return dg.Output(lock, data_version=contract_version(lock, files.picture_lock_video), metadata={
         **file_metadata(files.picture_lock_video, runtime), "shots": len(decisions), "removed": len(removed),
         "rough_cut_runtime_s": round(rough_cut.runtime_s, 2),
-        "edl": table(["#", "shot", "decision", "src in", "src out", "speed", "rec in", "rec out"],
+        "edl": table(["#", "shot", "decision", "src in", "src out", "speed", "rec in", "rec out", "grade"],
                         [[i, d.shot_id, d.decision, f"{d.source_in:.2f}", f"{d.source_out:.2f}",
-                          f"{d.speed:.2f}", f"{d.record_in:.2f}", f"{d.record_out:.2f}"]
-                         for i, d in enumerate(decisions, 1)])})
+                          f"{d.speed:.2f}", f"{d.record_in:.2f}", f"{d.record_out:.2f}", d.grade]
+                         for i, d in enumerate(decisions, 1)]),
+        "grades": table(["scene", "grade", "lut", "why"],
+                        [[s, g.grade, f"luts/{g.grade}.cube" if g.grade != "neutral" else "", g.reason]
+                         for s, g in grades.items() if any(d.scene_id == s for d in decisions)]),
+        "grade_preview": image_preview(strip, max_width=660)})
