@@ -26,6 +26,13 @@ Layout (one timeline at the picture-lock frame rate, starting at frame 0):
   loudness target, clears the voice and masters), so only the mix plays back as the film does;
   an editor enables the stems and mutes the mix to rework the sound.
 * Review notes become Markers on the timeline's stack (sequence markers in FCP XML).
+* Grade: each picture clip's metadata carries its scene's look (``grade``) and ``lut``, the file://
+  URL of the .cube the conform applied (the film folder's ``luts/`` copy, so it stays valid when the
+  package moves); the timeline's metadata maps each look to its LUT. The clips are ungraded, so an
+  editor re-applies or replaces the look. No adapter maps a 3D LUT to an effect, so the exports carry
+  it as notes: the EDL as comment lines under each event (``* GRADE: night_blue`` and
+  ``* LUT: file:///...``), the FCP 7 XML as the clip item's master comments (``<comments>
+  <mastercomment1>Grade: night_blue</mastercomment1><mastercomment2>LUT: file:///...``).
 
 Positions are frame-quantised: every time in seconds becomes
 ``RationalTime.from_seconds(t, fps).round()`` frames, and a clip's length is
@@ -165,6 +172,7 @@ def _picture_track(lock: PictureLock, media: _MediaRefs) -> otio.schema.Track:
                 "shot_id": d.shot_id, "scene_id": d.scene_id, "decision": d.decision,
                 "speed": d.speed, "source_in_s": d.source_in, "source_out_s": d.source_out,
                 "record_in_s": d.record_in, "transition": d.transition,
+                "grade": d.grade, "lut": Path(d.lut_path).resolve().as_uri() if d.lut_path else None,
             }},
         )
         if abs(d.speed - 1.0) > 1e-9:
@@ -357,6 +365,7 @@ def build_timeline(
             "film_id": lock.film_id, "runtime_s": lock.runtime_s, "fps": lock.fps,
             "width": lock.width, "height": lock.height, "video_path": lock.video_path,
             "removed_shots": list(lock.removed), "position_rule": "frame-quantised (round to nearest frame)",
+            "luts": {d.grade: Path(d.lut_path).resolve().as_uri() for d in lock.decisions if d.lut_path},
             **extra,
         }},
     )
@@ -475,6 +484,7 @@ def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
             target = copy.deepcopy(tl)
         if fmt in ("fcp7xml", "edl"):
             _at_timecode_rate(target)
+            _grade_notes(target, fmt)
         if fmt != "otioz":
             for clip in target.find_clips():
                 if isinstance(clip.media_reference, otio.schema.ExternalReference):
@@ -493,6 +503,23 @@ def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
     return out_path
+
+
+def _grade_notes(tl: otio.schema.Timeline, fmt: str) -> None:
+    """Each graded picture clip's look and LUT as the notes the format's adapter writes (``tl`` is the
+    export's copy): EDL comment lines (cmx_3600 writes ``metadata['cmx_3600']['comments']`` as ``* ...``
+    under the event), FCP 7 master comments (fcp_xml writes ``metadata['fcp_xml']`` into the clipitem)."""
+    for clip in tl.find_clips():
+        meta = clip.metadata.get("filmaster", {})
+        grade, lut = meta.get("grade"), meta.get("lut")
+        if not lut:
+            continue
+        if fmt == "edl":
+            notes = clip.metadata.setdefault("cmx_3600", {}).setdefault("comments", [])
+            notes += [f"GRADE: {grade}", f"LUT: {lut}"]
+        else:
+            clip.metadata.setdefault("fcp_xml", {})["comments"] = {"mastercomment1": f"Grade: {grade}",
+                                                                   "mastercomment2": f"LUT: {lut}"}
 
 
 def _fcp_track_enabled(xml_path: Path, tl: otio.schema.Timeline) -> None:
@@ -569,5 +596,7 @@ def timeline_decisions(tl: otio.schema.Timeline) -> list[EditDecision]:
             shot_id=meta["shot_id"], scene_id=meta["scene_id"], clip_path=_media_path(clip.media_reference.target_url),
             decision=meta["decision"], source_in=meta["source_in_s"], source_out=meta["source_out_s"],
             speed=meta["speed"], record_in=rec, transition=meta["transition"],
+            grade=meta.get("grade") or "neutral",  # timelines written before grades have none
+            lut_path=_media_path(meta["lut"]) if meta.get("lut") else None,
         ))
     return out
