@@ -57,5 +57,9 @@ def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, 
                   # what an editor inherits besides cuts: dissolves as OTIO transitions, dips as clip metadata
                   "transitions": sum(isinstance(item, otio.schema.Transition)
                                      for track in timeline.video_tracks() for item in track),
-                  "dips_to_black": sum(1 for d in picture_lock.decisions if d.transition == "fade")},
+                  "dips_to_black": sum(1 for d in picture_lock.decisions if d.transition == "fade"),
+                  # the looks the picture clips name (their .cube in the film's luts/), graded clips per look
+                  "graded_clips": dg.MetadataValue.json(
+                      {g: sum(d.grade == g for d in picture_lock.decisions if d.lut_path)
+                       for g in sorted({d.grade for d in picture_lock.decisions if d.lut_path})})},
         data_version=dg.DataVersion(sha256_file(files.timeline)[:24]))
