@@ -96,12 +96,18 @@ def read_cube(path: str | Path) -> Cube:
             if any(float(v) != float(want) for v in line.split()[1:]):
                 raise ValueError(f"{path}:{n}: {line!r}; only a [0, 1] domain is supported: rescale the LUT")
         elif re.match(r"^[-+0-9.eE]", key):
-            rows.append([float(v) for v in line.split()[:3]])
+            rows.append(line)
         else:
             raise ValueError(f"{path}:{n}: unknown .cube keyword {key!r}")
     if size < 2 or len(rows) != size ** 3:
         raise ValueError(f"{path}: LUT_3D_SIZE {size} needs {size ** 3} rows, found {len(rows)}: regenerate the LUT")
-    return Cube(title, size, np.asarray(rows))
+    try:
+        table = np.array(" ".join(rows).split(), dtype=np.float64).reshape(-1, 3)
+    except ValueError as exc:
+        raise ValueError(f"{path}: a row is not three numbers ({exc}): regenerate the LUT") from None
+    if len(table) != size ** 3:
+        raise ValueError(f"{path}: rows of {size ** 3 * 3} numbers expected, found {table.size}: regenerate the LUT")
+    return Cube(title, size, table)
 
 
 def lut_path(name: str) -> Path:

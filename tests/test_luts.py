@@ -113,3 +113,24 @@ def test_one_grade_per_scene_with_its_reason() -> None:
     assert scene_grade("dusk", "calm", ["noir", "dusk_magenta"]).grade == "dusk_magenta"
     assert scene_grade("day", "calm", ["noir", "sepia"]).grade == "noir"
     assert scene_grade("night", "eerie", []).grade == "tense_green"
+
+
+def test_grade_strip_shows_each_scene_ungraded_beside_graded(tmp_path: Path) -> None:
+    from filmcraft.contracts import EditDecision
+    from filmcraft.luts import grade_strip
+
+    clip = tmp_path / "grey.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "color=c=gray:s=160x90:r=12:d=1", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                str(clip)], "making a grey clip")
+    base = dict(clip_path=str(clip), decision="retain", source_in=0.0, source_out=1.0)
+    decisions = [EditDecision(shot_id="s01_sh01", scene_id="s01", record_in=0.0, grade="night_blue",
+                              lut_path=str(lut_path("night_blue")), **base),
+                 EditDecision(shot_id="s01_sh02", scene_id="s01", record_in=1.0, grade="night_blue",
+                              lut_path=str(lut_path("night_blue")), **base),
+                 EditDecision(shot_id="s02_sh01", scene_id="s02", record_in=2.0, **base)]
+    sheet = np.asarray(Image.open(grade_strip(decisions, tmp_path / "grades.png")).convert("RGB"), float)
+    rows = 2  # one per scene, the first shot of each
+    assert sheet.shape[0] > rows * 180 and sheet.shape[1] > 2 * 320
+    tile = lambda r, c: sheet[4 + r * (sheet.shape[0] // rows) + 40, 4 + c * 324 + 160]  # noqa: E731
+    assert tile(0, 1)[2] - tile(0, 1)[0] > 10 and abs(tile(0, 0)[2] - tile(0, 0)[0]) < 3  # s01: graded beside grey
+    assert np.abs(tile(1, 0) - tile(1, 1)).max() < 2  # s02 is neutral: both tiles alike
