@@ -185,6 +185,24 @@ def grade_strip(decisions: list, out_png: Path) -> Path:
         return contact_sheet(tiles, out_png, columns=2, tile_width=320)
 
 
+def export_grade_notes(clips, fmt: str) -> None:
+    """Graded timeline clips' look and LUT (their ``filmaster`` metadata) as the notes an export's adapter
+    writes, on the export's copy: EDL ``* GRADE:`` / ``* LUT:`` comment lines under the event (cmx_3600
+    writes metadata ``cmx_3600.comments``), FCP 7 clip item master comments (fcp_xml writes metadata
+    ``fcp_xml`` into the clipitem). No adapter maps a 3D LUT to an effect."""
+    for clip in clips:
+        meta = clip.metadata.get("filmaster", {})
+        grade, lut = meta.get("grade"), meta.get("lut")
+        if not lut:
+            continue
+        if fmt == "edl":
+            notes = clip.metadata.setdefault("cmx_3600", {}).setdefault("comments", [])
+            notes += [f"GRADE: {grade}", f"LUT: {lut}"]
+        elif fmt == "fcp7xml":
+            clip.metadata.setdefault("fcp_xml", {})["comments"] = {"mastercomment1": f"Grade: {grade}",
+                                                                   "mastercomment2": f"LUT: {lut}"}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m filmcraft.luts", description="Regenerate the shipped grade LUTs.")
     ap.add_argument("--out", type=Path, default=LUT_DIR, help=f"folder for the .cube files (default {LUT_DIR})")

@@ -26,13 +26,9 @@ Layout (one timeline at the picture-lock frame rate, starting at frame 0):
   loudness target, clears the voice and masters), so only the mix plays back as the film does;
   an editor enables the stems and mutes the mix to rework the sound.
 * Review notes become Markers on the timeline's stack (sequence markers in FCP XML).
-* Grade: each picture clip's metadata carries its scene's look (``grade``) and ``lut``, the file://
-  URL of the .cube the conform applied (the film folder's ``luts/`` copy, so it stays valid when the
-  package moves); the timeline's metadata maps each look to its LUT. The clips are ungraded, so an
-  editor re-applies or replaces the look. No adapter maps a 3D LUT to an effect, so the exports carry
-  it as notes: the EDL as comment lines under each event (``* GRADE: night_blue`` and
-  ``* LUT: file:///...``), the FCP 7 XML as the clip item's master comments (``<comments>
-  <mastercomment1>Grade: night_blue</mastercomment1><mastercomment2>LUT: file:///...``).
+* Grade: picture clips carry their scene's look (``grade``) and ``lut``, a file:// URL of the .cube the
+  conform applied to the ungraded clip (the film folder's ``luts/`` copy). No adapter maps a LUT to an
+  effect, so fcp7xml and edl carry both as notes (``filmcraft.luts.export_grade_notes``).
 
 Positions are frame-quantised: every time in seconds becomes
 ``RationalTime.from_seconds(t, fps).round()`` frames, and a clip's length is
@@ -66,6 +62,7 @@ from typing import Iterable
 import opentimelineio as otio
 
 from filmcraft.contracts import STEMS, AudioCue, CueSheet, EditDecision, PictureLock, ReviewNote
+from filmcraft.luts import export_grade_notes
 from filmcraft.media import MediaError, probe
 from filmcraft.store import atomic_path
 
@@ -484,7 +481,7 @@ def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
             target = copy.deepcopy(tl)
         if fmt in ("fcp7xml", "edl"):
             _at_timecode_rate(target)
-            _grade_notes(target, fmt)
+            export_grade_notes(target.find_clips(), fmt)
         if fmt != "otioz":
             for clip in target.find_clips():
                 if isinstance(clip.media_reference, otio.schema.ExternalReference):
@@ -503,23 +500,6 @@ def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
     return out_path
-
-
-def _grade_notes(tl: otio.schema.Timeline, fmt: str) -> None:
-    """Each graded picture clip's look and LUT as the notes the format's adapter writes (``tl`` is the
-    export's copy): EDL comment lines (cmx_3600 writes ``metadata['cmx_3600']['comments']`` as ``* ...``
-    under the event), FCP 7 master comments (fcp_xml writes ``metadata['fcp_xml']`` into the clipitem)."""
-    for clip in tl.find_clips():
-        meta = clip.metadata.get("filmaster", {})
-        grade, lut = meta.get("grade"), meta.get("lut")
-        if not lut:
-            continue
-        if fmt == "edl":
-            notes = clip.metadata.setdefault("cmx_3600", {}).setdefault("comments", [])
-            notes += [f"GRADE: {grade}", f"LUT: {lut}"]
-        else:
-            clip.metadata.setdefault("fcp_xml", {})["comments"] = {"mastercomment1": f"Grade: {grade}",
-                                                                   "mastercomment2": f"LUT: {lut}"}
 
 
 def _fcp_track_enabled(xml_path: Path, tl: otio.schema.Timeline) -> None:

@@ -249,6 +249,11 @@ def test_the_timeline_asset_counts_the_transitions_an_editor_inherits(tiny_film)
     # a dissolve without handles on either side is cut, as the conform does
     assert meta["transitions"].value == len(transitions) <= sum(d["transition"] == "dissolve" for d in lock["decisions"])
     assert meta["dips_to_black"].value == sum(d["transition"] == "fade" for d in lock["decisions"])
+    graded = {}
+    for d in lock["decisions"]:
+        if d["lut_path"]:
+            graded[d["grade"]] = graded.get(d["grade"], 0) + 1
+    assert meta["graded_clips"].value == graded and sum(graded.values()) == len(lock["decisions"])
 
 
 def test_each_scene_is_graded_by_its_lut_in_the_cut_the_timeline_and_the_ui(tiny_film, tmp_path):

@@ -199,3 +199,15 @@ def test_both_paths_render_the_same_look(tmp_path: Path, refs: ReferenceSet):
     # same look on both paths (per-channel means agree) and no black box around the figures
     assert np.abs(f[0].mean(axis=(0, 1)) - s[0].mean(axis=(0, 1))).max() < 4
     assert (f[0].max(axis=2) < 10).mean() < 0.03
+
+
+def test_a_new_grade_does_not_re_render_a_previs_clip(refs: ReferenceSet):
+    # the previs is ungraded, so its clip cache ignores the grade; a real video backend's does not
+    from filmcraft.contracts import FilmRequest
+    from filmcraft.shoot import clip_cache_key
+
+    req = FilmRequest(film_id="t", text="x", width=W, height=H, fps=FPS)
+    night, dawn = plan(grade="night_blue"), plan(grade="dawn_pink")
+    assert clip_cache_key(night, refs, req, "previs") == clip_cache_key(dawn, refs, req, "previs")
+    assert clip_cache_key(night, refs, req, "openai") != clip_cache_key(dawn, refs, req, "openai")
+    assert clip_cache_key(night, refs, req, "previs") != clip_cache_key(plan(angle="dutch"), refs, req, "previs")
