@@ -64,8 +64,11 @@ def graded(decisions: list[EditDecision], grades: dict[str, SceneGrade], lut_dir
     if missing:
         raise ValueError(f"no grade for scene(s) {', '.join(missing)}: their scene blocks are missing from the film")
     luts = copy_luts({g.grade for g in grades.values()} - {"neutral"}, lut_dir)
-    return [d.model_copy(update={"grade": grades[d.scene_id].grade, "lut_path": str(luts[grades[d.scene_id].grade])
-                                 if grades[d.scene_id].grade in luts else None}) for d in decisions]
+    out = []
+    for d in decisions:
+        look = grades[d.scene_id].grade
+        out.append(d.model_copy(update={"grade": look, "lut_path": str(luts[look]) if look in luts else None}))
+    return out
 
 
 def render_with_audio(decisions: list[EditDecision], cues: CueSheet, video_out: Path, mix_dir: Path,

@@ -134,3 +134,18 @@ def test_grade_strip_shows_each_scene_ungraded_beside_graded(tmp_path: Path) -> 
     tile = lambda r, c: sheet[4 + r * (sheet.shape[0] // rows) + 40, 4 + c * 324 + 160]  # noqa: E731
     assert tile(0, 1)[2] - tile(0, 1)[0] > 10 and abs(tile(0, 0)[2] - tile(0, 0)[0]) < 3  # s01: graded beside grey
     assert np.abs(tile(1, 0) - tile(1, 1)).max() < 2  # s02 is neutral: both tiles alike
+
+
+def test_decisions_take_their_scenes_look_and_the_film_folder_lut(tmp_path: Path) -> None:
+    from filmcraft.assembly import graded
+    from filmcraft.contracts import EditDecision
+    from filmcraft.grades import SceneGrade
+
+    base = dict(clip_path="x.mp4", decision="retain", source_in=0.0, source_out=1.0, record_in=0.0)
+    ds = [EditDecision(shot_id="s01_sh01", scene_id="s01", **base), EditDecision(shot_id="s02_sh01", scene_id="s02", **base)]
+    out = graded(ds, {"s01": SceneGrade("night_blue", "night"), "s02": SceneGrade("neutral", "day")}, tmp_path / "luts")
+    assert (out[0].grade, out[0].lut_path) == ("night_blue", str(tmp_path / "luts" / "night_blue.cube"))
+    assert (out[1].grade, out[1].lut_path) == ("neutral", None)  # a neutral scene is not run through a LUT
+    assert sorted(p.name for p in (tmp_path / "luts").iterdir()) == ["night_blue.cube"]
+    with pytest.raises(ValueError, match="no grade for scene"):
+        graded(ds, {"s01": SceneGrade("noir", "x")}, tmp_path / "luts")
