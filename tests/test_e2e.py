@@ -305,3 +305,5 @@ def test_each_scene_is_graded_by_its_lut_in_the_cut_the_timeline_and_the_ui(tiny
     assert [c.name for c in edl.schema.columns][-1] == "grade" and {r.data["grade"] for r in edl.records} == set(grades.values())
     assert {r.data["scene"]: r.data["grade"] for r in meta["grades"].value.records} == grades
     assert meta["grade_preview"].value.startswith("![")
+    rough = dg.DagsterInstance.get().fetch_materializations(dg.AssetKey("rough_cut"), limit=1).records[0]
+    assert rough.asset_materialization.metadata["grades"].value == grades  # the rough cut is graded alike

@@ -47,6 +47,8 @@ def rough_cut(film_request: FilmRequest, scene_blocks: SceneBlocks, scene_block:
     return dg.Output(cut, data_version=contract_version(cut, files.rough_cut_video), metadata={
         **file_metadata(files.rough_cut_video, cut.runtime_s), "shots": len(cut.shots), "vo_lines": vo_lines,
         "contact_sheet": image_preview(sheet, max_width=960), "contact_sheet_path": dg.MetadataValue.path(str(sheet)),
+        # the look each scene is graded with (its LUT in the film's luts/); the why is on picture_lock
+        "grades": dg.MetadataValue.json({s: g.grade for s, g in scene_grades(blocks, plans).items()}),
         "cut_description": dg.MetadataValue.md(f"```\n{cut.description}\n```")})
 
 
