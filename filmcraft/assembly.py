@@ -11,7 +11,9 @@ from typing import TypeVar
 
 from filmcraft.contracts import (CueSheet, CutShot, EditDecision, FilmRequest, RoughCut, SceneBlocks, SceneClips,
                                  ScenePlan, SceneToShoot, ShotPlan)
+from filmcraft.grades import SceneGrade, scene_grade
 from filmcraft.layout import FilmLayout
+from filmcraft.luts import copy_luts
 from filmcraft.roles import VoiceModel
 
 T = TypeVar("T")
@@ -46,6 +48,27 @@ def retained(shots: list[CutShot]) -> list[EditDecision]:
     """Every shot kept whole, in order: the rough cut as an edit decision list."""
     return [EditDecision(shot_id=s.shot_id, scene_id=s.scene_id, clip_path=s.clip_path, decision="retain",
                          source_in=0.0, source_out=s.duration, record_in=s.record_in) for s in shots]
+
+
+def scene_grades(blocks: SceneBlocks, plans: dict[str, ShotPlan]) -> dict[str, SceneGrade]:
+    """Each scene's one look, from its time of day, mood and its shot plans' grades (``grades.scene_grade``)."""
+    return {b.scene_id: scene_grade(b.time_of_day, b.mood,
+                                    [p.camera.grade for p in plans.values() if p.scene_id == b.scene_id])
+            for b in blocks.scenes}
+
+
+def graded(decisions: list[EditDecision], grades: dict[str, SceneGrade], lut_dir: Path) -> list[EditDecision]:
+    """The decisions with their scene's look and its LUT (copied into ``lut_dir``, the film's ``luts/``);
+    a neutral scene is left ungraded."""
+    missing = sorted({d.scene_id for d in decisions} - set(grades))
+    if missing:
+        raise ValueError(f"no grade for scene(s) {', '.join(missing)}: their scene blocks are missing from the film")
+    luts = copy_luts({g.grade for g in grades.values()} - {"neutral"}, lut_dir)
+    out = []
+    for d in decisions:
+        look = grades[d.scene_id].grade
+        out.append(d.model_copy(update={"grade": look, "lut_path": str(luts[look]) if look in luts else None}))
+    return out
 
 
 def render_with_audio(decisions: list[EditDecision], cues: CueSheet, video_out: Path, mix_dir: Path,
@@ -84,7 +107,8 @@ def assemble_rough_cut(req: FilmRequest, blocks: SceneBlocks, plans: dict[str, S
     vo_cues = place_voice_over([(s.shot_id, s.scene_id, s.record_in, s.duration) for s in shots], blocks, plans,
                                voice, files.vo_dir)
     cues = CueSheet(film_id=blocks.film_id, runtime_s=t, cues=vo_cues)
-    runtime, vo_mix = render_with_audio(retained(shots), cues, files.rough_cut_video, files.cut_dir / "rough_mix", req)
+    decisions = graded(retained(shots), scene_grades(blocks, plans), files.luts_dir)
+    runtime, vo_mix = render_with_audio(decisions, cues, files.rough_cut_video, files.cut_dir / "rough_mix", req)
     cut = RoughCut(film_id=blocks.film_id, shots=shots, runtime_s=runtime, description=describe_cut(shots, plans),
                    video_path=str(files.rough_cut_video), vo_path=str(vo_mix) if vo_mix else None)
     return cut, len(vo_cues)

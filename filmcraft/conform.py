@@ -17,6 +17,9 @@ Transitions (the decision's ``transition`` is the transition *into* that shot, o
   the runtime is unchanged. With no handles on either side it falls back to a cut.
 - ``fade_out_s`` on the last shot: a fade out to black over the film's last seconds.
 Every fade stays inside its shot (at most half of it), so no transition changes the runtime.
+
+Grade: a decision's ``lut_path`` (its scene's .cube, ``filmcraft.luts``) is applied to its clip with
+``lut3d`` (tetrahedral), so the clips stay ungraded and an editor can replace the look.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from filmcraft.contracts import DeliveredFilm, EditDecision, PictureLock
+from filmcraft.luts import lut3d_filter
 from filmcraft.media import MediaError, probe, run_ffmpeg
 from filmcraft.store import atomic_path
 
@@ -66,6 +70,9 @@ def _check_decision(i: int, d: EditDecision, fps: int) -> float:
         raise ValueError(f"{where}: clip {d.clip_path} cannot be read ({exc}): re-render the shot") from exc
     if not info.has_video:
         raise ValueError(f"{where}: clip {d.clip_path} has no video stream: re-render the shot")
+    if d.lut_path and not Path(d.lut_path).is_file():
+        raise ValueError(f"{where}: grade LUT {d.lut_path} ({d.grade}) does not exist: put the .cube back, "
+                         "or re-run the cut to copy the shipped LUTs into the film folder")
     slack = 1.0 / min(fps, info.fps or fps)
     if d.source_out > info.duration_s + slack:
         raise ValueError(f"{where} asks for source_out {d.source_out:.3f}s but clip {d.clip_path} lasts only "
@@ -150,6 +157,8 @@ def _segment_chain(index: int, seg: Segment, width: int, height: int, fps: int) 
         f"trim=start={max(src_in, 0.0):.6f}:end={src_out:.6f}",
         f"setpts=(PTS-STARTPTS)/{d.speed:.6f}",
         f"fps={fps}",
+        # the scene's grade before the frame is fitted, so the pad and any dip to black stay black
+        *([lut3d_filter(d.lut_path)] if d.lut_path else []),
         f"scale={width}:{height}:force_original_aspect_ratio=decrease",
         f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black",
         "setsar=1",

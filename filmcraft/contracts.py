@@ -478,6 +478,8 @@ class EditDecision(Contract):
     sound_lead_s: float = Field(default=0.0, ge=0, le=MAX_SPLIT_EDIT_S)
     sound_trail_s: float = Field(default=0.0, ge=0, le=MAX_SPLIT_EDIT_S)
     split_edit_reason: str = ""
+    grade: str = "neutral"  # the scene's look (filmcraft.grades); one per scene
+    lut_path: Optional[str] = None  # the .cube the conform applies (the film's luts/ copy); None = ungraded
 
     @property
     def duration(self) -> float:

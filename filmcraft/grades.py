@@ -1,10 +1,14 @@
-"""Grade looks of the previs: the plan's grade name -> an ffmpeg colour filter chain."""
+"""Grade looks: the plan's grade name -> an ffmpeg colour filter chain (measured into the shipped .cube
+LUTs by ``filmcraft.luts``), and the one look each scene is graded with."""
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
+
 from filmcraft.references.names import slugify
 
-# grade looks: ffmpeg colour filters, applied once to the master frame before the camera moves
+# grade looks: ffmpeg colour filters; the conform applies them as LUTs measured from these chains
 GRADES: dict[str, str] = {
     "neutral": "",
     "warm_gold": "colorbalance=rs=0.08:gs=0.02:bs=-0.10:rm=0.07:gm=0.02:bm=-0.08:rh=0.04:bh=-0.05,eq=saturation=1.12",
@@ -39,3 +43,55 @@ def grade_name(name: str) -> str:
 
 def grade_filter(name: str) -> str:
     return GRADES[grade_name(name)]
+
+
+def look_for(time_of_day: str, mood: str) -> str:
+    """The look a scene's time of day and mood call for (the camera director's default grade)."""
+    if mood == "ominous":
+        return "noir"
+    if time_of_day == "night":
+        return "tense_green" if mood in {"tense", "eerie"} else "night_blue"
+    if time_of_day == "dusk":
+        return "dusk_magenta"
+    if time_of_day == "dawn":
+        return "dawn_pink"
+    if time_of_day == "golden_hour":
+        return "warm_gold"
+    if mood in {"melancholic", "tense"}:
+        return "bleach_cold"
+    if mood in {"tender", "hopeful", "triumphant", "playful"}:
+        return "warm_gold"
+    return "neutral"
+
+
+@dataclass(frozen=True)
+class SceneGrade:
+    grade: str  # canonical look name (a key of GRADES; its LUT is filmcraft/grade_luts/<grade>.cube)
+    reason: str
+
+
+def scene_grade(time_of_day: str, mood: str, shot_grades: list[str]) -> SceneGrade:
+    """One look for the whole scene, so it never flickers between looks from shot to shot.
+
+    The shot plans' grades vote (canonical names); a tie goes to the look the scene's time of day and
+    mood call for, else to the earliest shot's. A scene without shot plans takes that look directly.
+    """
+    implied = look_for(time_of_day, mood)
+    where = f"{time_of_day or 'unknown time'}, {mood or 'no mood'}"
+    names = [grade_name(g) for g in shot_grades]
+    if not names:
+        return SceneGrade(implied, f"no shot plan names a grade: the look for {where}")
+    votes = Counter(names)
+    top = max(votes.values())
+    tied = [n for n in dict.fromkeys(names) if votes[n] == top]
+    grade = implied if implied in tied else tied[0]
+    if len(votes) == 1:
+        reason = f"every shot plan ({len(names)}) asks for {grade}"
+    else:
+        others = ", ".join(f"{n} x{c}" for n, c in votes.items() if n != grade)
+        why = f"tie broken by {where}" if len(tied) > 1 and grade == implied else (
+            "tie broken by shot order" if len(tied) > 1 else "the majority")
+        reason = f"{votes[grade]} of {len(names)} shot plans ask for {grade} ({why}); one look per scene, not {others}"
+    if grade != implied:
+        reason += f"; {where} alone would be {implied}"
+    return SceneGrade(grade, reason)

@@ -64,6 +64,10 @@ class FilmLayout:
     def picture_lock(self) -> Path: return self.cut_dir / "picture_lock.json"
     @property
     def picture_lock_video(self) -> Path: return self.cut_dir / "picture_lock.mp4"
+    @property
+    def luts_dir(self) -> Path: return self.root / "luts"  # the scenes' grade LUTs the cut and the timeline use
+    @property
+    def grade_strip(self) -> Path: return self.cut_dir / "grades.png"
 
     # sound
     @property

@@ -19,7 +19,7 @@ How a shot is made:
    (parallax). A dutch roll is baked in here with one rotation, so ffmpeg only moves an upright
    image. Moving figures and creatures become sprites (a sheet of poses for a fall, a turn, a
    wing beat), painted once at the layer's scale.
-3. ffmpeg grades the master once (before looping it), loops it for the shot's frame count, moves
+3. ffmpeg loops the master (ungraded: the conform applies the scene's grade LUT) for the shot's frame count, moves
    the sprites over it with ``overlay`` expressions (walk, run, climb, fall, embrace; a bob per
    step) and moves the camera with per-frame expressions: ``zoompan`` (window size -> zoom,
    centre -> x/y) for the single-layer path, ``crop`` per layer + ``overlay`` for parallax.
@@ -43,7 +43,7 @@ from filmcraft.media import run_ffmpeg
 from filmcraft.references.cards import figure_build, group_size, lettering_font, paint_character_card
 from filmcraft.references.names import slugify
 from filmcraft import stagecraft as sc
-from filmcraft.grades import GRADES, grade_filter, grade_name
+from filmcraft.grades import GRADES, grade_name
 from filmcraft.review import contact_sheet, keyframe
 from filmcraft import weather_fx as wx
 from filmcraft.references.scenery import read_plate_layout
@@ -174,7 +174,7 @@ def _as_figure_image(path: Path) -> Image.Image:
 
 
 # bump when the drawing of an unchanged plan changes (framing, colours, figures), so cached clips are redrawn
-PREVIS_VERSION = "previs-v8"
+PREVIS_VERSION = "previs-v9"  # v9: ungraded (the conform applies the scene's LUT)
 
 
 def stage_figures(plan: ShotPlan, refs: ReferenceSet, aspect: float, card_height: int) -> list[Figure]:
@@ -631,7 +631,6 @@ def render_shot(plan: ShotPlan, refs: ReferenceSet, out_path: Path, width: int, 
     with Image.open(location) as plate_file:
         plate_img = sc.composite_landmarks(plate_file.convert("RGB"), dep, read_plate_layout(location)
                                            if refs.location.generated else None, load)
-    grade = grade_filter(plan.camera.grade)
     blur_out = lens_blur_px(plan.camera.lens_mm, plan.camera.shot_size, height)
     loop = f"loop=loop={frames - 1}:size=1:start=0,setpts=N/({fps}*TB)"
 
@@ -662,7 +661,7 @@ def render_shot(plan: ShotPlan, refs: ReferenceSet, out_path: Path, width: int, 
             layer = paint_layer(move.fig_start, move.fig_end, frames, aspect, k_single, shake_pad, pivot,
                                 paint_master, match_aspect=True)
             add_input(layer.image, "master.png")
-            parts = [",".join(f for f in ["[0:v]format=yuv420p", grade, loop] if f) + "[m0]"]
+            parts = [f"[0:v]format=yuv420p,{loop}[m0]"]
             # moving figures and creatures cross the master before the camera looks at it
             base = "m0"
             for i, sprite in enumerate(sc.sprites_for(figures, motions, props, layer.k, load, roll)):
@@ -680,10 +679,10 @@ def render_shot(plan: ShotPlan, refs: ReferenceSet, out_path: Path, width: int, 
                                lambda c: paint_scene(c, Image.new("RGBA", c.size, (0, 0, 0, 0))), match_aspect=False)
             add_input(plate.image, "plate.png")
             add_input(figs.image, "figures.png")
-            # both layers graded once before looping; the figure layer keeps its alpha (yuva420p)
+            # the figure layer keeps its alpha (yuva420p)
             parts = [
-                ",".join(f for f in ("[0:v]format=yuv420p", grade, loop, _crop_filter(plate, shake, frames, width, height)) if f) + "[bg]",
-                ",".join(f for f in ("[1:v]format=yuva420p", grade, loop, _crop_filter(figs, shake, frames, width, height)) if f) + "[fg]",
+                f"[0:v]format=yuv420p,{loop},{_crop_filter(plate, shake, frames, width, height)}[bg]",
+                f"[1:v]format=yuva420p,{loop},{_crop_filter(figs, shake, frames, width, height)}[fg]",
                 "[bg][fg]overlay=format=yuv420,setsar=1[c0]",
             ]
             # moving sprites ride the figure layer: its crop corner is their offset

@@ -50,6 +50,7 @@ def clip_cache_key(shot: ShotPlan, refs: ReferenceSet, req: FilmRequest, backend
         from filmcraft.previs import PREVIS_VERSION
 
         key["renderer"] = PREVIS_VERSION  # a changed drawing of the same plan is a new clip
+        key["shot"]["camera"].pop("grade", None)  # the previs is ungraded (the conform grades): same clip
     if manifest is not None:
         key["manifest"] = manifest.model_dump(mode="json")
     return key
@@ -89,7 +90,10 @@ def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: 
     Which takes: a shot the film-maker reshot or restored (``shot_takes.json``) gets its active take,
     with its other takes linked beside it when they are still in the cache (no render); otherwise
     ``req.candidates`` takes, judged (``take_judge``), the pick in the cut and the others beside it.
+    Keyframes show the scene's grade (its LUT applied to the ungraded clip's frame), as the cut will.
     """
+    from filmcraft.grades import scene_grade
+    from filmcraft.luts import apply_lut_image, lut_path
     from filmcraft.previs import contact_sheet, keyframe
 
     scene_id = scene.block.scene_id
@@ -104,6 +108,11 @@ def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: 
         applied = apply_take(shot, take, str(files.shot_takes))
         manifest = describe(applied, refs) if describe is not None else None
         return applied, manifest, clip_cache_key(applied, refs, req, backend, manifest, take.seed)
+
+    grade = scene_grade(scene.block.time_of_day, scene.block.mood, [s.camera.grade for s in plan.shots]).grade
+
+    def graded(frame: Path) -> Path:
+        return frame if grade == "neutral" else apply_lut_image(frame, lut_path(grade), frame)
 
     for shot in plan.shots:
         rec = record.get(shot.shot_id)
@@ -147,7 +156,7 @@ def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: 
             if stale.name not in {paths[t].name for t in by_take if t != pick}:
                 stale.unlink()
         info = probe(out)
-        frame = keyframe(out, pick_frame)
+        frame = graded(keyframe(out, pick_frame))
         frames.append((shot.shot_id, frame))
         alternates = []
         for s in shots:
@@ -155,7 +164,7 @@ def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: 
                 continue
             path = paths[s.take.take]
             link_or_copy(s.cached, path)
-            alt_frame = keyframe(path, keyframes_dir / f"{shot.shot_id}.take{s.take.take}.png")
+            alt_frame = graded(keyframe(path, keyframes_dir / f"{shot.shot_id}.take{s.take.take}.png"))
             v = verdict.get(s.take.take)
             alternates.append(TakeClip(
                 take=s.take.take, seed=s.take.seed, path=str(path), duration_s=probe(path).duration_s,

@@ -38,6 +38,9 @@ Layout (one timeline at the picture-lock frame rate, starting at frame 0):
   loudness target, clears the voice and masters), so only the mix plays back as the film does;
   an editor enables the stems and mutes the mix to rework the sound.
 * Review notes become Markers on the timeline's stack (sequence markers in FCP XML).
+* Grade: picture clips carry their scene's look (``grade``) and ``lut``, a file:// URL of the .cube the
+  conform applied to the ungraded clip (the film folder's ``luts/`` copy). No adapter maps a LUT to an
+  effect, so fcp7xml and edl carry both as notes (``filmcraft.luts.export_grade_notes``).
 
 Positions are frame-quantised: every time in seconds becomes
 ``RationalTime.from_seconds(t, fps).round()`` frames, and a clip's length is
@@ -71,6 +74,7 @@ from typing import Iterable
 import opentimelineio as otio
 
 from filmcraft.contracts import STEMS, AudioCue, CueSheet, EditDecision, PictureLock, ReviewNote
+from filmcraft.luts import export_grade_notes
 from filmcraft.media import MediaError, probe
 from filmcraft.store import atomic_path
 
@@ -179,6 +183,7 @@ def _picture_track(lock: PictureLock, media: _MediaRefs) -> otio.schema.Track:
                 "record_in_s": d.record_in, "transition": d.transition, "transition_s": d.transition_s,
                 "transition_reason": d.transition_reason, "fade_out_s": d.fade_out_s,
                 "split_edit": {"lead_s": d.sound_lead_s, "trail_s": d.sound_trail_s, "reason": d.split_edit_reason},
+                "grade": d.grade, "lut": Path(d.lut_path).resolve().as_uri() if d.lut_path else None,
             }},
         )
         if abs(d.speed - 1.0) > 1e-9:
@@ -396,6 +401,7 @@ def build_timeline(
             "film_id": lock.film_id, "runtime_s": lock.runtime_s, "fps": lock.fps,
             "width": lock.width, "height": lock.height, "video_path": lock.video_path,
             "removed_shots": list(lock.removed), "position_rule": "frame-quantised (round to nearest frame)",
+            "luts": {d.grade: Path(d.lut_path).resolve().as_uri() for d in lock.decisions if d.lut_path},
             **extra,
         }},
     )
@@ -516,6 +522,7 @@ def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
             target = copy.deepcopy(tl)
         if fmt in ("fcp7xml", "edl"):
             _at_timecode_rate(target)
+            export_grade_notes(target.find_clips(), fmt)
         if fmt != "otioz":
             for clip in target.find_clips():
                 if isinstance(clip.media_reference, otio.schema.ExternalReference):
@@ -622,5 +629,7 @@ def timeline_decisions(tl: otio.schema.Timeline) -> list[EditDecision]:
             fade_out_s=meta.get("fade_out_s", 0.0), sound_lead_s=meta.get("split_edit", {}).get("lead_s", 0.0),
             sound_trail_s=meta.get("split_edit", {}).get("trail_s", 0.0),
             split_edit_reason=meta.get("split_edit", {}).get("reason", ""),
+            grade=meta.get("grade") or "neutral",  # timelines written before grades have none
+            lut_path=_media_path(meta["lut"]) if meta.get("lut") else None,
         ))
     return out

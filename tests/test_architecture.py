@@ -10,7 +10,7 @@ PACKAGES = ("filmaster_assets", "resources", "corpus_ingest", "evaluation", "fil
 MAX_LINES = 600
 # Longer modules that are still one idea, and why.
 ONE_IDEA = {
-    "filmcraft/previs.py": "the previs renderer: one ffmpeg filter graph per camera move, grade and lens",
+    "filmcraft/previs.py": "the previs renderer: one ffmpeg filter graph per camera move and lens",
 }
 
 

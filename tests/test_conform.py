@@ -213,3 +213,34 @@ def test_an_editor_length_sets_the_dissolve(tmp_path: Path, clips):
     assert abs(y[cut + 3] - level(24 + 3)) < 4  # shot 2 alone
     a_at, b_at = level(12 + cut - 1), level(24 - 1)
     assert min(a_at, b_at) + 3 < y[cut - 1] < max(a_at, b_at) - 3  # a blend within the 3 frames
+
+
+def rgb_frames(video: Path, w: int = W, h: int = H) -> np.ndarray:
+    raw = video.with_suffix(".rgb")
+    run_ffmpeg(["-i", str(video), "-f", "rawvideo", "-pix_fmt", "rgb24", str(raw)], "decoding")
+    return np.fromfile(raw, np.uint8).reshape(-1, h, w, 3).astype(float)
+
+
+def test_the_scene_lut_grades_the_cut_and_the_bars_stay_black(tmp_path: Path, clips):
+    from filmcraft.luts import lut_path
+
+    a, b = clips
+    lut = tmp_path / "it's, [night]" / "night_blue.cube"  # the film folder's copy; a name the graph must escape
+    lut.parent.mkdir()
+    lut.write_bytes(lut_path("night_blue").read_bytes())
+    plain = [decision(a, "s01_sh01", 0.0, 1.0), decision(b, "s01_sh02", 0.0, 1.0, record_in=1.0)]
+    night = [d.model_copy(update={"grade": "night_blue", "lut_path": str(lut)}) for d in plain]
+    render_cut(plain, tmp_path / "plain.mp4", W, H, FPS)
+    render_cut(night, tmp_path / "night.mp4", W, H, FPS)
+    p, n = rgb_frames(tmp_path / "plain.mp4"), rgb_frames(tmp_path / "night.mp4")
+    centre = (slice(None), slice(H // 4, 3 * H // 4), slice(W // 4, 3 * W // 4))
+    # night_blue: blue over red in the picture, where the ungraded ramp is grey
+    assert abs(p[centre][..., 2].mean() - p[centre][..., 0].mean()) < 2
+    assert n[centre][..., 2].mean() - n[centre][..., 0].mean() > 10
+    # the pillarbox of the narrower second clip is padded after the grade: still black
+    assert n[FPS + 2:, :, :8].max() < 20
+    # an old picture lock (no grade fields) loads ungraded
+    old = {k: v for k, v in plain[0].model_dump(mode="json").items() if k not in ("grade", "lut_path")}
+    assert EditDecision.model_validate(old).lut_path is None
+    with pytest.raises(ValueError, match="grade LUT .* does not exist: put the .cube back"):
+        render_cut([night[0].model_copy(update={"lut_path": str(tmp_path / "gone.cube")})], tmp_path / "x.mp4", W, H, FPS)

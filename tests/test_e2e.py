@@ -269,3 +269,61 @@ def test_the_timeline_asset_counts_the_transitions_an_editor_inherits(tiny_film)
     analysis = instance.fetch_materializations(dg.AssetKey("edit_analysis"), limit=1).records[0].asset_materialization
     chosen = analysis.metadata["transitions"].value.records
     assert [r.data["into"] for r in chosen] == [d["shot_id"] for d in decisions] and all(r.data["reason"] for r in chosen)
+    graded = {}
+    for d in lock["decisions"]:
+        if d["lut_path"]:
+            graded[d["grade"]] = graded.get(d["grade"], 0) + 1
+    assert meta["graded_clips"].value == graded and sum(graded.values()) == len(lock["decisions"])
+
+
+def test_each_scene_is_graded_by_its_lut_in_the_cut_the_timeline_and_the_ui(tiny_film, tmp_path):
+    """One look per scene, chosen from the shot plans (night harbour, dawn lighthouse), applied by the conform
+    to the ungraded previs: the locked picture is the clip through the scene's .cube; the timeline and the
+    picture_lock page name it; the keyframes show it."""
+    import dagster as dg
+    import opentimelineio as otio
+
+    from filmcraft.luts import apply_lut_image, lut_path
+    from filmcraft.media import extract_frame
+
+    def rgb(path):
+        from PIL import Image
+
+        return np.asarray(Image.open(path).convert("RGB"), dtype=np.float64)
+
+    lock = json.loads((tiny_film / "cut" / "picture_lock.json").read_text())
+    grades = {d["scene_id"]: d["grade"] for d in lock["decisions"]}
+    assert grades["s01"] in ("night_blue", "tense_green", "noir") and grades["s02"] == "dawn_pink", grades
+    for d in lock["decisions"]:  # one look per scene, its .cube copied into the film folder
+        assert d["grade"] == grades[d["scene_id"]]
+        assert d["lut_path"] == str(tiny_film / "luts" / f"{d['grade']}.cube")
+        assert (tiny_film / "luts" / f"{d['grade']}.cube").read_bytes() == lut_path(d["grade"]).read_bytes()
+    d = lock["decisions"][0]
+    mid = (d["source_in"] + d["source_out"]) / 2
+    at = d["record_in"] + (mid - d["source_in"]) / d["speed"]
+    locked = rgb(extract_frame(tiny_film / "cut" / "picture_lock.mp4", at, tmp_path / "locked.png"))
+    raw = extract_frame(d["clip_path"], mid, tmp_path / "raw.png")
+    through = rgb(apply_lut_image(raw, d["lut_path"], tmp_path / "through.png"))
+    graded_err, ungraded_err = np.abs(locked - through).mean(), np.abs(locked - rgb(raw)).mean()
+    print(f"\nlocked frame vs the clip through its LUT: {graded_err:.2f}, vs the ungraded clip: {ungraded_err:.2f}")
+    assert graded_err < 4 and ungraded_err > 3 * graded_err, (graded_err, ungraded_err)
+    # the keyframe shows the look (the clip's mid-frame through the scene's LUT)
+    key = rgb(tiny_film / "scenes" / d["scene_id"] / "keyframes" / f"{d['shot_id']}.png")
+    clips = json.loads((tiny_film / "scenes" / d["scene_id"] / "clips.json").read_text())["clips"]
+    duration = next(c["duration_s"] for c in clips if c["shot_id"] == d["shot_id"])
+    clip_mid = extract_frame(d["clip_path"], duration / 2, tmp_path / "clip_mid.png")
+    assert np.abs(key - rgb(apply_lut_image(clip_mid, d["lut_path"], tmp_path / "k.png"))).mean() < 1.5
+    # the timeline's picture clips name the look and the film folder's LUT
+    tl = otio.adapters.read_from_file(str(tiny_film / "timeline.otio"))
+    for clip in tl.video_tracks()[0].find_clips():
+        meta = clip.metadata["filmaster"]
+        assert meta["lut"] == (tiny_film / "luts" / f"{meta['grade']}.cube").as_uri()
+    # the picture_lock page: a grade column in the EDL table, the scenes' grades with why, and the preview
+    record = dg.DagsterInstance.get().fetch_materializations(dg.AssetKey("picture_lock"), limit=1).records[0]
+    meta = record.asset_materialization.metadata
+    edl = meta["edl"].value
+    assert [c.name for c in edl.schema.columns][-1] == "grade" and {r.data["grade"] for r in edl.records} == set(grades.values())
+    assert {r.data["scene"]: r.data["grade"] for r in meta["grades"].value.records} == grades
+    assert meta["grade_preview"].value.startswith("![")
+    rough = dg.DagsterInstance.get().fetch_materializations(dg.AssetKey("rough_cut"), limit=1).records[0]
+    assert rough.asset_materialization.metadata["grades"].value == grades  # the rough cut is graded alike

@@ -21,7 +21,12 @@ What the engine, through this adapter, cannot express, and what is checked inste
   enabled; the stems are disabled). The stems are not summed by the engine.
 - Split edits (J/L cuts) are in the mix itself (the sound design places the beds across the cut), so
   the engine plays them by playing the final mix; the stem tracks show them but are not played.
-- No LUT is applied by the conform yet: nothing to compare.
+- The grade: the conform applies each scene's LUT to the ungraded clips; the adapter maps no LUT (OTIO
+  has no colour effect), so the engine plays the clips ungraded. The test re-applies each picture clip's
+  ``lut`` from the timeline's metadata to the engine's frames over that clip's span (what an editor does
+  with the timeline) and then compares: that checks the cut positions and that the timeline names the
+  LUT the film was graded with. Across a dissolve between two looks the blend is of graded frames, so
+  those frames (already left out as blended) are not compared.
 """
 
 from __future__ import annotations
@@ -59,10 +64,10 @@ SAME = 3.0  # mean absolute grey difference of one picture seen through two enco
 BLACK = 20.0  # mean grey of a frame that is black
 
 
-def _frames(path: Path, fps: int) -> np.ndarray:
+def _frames(path: Path, fps: int, grade: str = "") -> np.ndarray:
     from filmcraft.media import ffmpeg_exe
 
-    out = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-vf", f"fps={fps},scale={W}:{H}",
+    out = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-vf", f"fps={fps},{grade}scale={W}:{H}",
                           "-f", "rawvideo", "-pix_fmt", "gray", "-"], capture_output=True, check=True).stdout
     return np.frombuffer(out, np.uint8).reshape(-1, H, W).astype(np.float32)
 
@@ -78,6 +83,26 @@ def _loudness(path: Path) -> float:
 
     samples, rate = decoded_audio(path)
     return float(pyln.Meter(rate).integrated_loudness(samples))
+
+
+def _timeline_grade(timeline: Path) -> str:
+    """Each picture clip's LUT (the timeline's ``lut`` metadata) over the clip's record frames, as ffmpeg
+    filters for the engine's ungraded rendering (the engine cannot apply a LUT through the adapter)."""
+    import opentimelineio as otio
+
+    from filmcraft.luts import lut3d_filter
+    from filmcraft.timeline import _media_path
+
+    tl = otio.adapters.read_from_file(str(timeline))
+    steps = []
+    for clip in tl.video_tracks()[0].find_clips():
+        lut = clip.metadata["filmaster"].get("lut")
+        if lut:
+            span = clip.range_in_parent()
+            first = span.start_time.to_frames()
+            last = first + span.duration.to_frames() - 1
+            steps.append(f"{lut3d_filter(_media_path(lut))}:enable='between(n,{first},{last})',")
+    return "".join(steps)
 
 
 def _play(timeline: Path, work: Path) -> tuple[Path, Path]:
@@ -110,7 +135,8 @@ class Played:
         self.segments = plan_segments(lock.decisions, lock.fps)
         self.mlt, self.engine_path = _play(timeline, work)
         self.final = _frames(final, self.fps)
-        self.engine = _frames(self.engine_path, self.fps)
+        self.engine = _frames(self.engine_path, self.fps, _timeline_grade(timeline))
+        self.engine_ungraded = _frames(self.engine_path, self.fps)  # as the engine plays it
         self.final_lufs, self.engine_lufs = _loudness(final), _loudness(self.engine_path)
         self.starts = []
         record = 0.0
@@ -218,7 +244,7 @@ def test_same_shots_at_the_same_times(film, request):
     blended = {t for i in range(1, len(played.segments)) for t in played.blended(i)}
     blended |= set(played.head_and_tail())  # test_fades_through_black_play_in_the_engine
     accelerated = {d.shot_id for d in played.lock.decisions if abs(d.speed - 1) > 1e-9}
-    worst = 0.0
+    worst = ungraded = 0.0
     for i, seg in enumerate(played.segments):
         if seg.decision.shot_id in accelerated:
             continue  # test_speed_change
@@ -227,11 +253,15 @@ def test_same_shots_at_the_same_times(film, request):
                 continue
             diff = _diff(played.final[t], played.engine[t])
             worst = max(worst, diff)
+            ungraded = max(ungraded, _diff(played.final[t], played.engine_ungraded[t]))
             assert diff <= SAME, f"frame {t} (shot {seg.decision.shot_id}) differs by {diff:.1f} grey levels; {_report(played)}"
+    # the re-applied LUTs are what makes the engine's frames the film's: ungraded, they are not
+    assert ungraded > 2 * SAME, f"the engine's ungraded frames are within {ungraded:.1f} of final.mp4: is the film graded?"
     offsets = {played.lock.decisions[i].shot_id: played.cut_offset(i) for i in range(1, len(played.segments))
                if played.lock.decisions[i].transition == "cut"}
     assert offsets and set(offsets.values()) == {0}, f"engine cuts off by {offsets} frames; {_report(played)}"
-    print(f"\n{film}: {_report(played)}; cuts at the same frame: {offsets}; worst frame difference {worst:.2f}")
+    print(f"\n{film}: {_report(played)}; cuts at the same frame: {offsets}; worst frame difference {worst:.2f} "
+          f"with the timeline's LUTs re-applied ({ungraded:.1f} without)")
 
 
 def test_the_dissolve_blends_the_same_frames(recut):

@@ -8,7 +8,7 @@ from PIL import Image
 
 from filmcraft.contracts import CameraSpec, ReferenceSet, SceneBlock, ShotPlan, SoundSketch
 from filmcraft.media import probe, run_ffmpeg
-from filmcraft.previs import GRADES, contact_sheet, grade_name, keyframe, render_shot
+from filmcraft.previs import contact_sheet, grade_name, keyframe, render_shot
 from filmcraft.references.reference_sets import load_reference_set
 
 W, H, FPS, DUR = 256, 144, 12, 1.5
@@ -119,12 +119,18 @@ def test_truck_has_parallax(tmp_path: Path, refs: ReferenceSet):
     assert abs(figure_shift) > 1.5 * abs(plate_shift)  # near figures cross the frame faster
 
 
-def test_grade_night_blue(tmp_path: Path, refs: ReferenceSet):
+def test_previs_is_ungraded_and_the_scene_lut_grades_its_frame(tmp_path: Path, refs: ReferenceSet):
+    # the conform applies the scene's LUT, so a plan's grade does not reach the previs clip
     neutral = render(tmp_path, refs, plan(grade="neutral"), "neutral")[0]
     night = render(tmp_path, refs, plan(grade="night_blue"), "night")[0]
-    assert night[..., 2].mean() > night[..., 0].mean() + 10
-    assert (night[..., 2] - night[..., 0]).mean() > (neutral[..., 2] - neutral[..., 0]).mean() + 10
-    noir = render(tmp_path, refs, plan(grade="noir"), "noir")[0]
+    assert np.abs(night - neutral).max() == 0
+    # ... and the keyframe through the scene's LUT shows the look the cut will show
+    from filmcraft.luts import apply_lut_image, lut_path
+
+    Image.fromarray(neutral.astype(np.uint8)).save(tmp_path / "key.png")
+    graded = np.asarray(Image.open(apply_lut_image(tmp_path / "key.png", lut_path("night_blue"), tmp_path / "n.png")), float)
+    assert (graded[..., 2] - graded[..., 0]).mean() > (neutral[..., 2] - neutral[..., 0]).mean() + 10
+    noir = np.asarray(Image.open(apply_lut_image(tmp_path / "key.png", lut_path("noir"), tmp_path / "noir.png")), float)
     assert np.abs(noir[..., 0] - noir[..., 2]).mean() < 3  # desaturated
     assert grade_name("Mystery Look") == "neutral" and grade_name("Golden Hour") == "warm_gold"
 
@@ -185,11 +191,10 @@ def test_bad_frame_size_is_rejected(tmp_path: Path, refs: ReferenceSet):
         render_shot(plan(), refs, tmp_path / "x.mp4", 255, 144, FPS)
 
 
-@pytest.mark.parametrize("grade", sorted(GRADES))
-def test_every_grade_renders_on_both_paths(tmp_path: Path, refs: ReferenceSet, grade: str):
-    # the parallax path grades a layer with alpha: the figures must stay cut out, not boxed
-    f = render(tmp_path, refs, plan("truck_right", size="full", grade=grade), f"truck_{grade}")
-    s = render(tmp_path, refs, plan("static", size="full", grade=grade), f"static_{grade}")
+def test_both_paths_render_the_same_look(tmp_path: Path, refs: ReferenceSet):
+    # the parallax path composites a layer with alpha: the figures must stay cut out, not boxed
+    f = render(tmp_path, refs, plan("truck_right", size="full"), "truck")
+    s = render(tmp_path, refs, plan("static", size="full"), "static")
     assert f.shape[0] == s.shape[0] == FRAMES
     # same look on both paths (per-channel means agree) and no black box around the figures
     assert np.abs(f[0].mean(axis=(0, 1)) - s[0].mean(axis=(0, 1))).max() < 4
@@ -214,3 +219,15 @@ def test_transition_strip_shows_both_sides_of_each_cut(tmp_path: Path):
     before, after = strip.getpixel((4 + 40, 4 + 20)), strip.getpixel((4 + 4 * 84 + 40, 4 + 20))
     assert before[0] > 180 > before[2] and after[2] > 180 > after[0]  # red before the cut, blue after
     assert strip.getpixel((4 + 4 * 84 + 40, 4 + tile_h + 4 + 20))[2] > 180  # a cut at the end shows its last frame
+
+
+def test_a_new_grade_does_not_re_render_a_previs_clip(refs: ReferenceSet):
+    # the previs is ungraded, so its clip cache ignores the grade; a real video backend's does not
+    from filmcraft.contracts import FilmRequest
+    from filmcraft.shoot import clip_cache_key
+
+    req = FilmRequest(film_id="t", text="x", width=W, height=H, fps=FPS)
+    night, dawn = plan(grade="night_blue"), plan(grade="dawn_pink")
+    assert clip_cache_key(night, refs, req, "previs") == clip_cache_key(dawn, refs, req, "previs")
+    assert clip_cache_key(night, refs, req, "openai") != clip_cache_key(dawn, refs, req, "openai")
+    assert clip_cache_key(night, refs, req, "previs") != clip_cache_key(plan(angle="dutch"), refs, req, "previs")

@@ -367,3 +367,42 @@ def test_a_preview_film_at_12_fps_exports_in_24_fps_timecode(film, tmp_path):
         assert back.duration().to_seconds() == pytest.approx(tl.duration().to_seconds(), abs=1 / 12)
     own = otio.adapters.read_from_file(str(export_timeline(tl, "otio", tmp_path / "p.otio")))
     assert own.duration().rate == 12
+
+
+def test_the_scene_grade_rides_the_clips_and_every_export(film, tmp_path):
+    """Each picture clip names its look and the film folder's .cube (a file:// URL); the EDL carries them
+    as comment lines under the event, the FCP 7 XML as the clip item's master comments."""
+    import shutil
+    import xml.etree.ElementTree as ET
+
+    from filmcraft.luts import lut_path
+
+    d, lock, cues, _ = film
+    cube = tmp_path / "film folder" / "luts" / "night_blue.cube"
+    cube.parent.mkdir(parents=True)
+    shutil.copyfile(lut_path("night_blue"), cube)
+    graded = [lock.decisions[0].model_copy(update={"grade": "night_blue", "lut_path": str(cube)}), lock.decisions[1]]
+    tl = build_timeline("Graded", lock.model_copy(update={"decisions": graded}), cues)
+    first, second = (c.metadata["filmaster"] for c in tl.tracks[0].find_clips())
+    assert first["grade"] == "night_blue" and first["lut"] == cube.as_uri() and "%20" in first["lut"]
+    assert second["grade"] == "neutral" and second["lut"] is None
+    assert tl.metadata["filmaster"]["luts"] == {"night_blue": cube.as_uri()}
+    back = timeline_decisions(otio.adapters.read_from_file(str(write_timeline(tl, tmp_path / "g.otio"))))
+    assert back[0].grade == "night_blue" and back[0].lut_path == str(cube) and back[1].lut_path is None
+
+    edl = export_timeline(tl, "edl", tmp_path / "g.edl").read_text().splitlines()
+    events = [i for i, line in enumerate(edl) if line[:3].isdigit()]
+    under_first = edl[events[0]:events[1]]
+    assert "* GRADE: night_blue" in under_first and f"* LUT: {cube.as_uri()}" in under_first
+    assert not any("LUT" in line for line in edl[events[1]:])
+    # the cmx_3600 reader keeps them on the clip (an EDL round trip does not lose the look)
+    edl_back = otio.adapters.read_from_file(str(tmp_path / "g.edl")).tracks[0].find_clips()[0]
+    assert f"LUT: {cube.as_uri()}" in edl_back.metadata["cmx_3600"]["comments"]
+
+    xml = ET.parse(export_timeline(tl, "fcp7xml", tmp_path / "g.xml")).getroot()
+    items = {c.findtext("name"): c for c in xml.iter("clipitem") if c.findtext("name", "").startswith("s01_sh")}
+    assert items["s01_sh01"].findtext("comments/mastercomment1") == "Grade: night_blue"
+    assert items["s01_sh01"].findtext("comments/mastercomment2") == f"LUT: {cube.as_uri()}"
+    assert items["s01_sh02"].find("comments") is None
+    # the .otio itself has no export notes in it
+    assert "cmx_3600" not in tl.tracks[0].find_clips()[0].metadata

@@ -17,6 +17,7 @@ from filmcraft.contracts import (
     SceneReferences, ShotPlan, ShotPrompt,
 )
 from filmcraft.director import lexicon as lx
+from filmcraft.grades import look_for
 
 ACTION_WORDS = frozenset("""
 chase chases chased chasing run runs ran running flee flees fled escape escapes escaped fight fights
@@ -180,21 +181,7 @@ def _target_sizes(shots: list[ShotPrompt]) -> list[int]:
 
 
 def _grade(time_of_day: str, mood: str) -> str:
-    if mood == "ominous":
-        return "noir"
-    if time_of_day == "night":
-        return "tense_green" if mood in {"tense", "eerie"} else "night_blue"
-    if time_of_day == "dusk":
-        return "dusk_magenta"
-    if time_of_day == "dawn":
-        return "dawn_pink"
-    if time_of_day == "golden_hour":
-        return "warm_gold"
-    if mood in {"melancholic", "tense"}:
-        return "bleach_cold"
-    if mood in {"tender", "hopeful", "triumphant", "playful"}:
-        return "warm_gold"
-    return "neutral"
+    return look_for(time_of_day, mood)  # one table for the plan's grade and the scene's LUT choice
 
 
 def _default_lighting(block: SceneBlock) -> str:

@@ -11,7 +11,7 @@ from filmaster_assets.metadata import contract_version, file_metadata, image_pre
 from filmaster_assets.partitions import film_partitions
 from filmaster_assets.policies import LLM_POOL, LLM_RETRY
 from filmcraft import stages
-from filmcraft.assembly import MissingSceneWork, effective_blocks, retained, shot_plans_by_id
+from filmcraft.assembly import MissingSceneWork, effective_blocks, graded, retained, scene_grades, shot_plans_by_id
 from filmcraft.budget import Budget
 from filmcraft.contracts import (AudienceProfile, AudienceReview, EditAnalysis, FilmRequest, FilmShotPlans,
                                  PictureLock, RoughCut, SceneBlocks, SceneClips, ScenePlan, SceneToShoot)
@@ -47,6 +47,8 @@ def rough_cut(film_request: FilmRequest, scene_blocks: SceneBlocks, scene_block:
     return dg.Output(cut, data_version=contract_version(cut, files.rough_cut_video), metadata={
         **file_metadata(files.rough_cut_video, cut.runtime_s), "shots": len(cut.shots), "vo_lines": vo_lines,
         "contact_sheet": image_preview(sheet, max_width=960), "contact_sheet_path": dg.MetadataValue.path(str(sheet)),
+        # the look each scene is graded with (its LUT in the film's luts/); the why is on picture_lock
+        "grades": dg.MetadataValue.json({s: g.grade for s, g in scene_grades(blocks, plans).items()}),
         "cut_description": dg.MetadataValue.md(f"```\n{cut.description}\n```")})
 
 
@@ -90,12 +92,13 @@ def edit_analysis(audience_review: AudienceReview, rough_cut: RoughCut, audience
 
 @dg.asset(**_common)
 def picture_lock(edit_analysis: EditAnalysis, rough_cut: RoughCut, film_request: FilmRequest,
-                 scene_blocks: SceneBlocks, shot_plans: dict[str, ScenePlan], clips: dict[str, SceneClips],
-                 studio: StudioResource) -> dg.Output[PictureLock]:
+                 scene_blocks: SceneBlocks, scene_block: dict[str, SceneToShoot], shot_plans: dict[str, ScenePlan],
+                 clips: dict[str, SceneClips], studio: StudioResource) -> dg.Output[PictureLock]:
     """The fine cut: reorder/remove, then per shot trim, accelerate or retain, with the editor's transitions
-    and split edits; rendered silent."""
+    and split edits; graded (one LUT per scene); rendered silent."""
     from filmcraft.conform import render_cut, split_edit_label, transition_counts, transition_label
     from filmcraft.director.editor import apply_fine_cut, apply_transitions
+    from filmcraft.luts import grade_strip
 
     req = film_request
     files = studio.film(req.film_id)
@@ -107,6 +110,10 @@ def picture_lock(edit_analysis: EditAnalysis, rough_cut: RoughCut, film_request:
     # The editor's transitions and split edits; a choice made for another order (the ablation keeps the
     # rough cut's) does not fit its cut and is reported, not applied.
     decisions, unfit = apply_transitions(decisions, edit_analysis.transitions)
+    plans = _film_scenes(shot_plans_by_id, scene_blocks, shot_plans)
+    grades = scene_grades(_film_scenes(effective_blocks, scene_blocks, scene_block), plans)
+    decisions = graded(decisions, grades, files.luts_dir)
+    strip = grade_strip(decisions, files.grade_strip)
     runtime = render_cut(decisions, files.picture_lock_video, req.width, req.height, req.fps)
     takes = {c.shot_id: c for scene in clips.values() for c in scene.clips}
     lock = PictureLock(film_id=req.film_id, width=req.width, height=req.height, fps=req.fps, decisions=decisions,
@@ -117,11 +124,15 @@ def picture_lock(edit_analysis: EditAnalysis, rough_cut: RoughCut, film_request:
         **transition_counts(decisions),
         **({"transitions_not_applied": dg.MetadataValue.md("\n".join(f"- {u}" for u in unfit))} if unfit else {}),
         "edl": table(["#", "shot", "take", "decision", "src in", "src out", "speed", "rec in", "rec out", "transition",
-                      "split edit", "why"],
+                      "split edit", "why", "grade"],
                         [[i, d.shot_id, _take_label(takes.get(d.shot_id)), d.decision, f"{d.source_in:.2f}",
                           f"{d.source_out:.2f}", f"{d.speed:.2f}", f"{d.record_in:.2f}", f"{d.record_out:.2f}",
-                          transition_label(d, i == 1), split_edit_label(d), d.transition_reason]
-                         for i, d in enumerate(decisions, 1)])})
+                          transition_label(d, i == 1), split_edit_label(d), d.transition_reason, d.grade]
+                         for i, d in enumerate(decisions, 1)]),
+        "grades": table(["scene", "grade", "lut", "why"],
+                        [[s, g.grade, f"luts/{g.grade}.cube" if g.grade != "neutral" else "", g.reason]
+                         for s, g in grades.items() if any(d.scene_id == s for d in decisions)]),
+        "grade_preview": image_preview(strip, max_width=660)})
 
 
 def _take_label(info) -> str:

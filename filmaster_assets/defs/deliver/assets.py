@@ -59,5 +59,9 @@ def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, 
                   "split_edits": sum(1 for d in picture_lock.decisions if d.sound_lead_s or d.sound_trail_s),
                   "j_cuts": sum(1 for d in picture_lock.decisions if d.sound_lead_s),
                   "l_cuts": sum(1 for d in picture_lock.decisions if d.sound_trail_s),
-                  "alternate_take_tracks": alternates},
+                  "alternate_take_tracks": alternates,
+                  # the looks the picture clips name (their .cube in the film's luts/), graded clips per look
+                  "graded_clips": dg.MetadataValue.json(
+                      {g: sum(d.grade == g for d in picture_lock.decisions if d.lut_path)
+                       for g in sorted({d.grade for d in picture_lock.decisions if d.lut_path})})},
         data_version=dg.DataVersion(sha256_file(files.timeline)[:24]))
