@@ -11,6 +11,7 @@ MAX_LINES = 600
 # Longer modules that are still one idea, and why.
 ONE_IDEA = {
     "filmcraft/previs.py": "the previs renderer: one ffmpeg filter graph per camera move and lens",
+    "filmcraft/contracts.py": "the schema: every contract between stages, read as one document in stage order",
 }
 
 

@@ -198,7 +198,8 @@ def recut(tiny_film, tmp_path_factory):  # noqa: F811 - the imported fixture
     from filmcraft.conform import mux_final, render_cut
     from filmcraft.contracts import CueSheet, MixReport, PictureLock
     from filmcraft.store import read_model
-    from filmcraft.timeline import build_timeline, write_timeline
+    from filmcraft.timeline import build_timeline
+    from filmcraft.timeline_export import write_timeline
 
     work = tmp_path_factory.mktemp("engine_recut")
     lock = read_model(tiny_film / "cut" / "picture_lock.json", PictureLock)

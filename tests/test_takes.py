@@ -185,7 +185,8 @@ def test_alternate_takes_are_disabled_tracks_an_editor_can_switch_to(tmp_path: P
     from filmcraft.contracts import ClipInfo, CueSheet, EditDecision, PictureLock, TakeClip
     from filmcraft.media import run_ffmpeg
     from filmcraft.take_tracks import add_take_tracks
-    from filmcraft.timeline import build_timeline, export_timeline
+    from filmcraft.timeline import build_timeline
+    from filmcraft.timeline_export import export_timeline
 
     def clip(name: str, seconds: float) -> Path:
         path = tmp_path / name

@@ -11,10 +11,8 @@ import soundfile as sf
 
 from filmcraft.contracts import AudioCue, CueSheet, EditDecision, PictureLock, ReviewNote
 from filmcraft.media import run_ffmpeg
-from filmcraft.timeline import (
-    EXPORT_FORMATS, VIDEO_TRACK_NAME, build_timeline, export_timeline, missing_media,
-    timeline_decisions, to_frames, write_timeline,
-)
+from filmcraft.timeline import VIDEO_TRACK_NAME, build_timeline, timeline_decisions, to_frames
+from filmcraft.timeline_export import EXPORT_FORMATS, export_timeline, missing_media, write_timeline
 
 FPS = 24
 

@@ -178,7 +178,7 @@ def cmd_export(args) -> int:
     """Write the film's timeline through the OTIO adapters (otio, otioz, FCP 7 XML, CMX 3600 EDL)."""
     import opentimelineio as otio
 
-    from filmcraft.timeline import export_target, export_timeline
+    from filmcraft.timeline_export import export_target, export_timeline
 
     studio = setup_env(args.out_studio)
     files = _existing_film(studio, args.film_id)

@@ -40,7 +40,8 @@ def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, 
     """timeline.otio: the picture track, alternate takes as disabled video tracks above it, the delivered
     mix and five (disabled) stem tracks, review notes as markers."""
     from filmcraft.take_tracks import add_take_tracks
-    from filmcraft.timeline import build_timeline, timeline_transition_counts, write_timeline
+    from filmcraft.timeline import build_timeline, timeline_transition_counts
+    from filmcraft.timeline_export import write_timeline
 
     film_id = context.partition_key
     files = studio.film(film_id)

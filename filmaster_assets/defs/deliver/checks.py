@@ -24,7 +24,7 @@ def final_film_streams(final_film: DeliveredFilm, picture_lock: PictureLock) -> 
 def timeline_media_present(context: dg.AssetCheckExecutionContext, studio: StudioResource) -> dg.AssetCheckResult:
     import opentimelineio as otio
 
-    from filmcraft.timeline import missing_media
+    from filmcraft.timeline_export import missing_media
 
     path = studio.film(context.partition_key).timeline
     timeline = otio.adapters.read_from_file(str(path))
