@@ -138,6 +138,24 @@ def split_edit_label(d: EditDecision) -> str:
     return ""
 
 
+def transition_moments(decisions: list[EditDecision], runtime_s: float) -> list[tuple[str, float]]:
+    """Where the cut changes picture or sound other than by a plain cut inside a scene, as (label, seconds):
+    a fade up at its middle, each scene change and transition at its cut, the fade out at its middle."""
+    out: list[tuple[str, float]] = []
+    for i, d in enumerate(decisions):
+        prev = decisions[i - 1] if i else None
+        if i == 0:
+            if d.transition == "fade":
+                out.append((f"{d.shot_id}: {transition_label(d, True).split(';')[0]}", (d.transition_s or 0.25) / 2))
+        elif d.transition != "cut" or d.scene_id != prev.scene_id or d.sound_lead_s or d.sound_trail_s:
+            label = f"{prev.shot_id} > {d.shot_id}: {transition_label(d, False).split(';')[0]}"
+            split = split_edit_label(d)
+            out.append((label + (f", {split.split(':')[0]}" if split else ""), d.record_in))
+        if d.fade_out_s:
+            out.append((f"{d.shot_id}: fade out {d.fade_out_s:.2f}s", runtime_s - d.fade_out_s / 2))
+    return out
+
+
 def transition_counts(decisions: list[EditDecision]) -> dict[str, int]:
     """How many of each transition and split edit the cut has (for the UI and the reports)."""
     later = decisions[1:]

@@ -92,6 +92,8 @@ class FilmLayout:
     @property
     def final_record(self) -> Path: return self.root / "deliver" / "final_film.json"
     @property
+    def transition_strip(self) -> Path: return self.root / "deliver" / "transitions.png"  # frames around each change
+    @property
     def timeline(self) -> Path: return self.root / "timeline.otio"
     @property
     def filmeval(self) -> Path: return self.root / "filmeval.json"

@@ -244,3 +244,17 @@ def test_the_scene_lut_grades_the_cut_and_the_bars_stay_black(tmp_path: Path, cl
     assert EditDecision.model_validate(old).lut_path is None
     with pytest.raises(ValueError, match="grade LUT .* does not exist: put the .cube back"):
         render_cut([night[0].model_copy(update={"lut_path": str(tmp_path / "gone.cube")})], tmp_path / "x.mp4", W, H, FPS)
+
+
+def test_transition_moments_name_every_change_where_it_plays():
+    from filmcraft.conform import transition_moments
+
+    a = decision(Path("a.mp4"), "s01_sh01", 0.0, 2.0, transition="fade").model_copy(update={"transition_s": 0.8})
+    b = decision(Path("b.mp4"), "s01_sh02", 0.0, 2.0, record_in=2.0)  # a cut inside the scene: not shown
+    c = decision(Path("c.mp4"), "s02_sh01", 0.0, 2.0, record_in=4.0).model_copy(
+        update={"scene_id": "s02", "sound_lead_s": 0.5})
+    d = decision(Path("d.mp4"), "s03_sh01", 0.0, 2.0, transition="dissolve", record_in=6.0).model_copy(
+        update={"scene_id": "s03", "transition_s": 0.5, "fade_out_s": 1.0})
+    moments = transition_moments([a, b, c, d], 8.0)
+    assert moments == [("s01_sh01: fade up from black 0.80s", 0.4), ("s01_sh02 > s02_sh01: cut, J-cut", 4.0),
+                       ("s02_sh01 > s03_sh01: dissolve 0.50s", 6.0), ("s03_sh01: fade out 1.00s", 7.5)]

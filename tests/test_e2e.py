@@ -58,6 +58,16 @@ def test_final_film_has_picture_and_sound(tiny_film):
     assert (info.width, info.height) == (320, 180)
     lock = read_model(tiny_film / "cut" / "picture_lock.json", PictureLock)
     assert abs(info.duration_s - lock.runtime_s) < 0.25
+    # the transitions strip: one row of five frames per change (the general audience fades up and out)
+    from PIL import Image
+
+    from filmcraft.conform import transition_moments
+
+    moments = transition_moments(lock.decisions, info.duration_s)
+    assert moments[0][0].startswith("s01_sh01: fade up") and "fade out" in moments[-1][0]
+    strip = Image.open(tiny_film / "deliver" / "transitions.png").convert("L")
+    assert strip.width == 5 * 204 + 4 and strip.height > len(moments) * 100
+    assert strip.getpixel((4 + 100, 4 + 50)) < 20  # the fade up's first frame is black
 
 
 def test_a_made_film_is_current_for_the_cli_and_the_sensors(tiny_film):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from filmaster_assets.metadata import contract_version, file_metadata
+from filmaster_assets.metadata import contract_version, file_metadata, image_preview
 from filmaster_assets.partitions import film_partitions
 from filmcraft.contracts import AudienceReview, CueSheet, DeliveredFilm, MixReport, PictureLock, SceneBlocks, SceneClips
 from filmcraft.media import probe
@@ -18,7 +18,8 @@ _common = dict(partitions_def=film_partitions, group_name="deliver")
 def final_film(context: dg.AssetExecutionContext, picture_lock: PictureLock, mix: MixReport,
                studio: StudioResource) -> dg.Output[DeliveredFilm]:
     """final.mp4: the picture lock with the mastered mix (H.264 + AAC)."""
-    from filmcraft.conform import mux_final
+    from filmcraft.conform import mux_final, transition_moments
+    from filmcraft.review import transition_strip
 
     files = studio.film(context.partition_key)
     peak = mux_final(Path(picture_lock.video_path), Path(mix.master_path), files.final)
@@ -27,8 +28,13 @@ def final_film(context: dg.AssetExecutionContext, picture_lock: PictureLock, mix
                          duration_s=info.duration_s, video_codec=info.video_codec if info.has_video else None,
                          audio_codec=info.audio_codec if info.has_audio else None, width=info.width, height=info.height,
                          audio_true_peak_dbtp=peak)
+    moments = transition_moments(picture_lock.decisions, info.duration_s)
+    strip = transition_strip(files.final, moments, files.transition_strip) if moments else None
     return dg.Output(film, data_version=contract_version(film), metadata={
         **file_metadata(files.final, info.duration_s), "video": f"{info.video_codec} {info.width}x{info.height}",
+        # each transition and scene change as frames -0.4..+0.4 s around it, as the delivered film plays it
+        **({"transitions": image_preview(strip, max_width=1040),
+            "transitions_path": dg.MetadataValue.path(str(strip))} if strip else {}),
         "audio": info.audio_codec or "",
         "audio_true_peak_dbtp": dg.MetadataValue.float(peak) if peak is not None else "silent"})
 
