@@ -146,7 +146,9 @@ def transition_moments(decisions: list[EditDecision], runtime_s: float) -> list[
         prev = decisions[i - 1] if i else None
         if i == 0:
             if d.transition == "fade":
-                out.append((f"{d.shot_id}: {transition_label(d, True).split(';')[0]}", (d.transition_s or 0.25) / 2))
+                # at its middle, but no earlier than 0.4 s, so a strip's first frame is the black it rises from
+                out.append((f"{d.shot_id}: {transition_label(d, True).split(';')[0]}",
+                            max(0.4, (d.transition_s or 0.25) / 2)))
         elif d.transition != "cut" or d.scene_id != prev.scene_id or d.sound_lead_s or d.sound_trail_s:
             label = f"{prev.shot_id} > {d.shot_id}: {transition_label(d, False).split(';')[0]}"
             split = split_edit_label(d)
