@@ -256,5 +256,6 @@ def test_transition_moments_name_every_change_where_it_plays():
     d = decision(Path("d.mp4"), "s03_sh01", 0.0, 2.0, transition="dissolve", record_in=6.0).model_copy(
         update={"scene_id": "s03", "transition_s": 0.5, "fade_out_s": 1.0})
     moments = transition_moments([a, b, c, d], 8.0)
-    assert moments == [("s01_sh01: fade up from black 0.80s", 0.4),  # its middle, and never before 0.4 s ("s01_sh02 > s02_sh01: cut, J-cut", 4.0),
+    # the fade up at its middle (never before 0.4 s), changes at their cut, the fade out at its middle
+    assert moments == [("s01_sh01: fade up from black 0.80s", 0.4), ("s01_sh02 > s02_sh01: cut, J-cut", 4.0),
                        ("s02_sh01 > s03_sh01: dissolve 0.50s", 6.0), ("s03_sh01: fade out 1.00s", 7.5)]
