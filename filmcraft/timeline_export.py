@@ -136,16 +136,18 @@ def export_timeline(tl: otio.schema.Timeline, fmt: str, out_path: Path) -> Path:
             tmp.unlink()  # the bundle adapters refuse to overwrite an existing file
             otio.adapters.write_to_file(target, str(tmp), adapter_name=adapter)
             if fmt == "fcp7xml":
-                _fcp_track_enabled(tmp, target)
+                _fcp_finish(tmp, target)
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
     return out_path
 
 
-def _fcp_track_enabled(xml_path: Path, tl: otio.schema.Timeline) -> None:
-    """Write each track's enabled flag into the FCP 7 XML (the fcp_xml adapter drops it, so the stems
-    would play over the final mix): ``<enabled>FALSE</enabled>`` on the sequence's disabled tracks."""
+def _fcp_finish(xml_path: Path, tl: otio.schema.Timeline) -> None:
+    """What the fcp_xml adapter leaves out of the FCP 7 XML: each track's enabled flag (else the stems and
+    the alternate takes would play over the final mix and the cut), and the built-in effect's own name on
+    every transition (the adapter writes the OTIO transition's name, e.g. "dip to black: out s01_sh04 >
+    s02_sh01", where importers look for "Cross Dissolve"; the film's label stays in the .otio)."""
     import xml.etree.ElementTree as ET
 
     tree = ET.parse(xml_path)
@@ -162,6 +164,11 @@ def _fcp_track_enabled(xml_path: Path, tl: otio.schema.Timeline) -> None:
             if flag is None:
                 flag = ET.SubElement(element, "enabled")
             flag.text = "TRUE" if track.enabled else "FALSE"
+    for effect in sequence.iter("effect"):
+        if effect.findtext("effecttype") == "transition" and effect.findtext("effectid") == "Cross Dissolve":
+            effect.find("name").text = "Cross Dissolve"
+            if effect.find("effectcategory") is None:
+                ET.SubElement(effect, "effectcategory").text = "Dissolve"
     tree.write(xml_path, encoding="UTF-8", xml_declaration=True)
 
 

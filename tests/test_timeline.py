@@ -307,6 +307,9 @@ def test_fades_and_dips_are_transitions_in_every_export(film, tmp_path):
            for t in items.iter("transitionitem")]
     assert got == [("start-black", 0, 12, "Cross Dissolve"), ("end-black", 42, 48, "Cross Dissolve"),
                    ("start-black", 48, 54, "Cross Dissolve"), ("end-black", 78, 96, "Cross Dissolve")]
+    # the built-in effect by its own name, as importers look it up (the film's label stays in the .otio)
+    assert {(t.findtext("effect/name"), t.findtext("effect/effectcategory"))
+            for t in items.iter("transitionitem")} == {("Cross Dissolve", "Dissolve")}
     # the clips need no handles for these: their in and out points are the cut's own
     ins = [(int(c.findtext("in")), int(c.findtext("out"))) for c in items.iter("clipitem")]
     assert ins == [(12, 60), (12, 60)]
