@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from filmcraft.contracts import ReferenceImage, ShotPlan
 
 
 T = TypeVar("T", bound=BaseModel)
@@ -78,3 +81,41 @@ class VisualLibrary(Protocol):
         """The best image for ``noun`` ("seagull", "hourglass"), or None when nothing in the library
         depicts it; ``colour`` ("red") paints a one-colour drawing in that colour ("a red kite")."""
         ...
+
+
+@dataclass(frozen=True)
+class ClipRequest:
+    """One clip for a video backend: the shot as planned (camera language included), the reference images
+    it may show (the shot's characters first, then the scene's location: ``ReferenceSet`` images), and
+    the frame the film is made at. ``seed`` is the take's (``filmcraft.takes``)."""
+
+    shot: "ShotPlan"
+    references: tuple["ReferenceImage", ...]
+    width: int
+    height: int
+    fps: int
+    seed: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.shot.camera.duration_s
+
+
+class VideoBackend(Protocol):
+    """A video service (``resources.video_backends``): how it prompts, what it bills, how it renders.
+
+    ``render_clip`` writes a playable clip at ``out_path`` whole or not at all, and raises
+    ``resources.openai_backends.ModelRoleError`` naming the service, the shot and the fix."""
+
+    name: str  # recorded in each clip's cache key: a clip of another service is another clip
+    max_references: int  # reference images one request carries (0: text only)
+
+    def billed_seconds(self, duration_s: float) -> float:
+        """The seconds the service renders (and charges) for a shot of ``duration_s``."""
+        ...
+
+    def prompt(self, shot: "ShotPlan") -> str:
+        """The shot's prompt in this service's own format, camera language included."""
+        ...
+
+    def render_clip(self, request: ClipRequest, out_path: Path) -> None: ...

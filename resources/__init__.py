@@ -8,7 +8,8 @@ Environment variables (all optional; with none set everything runs offline):
     FILMASTER_LLM_API_KEY           key, read through dagster.EnvVar
     FILMASTER_EMBED_BASE_URL / _MODEL / _API_KEY      embeddings
     FILMASTER_TTS_BASE_URL   / _MODEL / _API_KEY      voice-over
-    FILMASTER_VIDEO_BASE_URL / _MODEL / _API_KEY      clips
+    FILMASTER_VIDEO_BASE_URL / _MODEL / _API_KEY      clips; FILMASTER_VIDEO_BACKEND the service's protocol
+                                    (openai, default; see resources.video_backends)
     FILMASTER_VISION_BASE_URL / _MODEL / _API_KEY     FilmEval judge (multimodal); _SAMPLES, _KEYFRAMES
     FILMASTER_<ROLE>_TIMEOUT, FILMASTER_<ROLE>_MAX_RETRIES   per-role client knobs
     FILMASTER_LLM_TOKEN_BUDGET, FILMASTER_VIDEO_SECONDS_BUDGET  per-film budget defaults, applied by the
@@ -53,6 +54,8 @@ def _endpoint_config(prefix: str) -> dict:
         config["timeout_s"] = float(os.environ[f"FILMASTER_{prefix}_TIMEOUT"])
     if os.environ.get(f"FILMASTER_{prefix}_MAX_RETRIES"):
         config["max_retries"] = int(os.environ[f"FILMASTER_{prefix}_MAX_RETRIES"])
+    if prefix == "VIDEO" and os.environ.get("FILMASTER_VIDEO_BACKEND", "").strip():
+        config["backend"] = os.environ["FILMASTER_VIDEO_BACKEND"].strip()
     if prefix == "VISION":  # the judge's own knobs: answers averaged, frames shown
         for knob in ("SAMPLES", "KEYFRAMES"):
             if os.environ.get(f"FILMASTER_VISION_{knob}"):

@@ -281,8 +281,21 @@ class RoleEndpoint:
     # -- messages ---------------------------------------------------------------------------
 
     def _classify(self, exc: Exception) -> _Fault:
+        import httpx
         import openai
 
+        # a service spoken to with httpx directly (resources.video_backends) faults as httpx does
+        if isinstance(exc, httpx.HTTPStatusError):
+            try:
+                body: object = exc.response.json()
+            except ValueError:
+                body = exc.response.content
+            return _Fault("status", is_transient(exc.response.status_code), exc.response.status_code,
+                          retry_after_s(exc.response.headers), self.clean(_server_message(body)))
+        if isinstance(exc, httpx.TimeoutException):
+            return _Fault("timeout", True)
+        if isinstance(exc, httpx.TransportError):
+            return _Fault("connection", True, detail=self.clean(f"{type(exc).__name__}: {exc}", 120))
         if isinstance(exc, openai.APITimeoutError):
             return _Fault("timeout", True)
         if isinstance(exc, openai.APIConnectionError):

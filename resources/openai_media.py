@@ -91,10 +91,24 @@ class OpenAIVideo:
         self.max_wait_s = max_wait_s
         self.endpoint = RoleEndpoint(base_url, model, api_key, timeout_s, max_retries, ENV_OF_ROLE_CLASS["video"])
 
+    max_references = 1  # input_reference: one image, the scene's location plate
+
     @classmethod
     def seconds_for(cls, duration_s: float) -> int:
         """The clip length the endpoint is asked for (and bills): the shortest offered length that covers the shot."""
         return min(cls.SECONDS, key=lambda s: (s < duration_s, abs(s - duration_s)))
+
+    def billed_seconds(self, duration_s: float) -> float:
+        return float(self.seconds_for(duration_s))
+
+    def prompt(self, shot) -> str:
+        return shot.prompt  # the planner writes it as prose with the camera language in it
+
+    def render_clip(self, request, out_path: Path) -> None:
+        """The ``VideoBackend`` call: the shot's prompt over the location plate (the last reference)."""
+        location = next((r for r in reversed(request.references) if r.kind == "location"), None)
+        self.render(self.prompt(request.shot), Path(location.path) if location else None, request.duration_s,
+                    request.width, request.height, out_path)
 
     def render(self, prompt: str, reference_image: Path | None, duration_s: float, width: int, height: int, out_path: Path) -> None:
         from filmcraft.media import MediaError, probe

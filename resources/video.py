@@ -1,4 +1,4 @@
-"""The video role: clips from an OpenAI-compatible ``videos`` endpoint, or the previs renderer."""
+"""The video role: clips from a video service (``resources.video_backends``), or the previs renderer."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Optional
 
 from filmcraft.budget import Budget
 from filmcraft.contracts import RenderManifest
-from filmcraft.roles import VisualLibrary
+from filmcraft.roles import VideoBackend, VisualLibrary
 from resources.endpoint import EndpointResource, fail_fast
 
 
@@ -17,6 +17,7 @@ class VideoResource(EndpointResource):
 
     model: str = "sora-2"
     timeout_s: float = 600.0
+    backend: str = "openai"  # the service's protocol (FILMASTER_VIDEO_BACKEND): resources.video_backends
 
     def visual_library(self, lib, embedder) -> Optional[VisualLibrary]:
         """The studio's visual library the previs draws props, creatures and landmarks from (None online:
@@ -37,18 +38,37 @@ class VideoResource(EndpointResource):
 
     def render_shot(self, plan, refs, out_path: Path, width: int, height: int, fps: int, seed: int,
                     budget: Optional[Budget] = None, visuals: Optional[VisualLibrary] = None) -> None:
-        """``budget``: the film's video-seconds budget; the shot's seconds are reserved before rendering
-        (previs seconds count too, so the offline demo exercises the budget). ``visuals``: the library
-        the previs draws from (``visual_library``)."""
-        from resources.openai_media import OpenAIVideo
+        """``budget``: the film's video-seconds budget; the shot's seconds (as the service bills them) are
+        reserved before rendering (previs seconds count too, so the offline demo exercises the budget).
+        ``visuals``: the library the previs draws from (``visual_library``)."""
+        from filmcraft.references.reference_sets import clip_references
+        from filmcraft.roles import ClipRequest
 
-        seconds = plan.camera.duration_s if self.is_offline else OpenAIVideo.seconds_for(plan.camera.duration_s)
-        # a spent budget or a model-role fault fails the step without a step retry
+        # a spent budget, an unknown backend or a model-role fault fails the step without a step retry
+        with fail_fast():
+            backend = None if self.is_offline else self.video_backend()
+            seconds = plan.camera.duration_s if backend is None else backend.billed_seconds(plan.camera.duration_s)
         with fail_fast(), budget.video_render(seconds, plan.shot_id) if budget is not None else nullcontext():
-            if self.is_offline:
+            if backend is None:
                 from filmcraft.previs import render_shot
 
                 render_shot(plan, refs, out_path, width, height, fps, seed, visuals=visuals)
                 return
-            OpenAIVideo(self.base_url, self.model, self.api_key, self.timeout_s, self.max_retries).render(
-                plan.prompt, Path(refs.location.path), plan.camera.duration_s, width, height, out_path)
+            request = ClipRequest(plan, clip_references(plan, refs, backend.max_references), width, height, fps, seed)
+            backend.render_clip(request, out_path)
+
+    def video_backend(self) -> VideoBackend:
+        from resources.openai_backends import ModelRoleError
+        from resources.video_backends import video_backend
+
+        try:
+            return video_backend(self.backend, self.base_url, self.model, self.api_key, self.timeout_s,
+                                 self.max_retries)
+        except ValueError as exc:
+            raise ModelRoleError("video", str(exc)) from None
+
+    def backend_name(self) -> str:
+        # the openai backend keeps its historical name, so clips rendered before backends existed stay cached
+        if self.is_offline or self.backend == "openai":
+            return super().backend_name()
+        return f"{self.backend}:{self.model}"

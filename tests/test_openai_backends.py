@@ -352,3 +352,61 @@ def test_fail_fast_keeps_the_error_a_model_role_error():
     assert isinstance(err.value, ModelRoleError) and err.value.allow_retries is False
     assert str(err.value) == "model role 'embedder' failed: HTTP 401 from the endpoint"
     assert err.value.metadata["requests_sent"].value == 1
+
+
+def test_a_service_spoken_to_with_httpx_has_the_same_retry_budget(server):
+    """Video services other than OpenAI's are called with httpx: their 503 (Retry-After honoured), 404 and
+    timeouts are classified as the openai client's are, under the one budget."""
+    import httpx
+
+    from resources.openai_backends import RoleEndpoint
+
+    ep = RoleEndpoint(server.base_url, "m", KEY, 5, 2, "VIDEO", sleep=lambda s: waits.append(s))
+    waits: list[float] = []
+    server.queue("GET /v1/tasks/1", Reply(503, {"error": {"message": "busy"}}, headers={"Retry-After": "0.2"}),
+                 Reply(body={"ok": True}))
+    with httpx.Client(timeout=5) as http:
+        def get(path):
+            r = http.get(server.base_url + path)
+            r.raise_for_status()
+            return r.json()
+
+        assert ep.send("video", lambda: get("/tasks/1")) == {"ok": True}
+        assert server.calls("/tasks/1") == 2 and waits and waits[0] >= 0.2
+        server.queue("GET /v1/tasks/2", Reply(404, {"message": "no such task"}))
+        with pytest.raises(ModelRoleError, match=r"HTTP 404 .*no such task.*not retried"):
+            ep.send("video", lambda: get("/tasks/2"))
+        assert server.calls("/tasks/2") == 1
+    with httpx.Client(timeout=5) as http, pytest.raises(ModelRoleError, match="could not connect"):
+        ep.send("video", lambda: http.get("http://127.0.0.1:9/").raise_for_status())
+
+
+def test_the_video_resource_shoots_through_its_backend(server, tmp_path):
+    """FILMASTER_VIDEO_BACKEND picks the service; the openai one sends the shot's prompt over the location
+    plate and bills the length it offers; an unknown name fails the step once, naming the variable."""
+    import dagster as dg
+
+    from filmcraft.contracts import ReferenceImage, ReferenceSet
+    from filmcraft.media import probe, run_ffmpeg
+    from resources.video import VideoResource
+    from tests.test_previs import plan
+
+    clip, plate = tmp_path / "src.mp4", tmp_path / "plate.png"
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc=size=128x72:rate=12:duration=1", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                str(clip)], "test clip")
+    run_ffmpeg(["-f", "lavfi", "-i", "color=c=blue:s=64x36", "-frames:v", "1", str(plate)], "plate")
+    refs = ReferenceSet(scene_id="s01", location=ReferenceImage(name="harbour", kind="location", path=str(plate),
+                                                                generated=True), characters=[])
+    server.queue("POST /v1/videos", Reply(body=_video_job("completed")))
+    server.queue("GET /v1/videos/vid_1/content", Reply(raw=clip.read_bytes()))
+    shot = plan(characters=())
+    video = VideoResource(base_url=server.base_url, model="sora-2", backend="openai")
+    assert video.backend_name() == "openai-compatible:sora-2"  # clips cached before backends keep their key
+    assert video.video_backend().billed_seconds(5.0) == 8.0
+    video.render_shot(shot, refs, tmp_path / "shot.mp4", 256, 144, 12, 0)
+    assert probe(tmp_path / "shot.mp4").has_video
+    sent = server.requests[0][2]
+    assert b"they meet" in sent and b"input_reference" in sent
+    with pytest.raises(dg.Failure, match="FILMASTER_VIDEO_BACKEND='klingg' is not a video backend: choose one of"):
+        VideoResource(base_url=server.base_url, backend="klingg").render_shot(shot, refs, tmp_path / "x.mp4", 256, 144,
+                                                                             12, 0)

@@ -159,3 +159,21 @@ def test_manifest_maps_names_to_files_anywhere(tmp_path):
     (refs / "manifest.json").write_text(json.dumps({"characters": {"Tomas": "pics/missing.png"}}))
     with pytest.raises(ReferenceImageError, match="Tomas.*does not exist"):
         load_reference_set(scene, refs, tmp_path / "cards2", 256, 144)
+
+
+def test_a_clip_is_given_its_shots_characters_then_the_location_within_the_backends_limit():
+    from filmcraft.contracts import CameraSpec, ReferenceImage, ReferenceSet, ShotPlan
+    from filmcraft.references.reference_sets import clip_references
+
+    def ref(name, kind):
+        return ReferenceImage(name=name, kind=kind, path=f"/refs/{name}.png", generated=False)
+
+    refs = ReferenceSet(scene_id="s01", location=ref("harbour", "location"),
+                        characters=[ref("Mara", "character"), ref("Tomas", "character"), ref("Ines", "character")])
+    shot = ShotPlan(shot_id="s01_sh01", scene_id="s01", index=1, prompt="p", characters=["tomas", "Mara", "Mara", "Olga"],
+                    location="harbour", time_of_day="day", mood="calm",
+                    camera=CameraSpec(shot_size="wide", movement="static", angle="eye_level", lens_mm=35,
+                                      lighting="daylight", grade="neutral", duration_s=4))
+    names = lambda limit: [r.name for r in clip_references(shot, refs, limit)]  # noqa: E731
+    assert names(4) == ["Tomas", "Mara", "harbour"]  # the shot's order, once each, no card for Olga
+    assert names(2) == ["Tomas", "harbour"] and names(1) == ["harbour"] and names(0) == []

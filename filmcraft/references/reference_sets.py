@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from filmcraft.contracts import ReferenceImage, ReferenceSet, SceneBlock
+from filmcraft.contracts import ReferenceImage, ReferenceSet, SceneBlock, ShotPlan
 from filmcraft.references.cards import CARD_VERSION, paint_character_card
 from filmcraft.references.scenery import paint_location_plate, plate_layout
 from filmcraft.references.names import slugify, stable_digest
@@ -106,3 +106,14 @@ def load_reference_set(scene: SceneBlock, refs_dir: Path | None, cards_dir: Path
                 _save_png(paint_character_card(name, height), out)
             characters.append(ReferenceImage(name=name, kind="character", path=str(out), generated=True))
     return ReferenceSet(scene_id=scene.scene_id, location=location, characters=characters)
+
+
+def clip_references(shot: ShotPlan, refs: ReferenceSet, limit: int) -> tuple[ReferenceImage, ...]:
+    """The reference images a clip of ``shot`` is given, at most ``limit``: the characters the shot names
+    (in its order), then the scene's location plate, which always fits when ``limit`` >= 1 (a clip is
+    placed before it is peopled)."""
+    if limit < 1:
+        return ()
+    by_name = {c.name.casefold(): c for c in refs.characters}
+    people = [by_name[n.casefold()] for n in dict.fromkeys(shot.characters) if n.casefold() in by_name]
+    return (*people[:limit - 1], refs.location)

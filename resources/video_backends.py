@@ -1,0 +1,33 @@
+"""The video services a film can be shot with, by name (``FILMASTER_VIDEO_BACKEND``).
+
+Each is a ``filmcraft.roles.VideoBackend``: its own prompt format, billing and protocol, with the one
+retry budget of ``resources.openai_backends.RoleEndpoint``. Offline (no ``FILMASTER_VIDEO_BASE_URL``)
+the previs renders every clip instead.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from filmcraft.roles import VideoBackend
+
+
+def _openai(base_url: str, model: str, api_key: str | None, timeout_s: float, max_retries: int) -> VideoBackend:
+    from resources.openai_media import OpenAIVideo
+
+    return OpenAIVideo(base_url, model, api_key, timeout_s, max_retries)
+
+
+# name -> factory(base_url, model, api_key, timeout_s, max_retries)
+BACKENDS: dict[str, Callable[..., VideoBackend]] = {
+    "openai": _openai,
+}
+
+
+def video_backend(kind: str, base_url: str, model: str, api_key: str | None, timeout_s: float,
+                  max_retries: int) -> VideoBackend:
+    """The backend called ``kind``; an unknown name is refused naming the variable and the choices."""
+    if kind not in BACKENDS:
+        raise ValueError(f"FILMASTER_VIDEO_BACKEND={kind!r} is not a video backend: choose one of "
+                         f"{', '.join(sorted(BACKENDS))}")
+    return BACKENDS[kind](base_url, model, api_key, timeout_s, max_retries)
