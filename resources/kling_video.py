@@ -48,6 +48,7 @@ ACCESS_ENV = "FILMASTER_KLING_ACCESS_KEY"
 SECRET_ENV = "FILMASTER_KLING_SECRET_KEY"
 MODE_ENV = "FILMASTER_KLING_MODE"
 MAX_WAIT_ENV = "FILMASTER_KLING_MAX_WAIT"
+POLL_ENV = "FILMASTER_KLING_POLL"
 ROUTE = "/v1/videos/multi-image2video"
 DEFAULT_BASE_URL = "https://api-singapore.klingai.com"
 TOKEN_TTL_S = 1800  # the reference's example: exp = now + 1800
@@ -342,11 +343,18 @@ def from_env(base_url: str, model: str, api_key: str | None, timeout_s: float, m
     """The backend as ``resources.video_backends`` builds it: the key pair from FILMASTER_KLING_ACCESS_KEY and
     FILMASTER_KLING_SECRET_KEY (FILMASTER_VIDEO_API_KEY is not used: Kling signs tokens with two keys)."""
     env = os.environ if environ is None else environ
-    wait = env.get(MAX_WAIT_ENV, "").strip()
-    try:
-        max_wait = float(wait) if wait else 1800.0
-    except ValueError:
-        raise ValueError(f"{MAX_WAIT_ENV}={wait!r} is not a number of seconds") from None
+
+    def seconds(var: str, default: float) -> float:
+        raw = env.get(var, "").strip()
+        try:
+            value = float(raw) if raw else default
+        except ValueError:
+            value = -1.0
+        if not value > 0:
+            raise ValueError(f"{var}={raw!r} is not a positive number of seconds")
+        return value
+
     return KlingVideo(base_url or DEFAULT_BASE_URL, model, env.get(ACCESS_ENV, "").strip(),
                       env.get(SECRET_ENV, "").strip(), timeout_s, max_retries,
-                      mode=env.get(MODE_ENV, "").strip() or "std", max_wait_s=max_wait)
+                      mode=env.get(MODE_ENV, "").strip() or "std", poll_s=seconds(POLL_ENV, 5.0),
+                      max_wait_s=seconds(MAX_WAIT_ENV, 1800.0))
