@@ -159,8 +159,8 @@ class KlingVideo:
 
     @classmethod
     def seconds_for(cls, duration_s: float) -> int:
-        """Kling renders 5 or 10 s: the shorter that covers the shot (a longer shot gets 10 s, which the
-        conform holds on its last frame)."""
+        """Kling renders 5 or 10 s: the shorter that covers the shot (the conform trims the clip to the shot;
+        a shot over 10 s still gets 10 s, the longest Kling renders)."""
         return next((s for s in cls.DURATIONS if s >= duration_s - 1e-6), cls.DURATIONS[-1])
 
     def billed_seconds(self, duration_s: float) -> float:
