@@ -46,7 +46,6 @@ from resources.openai_backends import ENV_OF_ROLE_CLASS, EMPTY, TRUNCATED, BadAn
 
 ACCESS_ENV = "FILMASTER_KLING_ACCESS_KEY"
 SECRET_ENV = "FILMASTER_KLING_SECRET_KEY"
-MODE_ENV = "FILMASTER_KLING_MODE"
 MAX_WAIT_ENV = "FILMASTER_KLING_MAX_WAIT"
 POLL_ENV = "FILMASTER_KLING_POLL"
 ROUTE = "/v1/videos/multi-image2video"
@@ -137,7 +136,7 @@ class KlingVideo:
             raise ValueError(f"FILMASTER_VIDEO_MODEL={model!r} is not a Kling model: set FILMASTER_VIDEO_MODEL to "
                              "a model that serves multi-image2video, e.g. kling-v1-6")
         if mode not in ("std", "pro"):
-            raise ValueError(f"{MODE_ENV}={mode!r}: choose std or pro")
+            raise ValueError(f"Kling mode {mode!r}: choose std or pro")
         if not access_key or not secret_key:
             missing = " and ".join(v for v, k in ((ACCESS_ENV, access_key), (SECRET_ENV, secret_key)) if not k)
             raise ValueError(f"the kling video backend needs {missing}: set the access key and secret key of "
@@ -341,7 +340,9 @@ def _video_url(task: dict) -> str:
 def from_env(base_url: str, model: str, api_key: str | None, timeout_s: float, max_retries: int,
              environ: dict | None = None) -> KlingVideo:
     """The backend as ``resources.video_backends`` builds it: the key pair from FILMASTER_KLING_ACCESS_KEY and
-    FILMASTER_KLING_SECRET_KEY (FILMASTER_VIDEO_API_KEY is not used: Kling signs tokens with two keys)."""
+    FILMASTER_KLING_SECRET_KEY (FILMASTER_VIDEO_API_KEY is not used: Kling signs tokens with two keys). Mode
+    std: a clip's cache key is the backend and model (``VideoResource.backend_name``), which would not tell a
+    pro clip from a std one."""
     env = os.environ if environ is None else environ
 
     def seconds(var: str, default: float) -> float:
@@ -356,5 +357,5 @@ def from_env(base_url: str, model: str, api_key: str | None, timeout_s: float, m
 
     return KlingVideo(base_url or DEFAULT_BASE_URL, model, env.get(ACCESS_ENV, "").strip(),
                       env.get(SECRET_ENV, "").strip(), timeout_s, max_retries,
-                      mode=env.get(MODE_ENV, "").strip() or "std", poll_s=seconds(POLL_ENV, 5.0),
+                      poll_s=seconds(POLL_ENV, 5.0),
                       max_wait_s=seconds(MAX_WAIT_ENV, 1800.0))
