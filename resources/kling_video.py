@@ -271,9 +271,11 @@ class KlingVideo:
             try:
                 with atomic_path(out_path) as tmp:
                     tmp.write_bytes(data)
-                    info = probe(tmp)
-                    if not info.has_video:
-                        raise MediaError("no video stream")
+                    try:
+                        if not probe(tmp).has_video:
+                            raise MediaError("no video stream")
+                    except MediaError as exc:  # the temp file's name means nothing to the reader
+                        raise MediaError(str(exc).replace(f"{tmp} is", "it is").replace(str(tmp), "the file")) from None
                 return
             except MediaError as exc:
                 if not broken:
