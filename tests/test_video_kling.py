@@ -117,6 +117,14 @@ def test_happy_path_four_references_billed_five_seconds(env, refs, tmp_path, tin
     assert len(sizes) == 4 and sizes[:3] == [(300, 300)] * 3 and sizes[3][0] / sizes[3][1] <= 2.5
     assert "Medium close-up" in body["prompt"] and "pushes in" in body["prompt"] and "low-angle" in body["prompt"]
     assert "daylight" in body["negative_prompt"]
+    assert video(fake).video_backend().prompt(plan) == body["prompt"]  # the interface's prompt is what was sent
+
+
+def test_an_unreachable_service_is_retried_then_named(env, refs, tmp_path, tiny_mp4):
+    with KlingFake(ACCESS, SECRET, tiny_mp4) as fake:
+        pass  # stopped: nothing listens on its port any more
+    message = fails(fake, refs, tmp_path, retries=1)
+    assert "could not connect to the endpoint" in message and "check FILMASTER_VIDEO_BASE_URL" in message
 
 
 def test_a_long_shot_is_billed_ten_seconds(env, refs, tmp_path, tiny_mp4):
