@@ -42,7 +42,8 @@ from pathlib import Path
 import httpx
 
 from filmcraft.store import atomic_path
-from resources.openai_backends import ENV_OF_ROLE_CLASS, EMPTY, TRUNCATED, BadAnswer, ModelRoleError, RoleEndpoint, preview
+from resources.openai_backends import (ENV_OF_ROLE_CLASS, EMPTY, TRUNCATED, WRONG_SCHEMA, BadAnswer, ModelRoleError,
+                                       RoleEndpoint, preview)
 
 ACCESS_ENV = "FILMASTER_KLING_ACCESS_KEY"
 SECRET_ENV = "FILMASTER_KLING_SECRET_KEY"
@@ -242,7 +243,10 @@ class KlingVideo:
         if resp.is_success and envelope is None:
             raise BadAnswer(f"{EMPTY}: an empty response body" if not resp.content.strip() else
                             f"{TRUNCATED}: {preview(resp.content)} where Kling's JSON envelope was expected")
-        said = self.endpoint.clean(envelope.get("message") if isinstance(envelope, dict) else resp.text) or "no message"
+        if resp.is_success and code is None:  # JSON, but not Kling's {code, message, data} envelope
+            raise BadAnswer(f"{WRONG_SCHEMA}: {preview(resp.content)} has no 'code' (not Kling's envelope)")
+        said = self.endpoint.clean((envelope.get("message") if isinstance(envelope, dict) else None) or resp.text
+                                   or "no message")
         raise KlingError("video", f"HTTP {resp.status_code}, Kling code {code} (Kling said: \"{said}\"); "
                                   f"not retried: {_fix(code, resp.status_code, self.model)}",
                          status=resp.status_code)
@@ -327,7 +331,7 @@ def _task(envelope: dict) -> dict:
     data = envelope.get("data") if isinstance(envelope, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("task_id"), str) or not data["task_id"] \
             or data.get("task_status") not in ("submitted", "processing", "succeed", "failed"):
-        raise BadAnswer("the answer is valid JSON of the wrong schema: no data.task_id or no known data.task_status")
+        raise BadAnswer(f"{WRONG_SCHEMA}: no data.task_id or no known data.task_status")
     return data
 
 

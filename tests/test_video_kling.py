@@ -243,3 +243,14 @@ def test_jwt_claims_match_the_reference():
     assert json.loads(base64.urlsafe_b64decode(pad(head))) == {"alg": "HS256", "typ": "JWT"}
     assert json.loads(base64.urlsafe_b64decode(pad(claims))) == {"iss": ACCESS, "exp": 1_700_001_800,
                                                                  "nbf": 1_699_999_995}
+
+
+def test_a_server_that_does_not_speak_kling_is_asked_once_more_then_named(env, refs, tmp_path):
+    from tests.openai_server import OpenAIServer, Reply
+
+    with OpenAIServer() as server:  # e.g. FILMASTER_VIDEO_BASE_URL left on an OpenAI-compatible server
+        server.queue("POST " + ROUTE, Reply(body={"id": "vid_1", "status": "queued"}))
+        fake = type("Base", (), {"base_url": server.base_url.removesuffix("/v1")})
+        message = fails(fake, refs, tmp_path)
+        assert len(server.requests) == 2
+    assert "has no 'code' (not Kling's envelope) after one repeated request" in message
