@@ -18,9 +18,16 @@ def _openai(base_url: str, model: str, api_key: str | None, timeout_s: float, ma
     return OpenAIVideo(base_url, model, api_key, timeout_s, max_retries)
 
 
+def _replicate(base_url: str, model: str, api_key: str | None, timeout_s: float, max_retries: int) -> VideoBackend:
+    from resources.replicate_queue import ReplicateVideo
+
+    return ReplicateVideo(base_url, model, api_key, timeout_s, max_retries)
+
+
 # name -> factory(base_url, model, api_key, timeout_s, max_retries)
 BACKENDS: dict[str, Callable[..., VideoBackend]] = {
     "openai": _openai,
+    "replicate": _replicate,
 }
 
 
