@@ -203,3 +203,51 @@ def test_the_token_is_in_no_file(fake, tmp_path, refs):
         if path.is_file():
             assert TOKEN.encode() not in path.read_bytes(), path
     assert json.loads(budget.ledger_path.read_text())["video_seconds"] == 5.0
+
+
+# --- the prompt builder, on the shot plans of a real film ---------------------------------------
+
+def _demo_film_shots():
+    """The demo theme's shot plans, planned offline as the pipeline does (no rendering)."""
+    from filmcraft.contracts import RetrievedReference, SceneContinuity, SceneReferences
+    from filmcraft.director.camera import replan_scene
+    from filmcraft.director.script import (detail_storyboard, simplify_storyboard, structure_scene_blocks,
+                                           write_synopsis)
+    from tests.test_director_camera import REFS
+
+    theme = (Path(__file__).resolve().parents[1] / "filmaster_assets" / "demo_theme.txt").read_text(encoding="utf-8")
+    syn = write_synopsis(FilmRequest(film_id="demo", text=theme))
+    simple = simplify_storyboard(syn)
+    blocks = structure_scene_blocks("demo", syn, simple, detail_storyboard(syn, simple))
+    shots, prev = [], None
+    for i, b in enumerate(blocks.scenes):
+        refs = SceneReferences(scene_id=b.scene_id, query="q", k=len(REFS), references=[
+            RetrievedReference(caption_id=c, score=s, text=t, source="test") for c, s, t in REFS])
+        shots += replan_scene(b, refs, SceneContinuity.following(prev, last_scene=i == len(blocks.scenes) - 1)).shots
+        prev = b
+    return shots
+
+
+def test_the_prompt_carries_each_shots_camera_language_in_prose():
+    from resources.replicate_queue import _ANGLE, _MOVE, _SIZE, _TIME, _WEATHER, replicate_prompt
+
+    shots = _demo_film_shots()
+    assert len(shots) >= 8 and {s.weather for s in shots} > {"clear"}  # the storm is in the film
+    prompts = [replicate_prompt(s) for s in shots]
+    for shot, prompt in zip(shots, prompts):
+        cam = shot.camera
+        assert prompt.startswith(f"{_SIZE[cam.shot_size]} {_ANGLE[cam.angle]}"), prompt
+        assert _MOVE[cam.movement][1:] in prompt and f"{cam.lens_mm:g}mm" in prompt, prompt
+        assert cam.lighting.split(",")[-1].strip() in prompt and f"{shot.mood} mood" in prompt, prompt
+        assert _TIME[shot.time_of_day] in prompt and _WEATHER[shot.weather] in prompt, prompt
+        assert all(c in prompt for c in shot.characters), prompt
+        assert " ".join(shot.action.split()[1:4]) in prompt, prompt  # the action, its subject supplied
+        assert "_" not in prompt and "  " not in prompt and ".." not in prompt, prompt
+        assert not (shot.dialogue and shot.dialogue in prompt)  # a video model would write it on screen
+    assert len(set(prompts)) == len(prompts)
+    # the film's coverage reaches the model: as many distinct moves and sizes in the prose as in the plans
+    assert sum(any(_MOVE[m][1:] in p for p in prompts) for m in _MOVE) == len({s.camera.movement for s in shots})
+    assert sum(any(p.startswith(_SIZE[z]) for p in prompts) for z in _SIZE) == len({s.camera.shot_size for s in shots})
+    # a bare predicate gets its subject: "Mara hauls in her nets", not "hauls in her nets"
+    nets = next(p for s, p in zip(shots, prompts) if "nets" in s.action)
+    assert "Mara hauls in her nets" in nets
