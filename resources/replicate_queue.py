@@ -178,8 +178,13 @@ def model_inputs(model: str) -> ModelInputs:
     return MODELS[name]
 
 
+# Replicate takes file inputs inline as data URLs only up to about 256 KB; larger ones are uploaded
+# (POST /files) and passed by their URL, as its own clients do.
+DATA_URI_MAX_BYTES = 256_000
+
+
 def data_uri(path: Path) -> str:
-    """A reference image inline, as Replicate accepts for file inputs (fine for small plates)."""
+    """A reference image inline, as Replicate accepts for small file inputs."""
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
@@ -229,7 +234,7 @@ class ReplicateVideo:
 
     def _render(self, request, out_path: Path) -> None:
         location = next((r for r in reversed(request.references) if r.kind == "location"), None)
-        image = data_uri(Path(location.path)) if location is not None else None
+        image = self._file_input(Path(location.path)) if location is not None else None
         seconds = self.seconds_for(request.duration_s)
         body = {"input": self.inputs.build(self.prompt(request.shot), NEGATIVE_PROMPT, image, seconds,
                                            request.width, request.height, request.seed)}
@@ -254,6 +259,30 @@ class ReplicateVideo:
             return resp
 
         return self.endpoint.ask("video", send, _prediction)
+
+    def _file_input(self, path: Path) -> str:
+        """A reference image as a model input: inline when small, else uploaded and passed by URL."""
+        if path.stat().st_size <= DATA_URI_MAX_BYTES:
+            return data_uri(path)
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+        def upload():
+            resp = self.http.post(f"{self.base_url}/files", files={"content": (path.name, path.read_bytes(), mime)})
+            resp.raise_for_status()
+            return resp
+
+        def url_of(resp) -> str:
+            try:
+                url = (resp.json().get("urls") or {}).get("get")
+            except (ValueError, AttributeError):
+                url = None
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                raise BadAnswer(f"{WRONG_SCHEMA}: no 'urls.get' in the uploaded file's answer")
+            return url
+
+        url = self.endpoint.ask("video", upload, url_of)
+        log.info("replicate: uploaded %s (%d bytes) as %s", path.name, path.stat().st_size, url)
+        return url
 
     def _wait(self, job: dict) -> dict:
         deadline = time.monotonic() + self.timeout_s

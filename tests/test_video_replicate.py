@@ -251,3 +251,17 @@ def test_the_prompt_carries_each_shots_camera_language_in_prose():
     # a bare predicate gets its subject: "Mara hauls in her nets", not "hauls in her nets"
     nets = next(p for s, p in zip(shots, prompts) if "nets" in s.action)
     assert "Mara hauls in her nets" in nets
+
+
+def test_a_large_plate_is_uploaded_and_passed_by_url(fake, tmp_path):
+    from resources.replicate_queue import DATA_URI_MAX_BYTES
+
+    plate = tmp_path / "plate.png"  # noise does not compress: a plate over the inline limit
+    run_ffmpeg(["-f", "lavfi", "-i", "nullsrc=s=640x360,geq=random(1)*255:128:128", "-frames:v", "1", str(plate)],
+               "noisy plate")
+    assert plate.stat().st_size > DATA_URI_MAX_BYTES
+    refs = ReferenceSet(scene_id="s01", location=ReferenceImage(name="harbour", kind="location", path=str(plate),
+                                                                generated=False), characters=[])
+    _video(fake).render_shot(plan(characters=()), refs, tmp_path / "shot.mp4", 256, 144, 12, 7)
+    assert fake.counts["upload"] == 1 and fake.uploads["fakefile0001"] == plate.read_bytes()
+    assert fake.bodies[0]["input"]["start_image"] == f"{fake.base_url}/files/fakefile0001"

@@ -6,11 +6,13 @@ It speaks the real protocol: ``POST /v1/models/{owner}/{name}/predictions`` (off
 growing), ``POST /v1/predictions/{id}/cancel`` cancels it; errors are Replicate's problem-details
 bodies (``{"title", "detail", "status"}``). API routes need ``Authorization: Bearer <token>``. The
 output URL is served by the same server as a file host would (``/files/...``): a real tiny MP4, no
-token expected there. Faults are injected by setting attributes before the test's request.
+token expected there. ``POST /v1/files`` takes a multipart ``content`` upload and answers its
+``urls.get``. Faults are injected by setting attributes before the test's request.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -26,6 +28,20 @@ def tiny_mp4(path: Path, seconds: float = 1.0) -> bytes:
     run_ffmpeg(["-f", "lavfi", "-i", f"testsrc=size=128x72:rate=12:duration={seconds}", "-c:v", "libx264",
                 "-pix_fmt", "yuv420p", str(path)], "fake replicate clip")
     return path.read_bytes()
+
+
+def _multipart_file(content_type: str, raw: bytes, field: str) -> tuple[str, str, bytes] | None:
+    """(filename, content type, bytes) of the multipart/form-data file field ``field``."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    if not content_type.startswith("multipart/form-data"):
+        return None
+    msg = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    for part in msg.iter_parts():
+        if part.get_param("name", header="content-disposition") == field:
+            return (part.get_filename() or "", part.get_content_type(), part.get_payload(decode=True))
+    return None
 
 
 def _problem(status: int, title: str, detail: str) -> tuple[int, dict]:
@@ -52,6 +68,8 @@ class FakeReplicate:
         self.bodies: list[dict] = []  # create request bodies
         self.auth_on_files: list[str | None] = []
         self.predictions: dict[str, dict] = {}
+        self.uploads: dict[str, bytes] = {}  # POST /v1/files: id -> the bytes uploaded
+        self._content_type = ""
         self._n = 0
         self._lock = threading.Lock()
         fake = self
@@ -101,6 +119,7 @@ class FakeReplicate:
                 status, body = _problem(401, "Unauthenticated", "You did not pass a valid authentication token")
                 headers = {}
             else:
+                self._content_type = h.headers.get("Content-Type", "")
                 status, body, headers = self._api(h.command, path, raw)
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         h.send_response(status)
@@ -139,6 +158,19 @@ class FakeReplicate:
                    "_polls": 0}
             self.predictions[pid] = job
             return 201, self._public(job), {}
+        if method == "POST" and path == "/v1/files":
+            self.counts["upload"] += 1
+            part = _multipart_file(self._content_type, raw, "content")
+            if part is None:
+                return (*_problem(400, "Bad request", "a multipart 'content' file is required"), {})
+            name, ctype, data = part
+            fid = f"fakefile{len(self.uploads) + 1:04d}"
+            self.uploads[fid] = data
+            return 201, {"id": fid, "name": name, "content_type": ctype, "size": len(data),
+                         "etag": hashlib.md5(data).hexdigest(),
+                         "checksums": {"sha256": hashlib.sha256(data).hexdigest(), "md5": hashlib.md5(data).hexdigest()},
+                         "metadata": {}, "created_at": "2026-12-02T15:00:00.000Z",
+                         "expires_at": "2026-12-03T15:00:00.000Z", "urls": {"get": f"{self.base_url}/files/{fid}"}}, {}
         if method == "GET" and m_pred:
             self.counts["get"] += 1
             if self.poll_errors:
