@@ -27,12 +27,15 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
 from filmcraft.director.script.grammar import finite_verb
 from filmcraft.store import atomic_path
 from resources.openai_backends import EMPTY, TRUNCATED, WRONG_SCHEMA, BadAnswer, ModelRoleError, RoleEndpoint, preview
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -135,26 +138,27 @@ class ModelInputs:
     """One model's input schema, as its API page on replicate.com lists it."""
 
     durations: tuple[int, ...]  # clip lengths the model renders (and bills), in seconds
-    build: Callable[..., dict]  # (prompt, negative, image data URI or None, seconds, width, height, seed) -> input
+    build: Callable[..., dict]  # (ClipRequest, prompt, negative prompt, first-frame image or None, seconds) -> input
     max_references: int = 1  # a first frame: the scene's location plate
 
 
-def _kling(prompt, negative, image, seconds, width, height, seed) -> dict:
+def _kling(request, prompt, negative, image, seconds) -> dict:
     # start_image is required by kling-v2.1; aspect_ratio is ignored by it when a start image is given
     return {"prompt": prompt, "negative_prompt": negative, "start_image": image, "duration": seconds, "mode": "standard"}
 
 
-def _seedance(prompt, negative, image, seconds, width, height, seed) -> dict:
+def _seedance(request, prompt, negative, image, seconds) -> dict:
     # no negative prompt in its schema; camera_fixed asks for a locked-off camera
-    out = {"prompt": prompt, "duration": seconds, "resolution": "720p" if min(width, height) > 480 else "480p",
-           "aspect_ratio": _aspect(width, height, ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21")),
-           "fps": 24, "seed": seed, "camera_fixed": "holds still" in prompt}
+    w, h = request.width, request.height
+    out = {"prompt": prompt, "duration": seconds, "resolution": "720p" if min(w, h) > 480 else "480p",
+           "aspect_ratio": _aspect(w, h, ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21")),
+           "fps": 24, "seed": request.seed, "camera_fixed": request.shot.camera.movement == "static"}
     if image:
         out["image"] = image
     return out
 
 
-def _minimax(prompt, negative, image, seconds, width, height, seed) -> dict:
+def _minimax(request, prompt, negative, image, seconds) -> dict:
     out = {"prompt": prompt, "prompt_optimizer": False}  # the optimiser would rewrite the camera language
     if image:
         out["first_frame_image"] = image
@@ -197,8 +201,6 @@ class ReplicateVideo:
     poll_s = 2.0  # between status polls; a video takes minutes, so a couple of seconds costs nothing
 
     def __init__(self, base_url: str, model: str, api_key: str | None, timeout_s: float = 600, max_retries: int = 3):
-        import httpx
-
         self.inputs = model_inputs(model)
         self.model = model
         self.name = f"replicate:{model}"
@@ -206,9 +208,9 @@ class ReplicateVideo:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s  # one clip's whole wait (queue included), and each request's
         self.endpoint = RoleEndpoint(base_url, model, api_key, timeout_s, max_retries, "VIDEO")
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.http = httpx.Client(timeout=timeout_s, headers=headers)
-        self.files = httpx.Client(timeout=timeout_s, follow_redirects=True)  # output URLs: no token sent there
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.http: httpx.Client | None = None  # open during render_clip
+        self.files: httpx.Client | None = None
 
     def seconds_for(self, duration_s: float) -> int:
         """The shortest offered length that covers the shot (the longest when none does)."""
@@ -224,9 +226,14 @@ class ReplicateVideo:
     # -- one clip -----------------------------------------------------------------------------
 
     def render_clip(self, request, out_path: Path) -> None:
+        import httpx
+
         shot_id = request.shot.shot_id
         try:
-            self._render(request, Path(out_path))
+            # output URLs are on a file host: the token is not sent there
+            with httpx.Client(timeout=self.timeout_s, headers=self._headers) as self.http, \
+                    httpx.Client(timeout=self.timeout_s, follow_redirects=True) as self.files:
+                self._render(request, Path(out_path))
         except ModelRoleError as exc:
             # every message names the service, the model and the shot; the fix is in the fault
             raise ModelRoleError("video", f"replicate ({self.model}), shot {shot_id}: {exc.fault}", exc.requests,
@@ -236,8 +243,7 @@ class ReplicateVideo:
         location = next((r for r in reversed(request.references) if r.kind == "location"), None)
         image = self._file_input(Path(location.path)) if location is not None else None
         seconds = self.seconds_for(request.duration_s)
-        body = {"input": self.inputs.build(self.prompt(request.shot), NEGATIVE_PROMPT, image, seconds,
-                                           request.width, request.height, request.seed)}
+        body = {"input": self.inputs.build(request, self.prompt(request.shot), NEGATIVE_PROMPT, image, seconds)}
         name, _, version = self.model.partition(":")
         if version:
             body["version"] = version
@@ -376,8 +382,10 @@ def _prediction(resp) -> dict:
 
 
 def _output_url(job: dict) -> str:
-    """The clip's URL: video models answer one URL, some a list of them."""
+    """The clip's URL: video models answer one URL, some a list of them or an object holding it."""
     out = job.get("output")
+    if isinstance(out, dict):
+        out = list(out.values())
     if isinstance(out, list):
         out = next((o for o in out if isinstance(o, str)), None)
     if not isinstance(out, str) or urlsplit(out).scheme not in ("http", "https"):
