@@ -349,6 +349,10 @@ class ReplicateVideo:
                     self.endpoint.ask("video", lambda: self._get_file(url), lambda data: _playable(data, tmp))
                 return
             except ModelRoleError as exc:
+                if exc.status is None and "downloaded clip" in exc.fault:
+                    raise ModelRoleError("video", f"{exc.fault}; nothing was written: run the same command again (a "
+                                                  "new prediction is made and billed), or set FILMASTER_VIDEO_MODEL "
+                                                  "to another model if it keeps happening", exc.requests) from None
                 if exc.status not in (403, 404, 410):
                     raise
                 if attempt == 1 or not isinstance(exc.__cause__, httpx.HTTPStatusError):
@@ -404,6 +408,7 @@ def _playable(data: bytes, tmp: Path) -> None:
     try:
         info = probe(tmp)
     except MediaError as exc:
-        raise BadAnswer(f"the service returned a broken video file: {str(exc)[:160]}") from None
+        reason = str(exc).split("media file: ", 1)[-1]  # ffmpeg's reason, without the temp file's path
+        raise BadAnswer(f"the downloaded clip is not a playable video ({reason[:160]})") from None
     if not info.has_video:
-        raise BadAnswer("the service returned a file with no video stream")
+        raise BadAnswer("the downloaded clip has no video stream")

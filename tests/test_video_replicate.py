@@ -185,7 +185,8 @@ def test_a_broken_file_is_downloaded_once_more_then_refused(fake, tmp_path, refs
     assert probe(out).has_video and fake.counts["file"] == 2
     fake.broken_downloads = 2
     msg = _fails(fake, tmp_path / "again", refs)
-    assert "the service returned a broken video file" in msg and "after one repeated request (2 requests" in msg
+    assert "the downloaded clip is not a playable video (" in msg and "after one repeated request (2 requests" in msg
+    assert "nothing was written: run the same command again" in msg and ".part" not in msg
 
 
 def test_a_wrong_token(fake, tmp_path, refs):
