@@ -252,7 +252,14 @@ class ReplicateVideo:
             url = f"{self.base_url}/models/{name}/predictions"
         job = self._api("POST", url, body)
         log.info("replicate: shot %s is prediction %s (%s, %d s)", request.shot.shot_id, job["id"], self.model, seconds)
-        job = self._wait(job)
+        try:
+            job = self._wait(job)
+        except BaseException:
+            # given up on (polls failing past the retries, the step stopped): a prediction left running
+            # would still be billed, so it is cancelled, best effort; a hung one was cancelled already
+            if job.get("status") in RUNNING:
+                self._cancel(job)
+            raise
         self._finished(job)
         self._download(job, out_path)
 
@@ -291,18 +298,22 @@ class ReplicateVideo:
         return url
 
     def _wait(self, job: dict) -> dict:
+        """Poll until the prediction ends. ``job`` is updated in place, so whoever catches a failure
+        knows its last status. (Not ``Prefer: wait``: it holds a request at most 60 s, a clip takes minutes.)"""
         deadline = time.monotonic() + self.timeout_s
         seen = (job["status"], "")
         while job["status"] in RUNNING:
             if time.monotonic() > deadline:
+                status = job["status"]
                 self._cancel(job)
-                raise ModelRoleError("video", f"prediction {job['id']} still {job['status']} after "
+                job["status"] = "canceled"
+                raise ModelRoleError("video", f"prediction {job['id']} still {status} after "
                                               f"{self.timeout_s:g} s: cancelled it, so it bills no further; the "
                                               f"service is busy or the model is stuck: raise FILMASTER_VIDEO_TIMEOUT "
                                               f"(now {self.timeout_s:g} s) or run the same command later",
                                      self.endpoint.requests)
             time.sleep(self.poll_s)
-            job = self._api("GET", f"{self.base_url}/predictions/{job['id']}")
+            job.update(self._api("GET", f"{self.base_url}/predictions/{job['id']}"))
             # progress: the status and the model's last log line, when either changes
             last = (job.get("logs") or "").strip().splitlines()[-1:] or [""]
             if (job["status"], last[0]) != seen:
@@ -313,7 +324,7 @@ class ReplicateVideo:
     def _cancel(self, job: dict) -> None:
         try:
             self._api("POST", f"{self.base_url}/predictions/{job['id']}/cancel")
-        except ModelRoleError as exc:  # the timeout is the news; a failed cancel is only logged
+        except ModelRoleError as exc:  # the fault that led here is the news; a failed cancel is only logged
             log.warning("replicate: cancelling prediction %s failed: %s", job["id"], exc)
 
     def _finished(self, job: dict) -> None:

@@ -266,3 +266,23 @@ def test_a_large_plate_is_uploaded_and_passed_by_url(fake, tmp_path):
     _video(fake).render_shot(plan(characters=()), refs, tmp_path / "shot.mp4", 256, 144, 12, 7)
     assert fake.counts["upload"] == 1 and fake.uploads["fakefile0001"] == plate.read_bytes()
     assert fake.bodies[0]["input"]["start_image"] == f"{fake.base_url}/files/fakefile0001"
+
+
+def test_polls_failing_past_the_retries_cancel_the_prediction(fake, tmp_path, refs):
+    fake.poll_errors = [(503, {"title": "Service unavailable", "detail": "maintenance", "status": 503}, {})] * 2
+    msg = _fails(fake, tmp_path, refs, _budget(tmp_path), max_retries=1)
+    assert 'HTTP 503 from the endpoint (the server said: "maintenance"); after 1 retry' in msg
+    # the prediction left running would be billed: cancelled (the service answered again by then)
+    assert fake.counts["get"] == 2 and fake.counts["cancel"] == 1
+    assert fake.predictions["fakepred0001"]["status"] == "canceled"
+
+
+def test_the_environment_picks_the_replicate_backend(monkeypatch):
+    from resources import build_resources
+
+    for k, v in {"FILMASTER_VIDEO_BACKEND": "replicate", "FILMASTER_VIDEO_BASE_URL": "https://api.replicate.com/v1",
+                 "FILMASTER_VIDEO_MODEL": MODEL, "FILMASTER_VIDEO_API_KEY": TOKEN}.items():
+        monkeypatch.setenv(k, v)
+    video = build_resources()["video"]
+    assert video.backend == "replicate" and video.backend_name() == f"replicate:{MODEL}"  # the clip cache's key
+    assert TOKEN not in video.backend_name()
