@@ -9,7 +9,9 @@ The protocol (https://replicate.com/docs/reference/http), spoken with httpx:
 * poll: ``GET {base}/predictions/{id}`` while ``status`` is ``starting`` or ``processing``;
   ``succeeded`` carries ``output`` (the clip's URL), ``failed`` an ``error`` string, ``canceled`` /
   ``aborted`` nothing;
-* cancel: ``POST {base}/predictions/{id}/cancel`` when the clip takes longer than the backend waits;
+* cancel: ``POST {base}/predictions/{id}/cancel`` when the clip takes longer than the backend waits
+  (``FILMASTER_VIDEO_TIMEOUT``) or polling is given up on, so nothing left running is billed;
+* upload: ``POST {base}/files`` (multipart ``content``) for a reference image too large to inline;
 * download: a plain GET of the output URL (a file host: the token is not sent there).
 
 ``Authorization: Bearer <token>`` (``FILMASTER_VIDEO_API_KEY``) on every API request. Every request goes
