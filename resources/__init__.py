@@ -9,9 +9,12 @@ Environment variables (all optional; with none set everything runs offline):
     FILMASTER_EMBED_BASE_URL / _MODEL / _API_KEY      embeddings
     FILMASTER_TTS_BASE_URL   / _MODEL / _API_KEY      voice-over
     FILMASTER_VIDEO_BASE_URL / _MODEL / _API_KEY      clips; FILMASTER_VIDEO_BACKEND the service's protocol
-                                    (openai, default; kling; see resources.video_backends)
+                                    (openai, default; kling; replicate; see resources.video_backends)
     FILMASTER_KLING_ACCESS_KEY / _SECRET_KEY          kling backend's key pair; FILMASTER_KLING_POLL and
                                     _MAX_WAIT (seconds between polls, before giving up); see resources.kling_video
+    (FILMASTER_VIDEO_BACKEND=replicate) _BASE_URL https://api.replicate.com/v1, _MODEL owner/name[:version]
+                                    (resources.replicate_queue.MODELS), _API_KEY the API token (Bearer),
+                                    _TIMEOUT one clip's whole wait before it is cancelled
     FILMASTER_VISION_BASE_URL / _MODEL / _API_KEY     FilmEval judge (multimodal); _SAMPLES, _KEYFRAMES
     FILMASTER_<ROLE>_TIMEOUT, FILMASTER_<ROLE>_MAX_RETRIES   per-role client knobs
     FILMASTER_LLM_TOKEN_BUDGET, FILMASTER_VIDEO_SECONDS_BUDGET  per-film budget defaults, applied by the

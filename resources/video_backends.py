@@ -24,10 +24,17 @@ def _kling(base_url: str, model: str, api_key: str | None, timeout_s: float, max
     return from_env(base_url, model, api_key, timeout_s, max_retries)
 
 
+def _replicate(base_url: str, model: str, api_key: str | None, timeout_s: float, max_retries: int) -> VideoBackend:
+    from resources.replicate_queue import ReplicateVideo
+
+    return ReplicateVideo(base_url, model, api_key, timeout_s, max_retries)
+
+
 # name -> factory(base_url, model, api_key, timeout_s, max_retries)
 BACKENDS: dict[str, Callable[..., VideoBackend]] = {
     "openai": _openai,
     "kling": _kling,  # multi-image2video; keys from FILMASTER_KLING_ACCESS_KEY / _SECRET_KEY
+    "replicate": _replicate,
 }
 
 
