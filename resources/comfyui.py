@@ -1,0 +1,632 @@
+"""The ComfyUI backend: a local ComfyUI server running a user's own API-format workflow.
+
+A workflow (ComfyUI's *Export (API)* JSON: ``{node_id: {"class_type", "inputs"}}``) plus a small mapping
+(``ComfyMapping``) that says which node inputs receive the prompt, the negative prompt, the reference
+images, the seed, the frame count, the size and the frame rate, and which node saves the result. Each clip:
+``POST /upload/image`` for every reference, ``POST /prompt`` with the filled-in workflow, then
+``GET /history/{prompt_id}`` (and ``GET /queue`` for its place in the queue) until it finishes, then
+``GET /view`` for the output file. A job that runs past ``max_wait_s`` is cancelled on the server
+(``POST /interrupt`` and ``POST /queue {"delete"}``). Progress is followed by polling, not the websocket:
+the project has no websocket client dependency, and polling survives a server restart.
+
+Every HTTP request goes through ``RoleEndpoint.send`` (one retry budget; 429/5xx/connection faults retried),
+and every failure is a ``ModelRoleError`` naming the backend, the shot and the fix. Nothing is written at
+the clip's path unless it is a whole, probe-able video.
+
+``ComfyImage`` is the same client with a text-to-image workflow: one PNG per call (for the image role).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from filmcraft.store import atomic_path
+from resources.openai_backends import ENV_OF_ROLE_CLASS, BadAnswer, ModelRoleError, RoleEndpoint
+
+log = logging.getLogger(__name__)
+
+WORKFLOW_ENV = "FILMASTER_COMFYUI_WORKFLOW"
+MAPPING_ENV = "FILMASTER_COMFYUI_MAPPING"
+MAX_WAIT_ENV = "FILMASTER_COMFYUI_MAX_WAIT"
+
+# an execution_error whose exception says one of these came from a safety / NSFW checker node
+MODERATION_WORDS = ("nsfw", "safety", "moderat", "content policy", "unsafe content", "censor")
+VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".gif", ".webp", ".avi")
+OUTPUT_KEYS = ("videos", "gifs", "images")  # where output nodes list files: SaveVideo uses "images"
+
+
+class ComfyConfigError(ValueError):
+    """The workflow or the mapping file is unusable: the message names the file, the key and the fix."""
+
+
+# --- the workflow and its mapping ----------------------------------------------------------------
+
+def _load_file(path: Path, env: str, what: str) -> Any:
+    if not str(path).strip():
+        raise ComfyConfigError(f"{env} is not set: give the path of the {what}")
+    if not path.is_file():
+        raise ComfyConfigError(f"{env}={str(path)!r}: no such file; give the path of the {what}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".toml":
+            import tomllib
+
+            return tomllib.loads(text)
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ComfyConfigError(f"{env}={str(path)!r} does not parse ({exc}); fix the file") from None
+
+
+def load_workflow(path: str | Path) -> dict:
+    """An API-format workflow: ``{node_id: {"class_type": str, "inputs": {...}}}``."""
+    path = Path(path).expanduser()
+    wf = _load_file(path, WORKFLOW_ENV, "ComfyUI workflow exported in API format")
+    if isinstance(wf, dict) and "nodes" in wf and "links" in wf:
+        raise ComfyConfigError(f"{WORKFLOW_ENV}={str(path)!r} is a UI-format workflow (it has 'nodes' and "
+                               "'links'); in ComfyUI use Workflow > Export (API) and point the variable at that file")
+    if not isinstance(wf, dict) or not wf:
+        raise ComfyConfigError(f"{WORKFLOW_ENV}={str(path)!r} is not an API-format workflow (a JSON object of nodes)")
+    for node_id, node in wf.items():
+        if not isinstance(node, dict) or not isinstance(node.get("class_type"), str) \
+                or not isinstance(node.get("inputs"), dict):
+            raise ComfyConfigError(f"{WORKFLOW_ENV}={str(path)!r}: node {node_id!r} has no 'class_type' and "
+                                   "'inputs'; export the workflow again with Workflow > Export (API)")
+    return wf
+
+
+@dataclass(frozen=True)
+class Target:
+    node: str
+    input: str
+
+    def __str__(self) -> str:
+        return f"{self.node}.{self.input}"
+
+
+@dataclass(frozen=True)
+class ComfyMapping:
+    """Which workflow inputs receive what. Targets are ``"<node id>.<input name>"``.
+
+    ``prompt`` and ``output`` (the node id of the saving node) are required; a video mapping needs
+    ``frames`` too. ``images``: one target per reference image the workflow takes (in the order of the
+    clip's references: the shot's characters, then the location plate). ``model_fps``: the rate the model
+    renders at (the conform retimes to the film's); ``frame_step``: frame counts the model accepts are
+    ``1 + k * frame_step`` (Wan: 4, LTX-Video: 8); ``size_step``: width and height are multiples of it;
+    ``max_side``: the longer side is scaled down to at most this, keeping the film's aspect (the conform
+    scales the clip back up)."""
+
+    path: str
+    prompt: Target
+    output: str
+    negative_prompt: Target | None = None
+    images: tuple[Target, ...] = ()
+    seed: Target | None = None
+    frames: Target | None = None
+    width: Target | None = None
+    height: Target | None = None
+    fps: Target | None = None
+    model_fps: float | None = None
+    frame_step: int = 1
+    size_step: int = 8
+    max_side: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    TARGETS = ("prompt", "negative_prompt", "seed", "frames", "width", "height", "fps")
+    NUMBERS = ("model_fps", "frame_step", "size_step", "max_side")
+
+    @classmethod
+    def load(cls, path: str | Path, workflow: dict, workflow_path: str | Path = "", video: bool = True) -> "ComfyMapping":
+        """Read and check the mapping against ``workflow``: every mapped node and input must exist."""
+        path = Path(path).expanduser()
+        raw = _load_file(path, MAPPING_ENV, "mapping of workflow inputs (JSON or TOML)")
+        where = f"{MAPPING_ENV}={str(path)!r}"
+
+        def bad(key: str, why: str, fix: str) -> ComfyConfigError:
+            return ComfyConfigError(f"{where}: {key!r} {why}; {fix}")
+
+        if not isinstance(raw, dict):
+            raise ComfyConfigError(f"{where} is not a JSON/TOML object of key: \"node.input\"")
+        known = set(cls.TARGETS) | set(cls.NUMBERS) | {"images", "output"}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise bad(unknown[0], "is not a mapping key", f"use only {', '.join(sorted(known))}")
+        wf_name = str(workflow_path) or "the workflow"
+
+        def target(key: str, value: Any) -> Target:
+            if not isinstance(value, str) or "." not in value:
+                raise bad(key, f"is {value!r}, not \"<node id>.<input name>\"", "write it as e.g. \"6.text\"")
+            node, name = value.rsplit(".", 1)
+            if node not in workflow:
+                raise bad(key, f"names node {node!r}, which is not in {wf_name} (its nodes: "
+                               f"{', '.join(sorted(workflow, key=_node_order))})", "use a node id of that workflow")
+            inputs = workflow[node]["inputs"]
+            cls_name = workflow[node]["class_type"]
+            if name not in inputs:
+                raise bad(key, f"names input {name!r} of node {node} ({cls_name}), which has no such input (its "
+                               f"inputs: {', '.join(inputs)})", "use one of those input names")
+            if isinstance(inputs[name], list):
+                raise bad(key, f"names input {name!r} of node {node} ({cls_name}), which is wired to node "
+                               f"{inputs[name][0]!r}", "map a widget value (a plain number or text), not a link")
+            return Target(node, name)
+
+        for key in ("prompt", "output") + (("frames",) if video else ()):
+            if key not in raw:
+                raise bad(key, "is missing", f"map it (see docs/comfyui/ for an example)")
+        output = str(raw["output"])
+        if output not in workflow:
+            raise bad("output", f"names node {output!r}, which is not in {wf_name}",
+                      "give the id of the node that saves the result (SaveVideo, SaveImage...)")
+        images = raw.get("images", [])
+        if isinstance(images, str):
+            images = [images]
+        if not isinstance(images, list):
+            raise bad("images", f"is {images!r}", "give a list of \"<node id>.<input name>\" (LoadImage's 'image')")
+        numbers: dict = {}
+        for key in cls.NUMBERS:
+            if key in raw:
+                value = raw[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    raise bad(key, f"is {value!r}", "give a positive number")
+                numbers[key] = float(value) if key == "model_fps" else int(value)
+        return cls(path=str(path), output=output, images=tuple(target("images", v) for v in images),
+                   **{k: target(k, raw[k]) for k in cls.TARGETS if k in raw}, **numbers)
+
+    # -- the values a clip sends ------------------------------------------------------------
+
+    def size(self, width: int, height: int) -> tuple[int, int]:
+        """The render size for a film frame of width x height: scaled to ``max_side``, rounded to ``size_step``."""
+        scale = min(1.0, self.max_side / max(width, height)) if self.max_side else 1.0
+        step = self.size_step
+        return (max(step, int(width * scale / step + 0.5) * step), max(step, int(height * scale / step + 0.5) * step))
+
+    def render_fps(self, film_fps: int) -> float:
+        return self.model_fps or float(film_fps)
+
+    def frames_for(self, duration_s: float, film_fps: int) -> int:
+        """The fewest frames the model accepts (``1 + k * frame_step``) that cover ``duration_s``."""
+        need = max(1, math.ceil(duration_s * self.render_fps(film_fps) - 1e-9))
+        if self.frame_step <= 1:
+            return need
+        return 1 + math.ceil(max(0, need - 1) / self.frame_step) * self.frame_step
+
+
+def _node_order(node_id: str) -> tuple:
+    return (0, int(node_id), "") if node_id.isdigit() else (1, 0, node_id)
+
+
+def fill(workflow: dict, values: dict[Target, Any]) -> dict:
+    """A copy of ``workflow`` with each target's input set (the file on disk is never changed)."""
+    out = json.loads(json.dumps(workflow))
+    for t, value in values.items():
+        out[t.node]["inputs"][t.input] = value
+    return out
+
+
+# --- the prompt format open video models respond to ----------------------------------------------
+
+SHOT_SIZE_WORDS = {
+    "extreme_wide": "Extreme wide establishing shot", "wide": "Wide shot", "full": "Full shot",
+    "medium_wide": "Medium wide shot", "medium": "Medium shot", "medium_close_up": "Medium close-up",
+    "close_up": "Close-up", "extreme_close_up": "Extreme close-up",
+}
+MOVEMENT_WORDS = {
+    "static": "The camera is locked off on a tripod and does not move",
+    "push_in": "The camera slowly dollies in toward the subject",
+    "pull_out": "The camera slowly dollies back, revealing more of the scene",
+    "pan_left": "The camera pans smoothly to the left", "pan_right": "The camera pans smoothly to the right",
+    "tilt_up": "The camera tilts up", "tilt_down": "The camera tilts down",
+    "truck_left": "The camera tracks sideways to the left alongside the action",
+    "truck_right": "The camera tracks sideways to the right alongside the action",
+    "crane_up": "The camera cranes up and rises above the scene",
+    "crane_down": "The camera cranes down, descending toward the scene",
+    "orbit": "The camera arcs slowly around the subject",
+    "handheld": "Handheld camera with natural shake, following the action",
+}
+ANGLE_WORDS = {
+    "eye_level": "at eye level", "high": "from a high angle looking down", "low": "from a low angle looking up",
+    "overhead": "from directly overhead, top-down", "dutch": "with a tilted Dutch angle",
+}
+TIME_WORDS = {"dawn": "at dawn", "day": "in daylight", "golden_hour": "at golden hour",
+              "dusk": "at dusk", "night": "at night"}
+WEATHER_WORDS = {"clear": "", "overcast": "under an overcast sky", "wind": "in strong wind", "rain": "in the rain",
+                 "storm": "in a raging storm with lightning", "snow": "in falling snow",
+                 "blizzard": "in a blizzard", "fog": "in thick fog"}
+
+# Wan's published default negative prompt (in English), the failure modes these models show
+NEGATIVE_BASE = ("blurry details, subtitles, text, watermark, logo, overexposed, worst quality, low quality, "
+                 "JPEG compression artifacts, ugly, deformed, disfigured, extra fingers, poorly drawn hands, "
+                 "poorly drawn face, fused fingers, malformed limbs, cluttered background, three legs, "
+                 "crowd in the background, walking backwards, flicker, morphing")
+
+
+def lens_words(mm: float) -> str:
+    kind = ("ultra-wide" if mm < 20 else "wide-angle" if mm < 35 else "normal" if mm < 70
+            else "telephoto" if mm < 150 else "long telephoto")
+    depth = "deep focus" if mm < 35 else "shallow depth of field" if mm >= 70 else "natural depth of field"
+    return f"{mm:.0f}mm {kind} lens, {depth}"
+
+
+def video_prompt(shot) -> str:
+    """A shot plan as the prose Wan and LTX-Video follow: what is seen and happens first (subject, action,
+    place, time, weather), then the camera (size, angle, movement, lens), then light and mood."""
+    cam = shot.camera
+    who = shot.subject or (", ".join(shot.characters) if shot.characters else "")
+    action = (shot.action or "").strip().rstrip(".")
+    lead = SHOT_SIZE_WORDS.get(cam.shot_size, cam.shot_size.replace("_", " "))
+    place = f"{shot.location}"
+    when = " ".join(w for w in (TIME_WORDS.get(shot.time_of_day, shot.time_of_day),
+                                WEATHER_WORDS.get(shot.weather, shot.weather)) if w)
+    if who and action:
+        first = f"{lead} of {who}, who {action}, in {place} {when}" if not action.lower().startswith(who.lower()) \
+            else f"{lead}: {action}, in {place} {when}"
+    elif who:
+        first = f"{lead} of {who} in {place} {when}"
+    elif action:
+        first = f"{lead}: {action}, in {place} {when}"
+    else:
+        first = f"{lead} of {place} {when}"
+    parts = [first.strip() + ".", (shot.prompt or "").strip().rstrip(".") + "." if shot.prompt else "",
+             f"Shot {ANGLE_WORDS.get(cam.angle, cam.angle)}. {MOVEMENT_WORDS.get(cam.movement, cam.movement)}.",
+             f"{lens_words(cam.lens_mm).capitalize()}.",
+             f"Lighting: {cam.lighting}." if cam.lighting else "",
+             f"{shot.mood.capitalize()} mood." if shot.mood else "",
+             f"Props: {', '.join(shot.props)}." if shot.props else "",
+             "Cinematic, photorealistic, natural motion, film grain."]
+    return " ".join(p for p in parts if p)
+
+
+def negative_prompt(shot) -> str:
+    """The base negative, plus what would break this shot's camera: shake for a locked-off shot, a frozen
+    frame for a moving one, a level horizon for a Dutch angle."""
+    extra = []
+    if shot.camera.movement == "static":
+        extra.append("camera shake, zoom, camera movement")
+    else:
+        extra.append("static frame, still image, frozen motion")
+    if shot.camera.movement != "handheld":
+        extra.append("jittery camera")
+    if shot.camera.angle == "dutch":
+        extra.append("level horizon")
+    if not shot.characters and not shot.subject:
+        extra.append("people")
+    return f"{NEGATIVE_BASE}, {', '.join(extra)}"
+
+
+# --- the client -------------------------------------------------------------------------------
+
+class ComfyClient:
+    """ComfyUI's HTTP API, each request through ``endpoint`` (the one retry budget)."""
+
+    def __init__(self, base_url: str, endpoint: RoleEndpoint, role: str, timeout_s: float):
+        import httpx
+
+        self.base_url = base_url.rstrip("/")
+        self.endpoint = endpoint
+        self.role = role
+        self.client_id = uuid.uuid4().hex
+        self.http = httpx.Client(base_url=self.base_url, timeout=timeout_s)
+
+    def _send(self, method: str, url: str, ok: tuple[int, ...] = (), **kw):
+        def request():
+            r = self.http.request(method, url, **kw)
+            if r.status_code not in ok:
+                r.raise_for_status()
+            return r
+
+        return self.endpoint.send(self.role, request)
+
+    def _json(self, r, what: str) -> Any:
+        try:
+            return r.json()
+        except ValueError:
+            raise BadAnswer(f"the answer is not valid JSON (truncated or garbled): {r.text[:60]!r} where "
+                            f"{what} was expected") from None
+
+    def upload(self, path: Path) -> str:
+        """``POST /upload/image``; the name to give a LoadImage node (``subfolder/name``)."""
+        data = Path(path).read_bytes()
+        # the content hash in the name: the same image is stored once and never overwrites another
+        name = f"filmaster_{hashlib.sha256(data).hexdigest()[:16]}{Path(path).suffix.lower() or '.png'}"
+
+        def read(r):
+            body = self._json(r, "an upload answer")
+            if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+                raise BadAnswer(f"the answer is valid JSON of the wrong schema: {str(body)[:60]!r} (no 'name')")
+            return f"{body['subfolder']}/{body['name']}" if body.get("subfolder") else body["name"]
+
+        def request():
+            return self._send("POST", "/upload/image", files={"image": (name, data, "image/png")},
+                              data={"overwrite": "true", "type": "input"})
+
+        return self.endpoint.ask(self.role, request, read)
+
+    def queue_prompt(self, workflow: dict) -> tuple[str | None, dict]:
+        """``POST /prompt``: (prompt_id, {}) or (None, the 400 answer's error and node_errors)."""
+        r = self._send("POST", "/prompt", ok=(400,), json={"prompt": workflow, "client_id": self.client_id})
+        body = self._json(r, "a queued prompt")
+        if r.status_code == 400:
+            return None, body if isinstance(body, dict) else {"error": str(body)}
+        if not isinstance(body, dict) or not isinstance(body.get("prompt_id"), str):
+            raise BadAnswer(f"the answer is valid JSON of the wrong schema: {str(body)[:60]!r} (no 'prompt_id')")
+        if body.get("node_errors"):
+            return None, body
+        return body["prompt_id"], {}
+
+    def history(self, prompt_id: str) -> dict | None:
+        body = self._json(self._send("GET", f"/history/{prompt_id}"), "a history")
+        entry = body.get(prompt_id) if isinstance(body, dict) else None
+        return entry if isinstance(entry, dict) else None
+
+    def queue_state(self, prompt_id: str) -> str | None:
+        """'running', 'pending (n ahead)', or None when the queue does not hold it."""
+        body = self._json(self._send("GET", "/queue"), "the queue")
+
+        def ids(items) -> list:
+            return [i[1] if isinstance(i, list) and len(i) > 1 else (i.get("prompt_id") if isinstance(i, dict) else None)
+                    for i in (items or [])]
+
+        if prompt_id in ids(body.get("queue_running")):
+            return "running"
+        pending = ids(body.get("queue_pending"))
+        if prompt_id in pending:
+            return f"pending ({pending.index(prompt_id)} ahead)"
+        return None
+
+    def cancel(self, prompt_id: str) -> None:
+        """Stop it whether it runs or waits: ``POST /interrupt`` (that prompt only) and ``POST /queue`` delete."""
+        self._send("POST", "/interrupt", json={"prompt_id": prompt_id})
+        self._send("POST", "/queue", json={"delete": [prompt_id]})
+
+    def view(self, item: dict) -> bytes:
+        params = {"filename": item["filename"], "subfolder": item.get("subfolder", ""), "type": item.get("type", "output")}
+        return self._send("GET", "/view", params=params).content
+
+
+def _outputs(entry: dict, node: str) -> list[dict]:
+    listed = (entry.get("outputs") or {}).get(node) or {}
+    files = []
+    for key in OUTPUT_KEYS:
+        for item in listed.get(key) or []:
+            if isinstance(item, dict) and isinstance(item.get("filename"), str):
+                files.append(item)
+    return files
+
+
+def _execution_error(entry: dict) -> dict | None:
+    status = entry.get("status") or {}
+    for msg in status.get("messages") or []:
+        if isinstance(msg, list) and len(msg) == 2 and msg[0] in ("execution_error", "execution_interrupted"):
+            return {"event": msg[0], **(msg[1] if isinstance(msg[1], dict) else {})}
+    if status.get("status_str") == "error":
+        return {"event": "execution_error"}
+    return None
+
+
+class ComfyJob:
+    """One workflow run on the server, from upload to the output's bytes; shared by video and image."""
+
+    def __init__(self, base_url: str, workflow_path: str, mapping_path: str, api_key: str | None,
+                 timeout_s: float, max_retries: int, max_wait_s: float, poll_s: float, video: bool,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.workflow_path = str(workflow_path)
+        try:
+            self.workflow = load_workflow(workflow_path)
+            self.mapping = ComfyMapping.load(mapping_path, self.workflow, workflow_path, video=video)
+        except ComfyConfigError as exc:
+            raise ModelRoleError("video" if video else "image", f"ComfyUI backend: {exc}") from None
+        digest = hashlib.sha256(json.dumps([self.workflow, self.mapping.path and Path(self.mapping.path).read_text(
+            encoding="utf-8")], sort_keys=True).encode()).hexdigest()[:10]
+        self.name = f"comfyui:{Path(workflow_path).stem}-{digest}"  # another workflow is another clip
+        self.max_wait_s = max_wait_s
+        self.poll_s = poll_s
+        self._sleep = sleep
+        self.endpoint = RoleEndpoint(base_url, self.name, api_key, timeout_s, max_retries, ENV_OF_ROLE_CLASS["video"],
+                                     sleep=sleep)
+        self.role = "video" if video else "image"
+        self._started = 0
+        self.client = ComfyClient(base_url, self.endpoint, self.role, timeout_s)
+
+    def fail(self, what: str, fault: str, fix: str, status: int | None = None) -> ModelRoleError:
+        return ModelRoleError(self.role, f"ComfyUI backend, {what}: {fault}; {fix}",
+                              self.endpoint.requests - self._started, status)
+
+    def run(self, what: str, values: dict[Target, Any], images: list[Path],
+            progress: Callable[[str], None] | None = None) -> tuple[dict, bytes]:
+        """Upload ``images`` into the mapped image inputs, queue, wait, download; (output item, bytes)."""
+        self._started = self.endpoint.requests
+        try:
+            return self._run(what, values, images, progress)
+        except ModelRoleError as exc:
+            if exc.fault.startswith("ComfyUI backend"):
+                raise
+            # RoleEndpoint's own message (429/5xx after its retries, a timeout...): name the backend and shot
+            raise ModelRoleError(self.role, f"ComfyUI backend, {what}: {exc.fault}", exc.requests, exc.status) from exc
+
+    def _run(self, what: str, values: dict[Target, Any], images: list[Path],
+             progress: Callable[[str], None] | None) -> tuple[dict, bytes]:
+        m = self.mapping
+        names = [self.client.upload(p) for p in images[:len(m.images)]]
+        values = {**values, **dict(zip(m.images, names))}
+        prompt_id, refused = self.client.queue_prompt(fill(self.workflow, values))
+        if prompt_id is None:
+            raise self.fail(what, f"the server refused the workflow {self.workflow_path} ({_refusal(refused)})",
+                            f"open the workflow in ComfyUI, fix those nodes (a missing model file or custom node?) "
+                            f"and export it again with Workflow > Export (API); check {MAPPING_ENV} too", 400)
+        entry = self._wait(what, prompt_id, progress)
+        err = _execution_error(entry)
+        if err is not None:
+            raise self._execution_failed(what, err)
+        for attempt in range(2):
+            files = _outputs(entry, m.output)
+            if not files:
+                raise self.fail(what, f"the workflow finished but its output node {m.output} "
+                                      f"({self.workflow[m.output]['class_type']}) listed no file",
+                                f"set 'output' in {MAPPING_ENV} to the node that saves the result")
+            item = next((f for f in files if Path(f["filename"]).suffix.lower() in VIDEO_SUFFIXES), files[0]) \
+                if self.role == "video" else files[0]
+            try:
+                return item, self.client.view(item)
+            except ModelRoleError as exc:
+                if exc.status != 404:
+                    raise
+            if attempt == 0:  # the file moved or was cleaned up: the history may list it anew
+                entry = self.client.history(prompt_id) or entry
+        raise self.fail(what, f"the output file {item['filename']!r} disappeared from the server before it was "
+                              "downloaded (HTTP 404 from /view, twice, the history re-read between)",
+                        "something cleans ComfyUI's output folder: stop it, then run the same command again", 404)
+
+    def _wait(self, what: str, prompt_id: str, progress: Callable[[str], None] | None) -> dict:
+        deadline = time.monotonic() + self.max_wait_s
+        last = None
+        while True:
+            entry = self.client.history(prompt_id)
+            if entry is not None:  # ComfyUI writes the history entry when the prompt ends, well or not
+                return entry
+            state = self.client.queue_state(prompt_id)
+            if state is None and entry is None:
+                entry = self.client.history(prompt_id)  # it may have finished between the two reads
+                if entry is not None:
+                    return entry
+                raise self.fail(what, f"prompt {prompt_id} is neither queued nor in the history (the server "
+                                      "restarted or its queue was cleared)", "run the same command again")
+            if state != last:
+                (progress or log.info)(f"ComfyUI {what}: prompt {prompt_id} {state}")
+                last = state
+            if time.monotonic() > deadline:
+                self.client.cancel(prompt_id)
+                raise self.fail(what, f"prompt {prompt_id} still {state} after {self.max_wait_s:g} s: cancelled "
+                                      "on the server (interrupted and removed from the queue)",
+                                f"raise {MAX_WAIT_ENV} (now {self.max_wait_s:g} s) if the model needs longer, "
+                                "or check the server (a stuck node, no GPU memory)")
+            self._sleep(self.poll_s)
+
+    def _execution_failed(self, what: str, err: dict) -> ModelRoleError:
+        node = err.get("node_id")
+        kind = err.get("node_type") or (self.workflow.get(node, {}).get("class_type") if node else None)
+        where = f"node {node} ({kind})" if node else "a node"
+        exc_type, exc_msg = err.get("exception_type", ""), self.endpoint.clean(err.get("exception_message", ""), 300)
+        if err["event"] == "execution_interrupted":
+            return self.fail(what, f"the job was interrupted on the server at {where}",
+                             "someone cancelled it in ComfyUI: run the same command again")
+        said = f"{exc_type}: {exc_msg}".strip(": ") or "no reason given"
+        if any(w in f"{kind} {exc_type} {exc_msg}".lower() for w in MODERATION_WORDS):
+            return self.fail(what, f"the workflow's safety checker at {where} rejected the result ({said}); "
+                                   "not retried: the same prompt is rejected again",
+                             "rephrase the shot (a scene override in scene_overrides.json) or remove the "
+                             "checker node from the workflow")
+        return self.fail(what, f"the workflow failed at {where} ({said}); not retried: it fails the same way",
+                         "fix the node in ComfyUI (the server log has the traceback), export the workflow again, "
+                         "and run the same command again")
+
+
+def _refusal(body: dict) -> str:
+    err = body.get("error")
+    parts = [err.get("message", "") if isinstance(err, dict) else str(err or "")]
+    node_errors = body.get("node_errors") or {}
+    for node, info in list(node_errors.items())[:3] if isinstance(node_errors, dict) else []:
+        msgs = "; ".join(f"{e.get('message', '')}: {e.get('details', '')}".strip(": ")
+                         for e in (info.get("errors") or [])[:2])
+        parts.append(f"node {node} ({info.get('class_type', '?')}): {msgs}")
+    return " - ".join(p for p in parts if p)[:400] or "no reason given"
+
+
+# --- the video backend ------------------------------------------------------------------------
+
+class ComfyVideo:
+    """``filmcraft.roles.VideoBackend`` over a ComfyUI workflow (see the module docstring)."""
+
+    POLL_S = 1.0  # between history polls: a clip takes minutes on a GPU
+
+    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 600,
+                 max_retries: int = 3, workflow: str = "", mapping: str = "", max_wait_s: float = 3600,
+                 poll_s: float | None = None, sleep: Callable[[float], None] = time.sleep):
+        self.job = ComfyJob(base_url, workflow, mapping, api_key, timeout_s, max_retries, max_wait_s,
+                            self.POLL_S if poll_s is None else poll_s, True, sleep)
+        self.mapping = self.job.mapping
+        self.name = self.job.name
+        self.max_references = len(self.mapping.images)
+        self.endpoint = self.job.endpoint
+
+    def frames(self, duration_s: float, fps: int) -> int:
+        return self.mapping.frames_for(duration_s, fps)
+
+    def billed_seconds(self, duration_s: float) -> float:
+        # a local GPU costs no money, but the seconds it renders count toward the film's budget; without
+        # model_fps it renders at the film's rate, which covers the shot to within a frame
+        fps = self.mapping.model_fps
+        return round(self.mapping.frames_for(duration_s, 1) / fps, 6) if fps else float(duration_s)
+
+    def prompt(self, shot) -> str:
+        return video_prompt(shot)
+
+    def render_clip(self, request, out_path: Path, progress: Callable[[str], None] | None = None) -> None:
+        from filmcraft.media import MediaError, probe
+
+        m, shot = self.mapping, request.shot
+        what = f"shot {shot.shot_id}"
+        width, height = m.size(request.width, request.height)
+        values: dict[Target, Any] = {m.prompt: self.prompt(shot)}
+        optional = {m.negative_prompt: negative_prompt(shot), m.seed: int(request.seed),
+                    m.frames: self.frames(request.duration_s, request.fps), m.width: width, m.height: height,
+                    m.fps: m.render_fps(request.fps)}
+        values.update({t: v for t, v in optional.items() if t is not None})
+        images = [Path(r.path) for r in request.references]
+        item, data = self.job.run(what, values, images, progress)
+        if not data:
+            raise self.job.fail(what, f"the output file {item['filename']!r} is empty", "run the same command again")
+        with atomic_path(out_path) as tmp:
+            tmp.write_bytes(data)
+            try:
+                info = probe(tmp)
+            except MediaError as exc:
+                raise self.job.fail(what, f"the output file {item['filename']!r} is not a readable video ({exc})",
+                                    "check the saving node of the workflow (SaveVideo with format mp4), "
+                                    "then run the same command again") from None
+            if not info.has_video:
+                raise self.job.fail(what, f"the output file {item['filename']!r} has no video stream",
+                                    "save a video (SaveVideo), not audio or an image")
+
+
+class ComfyImage:
+    """Text-to-image on a ComfyUI server, for the image role: ``generate(prompt, out_png, width, height, seed)``.
+
+    ``workflow``/``mapping`` as for video (an API-format text-to-image workflow, e.g.
+    docs/comfyui/sdxl_text_to_image.json, whose mapping needs ``prompt`` and ``output``, optionally
+    ``negative_prompt``, ``seed``, ``width``, ``height``). Writes a PNG (converted if the workflow saves
+    another format) whole or not at all; raises ``ModelRoleError`` (role 'image') naming the fix."""
+
+    def __init__(self, base_url: str, workflow: str, mapping: str, api_key: str | None = None, timeout_s: float = 120,
+                 max_retries: int = 3, max_wait_s: float = 600, poll_s: float = 0.5,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.job = ComfyJob(base_url, workflow, mapping, api_key, timeout_s, max_retries, max_wait_s, poll_s, False, sleep)
+        self.name = self.job.name
+
+    def generate(self, prompt: str, out_png: Path, width: int = 1024, height: int = 1024, seed: int = 0,
+                 negative: str = NEGATIVE_BASE, what: str = "image") -> Path:
+        import io
+
+        from PIL import Image, UnidentifiedImageError
+
+        m = self.job.mapping
+        w, h = m.size(width, height)
+        values: dict[Target, Any] = {m.prompt: prompt}
+        values.update({t: v for t, v in {m.negative_prompt: negative, m.seed: int(seed), m.width: w,
+                                         m.height: h}.items() if t is not None})
+        item, data = self.job.run(what, values, [])
+        try:
+            img = Image.open(io.BytesIO(data))
+            img.load()
+        except (UnidentifiedImageError, OSError) as exc:
+            raise self.job.fail(what, f"the output file {item['filename']!r} is not a readable image ({exc})",
+                                "check the saving node of the workflow (SaveImage), then try again") from None
+        with atomic_path(out_png) as tmp:
+            img.save(tmp, format="PNG")
+        return Path(out_png)
