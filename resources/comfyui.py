@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -254,31 +255,47 @@ def lens_words(mm: float) -> str:
     return f"{mm:.0f}mm {kind} lens, {depth}"
 
 
+def _description(prompt: str) -> list[str]:
+    """The planner's prompt without what ``video_prompt`` says itself: the planner writes the camera
+    language as tags ("medium shot, handheld, 42mm lens"), a "place, time, mood" tag line and the scene's
+    objective, which mean nothing on screen; its prose about what is seen stays."""
+    kept = []
+    for sentence in re.split(r"(?<=[.!?])\s+", (prompt or "").strip()):
+        s = sentence.strip().rstrip(".").strip()
+        if not s or s.lower().startswith("objective") or re.search(r"\d+\s*mm lens", s) \
+                or re.search(r"\bmood\b(;|$)", s) or s + "." in kept:
+            continue
+        kept.append(s + ".")
+    return kept
+
+
+def _the(place: str) -> str:
+    return place if re.match(r"(?i)(the|a|an)\s", place) else f"the {place}"
+
+
 def video_prompt(shot) -> str:
-    """A shot plan as the prose Wan and LTX-Video follow: what is seen and happens first (subject, action,
-    place, time, weather), then the camera (size, angle, movement, lens), then light and mood."""
+    """A shot plan as the prose Wan and LTX-Video follow: what is seen and happens first (subject, place,
+    time, weather, the action), then the camera (angle, movement, lens), then light, mood and style."""
     cam = shot.camera
-    who = shot.subject or (", ".join(shot.characters) if shot.characters else "")
-    action = (shot.action or "").strip().rstrip(".")
     lead = SHOT_SIZE_WORDS.get(cam.shot_size, cam.shot_size.replace("_", " "))
-    place = f"{shot.location}"
+    place = _the(shot.location)
     when = " ".join(w for w in (TIME_WORDS.get(shot.time_of_day, shot.time_of_day),
                                 WEATHER_WORDS.get(shot.weather, shot.weather)) if w)
-    if who and action:
-        first = f"{lead} of {who}, who {action}, in {place} {when}" if not action.lower().startswith(who.lower()) \
-            else f"{lead}: {action}, in {place} {when}"
-    elif who:
-        first = f"{lead} of {who} in {place} {when}"
-    elif action:
-        first = f"{lead}: {action}, in {place} {when}"
+    who = shot.subject or ", ".join(shot.characters)
+    if who and shot.location.lower() not in who.lower():
+        first = f"{lead} of {who} in {place} {when}."
     else:
-        first = f"{lead} of {place} {when}"
-    parts = [first.strip() + ".", (shot.prompt or "").strip().rstrip(".") + "." if shot.prompt else "",
+        first = f"{lead} of {place} {when}."
+    described = _description(shot.prompt)
+    action = (shot.action or "").strip().rstrip(".")
+    if action and not any(action.lower() in d.lower() for d in described):
+        described.append(f"{who or 'The subject'} {action}.".capitalize() if not who else f"{who} {action}.")
+    parts = [first, *described,
              f"Shot {ANGLE_WORDS.get(cam.angle, cam.angle)}. {MOVEMENT_WORDS.get(cam.movement, cam.movement)}.",
              f"{lens_words(cam.lens_mm).capitalize()}.",
              f"Lighting: {cam.lighting}." if cam.lighting else "",
              f"{shot.mood.capitalize()} mood." if shot.mood else "",
-             f"Props: {', '.join(shot.props)}." if shot.props else "",
+             f"In the frame: {', '.join(shot.props)}." if shot.props else "",
              "Cinematic, photorealistic, natural motion, film grain."]
     return " ".join(p for p in parts if p)
 

@@ -257,6 +257,8 @@ def test_the_prompt_builder_on_the_demo_film() -> None:
                 "truck_left": "tracks", "truck_right": "tracks", "crane_up": "cranes up",
                 "crane_down": "cranes down"}[cam.movement] in text
         assert cam.lighting in text and p.mood.capitalize() in text
+        sentences = [x for x in text.split(". ") if x]
+        assert len(sentences) == len(set(sentences)) and "Objective" not in text and "mm lens," not in text
         neg = negative_prompt(p)
         assert ("camera shake" in neg) == (cam.movement == "static") and "watermark" in neg
     times = {p.time_of_day for p in plans}
