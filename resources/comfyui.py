@@ -604,7 +604,9 @@ class ComfyVideo:
             try:
                 info = probe(tmp)
             except MediaError as exc:
-                raise self.job.fail(what, f"the output file {item['filename']!r} is not a readable video ({exc})",
+                said = str(exc).replace(str(tmp), "it").splitlines()[-1]  # our temp path means nothing to the user
+                raise self.job.fail(what, f"the output file {item['filename']!r} is not a readable video ({said}); "
+                                          "not retried: the server holds that same file",
                                     "check the saving node of the workflow (SaveVideo with format mp4), "
                                     "then run the same command again") from None
             if not info.has_video:

@@ -197,7 +197,8 @@ def test_a_hung_job_is_cancelled_on_the_server(tmp_path, small_mapping, refs) ->
 
 def test_a_broken_file_leaves_nothing(tmp_path, small_mapping, refs) -> None:
     msg, fake, out, _ = _fails(tmp_path, small_mapping, refs, "broken")
-    assert "is not a readable video" in msg and "SaveVideo" in msg
+    assert "the output file 'clip_00001_.mp4' is not a readable video (it is not a readable media file" in msg
+    assert "SaveVideo" in msg and ".part" not in msg
     assert fake.count("GET", "/view") == 1
 
 
@@ -266,3 +267,17 @@ def test_the_prompt_builder_on_the_demo_film() -> None:
     storm = [t for p, t in zip(plans, prompts) if p.weather == "storm"]
     assert all("storm" in t for t in storm)
     assert len({p.camera.movement for p in plans}) >= 3
+
+
+def test_the_environment_configures_the_backend(monkeypatch, tmp_path) -> None:
+    from resources import build_resources
+
+    for k, v in {"FILMASTER_VIDEO_BASE_URL": "http://127.0.0.1:8188", "FILMASTER_VIDEO_BACKEND": "comfyui",
+                 "FILMASTER_COMFYUI_WORKFLOW": str(WAN),
+                 "FILMASTER_COMFYUI_MAPPING": str(DOCS / "wan21_image_to_video.mapping.json"),
+                 "FILMASTER_COMFYUI_MAX_WAIT": "900", "FILMASTER_HOME": str(tmp_path)}.items():
+        monkeypatch.setenv(k, v)
+    video = build_resources()["video"]
+    backend = video.video_backend()
+    assert isinstance(backend, ComfyVideo) and backend.job.max_wait_s == 900 and backend.max_references == 1
+    assert backend.billed_seconds(5.0) == 81 / 16  # the frames Wan renders for 5 s, at its 16 fps
