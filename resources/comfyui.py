@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import mimetypes
 import time
 import uuid
 from pathlib import Path
@@ -87,8 +88,10 @@ class ComfyClient:
                 raise BadAnswer(f"the answer is valid JSON of the wrong schema: {str(body)[:60]!r} (no 'name')")
             return f"{body['subfolder']}/{body['name']}" if body.get("subfolder") else body["name"]
 
+        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+
         def request():
-            return self._send("POST", "/upload/image", files={"image": (name, data, "image/png")},
+            return self._send("POST", "/upload/image", files={"image": (name, data, mime)},
                               data={"overwrite": "true", "type": "input"})
 
         return self.endpoint.ask(self.role, request, read)
@@ -111,23 +114,29 @@ class ComfyClient:
         return entry if isinstance(entry, dict) else None
 
     def queue_state(self, prompt_id: str) -> str | None:
-        """'running', 'pending (n ahead)', or None when the queue does not hold it."""
+        """'running', 'pending (n ahead)', or None when the queue does not hold it. Queue items are
+        ``[number, prompt_id, ...]``; the server keeps pending ones in a heap, so order is by number."""
         body = self._json(self._send("GET", "/queue"), "the queue")
+        if not isinstance(body, dict):
+            raise BadAnswer(f"the answer is valid JSON of the wrong schema: {str(body)[:60]!r} (not a queue)")
 
-        def ids(items) -> list:
-            return [i[1] if isinstance(i, list) and len(i) > 1 else (i.get("prompt_id") if isinstance(i, dict) else None)
-                    for i in (items or [])]
+        def items(key: str) -> list[tuple]:
+            return [(i[0], i[1]) for i in body.get(key) or [] if isinstance(i, list) and len(i) > 1]
 
-        if prompt_id in ids(body.get("queue_running")):
+        running, pending = items("queue_running"), items("queue_pending")
+        if any(pid == prompt_id for _, pid in running):
             return "running"
-        pending = ids(body.get("queue_pending"))
-        if prompt_id in pending:
-            return f"pending ({pending.index(prompt_id)} ahead)"
-        return None
+        mine = next((n for n, pid in pending if pid == prompt_id), None)
+        if mine is None:
+            return None
+        ahead = len(running) + sum(1 for n, _ in pending if isinstance(n, (int, float)) and n < mine)
+        return f"pending ({ahead} ahead)"
 
-    def cancel(self, prompt_id: str) -> None:
-        """Stop it whether it runs or waits: ``POST /interrupt`` (that prompt only) and ``POST /queue`` delete."""
-        self._send("POST", "/interrupt", json={"prompt_id": prompt_id})
+    def cancel(self, prompt_id: str, running: bool) -> None:
+        """Stop it: ``POST /interrupt`` only while it runs (a ComfyUI older than the ``prompt_id`` body
+        interrupts whatever runs, maybe another user's job), and ``POST /queue`` delete, should it wait."""
+        if running:
+            self._send("POST", "/interrupt", json={"prompt_id": prompt_id})
         self._send("POST", "/queue", json={"delete": [prompt_id]})
 
     def view(self, item: dict) -> bytes:
@@ -160,7 +169,7 @@ class ComfyJob:
 
     def __init__(self, base_url: str, workflow_path: str, mapping_path: str, api_key: str | None,
                  timeout_s: float, max_retries: int, max_wait_s: float, poll_s: float, video: bool,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, env: str = ENV_OF_ROLE_CLASS["video"]):
         self.workflow_path = str(workflow_path)
         try:
             self.workflow = load_workflow(workflow_path)
@@ -173,8 +182,7 @@ class ComfyJob:
         self.max_wait_s = max_wait_s
         self.poll_s = poll_s
         self._sleep = sleep
-        self.endpoint = RoleEndpoint(base_url, self.name, api_key, timeout_s, max_retries, ENV_OF_ROLE_CLASS["video"],
-                                     sleep=sleep)
+        self.endpoint = RoleEndpoint(base_url, self.name, api_key, timeout_s, max_retries, env, sleep=sleep)
         self.role = "video" if video else "image"
         self._started = 0
         self.client = ComfyClient(base_url, self.endpoint, self.role, timeout_s)
@@ -246,9 +254,10 @@ class ComfyJob:
                 (progress or log.info)(f"ComfyUI {what}: prompt {prompt_id} {state}")
                 last = state
             if time.monotonic() > deadline:
-                self.client.cancel(prompt_id)
+                self.client.cancel(prompt_id, running=state == "running")
+                how = "interrupted and removed from the queue" if state == "running" else "removed from the queue"
                 raise self.fail(what, f"prompt {prompt_id} still {state} after {self.max_wait_s:g} s: cancelled "
-                                      "on the server (interrupted and removed from the queue)",
+                                      f"on the server ({how})",
                                 f"raise {MAX_WAIT_ENV} (now {self.max_wait_s:g} s) if the model needs longer, "
                                 "or check the server (a stuck node, no GPU memory)")
             self._sleep(self.poll_s)
@@ -352,8 +361,10 @@ class ComfyImage:
 
     def __init__(self, base_url: str, workflow: str, mapping: str, api_key: str | None = None, timeout_s: float = 120,
                  max_retries: int = 3, max_wait_s: float = 600, poll_s: float = 0.5,
-                 sleep: Callable[[float], None] = time.sleep):
-        self.job = ComfyJob(base_url, workflow, mapping, api_key, timeout_s, max_retries, max_wait_s, poll_s, False, sleep)
+                 sleep: Callable[[float], None] = time.sleep, env: str = "IMAGE"):
+        # env: the variable prefix errors name (FILMASTER_<env>_MAX_RETRIES...): the image role's own
+        self.job = ComfyJob(base_url, workflow, mapping, api_key, timeout_s, max_retries, max_wait_s, poll_s, False,
+                            sleep, env)
         self.name = self.job.name
 
     def generate(self, prompt: str, out_png: Path, width: int = 1024, height: int = 1024, seed: int = 0,

@@ -77,5 +77,10 @@ class VideoResource(EndpointResource):
         if self.is_offline or self.backend == "openai":
             return super().backend_name()
         if self.backend == "comfyui":  # the workflow and mapping are the model: their hash is in the name
-            return self.video_backend().name
+            from resources.openai_backends import ModelRoleError
+
+            try:
+                return self.video_backend().name
+            except ModelRoleError:  # a config that renders nothing caches nothing; render_shot names the fix
+                return f"comfyui:{Path(self.comfyui_workflow).stem}"
         return f"{self.backend}:{self.model}"

@@ -195,6 +195,17 @@ def test_a_hung_job_is_cancelled_on_the_server(tmp_path, small_mapping, refs) ->
     assert fake.count("GET", "/view") == 0
 
 
+def test_a_job_still_waiting_behind_another_is_deleted_not_interrupted(tmp_path, small_mapping, refs) -> None:
+    plan = film_plans()[0]
+    with FakeComfyUI(WAN_MAP, tmp_path / "server", fault="hang") as fake:
+        fake.prompts["someone-else"], fake.order[:] = {}, ["someone-else"]  # another user's job runs
+        with pytest.raises(ModelRoleError, match=r"still pending \(1 ahead\) after 0.2 s: cancelled on the server"):
+            _video(fake, small_mapping, comfyui_max_wait_s=0.2).render_shot(plan, refs, tmp_path / "o.mp4", 256, 144,
+                                                                             24, seed=1)
+        ours = [p for p in fake.prompts if p != "someone-else"]
+        assert fake.interrupts == [] and fake.deletes == ours  # the running job of someone else is left alone
+
+
 def test_a_broken_file_leaves_nothing(tmp_path, small_mapping, refs) -> None:
     msg, fake, out, _ = _fails(tmp_path, small_mapping, refs, "broken")
     assert "the output file 'clip_00001_.mp4' is not a readable video (it is not a readable media file" in msg
@@ -242,6 +253,21 @@ def test_text_to_image(tmp_path) -> None:
         assert queued["6"]["inputs"]["text"] == "a brass compass on wet planks" and queued["3"]["inputs"]["seed"] == 5
         assert Image.open(out).size == (1280, 704)  # 16:9 within 1344 px, to SDXL's 64 px grid
         assert Image.open(out).format == "PNG"
+
+
+def test_a_server_that_is_not_running_is_named(tmp_path, small_mapping, refs, monkeypatch) -> None:
+    import socket
+
+    monkeypatch.setattr("resources.openai_backends.RoleEndpoint.backoff", staticmethod(lambda retry, after: 0.0))
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    video = VideoResource(base_url=f"http://127.0.0.1:{port}", backend="comfyui", comfyui_workflow=str(WAN),
+                          comfyui_mapping=str(small_mapping), max_retries=1)
+    with pytest.raises(ModelRoleError, match=rf"ComfyUI backend, shot {film_plans()[0].shot_id}: could not connect to "
+                                             rf"the endpoint http://127.0.0.1:{port} .*after 1 retry.*check "
+                                             "FILMASTER_VIDEO_BASE_URL and that the server is running"):
+        video.render_shot(film_plans()[0], refs, tmp_path / "o.mp4", 256, 144, 24, seed=1)
 
 
 def test_the_prompt_builder_on_the_demo_film() -> None:
