@@ -307,3 +307,30 @@ def test_the_environment_configures_the_backend(monkeypatch, tmp_path) -> None:
     backend = video.video_backend()
     assert isinstance(backend, ComfyVideo) and backend.job.max_wait_s == 900 and backend.max_references == 1
     assert backend.billed_seconds(5.0) == 81 / 16  # the frames Wan renders for 5 s, at its 16 fps
+
+
+def test_the_cache_name_follows_the_workflow_and_mapping(tmp_path, small_mapping) -> None:
+    def name(workflow: Path, mapping: Path) -> str:
+        return VideoResource(base_url="http://127.0.0.1:9", backend="comfyui", comfyui_workflow=str(workflow),
+                             comfyui_mapping=str(mapping)).backend_name()
+
+    same = name(WAN, small_mapping)
+    assert same == name(WAN, small_mapping) and same.startswith("comfyui:wan21_image_to_video-")
+    other_map = tmp_path / "other.json"
+    other_map.write_text(json.dumps({**WAN_MAP, "max_side": 480}))
+    wf = load_workflow(WAN)
+    wf["3"]["inputs"]["steps"] = 30
+    other_wf = tmp_path / "wan21_image_to_video.json"
+    other_wf.write_text(json.dumps(wf))
+    assert len({same, name(WAN, other_map), name(other_wf, small_mapping)}) == 3  # another setup, another clip
+
+
+def test_a_spent_budget_sends_nothing(tmp_path, small_mapping, refs) -> None:
+    import dagster as dg
+
+    plan = film_plans()[0]
+    with FakeComfyUI(WAN_MAP, tmp_path / "server") as fake:
+        budget = Budget(tmp_path / "film", FilmRequest(film_id="film", text="x", video_seconds_budget=1))
+        with pytest.raises(dg.Failure, match=rf"shot {plan.shot_id} needs [\d.]+ s more"):
+            _video(fake, small_mapping).render_shot(plan, refs, tmp_path / "o.mp4", 256, 144, 24, seed=1, budget=budget)
+        assert fake.requests == [] and budget.read().video_seconds == 0
