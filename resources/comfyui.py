@@ -6,8 +6,9 @@ images, the seed, the frame count, the size and the frame rate, and which node s
 ``POST /upload/image`` for every reference, ``POST /prompt`` with the filled-in workflow, then
 ``GET /history/{prompt_id}`` (and ``GET /queue`` for its place in the queue) until it finishes, then
 ``GET /view`` for the output file. A job that runs past ``max_wait_s`` is cancelled on the server
-(``POST /interrupt`` and ``POST /queue {"delete"}``). Progress is followed by polling, not the websocket:
-the project has no websocket client dependency, and polling survives a server restart.
+(``POST /interrupt`` and ``POST /queue {"delete"}``). Polling decides how a job ends (it survives a
+dropped socket); the sampler's steps (``progress`` messages on ``/ws``) are reported when the
+``websockets`` package happens to be installed, which FilMaster does not require.
 
 Every HTTP request goes through ``RoleEndpoint.send`` (one retry budget; 429/5xx/connection faults retried),
 and every failure is a ``ModelRoleError`` naming the backend, the shot and the fix. Nothing is written at
@@ -22,6 +23,7 @@ import hashlib
 import json
 import logging
 import mimetypes
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -132,6 +134,52 @@ class ComfyClient:
         ahead = len(running) + sum(1 for n, _ in pending if isinstance(n, (int, float)) and n < mine)
         return f"pending ({ahead} ahead)"
 
+    def watch(self, report: Callable[[dict], None]) -> Callable[[], None] | None:
+        """Follow ``/ws?clientId=`` in a thread, handing each ``progress`` message's data ({value, max, node,
+        prompt_id}) to ``report``; the stop function, or None without a websocket. Progress only: polling
+        decides how a job ends, so a socket that fails or closes costs nothing but the reports. Uses the
+        ``websockets`` package when it is installed (FilMaster does not require it)."""
+        try:
+            from websockets.sync.client import connect
+        except ImportError:
+            return None
+        url = "ws" + self.base_url[len("http"):] + f"/ws?clientId={self.client_id}"
+        opened: dict = {}
+        ready = threading.Event()
+
+        def follow() -> None:
+            try:
+                # previews come as big binary frames: no size limit
+                with connect(url, open_timeout=5, close_timeout=2, max_size=None) as ws:
+                    opened["ws"] = ws
+                    ready.set()
+                    for message in ws:
+                        if not isinstance(message, str):
+                            continue
+                        try:
+                            event = json.loads(message)
+                        except ValueError:
+                            continue
+                        if isinstance(event, dict) and event.get("type") == "progress" \
+                                and isinstance(event.get("data"), dict):
+                            report(event["data"])
+            except Exception as exc:  # noqa: BLE001 - no socket, or its end, costs the reports and nothing else
+                log.debug("ComfyUI progress websocket: %s (polling decides how the job ends)", exc)
+            finally:
+                ready.set()
+
+        thread = threading.Thread(target=follow, name="comfyui-progress", daemon=True)
+        thread.start()
+        ready.wait(timeout=6)
+        if "ws" not in opened:
+            return None
+
+        def stop() -> None:
+            opened["ws"].close()
+            thread.join(timeout=3)
+
+        return stop
+
     def cancel(self, prompt_id: str, running: bool) -> None:
         """Stop it: ``POST /interrupt`` only while it runs (a ComfyUI older than the ``prompt_id`` body
         interrupts whatever runs, maybe another user's job), and ``POST /queue`` delete, should it wait."""
@@ -208,7 +256,33 @@ class ComfyJob:
         m = self.mapping
         names = [self.client.upload(p) for p in images[:len(m.images)]]
         values = {**values, **dict(zip(m.images, names))}
+        say = progress or log.info
+        ours: dict = {}
+        shown = [-1]
+
+        def report(data: dict) -> None:
+            # ComfyUI sends progress to the client that queued the prompt; a prompt_id, when sent, must be ours
+            if data.get("prompt_id") and ours.get("id") and data["prompt_id"] != ours["id"]:
+                return
+            value, most = data.get("value"), data.get("max")
+            if isinstance(value, int) and isinstance(most, int) and most > 0:
+                tenth = value * 10 // most  # a line per tenth of a sampler's steps, not one per step
+                if tenth != shown[0]:
+                    shown[0] = tenth
+                    say(f"ComfyUI {what}: node {data.get('node', '?')} step {value}/{most}")
+
+        stop = self.client.watch(report)  # before queueing, so no message of this prompt is missed
+        try:
+            return self._queued(what, values, progress, ours)
+        finally:
+            if stop is not None:
+                stop()
+
+    def _queued(self, what: str, values: dict[Target, Any], progress: Callable[[str], None] | None,
+                ours: dict) -> tuple[dict, bytes]:
+        m = self.mapping
         prompt_id, refused = self.client.queue_prompt(fill(self.workflow, values))
+        ours["id"] = prompt_id
         if prompt_id is None:
             raise self.fail(what, f"the server refused the workflow {self.workflow_path} ({_refusal(refused)})",
                             f"open the workflow in ComfyUI, fix those nodes (a missing model file or custom node?) "

@@ -110,7 +110,8 @@ def test_a_ui_format_workflow_is_refused_with_the_export_fix(tmp_path) -> None:
         ComfyVideo("http://127.0.0.1:9", "m", workflow=str(ui), mapping=str(DOCS / "wan21_image_to_video.mapping.json"))
 
 
-def test_a_clip_end_to_end_through_the_video_resource_with_a_budget(tmp_path, small_mapping, refs) -> None:
+def test_a_clip_end_to_end_through_the_video_resource_with_a_budget(tmp_path, small_mapping, refs, caplog) -> None:
+    caplog.set_level("INFO", logger="resources.comfyui")
     plan = film_plans()[0]
     with FakeComfyUI(WAN_MAP, tmp_path / "server") as fake:
         video = _video(fake, small_mapping)
@@ -138,6 +139,12 @@ def test_a_clip_end_to_end_through_the_video_resource_with_a_budget(tmp_path, sm
         assert _counts(fake) == {"POST /upload/image": 1, "POST /prompt": 1, "GET /history": 2, "GET /queue": 1,
                                  "GET /view": 1, "POST /interrupt": 0, "POST /queue": 0}
         assert list(out.parent.iterdir()) == [out]
+        # progress: the queue state from polling, the sampler's steps from the websocket (a line per tenth)
+        said = [r.getMessage() for r in caplog.records]
+        assert f"ComfyUI shot {plan.shot_id}: prompt {fake.order[-1]} running" in said
+        steps = [m for m in said if " step " in m]
+        assert steps[-1] == f"ComfyUI shot {plan.shot_id}: node 3 step 20/20" and len(steps) == 11
+        assert fake.count("GET", "/ws") == 1 and fake.sockets == {}  # opened before queueing, closed after
 
 
 def _fails(tmp_path, small_mapping, refs, fault: str, **kw) -> tuple[str, FakeComfyUI, Path, Budget]:
@@ -334,3 +341,18 @@ def test_a_spent_budget_sends_nothing(tmp_path, small_mapping, refs) -> None:
         with pytest.raises(dg.Failure, match=rf"shot {plan.shot_id} needs [\d.]+ s more"):
             _video(fake, small_mapping).render_shot(plan, refs, tmp_path / "o.mp4", 256, 144, 24, seed=1, budget=budget)
         assert fake.requests == [] and budget.read().video_seconds == 0
+
+
+def test_without_a_websocket_client_polling_alone_finishes_the_clip(tmp_path, small_mapping, refs, monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "websockets.sync.client", None)  # as if `websockets` were not installed
+    lines: list[str] = []
+    plan = film_plans()[0]
+    with FakeComfyUI(WAN_MAP, tmp_path / "server") as fake:
+        backend = _video(fake, small_mapping).video_backend()
+        from filmcraft.roles import ClipRequest
+
+        backend.render_clip(ClipRequest(plan, (refs.location,), 256, 144, 24, 3), tmp_path / "o.mp4", lines.append)
+        assert probe(tmp_path / "o.mp4").has_video and fake.count("GET", "/ws") == 0
+        assert lines == [f"ComfyUI shot {plan.shot_id}: prompt {fake.order[-1]} running"]  # no step counts

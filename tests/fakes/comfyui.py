@@ -15,6 +15,8 @@ size. A prompt runs on the ``finish_after``-th history poll. ``fault`` injects o
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import threading
 import urllib.parse
@@ -41,6 +43,7 @@ NODES = {
 }
 OUTPUT_NODES = ("SaveVideo", "SaveImage")
 
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 FAULTS = ("execution_error", "nsfw", "vanish", "vanish_once", "hang", "429", "500", "broken")
 
 
@@ -61,6 +64,8 @@ class FakeComfyUI:
         self.interrupts: list[dict] = []
         self.deletes: list[str] = []
         self.views = 0
+        self.sockets: dict = {}  # clientId -> send(message) of an open /ws
+        self.clients: dict[str, str] = {}  # prompt_id -> the client_id that queued it
         self.lock = threading.Lock()
         fake = self
 
@@ -80,7 +85,51 @@ class FakeComfyUI:
                 self.wfile.write(data)
 
             def do_GET(self):
+                if self.path.startswith("/ws"):
+                    return self._websocket()
                 self._route("GET", b"")
+
+            def _websocket(self):
+                """RFC 6455 by hand: the handshake, then server->client text frames until the client closes."""
+                key = self.headers.get("Sec-WebSocket-Key", "")
+                accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+                # written by hand: http.server answers in HTTP/1.0, and a websocket upgrade is HTTP/1.1 only
+                self.wfile.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                  f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode())
+                self.wfile.flush()
+                client = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("clientId", [""])[0]
+                lock = threading.Lock()
+
+                def send(obj: dict, opcode: int = 0x1) -> None:
+                    data = json.dumps(obj).encode() if opcode == 0x1 else b""
+                    n = len(data)
+                    head = bytes([0x80 | opcode, n]) if n < 126 else bytes([0x80 | opcode, 126]) + n.to_bytes(2, "big")
+                    with lock:
+                        self.wfile.write(head + data)
+                        self.wfile.flush()
+
+                with fake.lock:
+                    fake.requests.append(("GET", "/ws"))
+                    fake.sockets[client] = send
+                send({"type": "status", "data": {"status": {"exec_info": {"queue_remaining": 0}}, "sid": client}})
+                try:
+                    while True:  # read the client's frames (masked) until its close frame
+                        b0, b1 = self.rfile.read(2)
+                        n = b1 & 0x7F
+                        if n == 126:
+                            n = int.from_bytes(self.rfile.read(2), "big")
+                        elif n == 127:
+                            n = int.from_bytes(self.rfile.read(8), "big")
+                        self.rfile.read((4 if b1 & 0x80 else 0) + n)
+                        if b0 & 0x0F == 0x8:
+                            send({}, opcode=0x8)
+                            break
+                except (ValueError, OSError):
+                    pass
+                finally:
+                    with fake.lock:
+                        fake.sockets.pop(client, None)
+                self.close_connection = True
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
@@ -203,6 +252,7 @@ class FakeComfyUI:
                          "node_errors": node_errors}
         pid = str(uuid.uuid4())
         self.prompts[pid] = wf
+        self.clients[pid] = req.get("client_id", "")
         self.order.append(pid)
         return 200, {"prompt_id": pid, "number": len(self.order) - 1, "node_errors": {}}
 
@@ -235,6 +285,13 @@ class FakeComfyUI:
 
         wf = self.prompts[pid]
         out_node = str(self.mapping["output"])
+        send = self.sockets.get(self.clients.get(pid, ""))
+        if send is not None:  # as ComfyUI does, to the client that queued it: executing, then the sampler's steps
+            send({"type": "execution_start", "data": {"prompt_id": pid}})
+            send({"type": "executing", "data": {"node": "3", "display_node": "3", "prompt_id": pid}})
+            steps = int(wf.get("3", {}).get("inputs", {}).get("steps", 4))
+            for value in range(1, steps + 1):
+                send({"type": "progress", "data": {"value": value, "max": steps, "prompt_id": pid, "node": "3"}})
         if self.fault in ("execution_error", "nsfw"):
             node = "3" if self.fault == "execution_error" else "8"
             exc = (("torch.OutOfMemoryError", "CUDA out of memory. Tried to allocate 2.00 GiB")
@@ -267,6 +324,10 @@ class FakeComfyUI:
             Image.new("RGB", (width, height), (40, 90, 160)).save(path)
             listed = {"images": [{"filename": name, "subfolder": sub, "type": "output"}]}
         self.history[pid] = self._entry(pid, {out_node: listed}, [["execution_success", {"prompt_id": pid}]])
+        if send is not None:
+            send({"type": "executed", "data": {"node": out_node, "display_node": out_node, "output": listed,
+                                               "prompt_id": pid}})
+            send({"type": "executing", "data": {"node": None, "prompt_id": pid}})
 
     def view(self, query: dict):
         self.views += 1
