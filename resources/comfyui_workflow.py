@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +88,6 @@ class ComfyMapping:
     frame_step: int = 1
     size_step: int = 8
     max_side: int | None = None
-    extra: dict = field(default_factory=dict)
 
     TARGETS = ("prompt", "negative_prompt", "seed", "frames", "width", "height", "fps")
     NUMBERS = ("model_fps", "frame_step", "size_step", "max_side")
