@@ -145,6 +145,16 @@ def test_a_clip_end_to_end_through_the_video_resource_with_a_budget(tmp_path, sm
         steps = [m for m in said if " step " in m]
         assert steps[-1] == f"ComfyUI shot {plan.shot_id}: node 3 step 20/20" and len(steps) == 11
         assert fake.count("GET", "/ws") == 1 and fake.sockets == {}  # opened before queueing, closed after
+    # the clip at the model's size and rate is no fault: the conform fits it to the film's frame and fps
+    from filmcraft.conform import render_cut
+    from filmcraft.contracts import EditDecision
+
+    cut = tmp_path / "cut.mp4"
+    render_cut([EditDecision(shot_id=plan.shot_id, scene_id=plan.scene_id, clip_path=str(out), decision="retain",
+                             source_in=0.0, source_out=plan.camera.duration_s, record_in=0.0)], cut, 256, 144, 24)
+    fitted = probe(cut)
+    assert (fitted.width, fitted.height, fitted.fps) == (256, 144, 24)
+    assert abs(fitted.duration_s - plan.camera.duration_s) <= 1 / 24 + 0.01
 
 
 def _fails(tmp_path, small_mapping, refs, fault: str, **kw) -> tuple[str, FakeComfyUI, Path, Budget]:
