@@ -9,12 +9,14 @@ Environment variables (all optional; with none set everything runs offline):
     FILMASTER_EMBED_BASE_URL / _MODEL / _API_KEY      embeddings
     FILMASTER_TTS_BASE_URL   / _MODEL / _API_KEY      voice-over
     FILMASTER_VIDEO_BASE_URL / _MODEL / _API_KEY      clips; FILMASTER_VIDEO_BACKEND the service's protocol
-                                    (openai, default; kling; replicate; see resources.video_backends)
+                                    (openai, default; kling; replicate; comfyui; see resources.video_backends)
     FILMASTER_KLING_ACCESS_KEY / _SECRET_KEY          kling backend's key pair; FILMASTER_KLING_POLL and
                                     _MAX_WAIT (seconds between polls, before giving up); see resources.kling_video
     (FILMASTER_VIDEO_BACKEND=replicate) _BASE_URL https://api.replicate.com/v1, _MODEL owner/name[:version]
                                     (resources.replicate_queue.MODELS), _API_KEY the API token (Bearer),
                                     _TIMEOUT one clip's whole wait before it is cancelled
+    FILMASTER_COMFYUI_WORKFLOW / _MAPPING / _MAX_WAIT  comfyui: API-format workflow, its input mapping,
+                                    seconds before a job is cancelled (resources.comfyui; docs/comfyui/)
     FILMASTER_VISION_BASE_URL / _MODEL / _API_KEY     FilmEval judge (multimodal); _SAMPLES, _KEYFRAMES
     FILMASTER_<ROLE>_TIMEOUT, FILMASTER_<ROLE>_MAX_RETRIES   per-role client knobs
     FILMASTER_LLM_TOKEN_BUDGET, FILMASTER_VIDEO_SECONDS_BUDGET  per-film budget defaults, applied by the
@@ -61,6 +63,12 @@ def _endpoint_config(prefix: str) -> dict:
         config["max_retries"] = int(os.environ[f"FILMASTER_{prefix}_MAX_RETRIES"])
     if prefix == "VIDEO" and os.environ.get("FILMASTER_VIDEO_BACKEND", "").strip():
         config["backend"] = os.environ["FILMASTER_VIDEO_BACKEND"].strip()
+    if prefix == "VIDEO":
+        for knob, key in (("WORKFLOW", "comfyui_workflow"), ("MAPPING", "comfyui_mapping")):
+            if os.environ.get(f"FILMASTER_COMFYUI_{knob}", "").strip():
+                config[key] = os.environ[f"FILMASTER_COMFYUI_{knob}"].strip()
+        if os.environ.get("FILMASTER_COMFYUI_MAX_WAIT", "").strip():
+            config["comfyui_max_wait_s"] = float(os.environ["FILMASTER_COMFYUI_MAX_WAIT"])
     if prefix == "VISION":  # the judge's own knobs: answers averaged, frames shown
         for knob in ("SAMPLES", "KEYFRAMES"):
             if os.environ.get(f"FILMASTER_VISION_{knob}"):

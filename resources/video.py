@@ -18,6 +18,9 @@ class VideoResource(EndpointResource):
     model: str = "sora-2"
     timeout_s: float = 600.0
     backend: str = "openai"  # the service's protocol (FILMASTER_VIDEO_BACKEND): resources.video_backends
+    comfyui_workflow: str = ""  # FILMASTER_COMFYUI_WORKFLOW: API-format workflow (resources.comfyui)
+    comfyui_mapping: str = ""  # FILMASTER_COMFYUI_MAPPING: which of its inputs get prompt, images, seed...
+    comfyui_max_wait_s: float = 3600.0  # FILMASTER_COMFYUI_MAX_WAIT: a job running longer is cancelled
 
     def visual_library(self, lib, embedder) -> Optional[VisualLibrary]:
         """The studio's visual library the previs draws props, creatures and landmarks from (None online:
@@ -62,8 +65,10 @@ class VideoResource(EndpointResource):
         from resources.video_backends import video_backend
 
         try:
+            options = {"workflow": self.comfyui_workflow, "mapping": self.comfyui_mapping,
+                       "max_wait_s": self.comfyui_max_wait_s} if self.backend == "comfyui" else None
             return video_backend(self.backend, self.base_url, self.model, self.api_key, self.timeout_s,
-                                 self.max_retries)
+                                 self.max_retries, options)
         except ValueError as exc:
             raise ModelRoleError("video", str(exc)) from None
 
@@ -71,4 +76,11 @@ class VideoResource(EndpointResource):
         # the openai backend keeps its historical name, so clips rendered before backends existed stay cached
         if self.is_offline or self.backend == "openai":
             return super().backend_name()
+        if self.backend == "comfyui":  # the workflow and mapping are the model: their hash is in the name
+            from resources.openai_backends import ModelRoleError
+
+            try:
+                return self.video_backend().name
+            except ModelRoleError:  # a config that renders nothing caches nothing; render_shot names the fix
+                return f"comfyui:{Path(self.comfyui_workflow).stem}"
         return f"{self.backend}:{self.model}"
