@@ -11,9 +11,22 @@ already received are content-addressed in the studio, so the worst case is the r
 flight when the process died, sent once more with its own budget.
 """
 
+import os
+
 import dagster as dg
 
 LLM_POOL = "filmaster_llm"  # concurrency pool: keeps parallel runs from flooding a text endpoint
+
+
+def video_pool() -> str | None:
+    """The pool of the video service the clips go to, one per service (``filmaster_video_kling``, ...), so
+    a limit set for one service (``dagster instance concurrency set filmaster_video_kling 2``) caps its
+    concurrent clips across all runs; none for the offline previs, which renders on this machine's CPU.
+    Read from the environment when the definitions load, as the resources are."""
+    if not os.environ.get("FILMASTER_VIDEO_BASE_URL", "").strip():
+        return None
+    return f"filmaster_video_{os.environ.get('FILMASTER_VIDEO_BACKEND', '').strip() or 'openai'}"
+
 # One step retry for a crashed step process; model-role faults are never step-retried (see above).
 LLM_RETRY = dg.RetryPolicy(max_retries=1, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 # Clips: the same; a clip whose endpoint fails for good fails only this scene's run.

@@ -115,3 +115,24 @@ def test_code_versions_are_derived_from_the_code(monkeypatch):
     assert after[clips] != before[clips]
     assert after[scene_references] == before[scene_references] and after[synopsis] == before[synopsis]
     assert code_versions._normalised("x = 1  # a comment\n") == code_versions._normalised('"""doc"""\nx = 1\n')
+
+
+def test_each_video_service_has_its_own_pool(monkeypatch):
+    """The clips of one service share a pool across all runs (a limit on Kling's does not hold back
+    ComfyUI's); the offline previs has none. The pool is read when the definitions load."""
+    import subprocess
+    import sys
+
+    from filmaster_assets.policies import video_pool
+
+    monkeypatch.delenv("FILMASTER_VIDEO_BASE_URL", raising=False)
+    monkeypatch.delenv("FILMASTER_VIDEO_BACKEND", raising=False)
+    assert video_pool() is None
+    monkeypatch.setenv("FILMASTER_VIDEO_BASE_URL", "http://127.0.0.1:9")
+    assert video_pool() == "filmaster_video_openai"
+    monkeypatch.setenv("FILMASTER_VIDEO_BACKEND", "kling")
+    code = ("import dagster as dg; from filmaster_assets.definitions import defs; "
+            "print(sorted(defs.get_repository_def().asset_graph.get(dg.AssetKey('clips')).pools))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "['filmaster_video_kling']"

@@ -11,7 +11,7 @@ import dagster as dg
 
 from filmaster_assets.metadata import contract_version, image_preview, table
 from filmaster_assets.partitions import film_and_scene, film_partitions, film_scene_partitions
-from filmaster_assets.policies import CLIP_RETRY, LLM_POOL, LLM_RETRY
+from filmaster_assets.policies import CLIP_RETRY, LLM_POOL, LLM_RETRY, video_pool
 from filmcraft import stages
 from filmcraft.budget import Budget
 from filmcraft.contracts import FilmRequest, SceneBlocks, SceneClips, ScenePlan, SceneReferences, SceneToShoot
@@ -109,7 +109,7 @@ def shot_plans(scene_block: SceneToShoot, scene_references: SceneReferences, fil
         "backend": text_model.backend_name()})
 
 
-@dg.asset(**_common, retry_policy=CLIP_RETRY, deps=["shot_takes"])
+@dg.asset(**_common, retry_policy=CLIP_RETRY, pool=video_pool(), deps=["shot_takes"])
 def clips(context: dg.AssetExecutionContext, scene_block: SceneToShoot, shot_plans: ScenePlan,
           film_request: FilmRequest, studio: StudioResource, video: VideoResource,
           embeddings: EmbeddingResource, vision: VisionModelResource) -> dg.Output[SceneClips]:
