@@ -11,7 +11,7 @@ import os
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 from filmcraft.contracts import (
     ClipInfo, FilmRequest, ReferenceSet, RenderManifest, SceneClips, ScenePlan, SceneToShoot, ShotPlan, TakeClip,
@@ -84,13 +84,16 @@ class _Shot:
 
 def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: Studio, files: FilmLayout,
                 render: RenderShot, backend: str, describe: Optional[DescribeShot] = None,
-                vision: Optional[VisionJudge] = None) -> ShotScene:
+                vision: Optional[VisionJudge] = None,
+                model_images: Optional[Mapping[tuple[str, str], tuple[Path, str]]] = None) -> ShotScene:
     """Render (or take from the cache) every shot of ``plan``; write keyframes and the contact sheet.
 
     Which takes: a shot the film-maker reshot or restored (``shot_takes.json``) gets its active take,
     with its other takes linked beside it when they are still in the cache (no render); otherwise
     ``req.candidates`` takes, judged (``take_judge``), the pick in the cut and the others beside it.
     Keyframes show the scene's grade (its LUT applied to the ungraded clip's frame), as the cut will.
+    ``model_images``: the film's reference images from an image model (``references.model_images``), in
+    place of painted cards.
     """
     from filmcraft.grades import scene_grade
     from filmcraft.luts import apply_lut_image, lut_path
@@ -98,7 +101,7 @@ def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: 
 
     scene_id = scene.block.scene_id
     refs = load_reference_set(scene.block, Path(req.refs_dir) if req.refs_dir else None, files.scene_cards(scene_id),
-                              req.width, req.height)
+                              req.width, req.height, model_images)
     write_model(files.scene_refs_set(scene_id), refs)
     record = load_takes(files.shot_takes)
     lens_variant = backend in ("offline", "previs")

@@ -3,6 +3,7 @@ server's side), and the film's reference images asked once per character and loc
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -79,3 +80,120 @@ def test_key_never_in_messages(server, tmp_path):
     message = str(err.value)
     assert KEY not in message and "[redacted]" in message and "FILMASTER_IMAGE_API_KEY" in message
     assert server.calls("/images/generations") == 1  # a 401 is not retried
+
+
+# --- the film's reference images: once per character and location ------------------------------
+
+THEME = ("At night in the harbour, Mara chases a thief along the wet docks. "
+         "At dawn in the lighthouse, Tomas tells Mara the stolen compass was his brother's.")
+
+
+@pytest.fixture(scope="module")
+def script():
+    """A real film's script, written by the offline director: (synopsis, scene blocks)."""
+    from filmcraft import stages
+    from filmcraft.contracts import FilmRequest
+
+    req = FilmRequest(film_id="tiny", text=THEME, width=320, height=180, fps=12, max_scenes=2, max_shots_per_scene=2)
+    syn = stages.synopsis(req, None)
+    simple = stages.simplified_storyboard(syn, None)
+    blocks = stages.scene_blocks("tiny", syn, simple, stages.detailed_storyboard(syn, simple, None), None,
+                                 max_scenes=2, max_shots=2)
+    return syn, blocks
+
+
+def painter(request) -> Reply:
+    """A picture per prompt (its colour from the prompt), so each name's image is its own."""
+    import hashlib
+
+    digest = hashlib.sha256(request["prompt"].encode()).digest()
+    return image_reply(picture(96, 64, colour=tuple(digest[:3])))
+
+
+def test_prompts_describe_each_name_in_the_films_look(script):
+    from filmcraft.references.model_images import film_cast, image_size, reference_prompt
+
+    syn, blocks = script
+    cast = film_cast(blocks.scenes)
+    # every place and person the scenes name, once, though Mara is in both scenes
+    assert cast == [("location", "harbour"), ("character", "Mara"), ("character", "the thief"),
+                    ("location", "lighthouse"), ("character", "Tomas")]
+    harbour = reference_prompt("location", "harbour", syn)
+    assert harbour.startswith(f'Location reference image for the {syn.mood} {syn.genre} "{syn.title}". harbour: ')
+    assert syn.locations[0].description in harbour and "no people" in harbour and "No text" in harbour
+    mara = reference_prompt("character", "Mara", syn)
+    # the offline synopsis describes Mara as "Mara, as the story names them": the name is not said twice
+    assert "Mara: Mara" not in mara and syn.characters[0].description in mara and "one person" in mara
+    thief = reference_prompt("character", "the thief", syn)
+    assert "the thief: a thief." in thief
+    assert reference_prompt("character", "Nobody", syn).count("Nobody.") == 1  # no description: the name alone
+    assert image_size("location", 1280, 720) == (1280, 720) and image_size("character", 1280, 720) == (480, 720)
+
+
+def test_one_request_per_character_and_location_for_the_whole_film(server, script, tmp_path):
+    from filmcraft.references.model_images import film_reference_images, model_images
+    from filmcraft.references.reference_sets import clip_references, load_reference_set
+    from filmcraft.store import Studio
+
+    syn, blocks = script
+    refs_dir = tmp_path / "refs" / "characters"
+    refs_dir.mkdir(parents=True)
+    (refs_dir / "tomas.png").write_bytes(picture(80, 120, colour=(1, 2, 3)))  # the user's own image of Tomas
+    server.queue(ROUTE, painter)
+    image = OpenAIImages(server.base_url, "gpt-image-1")
+    studio = Studio(tmp_path / "studio")
+    out = tmp_path / "film" / "references"
+
+    made = film_reference_images("tiny", blocks.scenes, syn, tmp_path / "refs", image, studio, out, 320, 180)
+    # 2 locations + Mara + the thief; Tomas has the user's image: 4 requests for a film of two scenes
+    assert server.calls("/images/generations") == 4
+    by_name = {r.name: r for r in made.references}
+    assert by_name["Tomas"].source == "user" and by_name["Tomas"].path is None
+    assert {n for n, r in by_name.items() if r.source == "model"} == {"harbour", "lighthouse", "Mara", "the thief"}
+    assert not any(r.cached for r in made.references) and made.image_model == "openai-compatible:gpt-image-1"
+    assert Path(made.contact_sheet_path).is_file()
+    sizes = sorted(json.loads(body)["size"] for _m, _p, body in server.requests)
+    assert sizes == ["1024x1536", "1024x1536", "1536x1024", "1536x1024"]  # portraits, and the film's frame
+
+    # every scene's set takes the film's images; the clips featuring them are given them
+    images = model_images(made)
+    for scene in blocks.scenes:
+        refs = load_reference_set(scene, tmp_path / "refs", tmp_path / "cards" / scene.scene_id, 320, 180, images)
+        assert refs.location.painted_by == image.name and not refs.location.generated
+        with Image.open(refs.location.path) as plate, Image.open(by_name[scene.location].path) as source:
+            assert plate.size == (320, 180) and plate.getpixel((160, 90)) == source.getpixel((48, 32))
+        for c in refs.characters:
+            if c.name == "Tomas":  # a user image is never replaced
+                assert c.painted_by is None and not c.generated
+                with Image.open(c.path) as im:
+                    assert im.getpixel((10, 10)) == (1, 2, 3)
+            else:
+                assert c.painted_by == image.name and not c.generated
+        for shot in scene.shots:
+            given = clip_references(shot, refs, 3)
+            assert given[-1] == refs.location and all(r.painted_by or r.name == "Tomas" for r in given)
+
+    # a second pass (a re-run, or another scene's) asks nothing: the cache answers
+    again = film_reference_images("tiny", blocks.scenes, syn, tmp_path / "refs", image, studio, out, 320, 180)
+    assert server.calls("/images/generations") == 4
+    assert all(r.cached for r in again.references if r.source == "model")
+
+
+def test_offline_the_painted_cards_stay(script, tmp_path):
+    from filmcraft.references.model_images import film_reference_images, model_images
+    from filmcraft.references.reference_sets import load_reference_set
+    from filmcraft.store import Studio
+
+    syn, blocks = script
+    made = film_reference_images("tiny", blocks.scenes, syn, None, None, Studio(tmp_path / "s"),
+                                 tmp_path / "references", 320, 180)
+    assert made.image_model is None and made.contact_sheet_path is None
+    assert {r.source for r in made.references} == {"card"} and all(r.prompt for r in made.references)
+    assert model_images(made) == {}
+    scene = blocks.scenes[0]
+    with_none = load_reference_set(scene, None, tmp_path / "a", 320, 180, model_images(made))
+    before = load_reference_set(scene, None, tmp_path / "b", 320, 180)
+    # the same painted cards, byte for byte, as before image models existed
+    assert [Path(r.path).read_bytes() for r in [with_none.location, *with_none.characters]] == \
+           [Path(r.path).read_bytes() for r in [before.location, *before.characters]]
+    assert with_none.location.generated and with_none.location.painted_by is None
