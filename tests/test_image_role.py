@@ -197,3 +197,79 @@ def test_offline_the_painted_cards_stay(script, tmp_path):
     assert [Path(r.path).read_bytes() for r in [with_none.location, *with_none.characters]] == \
            [Path(r.path).read_bytes() for r in [before.location, *before.characters]]
     assert with_none.location.generated and with_none.location.painted_by is None
+
+
+def test_reference_images_asset_asks_once_per_film(server, tmp_path):
+    """The asset as Dagster runs it: N+M requests on the first materialization, none on the second, the
+    same data version (the film's clips stay fresh), the images and their prompts in the UI metadata."""
+    import dagster as dg
+
+    from filmaster_assets.definitions import ASSET_MODULES
+    from filmcraft.contracts import FilmReferenceImages
+    from filmcraft.layout import FilmLayout
+    from filmcraft.store import read_model
+    from resources import build_resources
+    from resources.film_store import FilmStoreIOManager
+    from resources.image import ImageResource
+    from resources.studio import StudioResource
+
+    server.queue(ROUTE, painter)
+    assets = dg.load_assets_from_modules(ASSET_MODULES)
+    resources = {**build_resources(), "studio": StudioResource(root=str(tmp_path)),
+                 "io_manager": FilmStoreIOManager(root=str(tmp_path)),
+                 "image": ImageResource(base_url=server.base_url, api_key=KEY)}
+    config = {"film_request": {"config": {"text": THEME, "width": 320, "height": 180, "fps": 12, "max_scenes": 2,
+                                          "max_shots_per_scene": 2}}}
+    script = ["film_request", "synopsis", "simplified_storyboard", "detailed_storyboard", "scene_blocks",
+              "reference_images"]
+
+    def materialize(instance, selection):
+        result = dg.materialize(assets, selection=selection, partition_key="tiny", instance=instance,
+                                resources=resources, run_config={"ops": config if "film_request" in selection else {}})
+        (event,) = [m for m in result.get_asset_materialization_events()
+                    if m.asset_key == dg.AssetKey("reference_images")]
+        return event.materialization
+
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("filmaster_films", ["tiny"])
+        first = materialize(instance, script)
+        assert server.calls("/images/generations") == 5  # harbour, lighthouse, Mara, the thief, Tomas
+        second = materialize(instance, ["reference_images"])
+        assert server.calls("/images/generations") == 5  # the second materialization asks nothing
+    meta1, meta2 = first.metadata, second.metadata
+    assert (meta1["requested"].value, meta1["from_cache"].value) == (5, 0)
+    assert (meta2["requested"].value, meta2["from_cache"].value) == (0, 5)
+    assert first.tags["dagster/data_version"] == second.tags["dagster/data_version"]
+    assert "data:image/jpeg;base64," in meta1["contact_sheet"].value
+    assert meta1["image_model"].value == "openai-compatible:gpt-image-1"
+    rows = meta1["images"].value.records
+    assert {r.data["name"] for r in rows} == {"harbour", "lighthouse", "Mara", "the thief", "Tomas"}
+    assert all(r.data["prompt"] for r in rows)
+    stored = read_model(FilmLayout(tmp_path / "tiny").reference_images, FilmReferenceImages)
+    assert all(Path(r.path).is_file() for r in stored.references)
+    assert not any(KEY.encode() in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+
+
+def test_reference_images_asset_offline_says_the_cards_are_used(tmp_path):
+    import dagster as dg
+
+    from filmaster_assets.definitions import ASSET_MODULES
+    from resources import build_resources
+    from resources.film_store import FilmStoreIOManager
+    from resources.studio import StudioResource
+
+    assets = dg.load_assets_from_modules(ASSET_MODULES)
+    resources = {**build_resources(), "studio": StudioResource(root=str(tmp_path)),
+                 "io_manager": FilmStoreIOManager(root=str(tmp_path))}
+    config = {"film_request": {"config": {"text": THEME, "width": 320, "height": 180, "max_scenes": 2}}}
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("filmaster_films", ["tiny"])
+        result = dg.materialize(assets, selection=["film_request", "synopsis", "simplified_storyboard",
+                                                   "detailed_storyboard", "scene_blocks", "reference_images"],
+                                partition_key="tiny", instance=instance, resources=resources,
+                                run_config={"ops": config})
+    (event,) = [m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey("reference_images")]
+    meta = event.materialization.metadata
+    assert meta["references"].value == "painted cards (offline: no FILMASTER_IMAGE_BASE_URL)"
+    assert (meta["painted_cards"].value, meta["model_images"].value, meta["requested"].value) == (5, 0, 0)
+    assert "contact_sheet" not in meta and not (tmp_path / "tiny" / "references" / "contact_sheet.png").exists()
