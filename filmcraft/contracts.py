@@ -337,7 +337,7 @@ class FilmReference(Contract):
 
 class FilmReferenceImages(Contract):
     """The film's reference images from an image model, made once for the whole film: every scene's
-    reference set takes them in place of painted cards (``filmcraft.references.model_images``)."""
+    reference set takes them in place of painted cards (``filmcraft.model_references``)."""
 
     film_id: str
     image_model: Optional[str] = None  # None: offline, the painted cards stay

@@ -123,7 +123,7 @@ class VideoBackend(Protocol):
 
 class ImageModel(Protocol):
     """A text-to-image service (``resources.image``): the reference image of a character or location the
-    user gave no picture of, asked once per film (``filmcraft.references.model_images``).
+    user gave no picture of, asked once per film (``filmcraft.model_references``).
 
     ``paint`` writes a decodable PNG of at least ``user_images.MIN_REFERENCE_SIDE`` px a side at
     ``out_png`` whole or not at all (the service may round ``width`` x ``height`` to a size it offers),

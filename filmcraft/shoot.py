@@ -92,7 +92,7 @@ def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: 
     with its other takes linked beside it when they are still in the cache (no render); otherwise
     ``req.candidates`` takes, judged (``take_judge``), the pick in the cut and the others beside it.
     Keyframes show the scene's grade (its LUT applied to the ungraded clip's frame), as the cut will.
-    ``model_images``: the film's reference images from an image model (``references.model_images``), in
+    ``model_images``: the film's reference images from an image model (``filmcraft.model_references``), in
     place of painted cards.
     """
     from filmcraft.grades import scene_grade

@@ -111,7 +111,7 @@ def painter(request) -> Reply:
 
 
 def test_prompts_describe_each_name_in_the_films_look(script):
-    from filmcraft.references.model_images import film_cast, image_size, reference_prompt
+    from filmcraft.model_references import film_cast, image_size, reference_prompt
 
     syn, blocks = script
     cast = film_cast(blocks.scenes)
@@ -131,7 +131,7 @@ def test_prompts_describe_each_name_in_the_films_look(script):
 
 
 def test_one_request_per_character_and_location_for_the_whole_film(server, script, tmp_path):
-    from filmcraft.references.model_images import film_reference_images, model_images
+    from filmcraft.model_references import film_reference_images, model_images
     from filmcraft.references.reference_sets import clip_references, load_reference_set
     from filmcraft.store import Studio
 
@@ -180,7 +180,7 @@ def test_one_request_per_character_and_location_for_the_whole_film(server, scrip
 
 
 def test_offline_the_painted_cards_stay(script, tmp_path):
-    from filmcraft.references.model_images import film_reference_images, model_images
+    from filmcraft.model_references import film_reference_images, model_images
     from filmcraft.references.reference_sets import load_reference_set
     from filmcraft.store import Studio
 

@@ -73,7 +73,7 @@ def load_reference_set(scene: SceneBlock, refs_dir: Path | None, cards_dir: Path
     """Resolve the scene's location plate and character images, writing normalised PNGs to cards_dir.
 
     ``model_images``: (kind, slug) -> (image, model name), the film's images from an image model
-    (``model_images.model_images``); they stand in for painted cards, never for the user's images."""
+    (``filmcraft.model_references.model_images``); they stand in for painted cards, never for user images."""
     made = model_images or {}
     if width < MIN_REFERENCE_SIDE or height < MIN_REFERENCE_SIDE:
         raise ValueError(f"card size {width}x{height} is too small: use at least {MIN_REFERENCE_SIDE} px per side")

@@ -119,7 +119,7 @@ def clips(context: dg.AssetExecutionContext, scene_block: SceneToShoot, shot_pla
     Takes (shot_takes.json, `filmaster reshoot`) and candidates (`--candidates N`, judged) are listed
     per shot; alternates are linked beside the take in the cut. A character or location the user gave no
     image of is shown by the film's image-model reference (``reference_images``) when there is one."""
-    from filmcraft.references.model_images import model_images
+    from filmcraft.model_references import model_images
     from filmcraft.shoot import shoot_scene
 
     req = film_request

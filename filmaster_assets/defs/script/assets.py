@@ -145,7 +145,7 @@ def reference_images(film_request: FilmRequest, synopsis: Synopsis, scene_blocks
     image role (FILMASTER_IMAGE_*), asked once for the whole film and content-addressed (a re-run asks
     nothing); every clip featuring them is given them. Offline, the scenes' painted cards stay."""
     from filmcraft.overrides import OverrideError, load_overrides, scenes_to_shoot
-    from filmcraft.references.model_images import film_reference_images
+    from filmcraft.model_references import film_reference_images
     from filmcraft.references.user_images import ReferenceImageError
 
     files = studio.film(film_request.film_id)
