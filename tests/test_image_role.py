@@ -103,11 +103,13 @@ def script():
 
 
 def painter(request) -> Reply:
-    """A picture per prompt (its colour from the prompt), so each name's image is its own."""
+    """A picture per prompt (its colour from the prompt), so each name's image is its own, in the shape of
+    the size asked (a sixteenth of it: small and quick)."""
     import hashlib
 
     digest = hashlib.sha256(request["prompt"].encode()).digest()
-    return image_reply(picture(96, 64, colour=tuple(digest[:3])))
+    width, height = (int(v) // 16 for v in request["size"].split("x"))
+    return image_reply(picture(width, height, colour=tuple(digest[:3])))
 
 
 def test_prompts_describe_each_name_in_the_films_look(script):
