@@ -294,3 +294,45 @@ def test_image_role_is_configured_from_the_environment(monkeypatch):
     with pytest.raises(dg.Failure, match=r"FILMASTER_IMAGE_BACKEND='comfyui' is not an image backend: choose one "
                                          r"of openai"):
         build_resources()["image"].image_model()
+
+
+# --- the fault matrix of every model role (tests/test_faults.py), for the image role --------------
+
+IMAGE_MATRIX = [(f, m) for f in ("429", "500", "hang", "truncated_json", "wrong_schema", "empty", "empty_body")
+                for m in ("transient", "persistent")]
+
+
+@pytest.mark.parametrize("fault,mode", IMAGE_MATRIX, ids=[f"image-{f}-{m}" for f, m in IMAGE_MATRIX])
+def test_image_fault(fault, mode, server, tmp_path):
+    """As for the other roles: a transient fault costs exactly one more request and the image is written
+    once; a persistent one fails naming the role and the fault after exactly 2 requests, leaving nothing."""
+    import re
+    import time
+
+    from tests.openai_server import always, transient
+    from tests.test_faults import FAULT_MESSAGE, TIMEOUT_S, Role, _fault_reply
+
+    out = tmp_path / "refs" / "harbour.png"
+    role = Role("image", {ROUTE: image_reply(picture())}, {}, {
+        "wrong_schema": Reply(body={"created": 1, "images": [{"png": "..."}]}),
+        "empty": Reply(body={"created": 1, "data": []})}, None, None, None)
+    persistent = mode == "persistent"
+    bad = _fault_reply(role, fault, ROUTE, persistent)
+    flaky = always(bad) if persistent else transient(bad, role.good[ROUTE])
+    server.queue(ROUTE, flaky)
+    painter_ = OpenAIImages(server.base_url, "gpt-image-1", timeout_s=TIMEOUT_S, max_retries=1)
+    start = time.monotonic()
+    if persistent:
+        with pytest.raises(ModelRoleError) as err:
+            painter_.paint("a harbour", 1280, 720, out)
+        message = str(err.value)
+        assert message.startswith("model role 'image' failed: ") and re.search(FAULT_MESSAGE[fault], message), message
+        assert not out.parent.exists() or list(out.parent.iterdir()) == []
+    else:
+        painter_.paint("a harbour", 1280, 720, out)
+        with Image.open(out) as im:
+            assert im.size == (64, 96)
+        assert [p.name for p in out.parent.iterdir()] == ["harbour.png"]  # no temp left behind
+        if fault == "429":
+            assert time.monotonic() - start >= 0.9, "the client did not wait for Retry-After: 1"
+    assert server.calls("/images/generations") == 2 and flaky.faults_served == (2 if persistent else 1)
