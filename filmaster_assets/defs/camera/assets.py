@@ -14,10 +14,11 @@ from filmaster_assets.partitions import film_and_scene, film_partitions, film_sc
 from filmaster_assets.policies import CLIP_RETRY, LLM_POOL, LLM_RETRY
 from filmcraft import stages
 from filmcraft.budget import Budget
-from filmcraft.contracts import (FilmReferenceImages, FilmRequest, SceneBlocks, SceneClips, ScenePlan, SceneReferences,
-                                 SceneToShoot)
+from filmcraft.contracts import (FilmReferenceImages, FilmRequest, ReferenceSet, SceneBlocks, SceneClips, ScenePlan,
+                                 SceneReferences, SceneToShoot)
 from filmcraft.director.camera import scene_query
 from filmcraft.overrides import OverrideError, edit_override, load_overrides, scene_to_shoot
+from filmcraft.store import read_model
 from filmcraft.takes import TakesError
 from resources.embeddings import EmbeddingResource
 from resources.studio import StudioResource
@@ -152,7 +153,17 @@ def clips(context: dg.AssetExecutionContext, scene_block: SceneToShoot, shot_pla
         "not_depicted": sum(len(i.manifest.not_depicted) for i in infos if i.manifest),
         "takes": _takes_table(infos), "alternates": sum(len(i.alternates) for i in infos),
         **({"takes_sheet": image_preview(sheet, max_width=960)} if sheet else {}),
-        "contact_sheet_path": dg.MetadataValue.path(shot.clips.contact_sheet_path)})
+        "contact_sheet_path": dg.MetadataValue.path(shot.clips.contact_sheet_path),
+        "reference_images": _references_table(read_model(files.scene_refs_set(scene), ReferenceSet))})
+
+
+def _references_table(refs: ReferenceSet) -> dg.MetadataValue:
+    """The images the scene's clips are given, and where each comes from."""
+    def source(r) -> str:
+        return f"image model ({r.painted_by})" if r.painted_by else "painted card" if r.generated else "user image"
+
+    return table(["name", "kind", "source", "file"],
+                 [[r.name, r.kind, source(r), r.path] for r in [refs.location, *refs.characters]])
 
 
 def _takes_table(infos) -> dg.MetadataValue:
