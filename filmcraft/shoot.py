@@ -37,6 +37,7 @@ DescribeShot = Callable[[ShotPlan, ReferenceSet], Optional[RenderManifest]]
 class ShotScene:
     clips: SceneClips
     rendered: int  # clips rendered now; the others came from the cache
+    references: Optional[ReferenceSet] = None  # the reference images the scene's clips were given
 
 
 def clip_cache_key(shot: ShotPlan, refs: ReferenceSet, req: FilmRequest, backend: str,
@@ -197,7 +198,7 @@ def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: 
     sheet = contact_sheet(frames, files.scene_dir(scene_id) / "contact_sheet.png")
     takes_sheet = contact_sheet(take_frames, files.scene_dir(scene_id) / "takes_sheet.png") if take_frames else None
     return ShotScene(SceneClips(scene_id=scene_id, clips=infos, contact_sheet_path=str(sheet),
-                                takes_sheet_path=str(takes_sheet) if takes_sheet else None), rendered)
+                                takes_sheet_path=str(takes_sheet) if takes_sheet else None), rendered, refs)
 
 
 def _record_update(rec: Optional[ShotTakes], shots: list[_Shot], verdict: dict, pick: int, by_film_maker: bool,

@@ -18,7 +18,6 @@ from filmcraft.contracts import (FilmReferenceImages, FilmRequest, ReferenceSet,
                                  SceneReferences, SceneToShoot)
 from filmcraft.director.camera import scene_query
 from filmcraft.overrides import OverrideError, edit_override, load_overrides, scene_to_shoot
-from filmcraft.store import read_model
 from filmcraft.takes import TakesError
 from resources.embeddings import EmbeddingResource
 from resources.studio import StudioResource
@@ -154,7 +153,7 @@ def clips(context: dg.AssetExecutionContext, scene_block: SceneToShoot, shot_pla
         "takes": _takes_table(infos), "alternates": sum(len(i.alternates) for i in infos),
         **({"takes_sheet": image_preview(sheet, max_width=960)} if sheet else {}),
         "contact_sheet_path": dg.MetadataValue.path(shot.clips.contact_sheet_path),
-        "reference_images": _references_table(read_model(files.scene_refs_set(scene), ReferenceSet))})
+        "reference_images": _references_table(shot.references)})
 
 
 def _references_table(refs: ReferenceSet) -> dg.MetadataValue:
