@@ -31,7 +31,8 @@ SCRIPT_JOB, CAMERA_JOB, POST_JOB = "script_job", "camera_job", "post_production_
 # The scene's camera chain after scene_block: fresh means made from the current inputs and code.
 CAMERA_CHAIN = ("scene_references", "shot_plans", "clips")
 # The script after the request: what a film_request materialized alone (the UI's Materialize) still needs.
-SCRIPT_AFTER_REQUEST = ("synopsis", "simplified_storyboard", "detailed_storyboard", "scene_blocks", "audience_profile")
+SCRIPT_AFTER_REQUEST = ("synopsis", "simplified_storyboard", "detailed_storyboard", "scene_blocks", "audience_profile",
+                        "reference_images")
 # Post-production is current when every film-level asset after the camera is fresh.
 POST_ASSETS = ("rough_cut", "audience_review", "edit_analysis", "picture_lock", "sound_design", "mix", "final_film",
                "otio_timeline", "filmeval_scores")

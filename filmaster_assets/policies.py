@@ -16,6 +16,9 @@ import os
 import dagster as dg
 
 LLM_POOL = "filmaster_llm"  # concurrency pool: keeps parallel runs from flooding a text endpoint
+# Concurrency pool of the image role (reference_images): films made side by side share one image service's
+# rate limit. Limit it per instance: `dagster instance concurrency set filmaster_image 1` (README).
+IMAGE_POOL = "filmaster_image"
 
 
 def video_pool() -> str | None:
@@ -27,7 +30,10 @@ def video_pool() -> str | None:
         return None
     return f"filmaster_video_{os.environ.get('FILMASTER_VIDEO_BACKEND', '').strip() or 'openai'}"
 
+
 # One step retry for a crashed step process; model-role faults are never step-retried (see above).
 LLM_RETRY = dg.RetryPolicy(max_retries=1, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 # Clips: the same; a clip whose endpoint fails for good fails only this scene's run.
 CLIP_RETRY = dg.RetryPolicy(max_retries=1, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+# Reference images: the same; an image the service failed for good fails this film's script run.
+IMAGE_RETRY = dg.RetryPolicy(max_retries=1, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)

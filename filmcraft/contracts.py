@@ -319,6 +319,30 @@ class ReferenceImage(Contract):
     kind: Literal["character", "location"]
     path: str
     generated: bool  # True when we drew a placeholder card because none was supplied
+    # the image model that made it (the film's reference_images) when the user gave none; None: the user's
+    # image or a painted card. Optional, so reference sets written before image models still read.
+    painted_by: Optional[str] = None
+
+
+class FilmReference(Contract):
+    """One character or location of the film, and where its reference image comes from."""
+
+    name: str
+    kind: Literal["character", "location"]
+    source: Literal["user", "model", "card"]  # the user's image, the image model's, or a painted card per scene
+    prompt: str = ""  # what the image model is (or, offline, would be) asked; empty for a user image
+    path: Optional[str] = None  # the model's image in the film folder (source "model")
+    cached: bool = False  # the image came from the studio cache: no request was sent for it
+
+
+class FilmReferenceImages(Contract):
+    """The film's reference images from an image model, made once for the whole film: every scene's
+    reference set takes them in place of painted cards (``filmcraft.model_references``)."""
+
+    film_id: str
+    image_model: Optional[str] = None  # None: offline, the painted cards stay
+    references: list[FilmReference]
+    contact_sheet_path: Optional[str] = None
 
 
 class ReferenceSet(Contract):

@@ -29,6 +29,10 @@ class FilmLayout:
 
     @property
     def shot_takes(self) -> Path: return self.root / "shot_takes.json"
+    @property
+    def reference_images_dir(self) -> Path: return self.root / "references"  # the image model's, once per film
+    @property
+    def reference_images(self) -> Path: return self.reference_images_dir / "reference_images.json"
 
     def take_clip(self, shot_id: str, take: int) -> Path:
         """An alternate take of a shot, beside the take in the cut (``shots/<shot>.mp4``)."""
@@ -110,6 +114,7 @@ class FilmLayout:
         film_paths = {"film_request": self.request, "synopsis": self.synopsis,
                       "simplified_storyboard": self.simplified_storyboard, "detailed_storyboard": self.detailed_storyboard,
                       "scene_blocks": self.scene_blocks, "audience_profile": self.audience_profile,
+                      "reference_images": self.reference_images,
                       "rough_cut": self.rough_cut, "audience_review": self.audience_review,
                       "edit_analysis": self.edit_analysis, "picture_lock": self.picture_lock,
                       "sound_design": self.cue_sheet, "mix": self.mix_report, "final_film": self.final_record,

@@ -119,3 +119,16 @@ class VideoBackend(Protocol):
         ...
 
     def render_clip(self, request: ClipRequest, out_path: Path) -> None: ...
+
+
+class ImageModel(Protocol):
+    """A text-to-image service (``resources.image``): the reference image of a character or location the
+    user gave no picture of, asked once per film (``filmcraft.model_references``).
+
+    ``paint`` writes a decodable PNG of at least ``user_images.MIN_REFERENCE_SIDE`` px a side at
+    ``out_png`` whole or not at all (the service may round ``width`` x ``height`` to a size it offers),
+    and raises ``resources.openai_backends.ModelRoleError`` naming the service and the fix."""
+
+    name: str  # recorded in each image's cache key: an image of another model is another image
+
+    def paint(self, prompt: str, width: int, height: int, out_png: Path) -> None: ...

@@ -11,7 +11,7 @@ import os
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 from filmcraft.contracts import (
     ClipInfo, FilmRequest, ReferenceSet, RenderManifest, SceneClips, ScenePlan, SceneToShoot, ShotPlan, TakeClip,
@@ -37,6 +37,7 @@ DescribeShot = Callable[[ShotPlan, ReferenceSet], Optional[RenderManifest]]
 class ShotScene:
     clips: SceneClips
     rendered: int  # clips rendered now; the others came from the cache
+    references: Optional[ReferenceSet] = None  # the reference images the scene's clips were given
 
 
 def clip_cache_key(shot: ShotPlan, refs: ReferenceSet, req: FilmRequest, backend: str,
@@ -84,13 +85,16 @@ class _Shot:
 
 def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: Studio, files: FilmLayout,
                 render: RenderShot, backend: str, describe: Optional[DescribeShot] = None,
-                vision: Optional[VisionJudge] = None) -> ShotScene:
+                vision: Optional[VisionJudge] = None,
+                model_images: Optional[Mapping[tuple[str, str], tuple[Path, str]]] = None) -> ShotScene:
     """Render (or take from the cache) every shot of ``plan``; write keyframes and the contact sheet.
 
     Which takes: a shot the film-maker reshot or restored (``shot_takes.json``) gets its active take,
     with its other takes linked beside it when they are still in the cache (no render); otherwise
     ``req.candidates`` takes, judged (``take_judge``), the pick in the cut and the others beside it.
     Keyframes show the scene's grade (its LUT applied to the ungraded clip's frame), as the cut will.
+    ``model_images``: the film's reference images from an image model (``filmcraft.model_references``), in
+    place of painted cards.
     """
     from filmcraft.grades import scene_grade
     from filmcraft.luts import apply_lut_image, lut_path
@@ -98,7 +102,7 @@ def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: 
 
     scene_id = scene.block.scene_id
     refs = load_reference_set(scene.block, Path(req.refs_dir) if req.refs_dir else None, files.scene_cards(scene_id),
-                              req.width, req.height)
+                              req.width, req.height, model_images)
     write_model(files.scene_refs_set(scene_id), refs)
     record = load_takes(files.shot_takes)
     lens_variant = backend in ("offline", "previs")
@@ -194,7 +198,7 @@ def shoot_scene(scene: SceneToShoot, plan: ScenePlan, req: FilmRequest, studio: 
     sheet = contact_sheet(frames, files.scene_dir(scene_id) / "contact_sheet.png")
     takes_sheet = contact_sheet(take_frames, files.scene_dir(scene_id) / "takes_sheet.png") if take_frames else None
     return ShotScene(SceneClips(scene_id=scene_id, clips=infos, contact_sheet_path=str(sheet),
-                                takes_sheet_path=str(takes_sheet) if takes_sheet else None), rendered)
+                                takes_sheet_path=str(takes_sheet) if takes_sheet else None), rendered, refs)
 
 
 def _record_update(rec: Optional[ShotTakes], shots: list[_Shot], verdict: dict, pick: int, by_film_maker: bool,

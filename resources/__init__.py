@@ -18,6 +18,10 @@ Environment variables (all optional; with none set everything runs offline):
     FILMASTER_COMFYUI_WORKFLOW / _MAPPING / _MAX_WAIT  comfyui: API-format workflow, its input mapping,
                                     seconds before a job is cancelled (resources.comfyui; docs/comfyui/)
     FILMASTER_VISION_BASE_URL / _MODEL / _API_KEY     FilmEval judge (multimodal); _SAMPLES, _KEYFRAMES
+    FILMASTER_IMAGE_BASE_URL / _MODEL / _API_KEY      reference images of characters and locations the user
+                                    gave no image of (model default gpt-image-1), once per film; unset: painted
+                                    cards. FILMASTER_IMAGE_BACKEND the service's protocol (openai, default;
+                                    see resources.image)
     FILMASTER_<ROLE>_TIMEOUT, FILMASTER_<ROLE>_MAX_RETRIES   per-role client knobs
     FILMASTER_LLM_TOKEN_BUDGET, FILMASTER_VIDEO_SECONDS_BUDGET  per-film budget defaults, applied by the
                                     CLI and the request sensor to new requests (filmcraft.budget; None = unlimited)
@@ -32,6 +36,7 @@ import dagster as dg
 
 from resources.film_store import FilmStoreIOManager
 from resources.embeddings import EmbeddingResource
+from resources.image import ImageResource
 from resources.studio import StudioResource
 from resources.text import TextModelResource
 from resources.video import VideoResource
@@ -39,9 +44,10 @@ from resources.voice import VoiceResource
 from resources.vision import VisionModelResource
 from resources.visuals import VisualLibraryResource
 
-ROLE_ENV = {"text_model": "LLM", "embeddings": "EMBED", "voice": "TTS", "video": "VIDEO", "vision": "VISION"}
+ROLE_ENV = {"text_model": "LLM", "embeddings": "EMBED", "voice": "TTS", "video": "VIDEO", "vision": "VISION",
+            "image": "IMAGE"}
 ROLE_CLASS = {"text_model": TextModelResource, "embeddings": EmbeddingResource, "voice": VoiceResource,
-              "video": VideoResource, "vision": VisionModelResource}
+              "video": VideoResource, "vision": VisionModelResource, "image": ImageResource}
 
 
 def studio_root() -> Path:
@@ -61,8 +67,8 @@ def _endpoint_config(prefix: str) -> dict:
         config["timeout_s"] = float(os.environ[f"FILMASTER_{prefix}_TIMEOUT"])
     if os.environ.get(f"FILMASTER_{prefix}_MAX_RETRIES"):
         config["max_retries"] = int(os.environ[f"FILMASTER_{prefix}_MAX_RETRIES"])
-    if prefix == "VIDEO" and os.environ.get("FILMASTER_VIDEO_BACKEND", "").strip():
-        config["backend"] = os.environ["FILMASTER_VIDEO_BACKEND"].strip()
+    if prefix in ("VIDEO", "IMAGE") and os.environ.get(f"FILMASTER_{prefix}_BACKEND", "").strip():
+        config["backend"] = os.environ[f"FILMASTER_{prefix}_BACKEND"].strip()
     if prefix == "VIDEO":
         for knob, key in (("WORKFLOW", "comfyui_workflow"), ("MAPPING", "comfyui_mapping")):
             if os.environ.get(f"FILMASTER_COMFYUI_{knob}", "").strip():

@@ -41,7 +41,8 @@ V = TypeVar("V")
 BACKOFF_FIRST_S = 0.5  # the wait before the first retry when the server names none; doubles per retry
 BACKOFF_MAX_S = 8.0  # ... up to this
 MAX_RETRY_AFTER_S = 60.0  # a server asking for a longer wait is not retried: the error says when to try again
-ENV_OF_ROLE_CLASS = {"text": "LLM", "embeddings": "EMBED", "voice": "TTS", "video": "VIDEO", "vision": "VISION"}
+ENV_OF_ROLE_CLASS = {"text": "LLM", "embeddings": "EMBED", "voice": "TTS", "video": "VIDEO", "vision": "VISION",
+                     "image": "IMAGE"}
 
 
 class ModelRoleError(RuntimeError):

@@ -186,3 +186,10 @@ def transient(fault, good, times: int = 1) -> Flaky:
 
 def always(fault) -> Flaky:
     return Flaky(fault, fault, None)
+
+
+def image_reply(picture: bytes) -> Reply:
+    """An ``images.generate`` answer carrying ``picture`` as base64 (what gpt-image-1 sends)."""
+    import base64
+
+    return Reply(body={"created": int(time.time()), "data": [{"b64_json": base64.b64encode(picture).decode("ascii")}]})

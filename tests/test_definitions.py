@@ -16,7 +16,7 @@ def test_definitions_load_and_graph_is_complete():
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
     expected = {"audio_library", "audio_library_index", "clip_caption_index", "film_request", "synopsis",
                 "simplified_storyboard", "detailed_storyboard", "scene_blocks", "audience_profile",
-                "scene_block", "scene_references", "shot_plans", "clips", "rough_cut", "audience_review", "edit_analysis",
+                "reference_images", "scene_block", "scene_references", "shot_plans", "clips", "rough_cut", "audience_review", "edit_analysis",
                 "picture_lock", "sound_design", "mix", "final_film", "otio_timeline", "filmeval_scores"}
     assert expected <= keys
     graph = repo.asset_graph
@@ -26,7 +26,8 @@ def test_definitions_load_and_graph_is_complete():
     assert parents("scene_block") == {"scene_blocks", "scene_overrides"}
     assert parents("scene_references") == {"scene_block", "clip_caption_index", "film_request"}
     assert parents("shot_plans") == {"scene_block", "scene_references", "film_request"}
-    assert parents("clips") == {"scene_block", "shot_plans", "film_request", "shot_takes"}
+    assert parents("clips") == {"scene_block", "shot_plans", "film_request", "shot_takes", "reference_images"}
+    assert parents("reference_images") == {"film_request", "synopsis", "scene_blocks", "scene_overrides"}
     assert parents("rough_cut") == {"film_request", "scene_blocks", "scene_block", "shot_plans", "clips"}
     assert parents("final_film") == {"picture_lock", "mix"}
     assert "clips" in parents("picture_lock") and "clips" in parents("otio_timeline")  # takes in the EDL, alternates

@@ -98,6 +98,7 @@ def _film_made(instance, files):
     _report(instance, "clip_caption_index")
     for asset in ("film_request", "synopsis", "audience_profile", "scene_blocks"):
         _report(instance, asset, film)
+    _report(instance, "reference_images", film, "same-images")
     _report(instance, "audio_library_index")
 
 
@@ -122,6 +123,10 @@ def test_scene_fanout_requests_only_the_scenes_that_changed(tmp_path):
         _shoot(instance, files, {"s01", "s02", "s03"})
         (files.root / "scene_overrides.json").write_text(json.dumps({"s02": {"mood": "eerie"}}))
         _report(instance, "scene_blocks", "f1")  # the script ran again, same blocks; s02 was edited
+        _report(instance, "reference_images", "f1", "same-images")  # the script's last step: the fan-out follows
+        # runless reports carry no provenance, so Dagster compares times: clips count as made from the
+        # film's reference images when reported after them (a real run records their unchanged version)
+        _shoot(instance, files, {"s01", "s03"})
         requests = _tick(scene_fanout_sensor, instance, tmp_path)
         assert [r.partition_key.keys_by_dimension["scene"] for r in requests] == ["s02"]
 
@@ -129,8 +134,9 @@ def test_scene_fanout_requests_only_the_scenes_that_changed(tmp_path):
         assert _tick(scene_fanout_sensor, instance, tmp_path) == []  # a bad override waits for its fix
         (files.root / "scene_overrides.json").write_text(json.dumps({"s02": {"mood": "eerie"}}))
 
-        _shoot(instance, files, {"s02"})
         _report(instance, "scene_blocks", "f1")  # nothing changed: straight to post-production
+        _report(instance, "reference_images", "f1", "same-images")
+        _shoot(instance, files, {"s01", "s02", "s03"})  # s02 shot as edited; the others as before (see above)
         requests = _tick(scene_fanout_sensor, instance, tmp_path)
         assert [(r.job_name, r.partition_key) for r in requests] == [("post_production_job", "f1")]
 

@@ -1,6 +1,7 @@
 """A scene's reference set: its location plate and one image per character, as normalised PNGs.
 
-Each name takes the user's image when the refs folder has one, else a painted card
+Each name takes the user's image when the refs folder has one, else the film's image from an image
+model when there is one (``model_images``: ``painted_by`` names the model), else a painted card
 (``generated=True``). Everything is written into ``cards_dir`` under a content-addressed name, so
 later stages only ever read clean PNGs and a changed source or painter gives a new file.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Mapping, Optional
 
 from PIL import Image, ImageOps
 
@@ -46,7 +48,8 @@ def _save_png(im: Image.Image, path: Path, pnginfo=None) -> Path:
     return path
 
 
-def _scene_characters(scene: SceneBlock) -> list[str]:
+def scene_characters(scene: SceneBlock) -> list[str]:
+    """The scene's characters and those its shots name, once each (matched after slugifying)."""
     names: list[str] = []
     seen: set[str] = set()
     for name in [*scene.characters, *(c for shot in scene.shots for c in shot.characters)]:
@@ -65,8 +68,13 @@ def _user_file_key(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_reference_set(scene: SceneBlock, refs_dir: Path | None, cards_dir: Path, width: int, height: int) -> ReferenceSet:
-    """Resolve the scene's location plate and character images, writing normalised PNGs to cards_dir."""
+def load_reference_set(scene: SceneBlock, refs_dir: Path | None, cards_dir: Path, width: int, height: int,
+                       model_images: Optional[Mapping[tuple[str, str], tuple[Path, str]]] = None) -> ReferenceSet:
+    """Resolve the scene's location plate and character images, writing normalised PNGs to cards_dir.
+
+    ``model_images``: (kind, slug) -> (image, model name), the film's images from an image model
+    (``filmcraft.model_references.model_images``); they stand in for painted cards, never for user images."""
+    made = model_images or {}
     if width < MIN_REFERENCE_SIDE or height < MIN_REFERENCE_SIDE:
         raise ValueError(f"card size {width}x{height} is too small: use at least {MIN_REFERENCE_SIDE} px per side")
     cards_dir = Path(cards_dir)
@@ -82,6 +90,13 @@ def load_reference_set(scene: SceneBlock, refs_dir: Path | None, cards_dir: Path
         if not out.exists():
             _save_png(cover(open_reference_image(source).convert("RGB"), width, height), out)
         location = ReferenceImage(name=scene.location, kind="location", path=str(out), generated=False)
+    elif ("location", slugify(scene.location)) in made:
+        source, model = made[("location", slugify(scene.location))]
+        out = _card_path(cards_dir, "location", scene.location, "model", _user_file_key(source), width, height)
+        if not out.exists():
+            _save_png(cover(open_reference_image(source).convert("RGB"), width, height), out)
+        location = ReferenceImage(name=scene.location, kind="location", path=str(out), generated=False,
+                                  painted_by=model)
     else:
         out = _card_path(cards_dir, "location", scene.location, scene.time_of_day, scene.mood, scene.heading,
                          scene.weather, width, height)
@@ -93,13 +108,20 @@ def load_reference_set(scene: SceneBlock, refs_dir: Path | None, cards_dir: Path
         location = ReferenceImage(name=scene.location, kind="location", path=str(out), generated=True)
 
     characters: list[ReferenceImage] = []
-    for name in _scene_characters(scene):
+    for name in scene_characters(scene):
         source = character_files.get(slugify(name))
         if source is not None:
             out = _card_path(cards_dir, "character", name, _user_file_key(source), height)
             if not out.exists():
                 _save_png(_fit_character(open_reference_image(source), height), out)
             characters.append(ReferenceImage(name=name, kind="character", path=str(out), generated=False))
+        elif ("character", slugify(name)) in made:
+            source, model = made[("character", slugify(name))]
+            out = _card_path(cards_dir, "character", name, "model", _user_file_key(source), height)
+            if not out.exists():
+                _save_png(_fit_character(open_reference_image(source), height), out)
+            characters.append(ReferenceImage(name=name, kind="character", path=str(out), generated=False,
+                                             painted_by=model))
         else:
             out = _card_path(cards_dir, "character", name, height)
             if not out.exists():

@@ -14,7 +14,8 @@ from filmaster_assets.partitions import film_and_scene, film_partitions, film_sc
 from filmaster_assets.policies import CLIP_RETRY, LLM_POOL, LLM_RETRY, video_pool
 from filmcraft import stages
 from filmcraft.budget import Budget
-from filmcraft.contracts import FilmRequest, SceneBlocks, SceneClips, ScenePlan, SceneReferences, SceneToShoot
+from filmcraft.contracts import (FilmReferenceImages, FilmRequest, ReferenceSet, SceneBlocks, SceneClips, ScenePlan,
+                                 SceneReferences, SceneToShoot)
 from filmcraft.director.camera import scene_query
 from filmcraft.overrides import OverrideError, edit_override, load_overrides, scene_to_shoot
 from filmcraft.takes import TakesError
@@ -111,12 +112,14 @@ def shot_plans(scene_block: SceneToShoot, scene_references: SceneReferences, fil
 
 @dg.asset(**_common, retry_policy=CLIP_RETRY, pool=video_pool(), deps=["shot_takes"])
 def clips(context: dg.AssetExecutionContext, scene_block: SceneToShoot, shot_plans: ScenePlan,
-          film_request: FilmRequest, studio: StudioResource, video: VideoResource,
-          embeddings: EmbeddingResource, vision: VisionModelResource) -> dg.Output[SceneClips]:
+          film_request: FilmRequest, reference_images: FilmReferenceImages, studio: StudioResource,
+          video: VideoResource, embeddings: EmbeddingResource, vision: VisionModelResource) -> dg.Output[SceneClips]:
     """One clip per planned shot, content-addressed: an identical shot is never rendered twice. Each previs
     clip carries a render manifest: what it drew, and which nouns of its plan it could not depict.
     Takes (shot_takes.json, `filmaster reshoot`) and candidates (`--candidates N`, judged) are listed
-    per shot; alternates are linked beside the take in the cut."""
+    per shot; alternates are linked beside the take in the cut. A character or location the user gave no
+    image of is shown by the film's image-model reference (``reference_images``) when there is one."""
+    from filmcraft.model_references import model_images
     from filmcraft.shoot import shoot_scene
 
     req = film_request
@@ -134,7 +137,7 @@ def clips(context: dg.AssetExecutionContext, scene_block: SceneToShoot, shot_pla
     judge = vision.judge(studio.studio(), role="take judge", budget=budget) if req.candidates > 1 else None
     try:
         shot = shoot_scene(scene_block, shot_plans, req, studio.studio(), files, render, video.backend_name(),
-                           describe, judge)
+                           describe, judge, model_images(reference_images))
     except TakesError as exc:
         raise dg.Failure(str(exc), allow_retries=False) from None
     scene, infos = shot.clips.scene_id, shot.clips.clips
@@ -149,7 +152,17 @@ def clips(context: dg.AssetExecutionContext, scene_block: SceneToShoot, shot_pla
         "not_depicted": sum(len(i.manifest.not_depicted) for i in infos if i.manifest),
         "takes": _takes_table(infos), "alternates": sum(len(i.alternates) for i in infos),
         **({"takes_sheet": image_preview(sheet, max_width=960)} if sheet else {}),
-        "contact_sheet_path": dg.MetadataValue.path(shot.clips.contact_sheet_path)})
+        "contact_sheet_path": dg.MetadataValue.path(shot.clips.contact_sheet_path),
+        "reference_images": _references_table(shot.references)})
+
+
+def _references_table(refs: ReferenceSet) -> dg.MetadataValue:
+    """The images the scene's clips are given, and where each comes from."""
+    def source(r) -> str:
+        return f"image model ({r.painted_by})" if r.painted_by else "painted card" if r.generated else "user image"
+
+    return table(["name", "kind", "source", "file"],
+                 [[r.name, r.kind, source(r), r.path] for r in [refs.location, *refs.characters]])
 
 
 def _takes_table(infos) -> dg.MetadataValue:

@@ -1,8 +1,12 @@
 """How scenes get shot without a terminal.
 
-``scene_fanout_sensor``: when a film's scene blocks materialize, request ``camera_job`` for exactly the
-scenes whose camera work is not current (never the unused slots, never an unchanged scene); if none is,
-request post-production unless it is current or already under way.
+``scene_fanout_sensor``: when a film's script is done (its ``reference_images``, made after the scene
+blocks in the same script run, materialize), request ``camera_job`` for exactly the scenes whose camera
+work is not current (never the unused slots, never an unchanged scene); if none is, request
+post-production unless it is current or already under way. It waits for the reference images rather than
+the scene blocks because every clip is given them: a scene started earlier would be shot with the
+previous images (or none). Scene blocks materialized alone from the UI go on once the reference images
+are materialized with them (the script group).
 
 ``scene_edit_sensor``: a scene block materialized on its own (its override edited from the UI) goes on to
 that scene's retrieval, re-planning and clips; post-production follows when every scene is current.
@@ -16,7 +20,7 @@ from filmaster_assets.partitions import scene_key
 from resources.studio import StudioResource
 
 
-@dg.asset_sensor(asset_key=dg.AssetKey("scene_blocks"), jobs=[camera_job, post_production_job],
+@dg.asset_sensor(asset_key=dg.AssetKey("reference_images"), jobs=[camera_job, post_production_job],
                  minimum_interval_seconds=10, default_status=dg.DefaultSensorStatus.RUNNING)
 def scene_fanout_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry, studio: StudioResource):
     film_id = asset_event.dagster_event.partition

@@ -1,19 +1,21 @@
 """Script group: the film request, the four-step chain from theme to scene blocks, the audience profile,
-and the film-maker's scene overrides (a file they edit, shown as an external asset)."""
+the film's reference images (once per character and location), and the film-maker's scene overrides (a
+file they edit, shown as an external asset)."""
 
 from typing import Optional
 
 import dagster as dg
 
-from filmaster_assets.metadata import contract_version, table
+from filmaster_assets.metadata import contract_version, image_preview, table
 from filmaster_assets.partitions import film_partitions
-from filmaster_assets.policies import LLM_POOL, LLM_RETRY
+from filmaster_assets.policies import IMAGE_POOL, IMAGE_RETRY, LLM_POOL, LLM_RETRY
 from filmcraft import stages
 from filmcraft.budget import Budget
-from filmcraft.contracts import (BUDGET_FIELDS, AudienceProfile, DetailedStoryboard, FilmRequest, SceneBlocks,
-                                 SimplifiedStoryboard, Synopsis)
+from filmcraft.contracts import (BUDGET_FIELDS, AudienceProfile, DetailedStoryboard, FilmReferenceImages, FilmRequest,
+                                 SceneBlocks, SimplifiedStoryboard, Synopsis)
 from filmcraft.request import RequestError, parse_request, request_fields
 from filmcraft.store import read_model
+from resources.image import ImageResource
 from resources.studio import StudioResource
 from resources.text import TextModelResource
 
@@ -134,3 +136,41 @@ def audience_profile(film_request: FilmRequest, studio: StudioResource,
         "profile": profile.name, "description": profile.description,
         "shot_length_s": f"{profile.shot_length_s[0]}-{profile.shot_length_s[1]}",
         "runtime_s": f"{profile.runtime_s[0]}-{profile.runtime_s[1]}"})
+
+
+@dg.asset(**_common, pool=IMAGE_POOL, retry_policy=IMAGE_RETRY, deps=["scene_overrides"])
+def reference_images(film_request: FilmRequest, synopsis: Synopsis, scene_blocks: SceneBlocks,
+                     studio: StudioResource, image: ImageResource) -> dg.Output[FilmReferenceImages]:
+    """One image per character and location the film's scenes name and the user gave no image of, from the
+    image role (FILMASTER_IMAGE_*), asked once for the whole film and content-addressed (a re-run asks
+    nothing); every clip featuring them is given them. Offline, the scenes' painted cards stay."""
+    from filmcraft.overrides import OverrideError, load_overrides, scenes_to_shoot
+    from filmcraft.model_references import film_reference_images
+    from filmcraft.references.user_images import ReferenceImageError
+
+    files = studio.film(film_request.film_id)
+    try:
+        # the scenes as they will be shot: an overridden location needs its own image
+        scenes = [s.block for s in scenes_to_shoot(scene_blocks, load_overrides(files.scene_overrides),
+                                                    str(files.scene_overrides))]
+        refs = film_reference_images(film_request.film_id, scenes, synopsis, film_request.refs_dir,
+                                     image.image_model(), studio.studio(), files.reference_images_dir,
+                                     film_request.width, film_request.height)
+    except (OverrideError, ReferenceImageError) as exc:
+        raise dg.Failure(str(exc), allow_retries=False) from None
+    made = [r for r in refs.references if r.source == "model"]
+    count = {source: sum(r.source == source for r in refs.references) for source in ("user", "model", "card")}
+    # whether an image was new or cached is not part of what it is: a re-run keeps the clips fresh
+    steady = refs.model_copy(update={"references": [r.model_copy(update={"cached": False}) for r in refs.references]})
+    sheet = refs.contact_sheet_path
+    return dg.Output(refs, data_version=contract_version(steady, *(r.path for r in made)), metadata={
+        "image_model": image.backend_name(),
+        "references": ("from the image model" if refs.image_model else
+                       "painted cards (offline: no FILMASTER_IMAGE_BASE_URL)"),
+        "user_images": count["user"], "model_images": count["model"], "painted_cards": count["card"],
+        "requested": sum(not r.cached for r in made), "from_cache": sum(r.cached for r in made),
+        "images": table(["name", "kind", "source", "cached/new", "prompt"],
+                        [[r.name, r.kind, r.source, ("cached" if r.cached else "new") if r.source == "model" else "",
+                          r.prompt] for r in refs.references]),
+        **({"contact_sheet": image_preview(sheet, max_width=960),
+            "contact_sheet_path": dg.MetadataValue.path(sheet)} if sheet else {})})
