@@ -21,7 +21,7 @@ Environment variables (all optional; with none set everything runs offline):
     FILMASTER_IMAGE_BASE_URL / _MODEL / _API_KEY      reference images of characters and locations the user
                                     gave no image of (model default gpt-image-1), once per film; unset: painted
                                     cards. FILMASTER_IMAGE_BACKEND the service's protocol (openai, default;
-                                    see resources.image)
+                                    comfyui with FILMASTER_COMFYUI_IMAGE_WORKFLOW / _MAPPING; resources.image)
     FILMASTER_<ROLE>_TIMEOUT, FILMASTER_<ROLE>_MAX_RETRIES   per-role client knobs
     FILMASTER_LLM_TOKEN_BUDGET, FILMASTER_VIDEO_SECONDS_BUDGET  per-film budget defaults, applied by the
                                     CLI and the request sensor to new requests (filmcraft.budget; None = unlimited)
@@ -75,6 +75,10 @@ def _endpoint_config(prefix: str) -> dict:
                 config[key] = os.environ[f"FILMASTER_COMFYUI_{knob}"].strip()
         if os.environ.get("FILMASTER_COMFYUI_MAX_WAIT", "").strip():
             config["comfyui_max_wait_s"] = float(os.environ["FILMASTER_COMFYUI_MAX_WAIT"])
+    if prefix == "IMAGE":
+        for knob, key in (("WORKFLOW", "comfyui_workflow"), ("MAPPING", "comfyui_mapping")):
+            if os.environ.get(f"FILMASTER_COMFYUI_IMAGE_{knob}", "").strip():
+                config[key] = os.environ[f"FILMASTER_COMFYUI_IMAGE_{knob}"].strip()
     if prefix == "VISION":  # the judge's own knobs: answers averaged, frames shown
         for knob in ("SAMPLES", "KEYFRAMES"):
             if os.environ.get(f"FILMASTER_VISION_{knob}"):

@@ -441,6 +441,10 @@ class ComfyImage:
                             sleep, env)
         self.name = self.job.name
 
+    def paint(self, prompt: str, width: int, height: int, out_png: Path) -> None:
+        """The image role's call (``filmcraft.roles.ImageModel``)."""
+        self.generate(prompt, out_png, width, height)
+
     def generate(self, prompt: str, out_png: Path, width: int = 1024, height: int = 1024, seed: int = 0,
                  negative: str = NEGATIVE_BASE, what: str = "image") -> Path:
         import io

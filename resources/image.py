@@ -105,20 +105,28 @@ def _openai(base_url: str, model: str, api_key: str | None, timeout_s: float, ma
     return OpenAIImages(base_url, model, api_key, timeout_s, max_retries)
 
 
-# name -> factory(base_url, model, api_key, timeout_s, max_retries). A ComfyUI text-to-image workflow
-# (resources.comfyui, another branch) registers here as "comfyui".
+def _comfyui(base_url: str, model: str, api_key: str | None, timeout_s: float, max_retries: int,
+             workflow: str = "", mapping: str = "") -> ImageModel:
+    from resources.comfyui import ComfyImage
+
+    # the model is whatever the workflow loads; the workflow's own name and hash key the cache
+    return ComfyImage(base_url, workflow, mapping, api_key, timeout_s, max_retries)
+
+
+# name -> factory(base_url, model, api_key, timeout_s, max_retries, **the backend's own options)
 BACKENDS: dict[str, Callable[..., ImageModel]] = {
     "openai": _openai,
+    "comfyui": _comfyui,  # a text-to-image workflow: FILMASTER_COMFYUI_IMAGE_WORKFLOW / _MAPPING
 }
 
 
 def image_backend(kind: str, base_url: str, model: str, api_key: str | None, timeout_s: float,
-                  max_retries: int) -> ImageModel:
+                  max_retries: int, options: dict | None = None) -> ImageModel:
     """The backend called ``kind``; an unknown name is refused naming the variable and the choices."""
     if kind not in BACKENDS:
         raise ValueError(f"FILMASTER_IMAGE_BACKEND={kind!r} is not an image backend: choose one of "
                          f"{', '.join(sorted(BACKENDS))}")
-    return BACKENDS[kind](base_url, model, api_key, timeout_s, max_retries)
+    return BACKENDS[kind](base_url, model, api_key, timeout_s, max_retries, **(options or {}))
 
 
 class ImageResource(EndpointResource):
@@ -128,14 +136,18 @@ class ImageResource(EndpointResource):
     model: str = "gpt-image-1"
     timeout_s: float = 180.0
     backend: str = "openai"  # the service's protocol (FILMASTER_IMAGE_BACKEND): BACKENDS above
+    comfyui_workflow: str = ""  # FILMASTER_COMFYUI_IMAGE_WORKFLOW: an API-format text-to-image workflow
+    comfyui_mapping: str = ""  # FILMASTER_COMFYUI_IMAGE_MAPPING: which of its inputs get prompt, size, seed
 
     def image_model(self) -> ImageModel | None:
         if self.is_offline:
             return None
         with fail_fast():  # an unknown backend fails the step without a step retry
             try:
+                options = ({"workflow": self.comfyui_workflow, "mapping": self.comfyui_mapping}
+                           if self.backend == "comfyui" else None)
                 model = image_backend(self.backend, self.base_url, self.model, self.api_key, self.timeout_s,
-                                      self.max_retries)
+                                      self.max_retries, options)
             except ValueError as exc:
                 raise ModelRoleError("image", str(exc)) from None
         return FailFast(model)  # a model-role fault fails the step without a step retry

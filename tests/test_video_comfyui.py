@@ -366,3 +366,24 @@ def test_without_a_websocket_client_polling_alone_finishes_the_clip(tmp_path, sm
         backend.render_clip(ClipRequest(plan, (refs.location,), 256, 144, 24, 3), tmp_path / "o.mp4", lines.append)
         assert probe(tmp_path / "o.mp4").has_video and fake.count("GET", "/ws") == 0
         assert lines == [f"ComfyUI shot {plan.shot_id}: prompt {fake.order[-1]} running"]  # no step counts
+
+
+def test_the_image_role_paints_through_a_comfyui_workflow(tmp_path, monkeypatch) -> None:
+    """FILMASTER_IMAGE_BACKEND=comfyui: the image role's reference images come from a text-to-image
+    workflow (the environment reaches the resource as the definitions build it)."""
+    from resources import build_resources
+
+    sd, sd_map = DOCS / "sdxl_text_to_image.json", DOCS / "sdxl_text_to_image.mapping.toml"
+    mapping = {"prompt": "6.text", "negative_prompt": "7.text", "seed": "3.seed", "width": "5.width",
+               "height": "5.height", "output": "9"}
+    with FakeComfyUI(mapping, tmp_path / "server") as fake:
+        for var, value in {"FILMASTER_IMAGE_BASE_URL": fake.base_url, "FILMASTER_IMAGE_BACKEND": "comfyui",
+                           "FILMASTER_COMFYUI_IMAGE_WORKFLOW": str(sd),
+                           "FILMASTER_COMFYUI_IMAGE_MAPPING": str(sd_map)}.items():
+            monkeypatch.setenv(var, value)
+        painter = build_resources()["image"].image_model()
+        painter.paint("Mara, a fisherwoman in a yellow oilskin", 512, 768, tmp_path / "mara.png")
+        assert fake.prompts[fake.order[-1]]["6"]["inputs"]["text"] == "Mara, a fisherwoman in a yellow oilskin"
+        assert Image.open(tmp_path / "mara.png").format == "PNG"
+        assert Image.open(tmp_path / "mara.png").size[1] > Image.open(tmp_path / "mara.png").size[0]  # a portrait
+        assert painter.name.startswith("comfyui") and "sdxl_text_to_image" in painter.name
