@@ -31,8 +31,7 @@ from typing import Any, Callable
 
 from filmcraft.store import atomic_path
 from resources.comfyui_prompt import NEGATIVE_BASE, negative_prompt, video_prompt
-from resources.comfyui_workflow import (MAPPING_ENV, ComfyConfigError, ComfyMapping, Target, fill,
-                                        load_workflow)
+from resources.comfyui_workflow import ComfyConfigError, ComfyMapping, Target, env_names, fill, load_workflow
 from resources.openai_backends import ENV_OF_ROLE_CLASS, BadAnswer, ModelRoleError, RoleEndpoint
 
 log = logging.getLogger(__name__)
@@ -220,7 +219,7 @@ class ComfyJob:
                  sleep: Callable[[float], None] = time.sleep, env: str = ENV_OF_ROLE_CLASS["video"]):
         self.workflow_path = str(workflow_path)
         try:
-            self.workflow = load_workflow(workflow_path)
+            self.workflow = load_workflow(workflow_path, env_names(video)[0])
             self.mapping = ComfyMapping.load(mapping_path, self.workflow, workflow_path, video=video)
         except ComfyConfigError as exc:
             raise ModelRoleError("video" if video else "image", f"ComfyUI backend: {exc}") from None
@@ -232,6 +231,7 @@ class ComfyJob:
         self._sleep = sleep
         self.endpoint = RoleEndpoint(base_url, self.name, api_key, timeout_s, max_retries, env, sleep=sleep)
         self.role = "video" if video else "image"
+        self.mapping_env = env_names(video)[1]
         self._started = 0
         self.client = ComfyClient(base_url, self.endpoint, self.role, timeout_s)
 
@@ -286,7 +286,7 @@ class ComfyJob:
         if prompt_id is None:
             raise self.fail(what, f"the server refused the workflow {self.workflow_path} ({_refusal(refused)})",
                             f"open the workflow in ComfyUI, fix those nodes (a missing model file or custom node?) "
-                            f"and export it again with Workflow > Export (API); check {MAPPING_ENV} too", 400)
+                            f"and export it again with Workflow > Export (API); check {self.mapping_env} too", 400)
         entry = self._wait(what, prompt_id, progress)
         err = _execution_error(entry)
         if err is not None:
@@ -296,7 +296,7 @@ class ComfyJob:
             if not files:
                 raise self.fail(what, f"the workflow finished but its output node {m.output} "
                                       f"({self.workflow[m.output]['class_type']}) listed no file",
-                                f"set 'output' in {MAPPING_ENV} to the node that saves the result")
+                                f"set 'output' in {self.mapping_env} to the node that saves the result")
             item = next((f for f in files if Path(f["filename"]).suffix.lower() in VIDEO_SUFFIXES), files[0]) \
                 if self.role == "video" else files[0]
             try:

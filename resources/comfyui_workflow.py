@@ -12,6 +12,8 @@ from typing import Any
 WORKFLOW_ENV = "FILMASTER_COMFYUI_WORKFLOW"
 MAPPING_ENV = "FILMASTER_COMFYUI_MAPPING"
 MAX_WAIT_ENV = "FILMASTER_COMFYUI_MAX_WAIT"
+IMAGE_WORKFLOW_ENV = "FILMASTER_COMFYUI_IMAGE_WORKFLOW"  # the image role's text-to-image workflow
+IMAGE_MAPPING_ENV = "FILMASTER_COMFYUI_IMAGE_MAPPING"
 
 
 class ComfyConfigError(ValueError):
@@ -36,19 +38,25 @@ def _load_file(path: Path, env: str, what: str) -> Any:
         raise ComfyConfigError(f"{env}={str(path)!r} does not parse ({exc}); fix the file") from None
 
 
-def load_workflow(path: str | Path) -> dict:
-    """An API-format workflow: ``{node_id: {"class_type": str, "inputs": {...}}}``."""
+def env_names(video: bool) -> tuple[str, str]:
+    """The variables naming the workflow and the mapping: the video role's, or the image role's own."""
+    return (WORKFLOW_ENV, MAPPING_ENV) if video else (IMAGE_WORKFLOW_ENV, IMAGE_MAPPING_ENV)
+
+
+def load_workflow(path: str | Path, env: str = WORKFLOW_ENV) -> dict:
+    """An API-format workflow: ``{node_id: {"class_type": str, "inputs": {...}}}``; ``env`` is the variable
+    that named it (for messages)."""
     path = Path(path).expanduser()
-    wf = _load_file(path, WORKFLOW_ENV, "ComfyUI workflow exported in API format")
+    wf = _load_file(path, env, "ComfyUI workflow exported in API format")
     if isinstance(wf, dict) and "nodes" in wf and "links" in wf:
-        raise ComfyConfigError(f"{WORKFLOW_ENV}={str(path)!r} is a UI-format workflow (it has 'nodes' and "
+        raise ComfyConfigError(f"{env}={str(path)!r} is a UI-format workflow (it has 'nodes' and "
                                "'links'); in ComfyUI use Workflow > Export (API) and point the variable at that file")
     if not isinstance(wf, dict) or not wf:
-        raise ComfyConfigError(f"{WORKFLOW_ENV}={str(path)!r} is not an API-format workflow (a JSON object of nodes)")
+        raise ComfyConfigError(f"{env}={str(path)!r} is not an API-format workflow (a JSON object of nodes)")
     for node_id, node in wf.items():
         if not isinstance(node, dict) or not isinstance(node.get("class_type"), str) \
                 or not isinstance(node.get("inputs"), dict):
-            raise ComfyConfigError(f"{WORKFLOW_ENV}={str(path)!r}: node {node_id!r} has no 'class_type' and "
+            raise ComfyConfigError(f"{env}={str(path)!r}: node {node_id!r} has no 'class_type' and "
                                    "'inputs'; export the workflow again with Workflow > Export (API)")
     return wf
 
@@ -96,8 +104,9 @@ class ComfyMapping:
     def load(cls, path: str | Path, workflow: dict, workflow_path: str | Path = "", video: bool = True) -> "ComfyMapping":
         """Read and check the mapping against ``workflow``: every mapped node and input must exist."""
         path = Path(path).expanduser()
-        raw = _load_file(path, MAPPING_ENV, "mapping of workflow inputs (JSON or TOML)")
-        where = f"{MAPPING_ENV}={str(path)!r}"
+        mapping_env = env_names(video)[1]  # the messages name the variable the user set
+        raw = _load_file(path, mapping_env, "mapping of workflow inputs (JSON or TOML)")
+        where = f"{mapping_env}={str(path)!r}"
 
         def bad(key: str, why: str, fix: str) -> ComfyConfigError:
             return ComfyConfigError(f"{where}: {key!r} {why}; {fix}")

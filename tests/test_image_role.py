@@ -290,9 +290,12 @@ def test_image_role_is_configured_from_the_environment(monkeypatch):
     model = resources["image"].image_model()
     assert model.name == "openai-compatible:dall-e-3" and model.endpoint.timeout_s == 30
     assert backends_summary(resources)["image"] == "openai-compatible:dall-e-3"
-    monkeypatch.setenv("FILMASTER_IMAGE_BACKEND", "comfyui")  # not wired on this branch: refused, naming the choices
-    with pytest.raises(dg.Failure, match=r"FILMASTER_IMAGE_BACKEND='comfyui' is not an image backend: choose one "
-                                         r"of openai"):
+    monkeypatch.setenv("FILMASTER_IMAGE_BACKEND", "comfyui")  # without its workflow: named, with the fix
+    with pytest.raises(dg.Failure, match=r"ComfyUI backend: FILMASTER_COMFYUI_IMAGE_WORKFLOW='.*': no such file"):
+        build_resources()["image"].image_model()
+    monkeypatch.setenv("FILMASTER_IMAGE_BACKEND", "comfyiu")
+    with pytest.raises(dg.Failure, match=r"FILMASTER_IMAGE_BACKEND='comfyiu' is not an image backend: choose one "
+                                         r"of comfyui, openai"):
         build_resources()["image"].image_model()
 
 
