@@ -183,3 +183,16 @@ def parse_camera_attributes(text: str) -> dict[str, str]:
     assert out.get("movement", MOVEMENTS[0]) in MOVEMENTS
     assert out.get("angle", ANGLES[0]) in ANGLES
     return out
+
+
+def lens_kind(mm: float) -> str:
+    """A focal length as film-makers (and video models) name it, on a full-frame scale; one scale for
+    every prompt builder, so a 28 mm lens is called the same to every service."""
+    return ("ultra-wide" if mm < 20 else "wide-angle" if mm < 35 else "normal" if mm < 70
+            else "telephoto" if mm < 150 else "long telephoto")
+
+
+def sentence(text: str) -> str:
+    """``text`` as one prose sentence: spaces collapsed, a capital first, one full stop at the end."""
+    text = " ".join(text.split()).rstrip(" .")
+    return f"{text[:1].upper()}{text[1:]}." if text else ""

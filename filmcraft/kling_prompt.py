@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from filmcraft.camera_vocab import lens_kind, sentence
 from filmcraft.contracts import ShotPlan
 
 SIZE = {
@@ -66,16 +67,7 @@ class KlingPrompt:
 
 
 def _lens(mm: float) -> str:
-    kind = "wide-angle " if mm < 28 else "telephoto " if mm > 85 else ""
-    return f"shot on a {mm:g}mm {kind}lens"
-
-
-def _sentence(text: str) -> str:
-    text = " ".join(text.split()).strip()
-    if not text:
-        return ""
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
+    return f"shot on a {mm:g}mm {lens_kind(mm)} lens"
 
 
 def kling_prompt(shot: ShotPlan) -> KlingPrompt:
@@ -91,7 +83,7 @@ def kling_prompt(shot: ShotPlan) -> KlingPrompt:
     light = f"Lighting: {cam.lighting}." if cam.lighting.strip() else ""
     mood = f"Mood: {shot.mood}, cinematic, realistic, natural motion." if shot.mood.strip() else \
         "Cinematic, realistic, natural motion."
-    prompt = " ".join(p for p in (camera, _sentence(subject), cast, _sentence(place), light, mood) if p)
+    prompt = " ".join(p for p in (camera, sentence(subject), cast, sentence(place), light, mood) if p)
     negative = NEGATIVE
     if cam.movement == "static":
         negative += ", camera shake, camera movement, zoom"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from filmcraft.camera_vocab import lens_kind
+
 
 SHOT_SIZE_WORDS = {
     "extreme_wide": "Extreme wide establishing shot", "wide": "Wide shot", "full": "Full shot",
@@ -42,8 +44,7 @@ NEGATIVE_BASE = ("blurry details, subtitles, text, watermark, logo, overexposed,
 
 
 def lens_words(mm: float) -> str:
-    kind = ("ultra-wide" if mm < 20 else "wide-angle" if mm < 35 else "normal" if mm < 70
-            else "telephoto" if mm < 150 else "long telephoto")
+    kind = lens_kind(mm)
     depth = "deep focus" if mm < 35 else "shallow depth of field" if mm >= 70 else "natural depth of field"
     return f"{mm:.0f}mm {kind} lens, {depth}"
 

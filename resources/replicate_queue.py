@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
+from filmcraft.camera_vocab import lens_kind, sentence
 from filmcraft.director.script.grammar import finite_verb
 from filmcraft.store import atomic_path
 from resources.openai_backends import EMPTY, TRUNCATED, WRONG_SCHEMA, BadAnswer, ModelRoleError, RoleEndpoint, preview
@@ -72,13 +73,7 @@ NEGATIVE_PROMPT = ("blurry, low quality, distorted faces, extra limbs, deformed 
 
 
 def _lens(mm: float) -> str:
-    kind = ("ultra-wide" if mm < 20 else "wide-angle" if mm < 35 else "normal" if mm <= 60 else "telephoto")
-    return f"{mm:g}mm {kind} lens"
-
-
-def _sentence(text: str) -> str:
-    text = " ".join(text.split()).rstrip(" .")
-    return f"{text[:1].upper()}{text[1:]}." if text else ""
+    return f"{mm:g}mm {lens_kind(mm)} lens"
 
 
 def _place(location: str) -> str:
@@ -120,9 +115,9 @@ def replicate_prompt(shot) -> str:
         action = f"{action}{'. ' if action else ''}{_names(missing)} in the frame"
     light = cam.lighting.strip()
     light = f"{light}{'' if 'light' in light.lower() else ' lighting'}, {shot.mood} mood" if light else f"{shot.mood} mood"
-    parts = [_sentence(f"{framing}, {where}" if where else framing), _sentence(action), _sentence(light),
-             _sentence(f"{_MOVE[cam.movement]}, {_lens(cam.lens_mm)}"),
-             _sentence(f"Props: {', '.join(shot.props)}") if shot.props else "",
+    parts = [sentence(f"{framing}, {where}" if where else framing), sentence(action), sentence(light),
+             sentence(f"{_MOVE[cam.movement]}, {_lens(cam.lens_mm)}"),
+             sentence(f"Props: {', '.join(shot.props)}") if shot.props else "",
              "Cinematic, photorealistic, one continuous shot."]
     return " ".join(p for p in parts if p)
 
