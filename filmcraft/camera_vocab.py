@@ -196,3 +196,12 @@ def sentence(text: str) -> str:
     """``text`` as one prose sentence: spaces collapsed, a capital first, one full stop at the end."""
     text = " ".join(text.split()).rstrip(" .")
     return f"{text[:1].upper()}{text[1:]}." if text else ""
+
+
+def the_place(location: str) -> str:
+    """A plan's location as prose names it: "island" -> "the island"; an article or a proper name
+    ("Lisbon") is kept as it is."""
+    loc = " ".join(location.split())
+    if not loc or re.match(r"(?i)(the|a|an)\s", loc) or loc[:1].isupper():
+        return loc
+    return f"the {loc}"

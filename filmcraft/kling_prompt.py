@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from filmcraft.camera_vocab import lens_kind, sentence
+from filmcraft.camera_vocab import lens_kind, sentence, the_place
 from filmcraft.contracts import ShotPlan
 
 SIZE = {
@@ -78,7 +78,7 @@ def kling_prompt(shot: ShotPlan) -> KlingPrompt:
     subject = " ".join(p for p in (who, shot.action) if p) or shot.prompt
     cast = (f"With {', '.join(others)} in the scene, as in the reference images." if others else
             "As in the reference images." if shot.characters else "")
-    place = ", ".join(p for p in (f"In {shot.location}" if shot.location else "", TIME[shot.time_of_day],
+    place = ", ".join(p for p in (f"In {the_place(shot.location)}" if shot.location else "", TIME[shot.time_of_day],
                                   WEATHER[shot.weather]) if p)
     light = f"Lighting: {cam.lighting}." if cam.lighting.strip() else ""
     mood = f"Mood: {shot.mood}, cinematic, realistic, natural motion." if shot.mood.strip() else \

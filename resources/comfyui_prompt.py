@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from filmcraft.camera_vocab import lens_kind
+from filmcraft.camera_vocab import lens_kind, the_place
 
 
 SHOT_SIZE_WORDS = {
@@ -63,16 +63,12 @@ def _description(prompt: str) -> list[str]:
     return kept
 
 
-def _the(place: str) -> str:
-    return place if re.match(r"(?i)(the|a|an)\s", place) else f"the {place}"
-
-
 def video_prompt(shot) -> str:
     """A shot plan as the prose Wan and LTX-Video follow: what is seen and happens first (subject, place,
     time, weather, the action), then the camera (angle, movement, lens), then light, mood and style."""
     cam = shot.camera
     lead = SHOT_SIZE_WORDS.get(cam.shot_size, cam.shot_size.replace("_", " "))
-    place = _the(shot.location)
+    place = the_place(shot.location)
     when = " ".join(w for w in (TIME_WORDS.get(shot.time_of_day, shot.time_of_day),
                                 WEATHER_WORDS.get(shot.weather, shot.weather)) if w)
     who = shot.subject or ", ".join(shot.characters)

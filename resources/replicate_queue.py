@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
-from filmcraft.camera_vocab import lens_kind, sentence
+from filmcraft.camera_vocab import lens_kind, sentence, the_place
 from filmcraft.director.script.grammar import finite_verb
 from filmcraft.store import atomic_path
 from resources.openai_backends import EMPTY, TRUNCATED, WRONG_SCHEMA, BadAnswer, ModelRoleError, RoleEndpoint, preview
@@ -76,13 +76,6 @@ def _lens(mm: float) -> str:
     return f"{mm:g}mm {lens_kind(mm)} lens"
 
 
-def _place(location: str) -> str:
-    loc = location.strip()
-    if not loc or loc.lower().startswith(("the ", "a ", "an ")) or loc[:1].isupper():
-        return loc
-    return f"the {loc}"
-
-
 def _names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
@@ -95,7 +88,7 @@ def replicate_prompt(shot) -> str:
     cam = shot.camera
     people = list(dict.fromkeys(shot.characters))
     subject = shot.subject if shot.subject and shot.subject not in people else _names(people) if people else ""
-    place = _place(shot.location)
+    place = the_place(shot.location)
     framing = f"{_SIZE[cam.shot_size]} {_ANGLE[cam.angle]}" + (f" of {subject}" if subject else "")
     if subject.casefold() == place.casefold():
         place = ""  # an establishing shot of the place itself
