@@ -161,3 +161,21 @@ def test_a_split_edit_on_an_odd_length_fits_its_own_check() -> None:
     decisions, by_id = _cut(plans, duration=1.235)
     choices = choose_transitions(decisions, by_id, get_profile("arthouse"))
     assert choices[1].sound_lead_s == 0.61 and not transition_problems(choices, decisions)
+
+
+def test_a_dissolve_without_handles_becomes_a_dip_and_says_why() -> None:
+    """Two shots used whole leave no media to blend (the conform would cut): the editor dips to black,
+    which needs none; with a head trimmed off the incoming shot the dissolve stands."""
+    decisions, plans = _cut(FILM)
+    choices = choose_transitions(decisions, plans, get_profile("general"))
+    whole = {d.shot_id: 3.0 for d in decisions}  # every clip lasts exactly what the cut uses
+    applied, _ = apply_transitions(decisions, choices, whole, fps=24)
+    into = next(d for d in applied if d.shot_id == "s02_sh01")
+    assert into.transition == "fade" and "no handles on either shot to dissolve" in into.transition_reason
+    trimmed = [d.model_copy(update={"source_in": 0.5, "source_out": 3.0}) if d.shot_id == "s02_sh01" else d
+               for d in decisions]
+    applied, _ = apply_transitions(trimmed, choices, {**whole, "s02_sh01": 3.0}, fps=24)
+    assert next(d for d in applied if d.shot_id == "s02_sh01").transition == "dissolve"
+    longer = {**whole, "s01_sh02": 3.5}  # half a second left after the outgoing shot's out point
+    applied, _ = apply_transitions(decisions, choices, longer, fps=24)
+    assert next(d for d in applied if d.shot_id == "s02_sh01").transition == "dissolve"

@@ -372,11 +372,29 @@ def transition_problems(choices: list[TransitionChoice], decisions: list[EditDec
     return problems
 
 
-def apply_transitions(decisions: list[EditDecision], choices: list[TransitionChoice]) -> tuple[list[EditDecision], list[str]]:
+def _has_handles(prev: EditDecision, d: EditDecision, clip_s: dict[str, float], fps: int) -> bool:
+    """Whether a dissolve from ``prev`` into ``d`` has media to blend: a frame before ``d``'s in point or
+    two after ``prev``'s out point (the conform's own rule, ``conform.plan_segments``)."""
+    head = d.source_in / d.speed * fps
+    tail = (clip_s.get(prev.shot_id, prev.source_out) - prev.source_out) / prev.speed * fps
+    return head >= 1 - 1e-6 or tail >= 2 - 1e-6
+
+
+def apply_transitions(decisions: list[EditDecision], choices: list[TransitionChoice],
+                      clip_s: dict[str, float] | None = None, fps: int = 24) -> tuple[list[EditDecision], list[str]]:
     """The choices onto the fine cut's decisions. A choice that does not fit the cut it lands on (made
-    for another order, e.g. the rough cut's) is not applied: that cut stays a cut, and it is reported."""
+    for another order, e.g. the rough cut's) is not applied: that cut stays a cut, and it is reported.
+    ``clip_s`` (each shot's clip length): a dissolve between two shots used whole has no handles to
+    blend, and would play as a cut; it becomes a dip to black, which needs none, and says so."""
     problems = transition_problems(choices, decisions)
     by_shot = {c.shot_id: c for c in choices if c.shot_id not in problems}
+    if clip_s is not None:
+        for prev, d in zip(decisions, decisions[1:]):
+            c = by_shot.get(d.shot_id)
+            if c is not None and c.transition == "dissolve" and not _has_handles(prev, d, clip_s, fps):
+                by_shot[d.shot_id] = c.model_copy(update={
+                    "transition": "fade", "reason": f"{c.reason}; no handles on either shot to dissolve "
+                                                    "(both are used whole), so a dip to black carries it"})
     out = []
     for d in decisions:
         c = by_shot.get(d.shot_id)

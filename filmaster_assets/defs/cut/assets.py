@@ -109,7 +109,8 @@ def picture_lock(edit_analysis: EditAnalysis, rough_cut: RoughCut, film_request:
         decisions, removed = apply_fine_cut(rough_cut, edit_analysis)
     # The editor's transitions and split edits; a choice made for another order (the ablation keeps the
     # rough cut's) does not fit its cut and is reported, not applied.
-    decisions, unfit = apply_transitions(decisions, edit_analysis.transitions)
+    decisions, unfit = apply_transitions(decisions, edit_analysis.transitions,
+                                         {s.shot_id: s.duration for s in rough_cut.shots}, req.fps)
     plans = _film_scenes(shot_plans_by_id, scene_blocks, shot_plans)
     grades = scene_grades(_film_scenes(effective_blocks, scene_blocks, scene_block), plans)
     decisions = graded(decisions, grades, files.luts_dir)
