@@ -24,7 +24,8 @@ from typing import Callable, Literal, Optional, Union
 
 from pydantic import Field, ValidationError
 
-from filmcraft.contracts import ANGLES, MAX_CANDIDATES, MOVEMENTS, SHOT_SIZES, CameraSpec, Contract, ShotPlan  # noqa: F401 - MAX_CANDIDATES re-exported
+from filmcraft.contracts import ANGLES, MOVEMENTS, SHOT_SIZES, CameraSpec, Contract, ShotPlan
+
 MAX_TAKES_BYTES = 1_000_000
 # --camera keys a film-maker types -> the CameraSpec field they replace
 CAMERA_KEYS = {"size": "shot_size", "shot_size": "shot_size", "movement": "movement", "angle": "angle",
@@ -138,6 +139,12 @@ def parse_camera(text: str, flag: str = "--camera") -> dict[str, Union[str, floa
 
 # --- applying a take ---------------------------------------------------------------------
 
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    """Where the first validation error is (``camera.shot_size``) and what it says."""
+    err = exc.errors(include_input=False)[0]
+    return ".".join(str(p) for p in err["loc"]), err["msg"]
+
+
 def apply_take(plan: ShotPlan, take: Take, source: str = "shot_takes.json") -> ShotPlan:
     """The plan that is rendered for ``take``: its prompt, camera fields and duration replaced."""
     camera = {**plan.camera.model_dump(), **take.camera}
@@ -146,9 +153,8 @@ def apply_take(plan: ShotPlan, take: Take, source: str = "shot_takes.json") -> S
     try:
         spec = CameraSpec.model_validate(camera)
     except ValidationError as exc:
-        err = exc.errors(include_input=False)[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise TakesError(f"{source}: {plan.shot_id} take {take.take}: camera.{where}: {err['msg']}") from None
+        where, msg = _first_error(exc)
+        raise TakesError(f"{source}: {plan.shot_id} take {take.take}: camera.{where}: {msg}") from None
     update: dict = {"camera": spec}
     if take.prompt is not None:
         if not take.prompt.strip():
@@ -176,9 +182,8 @@ def load_takes(path: Path) -> dict[str, ShotTakes]:
         try:
             rec = ShotTakes.model_validate(raw)
         except ValidationError as exc:
-            err = exc.errors(include_input=False)[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise TakesError(f"{path}: {shot}.{where}: {err['msg']}: fix or delete the file") from None
+            where, msg = _first_error(exc)
+            raise TakesError(f"{path}: {shot}.{where}: {msg}: fix or delete the file") from None
         numbers = [t.take for t in rec.takes]
         if len(set(numbers)) != len(numbers) or rec.active not in numbers:
             raise TakesError(f"{path}: {shot}: take numbers must be unique and 'active' ({rec.active}) one of "

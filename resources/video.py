@@ -13,7 +13,7 @@ from resources.endpoint import EndpointResource, fail_fast
 
 
 class VideoResource(EndpointResource):
-    """Clips: the previs renderer offline, or an OpenAI-compatible ``videos`` endpoint."""
+    """Clips: the previs renderer offline, or the video service ``backend`` names (``resources.video_backends``)."""
 
     model: str = "sora-2"
     timeout_s: float = 600.0

@@ -13,7 +13,8 @@ from filmcraft.budget import Budget
 from filmcraft.contracts import CameraSpec, FilmRequest, SceneBlock, SceneContinuity, ScenePlan, SceneToShoot, ShotPlan, SoundSketch
 from filmcraft.layout import FilmLayout
 from filmcraft.store import Studio
-from filmcraft.takes import (MAX_CANDIDATES, TakesError, Take, apply_take, candidate_take, load_takes, new_take,
+from filmcraft.contracts import MAX_CANDIDATES
+from filmcraft.takes import (TakesError, Take, apply_take, candidate_take, load_takes, new_take,
                              parse_camera, restore_take, take_seed)
 
 W, H, FPS = 192, 108, 12

@@ -45,6 +45,7 @@ def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, 
                   clips: dict[str, SceneClips], studio: StudioResource) -> dg.MaterializeResult:
     """timeline.otio: the picture track, alternate takes as disabled video tracks above it, the delivered
     mix and five (disabled) stem tracks, review notes as markers."""
+    from filmcraft.conform import transition_counts
     from filmcraft.take_tracks import add_take_tracks
     from filmcraft.timeline import build_timeline, timeline_transition_counts
     from filmcraft.timeline_export import write_timeline
@@ -56,6 +57,7 @@ def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, 
                               mix_path=mix.master_path)
     alternates = add_take_tracks(timeline, picture_lock, {c.shot_id: c for scene in clips.values() for c in scene.clips})
     write_timeline(timeline, files.timeline)
+    split = transition_counts(picture_lock.decisions)  # a cut is a J- or an L-cut, never both
     return dg.MaterializeResult(
         metadata={**file_metadata(files.timeline), "video_tracks": len(timeline.video_tracks()),
                   "audio_tracks": len(timeline.audio_tracks()),
@@ -63,9 +65,8 @@ def otio_timeline(context: dg.AssetExecutionContext, picture_lock: PictureLock, 
                   "markers": len(timeline.tracks.markers),
                   # what an editor inherits besides cuts: the transitions, by kind, and the split edits
                   **timeline_transition_counts(timeline),
-                  "split_edits": sum(1 for d in picture_lock.decisions if d.sound_lead_s or d.sound_trail_s),
-                  "j_cuts": sum(1 for d in picture_lock.decisions if d.sound_lead_s),
-                  "l_cuts": sum(1 for d in picture_lock.decisions if d.sound_trail_s),
+                  "split_edits": split["j_cuts"] + split["l_cuts"], "j_cuts": split["j_cuts"],
+                  "l_cuts": split["l_cuts"],
                   "alternate_take_tracks": alternates,
                   # the looks the picture clips name (their .cube in the film's luts/), graded clips per look
                   "graded_clips": dg.MetadataValue.json(
