@@ -130,3 +130,59 @@ def redis_server(folder: Path):
             proc.wait(10)
         if proc.poll() is None:
             proc.kill()
+
+
+@dataclass(frozen=True)
+class Worker:
+    """One ``filmaster worker`` process: the leader of its own process group (its Celery pool processes
+    are in the group too), its node name as steps report it, and its log."""
+    pid: int
+    name: str
+    log: Path
+    proc: subprocess.Popen
+
+    def pool_pids(self) -> list[int]:
+        """The worker's pool processes (its children): the processes that execute the steps."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+
+@contextlib.contextmanager
+def celery_workers(n: int, env: dict[str, str], folder: Path, concurrency: int = 1, timeout: float = 60.0):
+    """``n`` ``filmaster worker`` processes (``env`` must name the broker, studio and Dagster home), each in
+    its own process group so a test can SIGKILL one; yields them once every one logged that it is ready,
+    and stops them (SIGTERM, then SIGKILL of the group) when the context exits."""
+    import signal
+    import sys
+
+    folder.mkdir(parents=True, exist_ok=True)
+    repo = Path(__file__).resolve().parents[1]
+    host = socket.gethostname()
+    workers: list[Worker] = []
+    try:
+        for i in range(1, n + 1):
+            name, log = f"w{i}", folder / f"worker-w{i}.log"
+            with open(log, "ab") as fh:
+                proc = subprocess.Popen([sys.executable, "-m", "filmaster_assets.cli", "worker", "--name", name,
+                                         "--concurrency", str(concurrency)], cwd=repo, env=env, stdout=fh,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+            workers.append(Worker(proc.pid, f"{name}@{host}", log, proc))
+        deadline = time.monotonic() + timeout
+        for w in workers:  # Celery logs "<name> ready." once it consumes from the queue
+            while f"{w.name} ready." not in w.log.read_text(errors="replace"):
+                if w.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"worker {w.name} did not start (exit {w.proc.poll()}); its log {w.log}:\n"
+                                       f"{w.log.read_text(errors='replace')[-3000:]}")
+                time.sleep(0.1)
+        yield workers
+    finally:
+        for w in workers:
+            if w.proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(w.pid, signal.SIGTERM)  # warm shutdown: finish nothing new, leave
+        for w in workers:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                w.proc.wait(15)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(w.pid, signal.SIGKILL)  # the group: pool processes and their ffmpeg children
+            w.proc.wait(15)
