@@ -90,11 +90,18 @@ def celery_config_source() -> dict:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        # Redis keeps a delivered, unacknowledged task aside; when a whole worker host is lost (no parent
-        # left to reject it) the broker hands the task out again only after this timeout. It must exceed
-        # the longest step, or a step still running would be delivered to a second worker as well.
-        "broker_transport_options": {**broker_transport_options, "visibility_timeout": visibility_timeout_s()},
+        "broker_transport_options": {**broker_transport_options, **redelivery_options(visibility_timeout_s())},
     }
+
+
+def redelivery_options(visibility_timeout: int) -> dict:
+    """Redis keeps a delivered, unacknowledged task aside; when a whole worker (host) is lost, no parent is
+    left to reject it, and the task is handed out again once it has been out for ``visibility_timeout``
+    seconds. That must exceed the longest step, or a step still running would be delivered to a second
+    worker as well. Workers look for such tasks every tenth of the timeout (1 to 10 s, one small Redis
+    query each; kombu's default looks only every 100 s), so a lost task comes back soon after it."""
+    return {"visibility_timeout": visibility_timeout,
+            "unacked_restore_interval": max(1, min(10, visibility_timeout // 10)), "unacked_restore_throttle": 1}
 
 
 def celery_executor_config() -> dict:

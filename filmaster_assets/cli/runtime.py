@@ -191,13 +191,12 @@ def execute(defs, job_name: str, instance, partition_key=None, tags: dict | None
     checks = failed_checks(result)
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
-        detail = "\n".join([f"  {e.step_key}: {root_message(e.step_failure_data.error)}"
-                            for e in failures if e.step_failure_data and e.step_failure_data.error] +
-                           [f"  failed check {c}" for c in checks] +
-                           # a run that failed outside its steps (e.g. a Celery task that failed in its worker)
-                           [f"  run: {root_message(e.event_specific_data.error)}" for e in result.all_events
-                            if not failures and e.event_type_value == "RUN_FAILURE"
-                            and getattr(e.event_specific_data, "error", None)]) or "  (see the run in dagster dev)"
+        lines = [f"  {e.step_key}: {root_message(e.step_failure_data.error)}"
+                 for e in failures if e.step_failure_data and e.step_failure_data.error]
+        if not lines:  # the run failed outside its steps' code (e.g. a Celery task lost with its worker)
+            lines = [f"  run: {root_message(e.event_specific_data.error) if e.event_specific_data.error else e.message}"
+                     for e in result.all_events if e.event_type_value == "RUN_FAILURE" and e.event_specific_data]
+        detail = "\n".join(lines + [f"  failed check {c}" for c in checks]) or "  (see the run in dagster dev)"
         raise CliError(f"{job_name} failed for {partition_key or 'the corpus'} (run {result.run_id}):\n{detail}\n"
                        "Fix the cause and run the same command again: finished work is reused.")
     for check in checks:
