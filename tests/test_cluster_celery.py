@@ -235,3 +235,26 @@ def test_workers_killed_while_rendering_clips_cost_the_step_once_more_not_the_fi
     assert ref_ledger["video_shots"] <= ledger["video_shots"] <= ref_ledger["video_shots"] + len(kills)
     assert differing({k: v for k, v in reference.items() if k != "budget.json"}, made) == []
     assert temp_names(studio / FILM) == []
+
+
+def test_celery_settings_that_cannot_work_are_refused_naming_the_variable_and_the_fix(tmp_path):
+    from filmaster_assets.execution import public_url
+    from tests.crashkit import PYTHON, REPO
+
+    env = {**film_env(tmp_path, tmp_path / "dagster_home"), "FILMASTER_HOME": str(tmp_path / "studio")}
+
+    def filmaster(*args: str, **extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([PYTHON, "-m", "filmaster_assets.cli", *args], env={**env, **extra}, cwd=REPO,
+                              capture_output=True, text=True, timeout=120)
+
+    for result in (filmaster("worker"), filmaster("make", "--text", HARBOUR, FILMASTER_EXECUTOR="celery")):
+        assert result.returncode == 2, result.stderr
+        assert "needs FILMASTER_CELERY_BROKER" in result.stderr and "redis://" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+    wrong = filmaster("make", "--text", HARBOUR, FILMASTER_EXECUTOR="kubernetes")
+    assert wrong.returncode == 2 and "in_process, multiprocess, celery" in wrong.stderr, wrong.stderr
+    short = filmaster("worker", FILMASTER_CELERY_BROKER="redis://127.0.0.1:1/0", FILMASTER_CELERY_VISIBILITY_TIMEOUT="0")
+    assert short.returncode == 2 and "FILMASTER_CELERY_VISIBILITY_TIMEOUT" in short.stderr, short.stderr
+    # the worker's start line names the broker without its password
+    assert public_url("redis://:s3cret@redis.studio:6379/0") == "redis://redis.studio:6379/0"
+    assert public_url("rediss://user:s3cret@10.0.0.5/2") == "rediss://10.0.0.5/2"

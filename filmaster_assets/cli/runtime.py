@@ -137,6 +137,12 @@ def failed_checks(result) -> list[str]:
     return out
 
 
+def _first_lines(error, n: int = 2) -> str:
+    """An executor's error says what failed on its second line ("[clips]: ...WorkerLostError: ...")."""
+    text = " ".join(line.strip() for line in error.message.strip().splitlines()[:n])
+    return re.sub(r"^[\w.]+(Error|Exception|Failure): ", "", text)
+
+
 def cli_job(job_name: str):
     """``job_name`` with the CLI's loggers: rebuilt by name in every process that runs a step of it when
     the steps run out of process (FILMASTER_EXECUTOR), so a worker runs the job the CLI submitted."""
@@ -194,8 +200,8 @@ def execute(defs, job_name: str, instance, partition_key=None, tags: dict | None
         lines = [f"  {e.step_key}: {root_message(e.step_failure_data.error)}"
                  for e in failures if e.step_failure_data and e.step_failure_data.error]
         if not lines:  # the run failed outside its steps' code (e.g. a Celery task lost with its worker)
-            lines = [f"  run: {root_message(e.event_specific_data.error) if e.event_specific_data.error else e.message}"
-                     for e in result.all_events if e.event_type_value == "RUN_FAILURE" and e.event_specific_data]
+            lines = [f"  run: {_first_lines(e.event_specific_data.error) if e.event_specific_data.error else e.message}"
+                     for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE and e.event_specific_data]
         detail = "\n".join(lines + [f"  failed check {c}" for c in checks]) or "  (see the run in dagster dev)"
         raise CliError(f"{job_name} failed for {partition_key or 'the corpus'} (run {result.run_id}):\n{detail}\n"
                        "Fix the cause and run the same command again: finished work is reused.")

@@ -9,6 +9,7 @@ FILMASTER_* variables as the machines that submit the films.
 from __future__ import annotations
 
 import os
+import socket
 
 from filmaster_assets.cli.runtime import DEFAULT_STUDIO, CliError, setup_env
 
@@ -30,7 +31,7 @@ def cmd_worker(args) -> int:
     except ExecutionConfigError as exc:
         raise CliError(str(exc)) from None
     concurrency = args.concurrency or os.cpu_count() or 1
-    name = f"{args.name or f'filmaster-{os.getpid()}'}@%h"
+    name = f"{args.name or f'filmaster-{os.getpid()}'}@{socket.gethostname()}"  # as steps' run logs name it
     print(f"filmaster worker {name}: broker {public_url(broker)}, queue {CELERY_QUEUE!r}, concurrency {concurrency}, "
           f"studio {studio}, visibility timeout {timeout}s", flush=True)
     # prefetch 1: a worker holds no step it cannot start yet (dagster-celery's own worker does the same)
