@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -65,6 +66,14 @@ def _pg_bin() -> Path:
     return Path(POSTGRES_BIN_PATH)
 
 
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a container's init may be slow to reap what it inherited)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
 @contextlib.contextmanager
 def postgres_server(folder: Path):
     """A PostgreSQL server on 127.0.0.1 with trust auth for user ``postgres``. PostgreSQL refuses to run
@@ -97,8 +106,19 @@ def postgres_server(folder: Path):
         _wait_port(port, "PostgreSQL", log)
         yield Postgres(port, data)
     finally:
+        pid_file = data / "postmaster.pid"
+        postmaster = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
         subprocess.run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        user=user, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        # pg_ctl runs as the unprivileged user, who cannot reach the data folder once a later pytest
+        # session has made /tmp/pytest-of-<user> private again (0700): then the server is left running.
+        # SIGQUIT is PostgreSQL's own immediate shutdown, which pg_ctl would have sent.
+        if postmaster is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(postmaster, signal.SIGQUIT)
+            deadline = time.monotonic() + 30
+            while _running(postmaster) and time.monotonic() < deadline:
+                time.sleep(0.1)
 
 
 @dataclass(frozen=True)
@@ -152,7 +172,6 @@ def celery_workers(n: int, env: dict[str, str], folder: Path, concurrency: int =
     """``n`` ``filmaster worker`` processes (``env`` must name the broker, studio and Dagster home), each in
     its own process group so a test can SIGKILL one; yields them once every one logged that it is ready,
     and stops them (SIGTERM, then SIGKILL of the group) when the context exits."""
-    import signal
     import sys
 
     folder.mkdir(parents=True, exist_ok=True)
