@@ -34,10 +34,10 @@ def cmd_worker(args) -> int:
     name = f"{args.name or f'filmaster-{os.getpid()}'}@{socket.gethostname()}"  # as steps' run logs name it
     print(f"filmaster worker {name}: broker {public_url(broker)}, queue {CELERY_QUEUE!r}, concurrency {concurrency}, "
           f"studio {studio}, visibility timeout {timeout}s", flush=True)
-    # prefetch 1: a worker holds no step it cannot start yet (dagster-celery's own worker does the same)
+    # acks, prefetch and redelivery come with the app (execution.celery_config_source); mingle and gossip,
+    # chatter between workers that steps do not need, stay off
     app.worker_main(["worker", "--queues", CELERY_QUEUE, "--concurrency", str(concurrency), "--hostname", name,
-                     "--prefetch-multiplier", "1", "--loglevel", args.loglevel, "--without-mingle",
-                     "--without-gossip"])
+                     "--loglevel", args.loglevel, "--without-mingle", "--without-gossip"])
     return 0
 
 
