@@ -15,6 +15,7 @@ from filmaster_assets.defs.deliver import assets as deliver, checks as deliver_c
 from filmaster_assets.defs.evaluation import assets as evaluation, checks as evaluation_checks, sensors as evaluation_sensors
 from filmaster_assets.defs.script import assets as script, sensors as script_sensors
 from filmaster_assets.defs.sound import assets as sound, checks as sound_checks
+from filmaster_assets.execution import executor_def
 from filmaster_assets.jobs import ALL_JOBS
 from resources import build_resources
 
@@ -34,6 +35,7 @@ def build_defs() -> dg.Definitions:
         jobs=ALL_JOBS,
         sensors=[s for m in SENSOR_MODULES for s in vars(m).values() if isinstance(s, dg.SensorDefinition)],
         resources=build_resources(),
+        executor=executor_def(),
     )
 
 

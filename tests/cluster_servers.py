@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -65,6 +66,14 @@ def _pg_bin() -> Path:
     return Path(POSTGRES_BIN_PATH)
 
 
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a container's init may be slow to reap what it inherited)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
 @contextlib.contextmanager
 def postgres_server(folder: Path):
     """A PostgreSQL server on 127.0.0.1 with trust auth for user ``postgres``. PostgreSQL refuses to run
@@ -97,8 +106,19 @@ def postgres_server(folder: Path):
         _wait_port(port, "PostgreSQL", log)
         yield Postgres(port, data)
     finally:
+        pid_file = data / "postmaster.pid"
+        postmaster = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
         subprocess.run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        user=user, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        # pg_ctl runs as the unprivileged user, who cannot reach the data folder once a later pytest
+        # session has made /tmp/pytest-of-<user> private again (0700): then the server is left running.
+        # SIGQUIT is PostgreSQL's own immediate shutdown, which pg_ctl would have sent.
+        if postmaster is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(postmaster, signal.SIGQUIT)
+            deadline = time.monotonic() + 30
+            while _running(postmaster) and time.monotonic() < deadline:
+                time.sleep(0.1)
 
 
 @dataclass(frozen=True)
@@ -130,3 +150,58 @@ def redis_server(folder: Path):
             proc.wait(10)
         if proc.poll() is None:
             proc.kill()
+
+
+@dataclass(frozen=True)
+class Worker:
+    """One ``filmaster worker`` process: the leader of its own process group (its Celery pool processes
+    are in the group too), its node name as steps report it, and its log."""
+    pid: int
+    name: str
+    log: Path
+    proc: subprocess.Popen
+
+    def pool_pids(self) -> list[int]:
+        """The worker's pool processes (its children): the processes that execute the steps."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+
+@contextlib.contextmanager
+def celery_workers(n: int, env: dict[str, str], folder: Path, concurrency: int = 1, timeout: float = 60.0):
+    """``n`` ``filmaster worker`` processes (``env`` must name the broker, studio and Dagster home), each in
+    its own process group so a test can SIGKILL one; yields them once every one logged that it is ready,
+    and stops them (SIGTERM, then SIGKILL of the group) when the context exits."""
+    import sys
+
+    folder.mkdir(parents=True, exist_ok=True)
+    repo = Path(__file__).resolve().parents[1]
+    host = socket.gethostname()
+    workers: list[Worker] = []
+    try:
+        for i in range(1, n + 1):
+            name, log = f"w{i}", folder / f"worker-w{i}.log"
+            with open(log, "ab") as fh:
+                proc = subprocess.Popen([sys.executable, "-m", "filmaster_assets.cli", "worker", "--name", name,
+                                         "--concurrency", str(concurrency)], cwd=repo, env=env, stdout=fh,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+            workers.append(Worker(proc.pid, f"{name}@{host}", log, proc))
+        deadline = time.monotonic() + timeout
+        for w in workers:  # Celery logs "<name> ready." once it consumes from the queue
+            while f"{w.name} ready." not in w.log.read_text(errors="replace"):
+                if w.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"worker {w.name} did not start (exit {w.proc.poll()}); its log {w.log}:\n"
+                                       f"{w.log.read_text(errors='replace')[-3000:]}")
+                time.sleep(0.1)
+        yield workers
+    finally:
+        for w in workers:
+            if w.proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(w.pid, signal.SIGTERM)  # warm shutdown: finish nothing new, leave
+        for w in workers:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                w.proc.wait(15)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(w.pid, signal.SIGKILL)  # the group: pool processes and their ffmpeg children
+            w.proc.wait(15)

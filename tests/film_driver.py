@@ -3,7 +3,9 @@ subprocess they can kill. ``filmaster make`` has no size flags, so the request i
 (256x144, 12 fps, 2 scenes x 2 shots); everything else is the CLI's own path.
 
 ``--multiprocess`` runs every job with Dagster's multiprocess executor (each step in its own
-process, as ``dagster dev`` launches runs) instead of the CLI's in-process execution.
+process, as ``dagster dev`` launches runs) instead of the CLI's in-process execution: the product's
+own switch, FILMASTER_EXECUTOR=multiprocess. Any other FILMASTER_EXECUTOR (celery) comes from the
+environment, as for ``filmaster make``.
 
     python -m tests.film_driver --theme TEXT --film-id ID --out STUDIO [--multiprocess]
 """
@@ -11,31 +13,8 @@ process, as ``dagster dev`` launches runs) instead of the CLI's in-process execu
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-
-
-def _multiprocess_execute(defs, job_name: str, instance, partition_key=None, tags: dict | None = None,
-                          run_config: dict | None = None):
-    """runtime.execute with the multiprocess executor: the job is reconstructed in every step process."""
-    import dagster as dg
-    from dagster._core.definitions.reconstruct import ReconstructableJob, ReconstructableRepository
-
-    from filmaster_assets.cli.runtime import CliError
-
-    job_def = defs.resolve_job_def(job_name)
-    run_tags = dict(tags or {})
-    if partition_key is not None:
-        run_tags.update(job_def.partitions_def.get_tags_for_partition_key(partition_key))
-    recon = ReconstructableJob(ReconstructableRepository.for_module("filmaster_assets.definitions", "defs"), job_name)
-    result = dg.execute_job(recon, instance=instance, tags=run_tags,
-                            run_config={**(run_config or {}),
-                                        "execution": {"config": {"multiprocess": {"max_concurrent": 2}}}})
-    if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        detail = "\n".join(f"  {e.step_key}: {e.step_failure_data.error.message.strip()[:400]}"
-                           for e in failures if e.step_failure_data and e.step_failure_data.error)
-        raise CliError(f"{job_name} failed for {partition_key or 'the corpus'} (run {result.run_id}):\n{detail}")
-    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,9 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     from filmaster_assets.cli.runtime import CliError, setup_env
     from filmcraft.contracts import FilmRequest
 
-    studio = setup_env(args.out)
     if args.multiprocess:
-        film.execute = _multiprocess_execute
+        os.environ["FILMASTER_EXECUTOR"] = "multiprocess"
+    studio = setup_env(args.out)
     req = film.build_request(args.theme, args.film_id, None, "general", False, 0)
     req = FilmRequest(**{**req.model_dump(), "width": 256, "height": 144, "fps": 12, "max_scenes": 2,
                          "max_shots_per_scene": 2})

@@ -4,6 +4,7 @@
     takes.py     reshoot, takes
     corpus.py    ingest, search, corpus stats|reindex|remove
     evaluate.py  eval, eval correlate
+    worker.py    worker (Celery, for FILMASTER_EXECUTOR=celery)
     runtime.py   what they share: environment, instance, running a job, errors
 """
 
@@ -17,6 +18,8 @@ from filmaster_assets.cli.evaluate import add_eval_commands
 from filmaster_assets.cli.film import add_film_commands
 from filmaster_assets.cli.runtime import CliError
 from filmaster_assets.cli.takes import add_take_commands
+from filmaster_assets.cli.worker import add_worker_commands
+from filmaster_assets.execution import ExecutionConfigError
 
 
 def parser() -> argparse.ArgumentParser:
@@ -26,6 +29,7 @@ def parser() -> argparse.ArgumentParser:
     add_take_commands(sub)
     add_corpus_commands(sub)
     add_eval_commands(sub)
+    add_worker_commands(sub)
     return p
 
 
@@ -33,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except CliError as exc:
+    except (CliError, ExecutionConfigError) as exc:  # the latter from definitions loaded by a command
         print(f"filmaster: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ import os
 import re
 import socket
 import time
+import warnings
 from pathlib import Path
 
 DEFAULT_STUDIO = "studio"
@@ -136,30 +137,72 @@ def failed_checks(result) -> list[str]:
     return out
 
 
-def execute(defs, job_name: str, instance, partition_key=None, tags: dict | None = None, run_config: dict | None = None,
-            assets: tuple[str, ...] | None = None):
-    """Run ``job_name`` (only its ``assets`` when given: the others' last results are read as inputs)."""
+def _first_lines(error, n: int = 2) -> str:
+    """An executor's error says what failed on its second line ("[clips]: ...WorkerLostError: ...")."""
+    text = " ".join(line.strip() for line in error.message.strip().splitlines()[:n])
+    return re.sub(r"^[\w.]+(Error|Exception|Failure): ", "", text)
+
+
+def cli_job(job_name: str):
+    """``job_name`` with the CLI's loggers: rebuilt by name in every process that runs a step of it when
+    the steps run out of process (FILMASTER_EXECUTOR), so a worker runs the job the CLI submitted."""
+    from filmaster_assets.definitions import build_defs
+
+    return build_defs().resolve_job_def(job_name).with_logger_defs(cli_loggers())
+
+
+def cli_loggers() -> dict:
+    """The CLI's own logger rides on the job for this run only; UI and sensor runs keep Dagster's."""
     import dagster as dg
 
     from filmaster_assets.cli.progress import step_progress_logger
 
-    # The CLI's own logger rides on the job for this run only; UI and sensor runs keep Dagster's.
-    job = defs.resolve_job_def(job_name).with_logger_defs(
-        {"console": dg.colored_console_logger, "step_progress": step_progress_logger})
+    return {"console": dg.colored_console_logger, "step_progress": step_progress_logger}
+
+
+def execute(defs, job_name: str, instance, partition_key=None, tags: dict | None = None, run_config: dict | None = None,
+            assets: tuple[str, ...] | None = None):
+    """Run ``job_name`` (only its ``assets`` when given: the others' last results are read as inputs).
+    In this process, or with its steps in other processes or on Celery workers (FILMASTER_EXECUTOR)."""
+    import dagster as dg
+
+    from filmaster_assets.execution import ExecutionConfigError, out_of_process, run_config as execution_config
+
     # Step-by-step DEBUG events stay in the instance (and the UI); the terminal gets one line per
     # finished step. FILMASTER_LOG_LEVEL=DEBUG brings back Dagster's console stream.
     level = os.environ.get("FILMASTER_LOG_LEVEL")
     loggers = {"console": {"config": {"log_level": level}}} if level else {"step_progress": {}}
-    result = job.execute_in_process(run_config={**(run_config or {}), "loggers": loggers}, instance=instance,
-                                    partition_key=partition_key, raise_on_error=False,
-                                    asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
-                                    tags={**(tags or {}), **process_tags()})
+    selection = [dg.AssetKey(a) for a in assets] if assets else None
+    run_tags = {**(tags or {}), **process_tags()}
+    try:
+        remote = out_of_process()
+        execution = execution_config() if remote else {}
+    except ExecutionConfigError as exc:
+        raise CliError(str(exc)) from None
+    if remote:
+        job_def = defs.resolve_job_def(job_name)
+        if partition_key is not None:  # execute_in_process does this itself
+            run_tags.update(job_def.partitions_def.get_tags_for_partition_key(partition_key))
+        recon = dg.build_reconstructable_job("filmaster_assets.cli.runtime", "cli_job", (job_name,))
+        with warnings.catch_warnings():
+            # dagster_celery registers its step task on its app again for every step it submits
+            warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already registered")
+            result = dg.execute_job(recon, instance=instance, tags=run_tags, asset_selection=selection,
+                                    run_config={**execution, **(run_config or {}), "loggers": loggers})
+    else:
+        job = defs.resolve_job_def(job_name).with_logger_defs(cli_loggers())
+        result = job.execute_in_process(run_config={**(run_config or {}), "loggers": loggers}, instance=instance,
+                                        partition_key=partition_key, raise_on_error=False,
+                                        asset_selection=selection, tags=run_tags)
     checks = failed_checks(result)
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
-        detail = "\n".join([f"  {e.step_key}: {root_message(e.step_failure_data.error)}"
-                            for e in failures if e.step_failure_data and e.step_failure_data.error] +
-                           [f"  failed check {c}" for c in checks]) or "  (see the run in dagster dev)"
+        lines = [f"  {e.step_key}: {root_message(e.step_failure_data.error)}"
+                 for e in failures if e.step_failure_data and e.step_failure_data.error]
+        if not lines:  # the run failed outside its steps' code (e.g. a Celery task lost with its worker)
+            lines = [f"  run: {_first_lines(e.event_specific_data.error) if e.event_specific_data.error else e.message}"
+                     for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE and e.event_specific_data]
+        detail = "\n".join(lines + [f"  failed check {c}" for c in checks]) or "  (see the run in dagster dev)"
         raise CliError(f"{job_name} failed for {partition_key or 'the corpus'} (run {result.run_id}):\n{detail}\n"
                        "Fix the cause and run the same command again: finished work is reused.")
     for check in checks:

@@ -9,7 +9,7 @@ same parser as ``filmaster make`` and the launchpad; a bad one is moved to ``rej
 
 import dagster as dg
 
-from filmaster_assets.jobs import IN_PROCESS, script_job
+from filmaster_assets.jobs import EXECUTION, script_job
 from filmaster_assets.orchestration import SCRIPT_AFTER_REQUEST, script_needed, script_run_config
 from filmaster_assets.partitions import film_partitions
 from filmcraft.request import RequestError, read_request_file, request_fields
@@ -34,7 +34,7 @@ def film_request_sensor(context: dg.SensorEvaluationContext, studio: StudioResou
         set_aside(path, "accepted")
         films.append(req.film_id)
         fields = request_fields(req)
-        runs.append(dg.RunRequest(partition_key=req.film_id, run_config={**script_run_config(fields), **IN_PROCESS},
+        runs.append(dg.RunRequest(partition_key=req.film_id, run_config={**script_run_config(fields), **EXECUTION},
                                   run_key=f"{req.film_id}:{content_key(fields)[:12]}:{mtime}"))
     return dg.SensorResult(run_requests=runs,
                            dynamic_partitions_requests=[film_partitions.build_add_request(films)] if films else [])
