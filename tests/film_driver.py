@@ -7,7 +7,9 @@ process, as ``dagster dev`` launches runs) instead of the CLI's in-process execu
 own switch, FILMASTER_EXECUTOR=multiprocess. Any other FILMASTER_EXECUTOR (celery) comes from the
 environment, as for ``filmaster make``.
 
-    python -m tests.film_driver --theme TEXT --film-id ID --out STUDIO [--multiprocess]
+    python -m tests.film_driver --theme TEXT --film-id ID --out STUDIO [--multiprocess] [--seed N] [--full-size]
+
+``--full-size`` keeps the CLI's own request (1280x720, 24 fps, the writer's scene count), as ``filmaster make``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--film-id", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--multiprocess", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--full-size", action="store_true")
     args = p.parse_args(argv)
 
     from filmaster_assets.cli import film
@@ -32,9 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.multiprocess:
         os.environ["FILMASTER_EXECUTOR"] = "multiprocess"
     studio = setup_env(args.out)
-    req = film.build_request(args.theme, args.film_id, None, "general", False, 0)
-    req = FilmRequest(**{**req.model_dump(), "width": 256, "height": 144, "fps": 12, "max_scenes": 2,
-                         "max_shots_per_scene": 2})
+    req = film.build_request(args.theme, args.film_id, None, "general", False, args.seed)
+    if not args.full_size:
+        req = FilmRequest(**{**req.model_dump(), "width": 256, "height": 144, "fps": 12, "max_scenes": 2,
+                             "max_shots_per_scene": 2})
     try:
         film.make_film(req, studio)
     except CliError as exc:
