@@ -68,6 +68,7 @@ def _no_secret_under(*folders: Path) -> list[str]:
 
 # --- (a) the CLI against a Postgres instance ------------------------------------------------------
 
+@pytest.mark.slow  # renders a film twice (~50 s on an idle 2-core machine)
 def test_the_cli_makes_a_film_on_a_postgres_instance_and_a_second_make_reuses_it(pg_url, tmp_path, library_template,
                                                                                   monkeypatch):
     from tests.crashkit import studio_from_template
@@ -189,7 +190,7 @@ def test_a_users_own_postgres_db_config_is_used_and_locked(pg, tmp_path, monkeyp
 
 
 def test_the_cli_sqlite_home_moves_to_postgres_only_while_empty(pg_url, tmp_path, monkeypatch):
-    from filmaster_assets.cli.runtime import SQLITE_YAML, CliError, dagster_home
+    from filmaster_assets.cli.runtime import SQLITE_YAML, CliError, dagster_home, open_instance
 
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.delenv("FILMASTER_POSTGRES_URL", raising=False)
@@ -202,6 +203,12 @@ def test_the_cli_sqlite_home_moves_to_postgres_only_while_empty(pg_url, tmp_path
     (home / "history").mkdir()  # a SQLite instance with runs is not silently left behind
     with pytest.raises(CliError, match="FILMASTER_POSTGRES_URL is set but .* already keeps its runs in SQLite"):
         dagster_home(studio)
+    # a user's own SQLite configuration is kept, and not silently mixed with a Postgres studio
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: true\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    assert dagster_home(studio) == home
+    with pytest.raises(CliError, match="is set but .*dagster.yaml keeps the Dagster instance in SQLite"):
+        open_instance()
 
 
 # --- (c) the budget ledger in Postgres under concurrency -------------------------------------------

@@ -137,11 +137,17 @@ def open_instance():
     Postgres advisory lock, since flock on a shared file system is not reliable across hosts."""
     import dagster as dg
 
-    from filmcraft.postgres import PostgresSettingError, advisory_lock, connect
+    from filmcraft.postgres import POSTGRES_ENV, PostgresSettingError, advisory_lock, connect, postgres_url
     from filmcraft.store import file_lock
 
     home = Path(os.environ["DAGSTER_HOME"])
     postgres = instance_postgres(home)
+    if postgres is None and postgres_url():
+        # a user's own dagster.yaml on SQLite while the studio's ledgers go to Postgres: on a cluster that
+        # would be SQLite files shared by several hosts, which SQLite does not support
+        raise CliError(f"{POSTGRES_ENV} is set but {home / 'dagster.yaml'} keeps the Dagster instance in SQLite: "
+                       f"add `storage: {{postgres: {{postgres_url: {{env: {POSTGRES_ENV}}}}}}}` to it (or delete "
+                       f"it to let filmaster write one), or unset {POSTGRES_ENV}")
     if postgres is None:
         with file_lock(home / ".filmaster-instance.lock"):
             instance = dg.DagsterInstance.get()
