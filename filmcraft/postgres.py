@@ -75,9 +75,9 @@ def connect(url: str, source: str = POSTGRES_ENV):
         return psycopg2.connect(dsn, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg2.OperationalError as exc:
         # libpq's message names host, port, user and database, never the password
-        detail = " ".join(str(exc).split()) or type(exc).__name__
-        raise PostgresSettingError(f"cannot connect to PostgreSQL at {where(url)} ({source}): {detail}. Start the "
-                                   f"server or fix {source}") from None
+        detail = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
+        raise PostgresSettingError(f"cannot connect to PostgreSQL at {where(url)} ({source}): {detail}{'' if detail.endswith(('.', '?')) else '.'} "
+                                   f"Start the server or fix {source}") from None
 
 
 def lock_key(name: str) -> int:

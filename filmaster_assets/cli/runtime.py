@@ -181,7 +181,9 @@ def process_tags() -> dict[str, str]:
 
 
 def fail_orphaned_runs(instance) -> list[str]:
-    """Mark FAILURE the runs this host's CLI started whose process is gone; returns their ids."""
+    """Mark FAILURE the runs this host's CLI started whose process is gone; returns their ids. Pids are
+    only checked on their own host: on a cluster, a run of a host that died is marked by the next
+    command on a host of the same name (Dagster's run monitoring does not check in-process runs)."""
     import dagster as dg
 
     from filmcraft.store import process_alive
