@@ -176,6 +176,7 @@ def test_a_users_own_postgres_db_config_is_used_and_locked(pg, tmp_path, monkeyp
     (home / "dagster.yaml").write_text(yaml)
     monkeypatch.delenv("FILMASTER_POSTGRES_URL", raising=False)
     monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("FILMASTER_HOME", str(tmp_path / "studio"))  # setup_env sets both; restored after
     monkeypatch.setenv("MY_PG_PW", SECRET)
     setup_env(str(tmp_path / "studio"))
     assert (home / "dagster.yaml").read_text() == yaml  # kept
