@@ -112,7 +112,8 @@ def edit_override(path: Path, blocks: SceneBlocks, scene: str, fields: dict | No
     if scene not in {b.scene_id for b in blocks.scenes}:
         raise OverrideError(f"film {blocks.film_id!r} has scenes {', '.join(b.scene_id for b in blocks.scenes)}; "
                             f"slot {scene} is unused: edit one of those")
-    with file_lock(path.with_name(f".{path.name}.lock")):  # two scenes edited at once both land
+    # two scenes edited at once both land, also when their runs are on different hosts
+    with file_lock(path.with_name(f".{path.name}.lock"), across_hosts=True):
         overrides = load_overrides(path)
         if clear:
             overrides.pop(scene, None)

@@ -18,6 +18,7 @@ import re
 import shutil
 import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
@@ -43,7 +44,9 @@ def content_key(payload: object) -> str:
 
 
 # Temp names carry this host and process id, so a temp orphaned by a killed process (SIGKILL, OOM,
-# power loss skip every ``finally``) is told apart from one a live writer is still filling.
+# power loss skip every ``finally``) is told apart from one a live writer is still filling. Hosts sharing
+# a studio must have distinct hostnames (Kubernetes pods and containers do): a pid is only checked on
+# the host whose tag it carries.
 _HOST_TAG = hashlib.sha256(socket.gethostname().encode("utf-8")).hexdigest()[:6]
 _TEMP_OWNER = re.compile(r"\.tmp-([0-9a-f]{6})-(\d+)-")
 
@@ -66,30 +69,71 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def remove_orphan_temps(folder: str | Path) -> list[Path]:
-    """Delete temp files and folders in ``folder`` whose writer (a process of this host) is gone.
+# How long a temp of ANOTHER host may sit in a shared folder before it is swept. No host can check
+# another's pids, so age is the only sign that a writer on a host that died (or was replaced) is
+# gone. The mtime is stamped by the file server or the writer's clock, and compared with this host's:
+# the margin is hours so clock skew and slow renders (a live writer keeps touching its file) never
+# count. One day by default; FILMASTER_TEMP_MAX_AGE_HOURS changes it.
+TEMP_MAX_AGE_ENV = "FILMASTER_TEMP_MAX_AGE_HOURS"
+DEFAULT_TEMP_MAX_AGE_H = 24.0
 
-    Temps of live processes and of other hosts sharing the folder are left alone.
-    """
+
+def temp_max_age_s(environ: dict | None = None) -> float:
+    raw = ((os.environ if environ is None else environ).get(TEMP_MAX_AGE_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_TEMP_MAX_AGE_H * 3600
+    try:
+        hours = float(raw)
+    except ValueError:
+        hours = -1.0
+    if not hours > 0:
+        raise ValueError(f"{TEMP_MAX_AGE_ENV}={raw!r} is not a positive number of hours: set e.g. 24, or unset it")
+    return hours * 3600
+
+
+def _last_touched(entry: os.DirEntry) -> float:
+    """Newest mtime of a temp file, or of a temp folder and everything in it (a writer fills the files
+    of a staging folder long after making the folder itself)."""
+    newest = entry.stat(follow_symlinks=False).st_mtime
+    if entry.is_dir(follow_symlinks=False):
+        for root, dirs, files in os.walk(entry.path):
+            for name in dirs + files:
+                with contextlib.suppress(FileNotFoundError):
+                    newest = max(newest, os.lstat(os.path.join(root, name)).st_mtime)
+    return newest
+
+
+def remove_orphan_temps(folder: str | Path) -> list[Path]:
+    """Delete temp files and folders in ``folder`` whose writer is gone: on this host, a writer whose
+    process no longer exists (checked by pid, only on its own host); on another host sharing the folder,
+    a temp untouched for ``FILMASTER_TEMP_MAX_AGE_HOURS`` (default 24)."""
     removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
         return removed
+    max_age, now = None, time.time()
     for entry in entries:
         if not entry.name.startswith("."):
             continue
         owner = _TEMP_OWNER.search(entry.name)
-        if owner is None or owner.group(1) != _HOST_TAG or process_alive(int(owner.group(2))):
+        if owner is None:
             continue
-        path = Path(entry.path)
         try:
+            if owner.group(1) == _HOST_TAG:
+                if process_alive(int(owner.group(2))):
+                    continue
+            else:
+                max_age = temp_max_age_s() if max_age is None else max_age
+                if now - _last_touched(entry) < max_age:
+                    continue
+            path = Path(entry.path)
             if entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(path)
             else:
                 path.unlink()
         except FileNotFoundError:
-            continue  # another process swept it first
+            continue  # another process swept it first (or its writer renamed it in)
         removed.append(path)
     return removed
 
@@ -122,11 +166,28 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def file_lock(path: str | Path) -> Iterator[None]:
+def file_lock(path: str | Path, across_hosts: bool = False) -> Iterator[None]:
     """An exclusive advisory lock on ``path`` (created if missing): read-modify-writes of one studio file
-    (a budget ledger, an index build, the catalog, scene overrides) from several processes, one at a time."""
+    (a budget ledger, an index build, the catalog, scene overrides) from several processes, one at a time.
+
+    ``flock`` holds among the processes of one host; on a shared file system (NFS) it may not hold
+    between hosts. ``across_hosts=True`` is for edits that must never be lost when hosts share the
+    studio: with ``FILMASTER_POSTGRES_URL`` set it takes a Postgres advisory lock on the file's
+    absolute path (the same on every host) instead."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if across_hosts:
+        from filmcraft.postgres import advisory_lock, connect, postgres_url
+
+        url = postgres_url()
+        if url:
+            conn = connect(url)
+            try:
+                with advisory_lock(conn, f"file:{path.resolve()}"):
+                    yield
+            finally:
+                conn.close()
+            return
     with open(path, "a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:

@@ -205,7 +205,8 @@ def edit_takes(path: Path, edit: Callable[[dict[str, ShotTakes]], object]) -> di
     exception from ``edit``) leaves the file as it was."""
     from filmcraft.store import file_lock
 
-    with file_lock(path.with_name(f".{path.name}.lock")):
+    # camera runs of one film's scenes record here at once, on a cluster from several hosts
+    with file_lock(path.with_name(f".{path.name}.lock"), across_hosts=True):
         takes = load_takes(path)
         edit(takes)
         save_takes(path, takes)

@@ -7,6 +7,7 @@ Every command materializes the same assets ``dagster dev`` shows, in the same in
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -37,8 +38,11 @@ def setup_env(out: str | None) -> Path:
 
 def dagster_home(studio: Path) -> Path:
     """$DAGSTER_HOME (made if missing, absolute as Dagster requires) or <studio>/.dagster, configured by the
-    CLI: the default SQLite storage, telemetry off, so Dagster's first-run banners and its missing
-    dagster.yaml warning never reach a film-maker's terminal. A dagster.yaml already there is kept."""
+    CLI (``instance_yaml``): telemetry off, so Dagster's first-run banners and its missing dagster.yaml
+    warning never reach a film-maker's terminal, and the storage FILMASTER_POSTGRES_URL chooses. A
+    dagster.yaml already there is kept (a user's own configuration), except the CLI's own SQLite one of a
+    home that has no runs yet, which moves to Postgres when the variable is set."""
+    from filmcraft.postgres import POSTGRES_ENV, PostgresSettingError, postgres_url
     from filmcraft.store import write_text
 
     given = os.environ.get("DAGSTER_HOME", "").strip()
@@ -48,26 +52,123 @@ def dagster_home(studio: Path) -> Path:
         raise CliError(f"{where} is a file: point DAGSTER_HOME at a folder (made if missing), or unset it to use "
                        "<studio>/.dagster")
     try:
+        url = postgres_url()
+    except PostgresSettingError as exc:
+        raise CliError(str(exc)) from None
+    config = home / "dagster.yaml"
+    try:
         home.mkdir(parents=True, exist_ok=True)
-        if not (home / "dagster.yaml").exists():
-            write_text(home / "dagster.yaml", "telemetry:\n  enabled: false\n")
+        current = config.read_text(encoding="utf-8") if config.exists() else None
+        if current is None or (url and current == SQLITE_YAML and not (home / "history").exists()):
+            write_text(config, instance_yaml(studio) if url else SQLITE_YAML)
+        elif url and current == SQLITE_YAML:
+            raise CliError(f"{POSTGRES_ENV} is set but {where} already keeps its runs in SQLite ({home / 'history'}). "
+                           f"Give this studio's Postgres instance a new DAGSTER_HOME, or delete {config} to move it "
+                           "(the SQLite runs stay on disk, no longer shown; made films are found again in the "
+                           f"studio's caches), or unset {POSTGRES_ENV} to stay on SQLite")
     except OSError as exc:
         raise CliError(f"cannot create {where} ({exc.strerror}): point DAGSTER_HOME at a writable folder, or unset "
                        "it to use <studio>/.dagster") from exc
     return home
 
 
+# The zero-setup default: SQLite files in the Dagster home (one host).
+SQLITE_YAML = "telemetry:\n  enabled: false\n"
+
+
+def instance_yaml(studio: Path) -> str:
+    """dagster.yaml of a Postgres instance: the URL is read from the environment by Dagster on every host
+    (the password never lands in a file, nor in the instance reference sent to Celery workers). Step
+    outputs of Dagster's default fs IO manager (<base_dir>/storage) and compute logs go in the studio's
+    .dagster folder, wherever DAGSTER_HOME is: a worker on another host reads there what a step wrote,
+    so it must be the shared folder, at the same absolute path on every host."""
+    from filmcraft.postgres import POSTGRES_ENV
+
+    base = studio / ".dagster"
+    return (f"# Written by filmaster for {POSTGRES_ENV}; the URL stays in the environment.\n"
+            f"storage:\n  postgres:\n    postgres_url:\n      env: {POSTGRES_ENV}\n"
+            "local_artifact_storage:\n  module: dagster._core.storage.root\n  class: LocalArtifactStorage\n"
+            f"  config:\n    base_dir: {json.dumps(str(base))}\n"
+            "compute_logs:\n  module: dagster._core.storage.local_compute_log_manager\n"
+            f"  class: LocalComputeLogManager\n  config:\n    base_dir: {json.dumps(str(base / 'storage'))}\n"
+            + SQLITE_YAML)
+
+
+def instance_postgres(home: Path) -> tuple[str, str] | None:
+    """(URL, the setting that gave it) when the instance in ``home`` keeps its runs in Postgres: the CLI's
+    dagster.yaml or a user's own (``postgres_url`` or ``postgres_db`` fields, values or ``env:``)."""
+    import yaml
+    from dagster._config import process_config
+    from dagster._core.instance.ref import InstanceRef
+    from dagster._core.storage.config import pg_config
+    from dagster_postgres.utils import pg_url_from_config
+
+    data = InstanceRef.from_dir(str(home)).run_storage_data
+    if not data.module_name.startswith("dagster_postgres"):
+        return None
+    raw = yaml.safe_load(data.config_yaml) or {}
+    envs = _env_names(raw)
+    missing = [name for name in envs if not os.environ.get(name)]
+    if missing:
+        raise CliError(f"the Dagster instance in {home} keeps its runs in PostgreSQL and its dagster.yaml reads "
+                       f"${missing[0]}, which is not set: set it to postgresql://USER:PASSWORD@HOST:PORT/DATABASE "
+                       "(the same on every host)")
+    url_field = raw.get("postgres_url")
+    source = (url_field["env"] if isinstance(url_field, dict) and "env" in url_field
+              else f"{home / 'dagster.yaml'} (storage: postgres)")
+    result = process_config(pg_config(), raw)
+    if not result.success:
+        raise CliError(f"{home / 'dagster.yaml'}: the postgres storage settings are not valid: "
+                       + "; ".join(e.message.splitlines()[0] for e in result.errors))
+    return pg_url_from_config(result.value), source
+
+
+def _env_names(config) -> list[str]:
+    if isinstance(config, dict):
+        if set(config) == {"env"} and isinstance(config["env"], str):
+            return [config["env"]]
+        return [name for value in config.values() for name in _env_names(value)]
+    return []
+
+
 def open_instance():
+    """The Dagster instance, created (its schema, on first use) by one command at a time: two commands
+    starting at once on a new instance would both create the schema and one dies with "table runs
+    already exists". SQLite (one host) is guarded by a file lock in the Dagster home; Postgres by a
+    Postgres advisory lock, since flock on a shared file system is not reliable across hosts."""
     import dagster as dg
 
+    from filmcraft.postgres import POSTGRES_ENV, PostgresSettingError, advisory_lock, connect, postgres_url
     from filmcraft.store import file_lock
 
-    # Two commands starting at once on a new DAGSTER_HOME would both create the SQLite schema and
-    # one dies with "table runs already exists": the first creates it under a lock, the others wait.
-    with file_lock(Path(os.environ["DAGSTER_HOME"]) / ".filmaster-instance.lock"):
-        instance = dg.DagsterInstance.get()
-        fail_orphaned_runs(instance)
-        return instance
+    home = Path(os.environ["DAGSTER_HOME"])
+    postgres = instance_postgres(home)
+    if postgres is None and postgres_url():
+        # a user's own dagster.yaml on SQLite while the studio's ledgers go to Postgres: on a cluster that
+        # would be SQLite files shared by several hosts, which SQLite does not support
+        raise CliError(f"{POSTGRES_ENV} is set but {home / 'dagster.yaml'} keeps the Dagster instance in SQLite: "
+                       f"add `storage: {{postgres: {{postgres_url: {{env: {POSTGRES_ENV}}}}}}}` to it (or delete "
+                       f"it to let filmaster write one), or unset {POSTGRES_ENV}")
+    if postgres is None:
+        with file_lock(home / ".filmaster-instance.lock"):
+            instance = dg.DagsterInstance.get()
+            fail_orphaned_runs(instance)
+            return instance
+    url, source = postgres
+    try:
+        conn = connect(url, source)
+    except PostgresSettingError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        with advisory_lock(conn, INSTANCE_LOCK):
+            instance = dg.DagsterInstance.get()
+            fail_orphaned_runs(instance)
+            return instance
+    finally:
+        conn.close()
+
+
+INSTANCE_LOCK = "filmaster: dagster instance creation and migration"
 
 
 # Each CLI run is tagged with the host and pid that executes it in-process, so the next command can
@@ -81,7 +182,9 @@ def process_tags() -> dict[str, str]:
 
 
 def fail_orphaned_runs(instance) -> list[str]:
-    """Mark FAILURE the runs this host's CLI started whose process is gone; returns their ids."""
+    """Mark FAILURE the runs this host's CLI started whose process is gone; returns their ids. Pids are
+    only checked on their own host: on a cluster, a run of a host that died is marked by the next
+    command on a host of the same name (Dagster's run monitoring does not check in-process runs)."""
     import dagster as dg
 
     from filmcraft.store import process_alive
