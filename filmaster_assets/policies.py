@@ -31,6 +31,24 @@ def video_pool() -> str | None:
     return f"filmaster_video_{os.environ.get('FILMASTER_VIDEO_BACKEND', '').strip() or 'openai'}"
 
 
+# The other roles that call a service when configured. A Dagster step has one pool, so a step that calls
+# several services is capped on the first of them that is configured, the scarcest first (multimodal judge,
+# then speech, then embeddings); its calls to the others are not capped by it (README "Run it on a cluster").
+# Offline, a role runs on this machine's CPU and its steps get no pool, as the offline previs gets none.
+_ROLE_ENV = {"vision": "VISION", "voice": "TTS", "embeddings": "EMBED"}
+
+
+def service_pool(*roles: str) -> str | None:
+    """The pool of the first of ``roles`` pointed at a service (``FILMASTER_<ROLE>_BASE_URL`` set):
+    ``filmaster_vision``, ``filmaster_voice`` or ``filmaster_embeddings``, so a limit set for it
+    (``dagster instance concurrency set filmaster_vision 2``) caps that service's concurrent steps across
+    all runs; None when every one of them is offline. Read when the definitions load, as video_pool."""
+    for role in roles:
+        if os.environ.get(f"FILMASTER_{_ROLE_ENV[role]}_BASE_URL", "").strip():
+            return f"filmaster_{role}"
+    return None
+
+
 # One step retry for a crashed step process; model-role faults are never step-retried (see above).
 LLM_RETRY = dg.RetryPolicy(max_retries=1, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 # Clips: the same; a clip whose endpoint fails for good fails only this scene's run.

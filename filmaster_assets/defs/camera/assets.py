@@ -11,7 +11,7 @@ import dagster as dg
 
 from filmaster_assets.metadata import contract_version, image_preview, table
 from filmaster_assets.partitions import film_and_scene, film_partitions, film_scene_partitions
-from filmaster_assets.policies import CLIP_RETRY, LLM_POOL, LLM_RETRY, video_pool
+from filmaster_assets.policies import CLIP_RETRY, LLM_POOL, LLM_RETRY, service_pool, video_pool
 from filmcraft import stages
 from filmcraft.budget import Budget
 from filmcraft.contracts import (FilmReferenceImages, FilmRequest, ReferenceSet, SceneBlocks, SceneClips, ScenePlan,
@@ -73,7 +73,7 @@ def scene_block(context: dg.AssetExecutionContext, config: SceneOverrideConfig, 
         "overridden": scene in overrides, "last_scene": item.continuity.last_scene})
 
 
-@dg.asset(**_common, deps=["clip_caption_index"])
+@dg.asset(**_common, pool=service_pool("embeddings"), deps=["clip_caption_index"])
 def scene_references(context: dg.AssetExecutionContext, scene_block: SceneToShoot, film_request: FilmRequest,
                      studio: StudioResource, embeddings: EmbeddingResource) -> dg.Output[SceneReferences]:
     """Top-K film-clip captions retrieved with the scene block as a spatio-temporal query."""
@@ -110,7 +110,8 @@ def shot_plans(scene_block: SceneToShoot, scene_references: SceneReferences, fil
         "backend": text_model.backend_name()})
 
 
-@dg.asset(**_common, retry_policy=CLIP_RETRY, pool=video_pool(), deps=["shot_takes"])
+@dg.asset(**_common, retry_policy=CLIP_RETRY, pool=video_pool() or service_pool("vision", "embeddings"),
+          deps=["shot_takes"])
 def clips(context: dg.AssetExecutionContext, scene_block: SceneToShoot, shot_plans: ScenePlan,
           film_request: FilmRequest, reference_images: FilmReferenceImages, studio: StudioResource,
           video: VideoResource, embeddings: EmbeddingResource, vision: VisionModelResource) -> dg.Output[SceneClips]:

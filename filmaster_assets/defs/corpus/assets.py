@@ -16,6 +16,7 @@ from typing import Optional
 import dagster as dg
 
 from filmaster_assets.defs.corpus.partitions import corpus_source_partitions, source_of_partition
+from filmaster_assets.policies import service_pool
 from filmcraft.layout import LibraryLayout
 from resources.embeddings import EmbeddingResource
 from resources.studio import StudioResource
@@ -144,7 +145,7 @@ def corpus_source(context: dg.AssetExecutionContext, config: SourceConfig, studi
                                 data_version=dg.DataVersion(report["rows_hash"]))
 
 
-@dg.asset(group_name="corpus", partitions_def=corpus_source_partitions, deps=[corpus_source])
+@dg.asset(group_name="corpus", partitions_def=corpus_source_partitions, deps=[corpus_source], pool=service_pool("embeddings"))
 def source_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
                       embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """Vectors for one source (caption texts, audio tag texts, or image names and tags), incremental by content hash:
@@ -161,7 +162,7 @@ def source_embeddings(context: dg.AssetExecutionContext, studio: StudioResource,
 
 # --- the indexes over all sources ------------------------------------------------------------
 
-@dg.asset(group_name="corpus", deps=[audio_library, source_embeddings])
+@dg.asset(group_name="corpus", deps=[audio_library, source_embeddings], pool=service_pool("embeddings"))
 def audio_library_index(context: dg.AssetExecutionContext, config: IndexConfig, studio: StudioResource,
                         embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """FAISS index over every audio source's descriptions, tags and emotions (built-in library included)."""
@@ -177,7 +178,7 @@ def audio_library_index(context: dg.AssetExecutionContext, config: IndexConfig, 
     return dg.MaterializeResult(metadata={**_index_metadata(meta), "rebuilt": meta["rebuilt"]}, data_version=_index_version(meta))
 
 
-@dg.asset(group_name="corpus", deps=[source_embeddings])
+@dg.asset(group_name="corpus", deps=[source_embeddings], pool=service_pool("embeddings"))
 def clip_caption_index(context: dg.AssetExecutionContext, config: IndexConfig, studio: StudioResource,
                        embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """FAISS index over every caption source (the packaged starter corpus included)."""
@@ -223,7 +224,7 @@ def visual_library(context: dg.AssetExecutionContext, studio: StudioResource) ->
         data_version=dg.DataVersion(report["rows_hash"]))
 
 
-@dg.asset(group_name="corpus", deps=[visual_library, source_embeddings])
+@dg.asset(group_name="corpus", deps=[visual_library, source_embeddings], pool=service_pool("embeddings"))
 def visual_library_index(context: dg.AssetExecutionContext, config: IndexConfig, studio: StudioResource,
                          embeddings: EmbeddingResource) -> dg.MaterializeResult:
     """FAISS index over every visuals source's image names and tags (built-in icons included): what the

@@ -9,7 +9,7 @@ import dagster as dg
 
 from filmaster_assets.metadata import contract_version, file_metadata, image_preview, table
 from filmaster_assets.partitions import film_partitions
-from filmaster_assets.policies import LLM_POOL, LLM_RETRY
+from filmaster_assets.policies import LLM_POOL, LLM_RETRY, service_pool
 from filmcraft import stages
 from filmcraft.assembly import MissingSceneWork, effective_blocks, graded, retained, scene_grades, shot_plans_by_id
 from filmcraft.budget import Budget
@@ -31,7 +31,7 @@ def _film_scenes(fn, *args):
         raise dg.Failure(str(exc), allow_retries=False) from None
 
 
-@dg.asset(**_common)
+@dg.asset(**_common, pool=service_pool("voice"))
 def rough_cut(film_request: FilmRequest, scene_blocks: SceneBlocks, scene_block: dict[str, SceneToShoot],
               shot_plans: dict[str, ScenePlan], clips: dict[str, SceneClips], studio: StudioResource,
               voice: VoiceResource) -> dg.Output[RoughCut]:

@@ -12,6 +12,7 @@ import dagster as dg
 
 from filmaster_assets.metadata import contract_version, data_version, table
 from filmaster_assets.partitions import film_partitions
+from filmaster_assets.policies import service_pool
 from filmcraft.assembly import MissingSceneWork, shot_plans_by_id
 from filmcraft.budget import Budget
 from filmcraft.contracts import (AudienceProfile, CueSheet, DeliveredFilm, FilmEvalScores, FilmRequest, MixReport,
@@ -25,7 +26,7 @@ from resources.vision import VisionModelResource
 BENCHMARK_GROUP = "benchmark"
 
 
-@dg.asset(partitions_def=film_partitions, group_name="evaluation")
+@dg.asset(partitions_def=film_partitions, group_name="evaluation", pool=service_pool("vision", "embeddings"))
 def filmeval_scores(film_request: FilmRequest, synopsis: Synopsis, scene_blocks: SceneBlocks,
                     shot_plans: dict[str, ScenePlan], clips: dict[str, SceneClips], picture_lock: PictureLock,
                     sound_design: CueSheet,

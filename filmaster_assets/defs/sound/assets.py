@@ -6,6 +6,7 @@ import dagster as dg
 
 from filmaster_assets.metadata import contract_version, file_metadata, image_preview, table
 from filmaster_assets.partitions import film_partitions
+from filmaster_assets.policies import service_pool
 from filmcraft.assembly import MissingSceneWork, effective_blocks, shot_plans_by_id
 from filmcraft.budget import Budget
 from filmcraft.contracts import (CueSheet, FilmRequest, MixReport, PictureLock, SceneBlocks, SceneClips, ScenePlan,
@@ -18,7 +19,7 @@ from resources.vision import VisionModelResource
 _common = dict(partitions_def=film_partitions, group_name="sound")
 
 
-@dg.asset(**_common, deps=["audio_library_index"])
+@dg.asset(**_common, pool=service_pool("vision", "voice", "embeddings"), deps=["audio_library_index"])
 def sound_design(picture_lock: PictureLock, film_request: FilmRequest, scene_blocks: SceneBlocks,
                  scene_block: dict[str, SceneToShoot], shot_plans: dict[str, ScenePlan], clips: dict[str, SceneClips],
                  studio: StudioResource, embeddings: EmbeddingResource, voice: VoiceResource,
