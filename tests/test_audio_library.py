@@ -225,3 +225,27 @@ def test_real_recordings() -> None:
         assert meta["loudness_lufs"] is not None and -30 < meta["loudness_lufs"] < -5
         assert meta["tempo_bpm"] is None or 60 <= meta["tempo_bpm"] <= 200
         assert meta["channels"] == 2 and meta["sample_rate"] == 44100
+
+
+def _build_in_daemon(out_dir: str, answers) -> None:
+    try:
+        answers.put(len(build_builtin_library(Path(out_dir), workers=2)))
+    except Exception as exc:  # noqa: BLE001 - the parent asserts on what happened
+        answers.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_a_daemonic_process_builds_the_library_itself(tmp_path, monkeypatch):
+    """A Celery worker's pool process is daemonic and may not start children ("daemonic processes are not
+    allowed to have children", seen on a cluster's first film): there the build renders in-process."""
+    import multiprocessing
+
+    import corpus_ingest.builtin_audio.build as build
+
+    monkeypatch.setattr(build, "CATALOGUE", CATALOGUE[:2])  # two assets: the point is where they render
+    ctx = multiprocessing.get_context("fork")  # the child keeps the shortened catalogue
+    answers = ctx.Queue()
+    child = ctx.Process(target=_build_in_daemon, args=(str(tmp_path), answers), daemon=True)
+    child.start()
+    child.join(120)
+    assert answers.get(timeout=5) == 2
+    assert len(list(tmp_path.glob("**/*.wav"))) + len(list(tmp_path.glob("**/*.flac"))) >= 2

@@ -139,7 +139,7 @@ def build_builtin_library(out_dir: Path, workers: int = 1) -> list[AudioAsset]:
     bytes do not depend on the order or the number of workers. Spawned workers re-import the
     caller's ``__main__``, so only ask for them from an importable entry point (pytest, Dagster,
     a script with an ``if __name__ == "__main__"`` guard); if the pool breaks, the build finishes
-    in this process.
+    in this process, as it does in a daemonic process (a Celery worker's pool process).
     """
     out_dir = Path(out_dir)
     existing = load_library(out_dir)
@@ -148,7 +148,8 @@ def build_builtin_library(out_dir: Path, workers: int = 1) -> list[AudioAsset]:
     out_dir.mkdir(parents=True, exist_ok=True)
     ids = [e.asset_id for e in CATALOGUE]
     assets: list[AudioAsset] | None = None
-    if workers > 1:
+    # A daemonic process (a Celery worker's pool process) may not start children: it renders here.
+    if workers > 1 and not multiprocessing.current_process().daemon:
         # spawn, not fork: the caller may hold threads (ONNX Runtime, dagster) that fork would copy mid-lock
         ctx = multiprocessing.get_context("spawn")
         try:
