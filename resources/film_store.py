@@ -56,6 +56,11 @@ class FilmStoreIOManager(dg.ConfigurableIOManager):
                 if path.is_file():
                     out[scene] = read_model(path, contract)
             return out
+        if len(keys) != 1:
+            # One film's stage (or quality gate) reading one artifact: handed several partitions it would read
+            # another film's (an unpartitioned asset check once read whichever film was added first).
+            raise ValueError(f"{asset} was asked for {len(keys)} partitions where one film's is read: give the "
+                             "reading asset or check the film partitions of what it reads")
         film, scene = film_and_scene(keys[0])
         path = self._layout(film).artifact(asset, scene)
         if not path.is_file():

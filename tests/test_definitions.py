@@ -75,6 +75,14 @@ def test_quality_gates_are_asset_checks():
     assert {"mix_loudness", "final_film_streams"} <= blocking
     post = defs.resolve_job_def("post_production_job")
     assert {k.name for k in post.asset_layer.asset_graph.asset_check_keys} >= {"mix_loudness", "filmeval_complete"}
+    # A gate checks the film of its run: unpartitioned, its input would be every film of the instance and
+    # the store read the first one added (four films made at once on one instance failed on another's mix).
+    for key in graph.asset_check_keys:
+        assert graph.get_check_spec(key) is not None
+        check_def = defs.get_repository_def().assets_defs_by_key.get(key.asset_key)
+        assert check_def is not None and check_def.partitions_def is not None
+        gate = next(c for c in defs.asset_checks if key in c.check_keys)
+        assert gate.partitions_def == check_def.partitions_def, key
 
 
 def test_assets_read_only_what_they_declare():

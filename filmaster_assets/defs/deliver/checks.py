@@ -3,12 +3,13 @@
 
 import dagster as dg
 
+from filmaster_assets.partitions import film_partitions
 from filmcraft.conform import delivery_problems
 from filmcraft.contracts import DeliveredFilm, PictureLock
 from resources.studio import StudioResource
 
 
-@dg.asset_check(asset="final_film", blocking=True, additional_ins={"picture_lock": dg.AssetIn("picture_lock")},
+@dg.asset_check(asset="final_film", partitions_def=film_partitions, blocking=True, additional_ins={"picture_lock": dg.AssetIn("picture_lock")},
                 description="final.mp4 has a video and an audio stream, the picture lock's runtime, and its decoded "
                             "AAC peaks at or below -1 dBTP.")
 def final_film_streams(final_film: DeliveredFilm, picture_lock: PictureLock) -> dg.AssetCheckResult:
@@ -20,7 +21,7 @@ def final_film_streams(final_film: DeliveredFilm, picture_lock: PictureLock) -> 
         "problems": "; ".join(problems) or "none"})
 
 
-@dg.asset_check(asset="otio_timeline", description="Every media file the OTIO timeline references is on disk.")
+@dg.asset_check(asset="otio_timeline", partitions_def=film_partitions, description="Every media file the OTIO timeline references is on disk.")
 def timeline_media_present(context: dg.AssetCheckExecutionContext, studio: StudioResource) -> dg.AssetCheckResult:
     import opentimelineio as otio
 

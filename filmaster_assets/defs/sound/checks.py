@@ -3,11 +3,12 @@ the ceiling. Blocking: a mix off its targets is not laid under the final film.""
 
 import dagster as dg
 
+from filmaster_assets.partitions import film_partitions
 from filmcraft.contracts import MixReport
 from filmcraft.mixer import DELIVERY_TOLERANCE_LU, loudness_problems
 
 
-@dg.asset_check(asset="mix", blocking=True,
+@dg.asset_check(asset="mix", partitions_def=film_partitions, blocking=True,
                 description=f"Stems and master within {DELIVERY_TOLERANCE_LU} LU of target; true peaks under the ceiling.")
 def mix_loudness(mix: MixReport) -> dg.AssetCheckResult:
     problems = loudness_problems(mix)
