@@ -160,9 +160,12 @@ def main() -> None:
         for label, wall, _, _ in results:
             print(f"| {label} | {wall:.1f} s | {k * 3600 / wall:.1f} | {base / wall:.2f}x |")
 
-        print(f"\none small film alone: multiprocess executor {mp_wall:.1f}s, celery (1 worker) {solo_wall:.1f}s, "
-              f"in-process {tiny_s:.1f}s")
-        print("per step, handed to the executor -> the step's code starts (median / p90 / steps); with several films "
+        steps = len(_step_waits(solo_url))
+        print(f"\none small film alone ({steps} steps): in-process {tiny_s:.1f}s, celery (1 worker) {solo_wall:.1f}s, "
+              f"multiprocess executor {mp_wall:.1f}s")
+        print(f"overhead per step against in-process: celery {(solo_wall - tiny_s) / steps:.2f}s, multiprocess "
+              f"{(mp_wall - tiny_s) / steps:.2f}s")
+        print("of which handed to the executor -> the step's code starts (median / p90 / steps); with several films "
               "this includes waiting behind other films' steps:")
         for label, url in [("multiprocess, one film", mp_url), ("celery, 1 worker, one film", solo_url),
                            *[(r[0] + f", {k} films", r[3]) for r in results[1:]]]:
@@ -176,18 +179,18 @@ def main() -> None:
         film_bytes = statistics.mean(_du(p) for p in best_studio.iterdir() if p.is_dir() and p.name.startswith("f"))
         cache_bytes = _du(best_studio / ".cache") / k if (best_studio / ".cache").exists() else 0
         db_per_film = (_db_bytes(best_url) - _db_bytes(pg.create_database("empty_probe"))) / k
-        one_worker_rate = k * 3600 / celery[0][1] / worker_counts[0]  # small films an hour per worker, uncontended
-        full_rate = one_worker_rate * tiny_s / full_s
+        full_dir = warm / "full0"
+        best_ratio = base / best_wall  # the Celery configuration's throughput against one machine's, same films
+        machine_s = 1000 * full_s / best_ratio  # a day's machine-seconds, at one film alone's cost
         print(f"\nper small film: studio {film_bytes / 1e6:.1f} MB in its folder + {cache_bytes / 1e6:.1f} MB of "
               f"caches; Postgres {db_per_film / 1e6:.2f} MB (event log, runs, asset records)")
-        print(f"projection for 1,000 full-size films a day (41.7 an hour): one single-process worker on its own core "
-              f"makes {full_rate:.1f} full-size films an hour ({one_worker_rate:.1f} small ones x {tiny_s:.0f}s/"
-              f"{full_s:.0f}s), so {math.ceil(1000 / 24 / full_rate)} workers with a core each; Postgres grows about "
-              f"{db_per_film * 1000 / 1e9:.2f} GB a day (small films' event logs; step counts do not grow with size); "
-              f"studio bytes per full-size film: see the warm-up studio below.")
-        full_dir = warm / "full0"
-        print(f"  full-size film folder: {_du(full_dir) / 1e6:.1f} MB -> {_du(full_dir) * 1000 / 1e9:.1f} GB a day "
-              f"before clean-up")
+        print(f"projection for 1,000 full-size films a day: one full-size film alone takes {full_s:.0f}s of this "
+              f"{os.cpu_count()}-core machine in one process; on Celery the best throughput here was {best_ratio:.2f}x "
+              f"one machine's ({best_label}), so a day takes {machine_s / 3600:.1f} machine-hours: "
+              f"{math.ceil(machine_s / 86400)} machines like this one (workers of concurrency 1, one per core) at full "
+              f"load; Postgres grows about {db_per_film * 1000 / 1e9:.2f} GB a day (its rows count steps and events, "
+              f"not pixels); a full-size film's folder is {_du(full_dir) / 1e6:.0f} MB, "
+              f"{_du(full_dir) * 1000 / 1e9:.0f} GB a day before clean-up.")
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
 
